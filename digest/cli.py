@@ -1,0 +1,177 @@
+"""The `digest` command (Typer). Errors go to stderr: exit 1 for bad input, 2 for usage."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from typing import Any, NoReturn
+
+import typer
+
+from digest import clock
+from digest.config import Settings, settings_or_exit
+
+app = typer.Typer(help="Skill digests and alerts from job and news feeds.", no_args_is_help=True, add_completion=False)
+feeds_app = typer.Typer(help="Manage the polled feeds (admin).", no_args_is_help=True)
+skills_app = typer.Typer(help="The skill taxonomy.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(skills_app, name="skills")
+
+NowOption = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the real clock)")
+JsonOption = typer.Option(False, "--json", help="print JSON for machines")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"digest: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def parse_now(value: str | None) -> datetime:
+    try:
+        return clock.parse_now(value)
+    except ValueError:
+        fail(f"--now: not an ISO 8601 date-time: {value!r}", 2)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+# --- foundation -----------------------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Migrate the database to head and load the bundled taxonomy and default feeds (idempotent)."""
+    settings = settings_or_exit()
+    from digest.db import migrate
+
+    migrate(settings.db_url)
+    typer.echo(f"database ready: {_safe_url(settings.db_url)}")
+    for step in INIT_STEPS:
+        typer.echo(step(settings))
+
+
+# Each area appends a loader (settings) -> one-line summary, run by `digest init` after migrating.
+INIT_STEPS: list[Any] = []
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
+    """Run the web app alone (uvicorn)."""
+    settings_or_exit()
+    import uvicorn
+
+    uvicorn.run("digest.web.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
+    """The main job on the embedded default: web app, one worker and beat; Ctrl-C stops them all."""
+    settings = settings_or_exit()
+    from digest.db import migrate
+
+    migrate(settings.db_url)
+    children = _start_children(settings, host, port)
+    typer.echo(f"digest is running: http://{host}:{port}/")
+    if settings.email_backend == "file":
+        typer.echo(f"emails are written to {settings.outbox_dir} (and shown at http://{host}:{port}/outbox)")
+    typer.echo("press Ctrl-C to stop")
+    _supervise(children)
+
+
+def _start_children(settings: Settings, host: str, port: int) -> dict[str, subprocess.Popen[bytes]]:
+    from workers.app import ensure_broker_dirs, queue_names
+
+    ensure_broker_dirs(settings)
+    settings.secret  # noqa: B018 - generate the key once, before children race for it
+    queues = ",".join(queue_names(settings).values())
+    celery = [sys.executable, "-m", "celery", "-A", "workers.app"]
+    cmds = {
+        "web": [sys.executable, "-m", "digest.cli", "serve", "--host", host, "--port", str(port)],
+        "worker": [
+            *celery,
+            "worker",
+            "-Q",
+            queues,
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"digest-{os.getpid()}@%h",
+        ],
+        "beat": [*celery, "beat", "--loglevel", "INFO"],
+    }
+    env = {**os.environ, "DIGEST_DATA_DIR": str(settings.data_dir)}
+    # own process groups: Ctrl-C reaches us only, and we stop the children in order
+    return {name: subprocess.Popen(cmd, env=env, start_new_session=True) for name, cmd in cmds.items()}
+
+
+def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    stopping = False
+
+    def _stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    exit_code = 0
+    while not stopping:
+        for name, proc in children.items():
+            if proc.poll() is not None:
+                typer.echo(f"digest: {name} exited with status {proc.returncode}; stopping", err=True)
+                stopping, exit_code = True, 1
+                break
+        time.sleep(0.5)
+    typer.echo("stopping web, worker and beat ...")
+    _stop_children(children)
+    raise typer.Exit(exit_code)
+
+
+def _stop_children(children: dict[str, subprocess.Popen[bytes]], grace: float = 20.0) -> None:
+    # TERM the leaders only (celery's warm shutdown stops its own pool), then KILL what is left
+    for proc in children.values():
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in children.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # stray grandchildren of a crashed leader
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- feeds (feed ingestion) -----------------------------------------------------------------------
+
+# --- taxonomy -------------------------------------------------------------------------------------
+
+# --- jobs index and demand ------------------------------------------------------------------------
+
+# --- subscriptions --------------------------------------------------------------------------------
+
+# --- digests and delivery -------------------------------------------------------------------------
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Settings: every knob of the service, read from DIGEST_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = REPO_ROOT / "templates"
+
+
+class ConfigError(RuntimeError):
+    """Bad configuration; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIGEST_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str = ""  # empty: sqlite file in data_dir
+    broker_url: str = ""  # empty: the embedded, server-less broker in data_dir
+    email_backend: Literal["file", "smtp", "sendgrid"] = "file"
+    smtp_url: str = ""
+    sendgrid_api_key: str = ""
+    sendgrid_host: str = "https://api.sendgrid.com"
+    sendgrid_webhook_public_key: str = ""
+    from_email: str = "digest@localhost"
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""  # empty: generated once into data_dir/secret_key
+
+    # feeds
+    feeds_allow_private: bool = False
+    feed_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    feed_connect_timeout: float = Field(default=10.0, gt=0)
+    feed_read_timeout: float = Field(default=30.0, gt=0)
+    feed_max_redirects: int = Field(default=5, ge=0)
+    feed_poll_interval_news: int = Field(default=1800, gt=0, description="seconds")
+    feed_poll_interval_jobs: int = Field(default=3600, gt=0, description="seconds")
+    feed_backoff_max: int = Field(default=24 * 3600, gt=0, description="seconds")
+    feed_failing_report_after: int = Field(default=3 * 24 * 3600, gt=0, description="seconds")
+    feed_batch_size: int = Field(default=20, gt=0)
+
+    # delivery
+    dispatch_batch_size: int = Field(default=50, gt=0)
+    delivery_stuck_after: int = Field(default=600, gt=0, description="seconds in 'sending' before re-queue")
+    digest_items_per_section: int = Field(default=8, gt=0)
+
+    # web
+    rate_limit_per_address_hour: int = Field(default=5, gt=0)
+    rate_limit_per_client_hour: int = Field(default=30, gt=0)
+
+    queue_prefix: str = Field(default="digest", pattern=r"^[A-Za-z0-9_.-]+$")
+    log_json: bool = False
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, v: str) -> str:
+        if v and not v.startswith(("smtp://", "smtps://")):
+            raise ValueError("must look like smtp://user:pass@host:port")
+        return v
+
+    # derived -----------------------------------------------------------------
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'digest.sqlite3'}"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return not self.broker_url
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def secret(self) -> str:
+        """The signing key: DIGEST_SECRET_KEY, or one generated once into the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            try:  # O_EXCL: the first writer wins; a racing process reads the winner's key
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(48))
+        key = path.read_text().strip()
+        object.__setattr__(self, "secret_key", key)
+        return key
+
+    def validate_combination(self) -> None:
+        if self.email_backend == "smtp" and not self.smtp_url:
+            raise ConfigError("DIGEST_SMTP_URL: required when DIGEST_EMAIL_BACKEND=smtp")
+        if self.email_backend == "sendgrid" and not self.sendgrid_api_key:
+            raise ConfigError("DIGEST_SENDGRID_API_KEY: required when DIGEST_EMAIL_BACKEND=sendgrid")
+        if self.broker_url and not self.broker_url.startswith(("redis://", "rediss://", "amqp://", "memory://")):
+            raise ConfigError(f"DIGEST_BROKER_URL: unsupported scheme in {self.broker_url!r}")
+
+
+def load_settings() -> Settings:
+    """Read the environment; raise ConfigError with one line naming the bad variable."""
+    try:
+        s = Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "DIGEST_" + str(err["loc"][0]).upper() if err["loc"] else "DIGEST_*"
+        raise ConfigError(f"{name}: {err['msg']}") from None
+    s.validate_combination()
+    return s
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        print(f"digest: bad configuration: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,522 @@
+"""Typed ORM models for the whole domain. The schema is created only by Alembic migrations.
+
+Times are stored as UTC instants (timezone-aware on PostgreSQL; SQLite gives naive values back,
+which `UTCDateTime` turns into aware UTC again) so code never mixes naive and aware datetimes.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # stored as VARCHAR + CHECK so adding a value is a plain migration on both databases
+    return Enum(cls, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20)
+
+
+class FeedKind(enum.StrEnum):
+    news = "news"
+    jobs = "jobs"
+
+
+class ItemKind(enum.StrEnum):
+    news = "news"
+    job = "job"
+
+
+class AliasKind(enum.StrEnum):
+    ci = "ci"  # case-insensitive
+    exact = "exact"  # exact case (Go, R, C, Swift, ...)
+    hidden = "hidden"  # matched, never shown (misspellings)
+
+
+class Cadence(enum.StrEnum):
+    hourly = "hourly"
+    daily = "daily"
+    weekly = "weekly"
+
+
+class SubscriptionStatus(enum.StrEnum):
+    pending = "pending"  # awaiting double opt-in
+    active = "active"
+    paused = "paused"
+    unsubscribed = "unsubscribed"
+
+
+class DeliveryKind(enum.StrEnum):
+    digest = "digest"
+    alert = "alert"
+    confirm = "confirm"
+    login = "login"
+
+
+class DeliveryStatus(enum.StrEnum):
+    pending = "pending"  # claimed row exists, nothing sent yet
+    sending = "sending"  # the irreversible send may be in flight
+    sent = "sent"
+    empty = "empty"  # nothing to send; the cursor advanced anyway
+    failed = "failed"  # permanent failure (4xx from the provider, suppressed address)
+
+
+class Direction(enum.StrEnum):
+    up = "up"
+    down = "down"
+    flat = "flat"
+
+
+# --- feeds and items -----------------------------------------------------------------------------
+
+
+class Feed(Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    kind: Mapped[FeedKind] = mapped_column(_enum(FeedKind, "feed_kind"))
+    title: Mapped[str | None] = mapped_column(String(500))
+    site_url: Mapped[str | None] = mapped_column(String(2048))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    # conditional GET
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    # health and scheduling
+    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_polled_at: Mapped[datetime | None]
+    last_ok_at: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    bozo_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    failing_since: Mapped[datetime | None]
+    deactivated_reason: Mapped[str | None] = mapped_column(String(200))
+    # guid policy learned from the feed (see feeds.identity)
+    guids_repeat: Mapped[bool] = mapped_column(default=False)
+
+
+class Item(Base):
+    """A news article or a job posting, stored once however many sources carried it."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        Index("ix_items_kind_fetched_at", "kind", "fetched_at"),
+        Index("ix_items_kind_posted_on", "kind", "posted_on"),
+        Index("ix_items_dedupe_key", "dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "item_kind"))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")  # clean text, length-capped
+    source_name: Mapped[str | None] = mapped_column(String(500))  # feed title / "Hacker News"
+    published_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]  # ingestion time: drives digest windows
+    # cross-source identity: normalised title+company+location for jobs, canonical URL otherwise
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
+    # job postings
+    company: Mapped[str | None] = mapped_column(String(500))
+    location_raw: Mapped[str | None] = mapped_column(String(500))
+    remote: Mapped[bool | None]
+    posted_on: Mapped[date | None]  # the posting's posted_at date in UTC (demand figures)
+    title_raw: Mapped[str | None] = mapped_column(Text)
+    job_title_id: Mapped[int | None] = mapped_column(ForeignKey("job_titles.id", ondelete="SET NULL"))
+    metro_id: Mapped[int | None] = mapped_column(ForeignKey("metros.id", ondelete="SET NULL"))
+    matched_at: Mapped[datetime | None]  # when skills were last resolved
+
+    sources: Mapped[list[ItemSource]] = relationship(back_populates="item", cascade="all, delete-orphan")
+    skills: Mapped[list[ItemSkill]] = relationship(back_populates="item", cascade="all, delete-orphan")
+
+
+class ItemSource(Base):
+    """Where an item was seen: one row per (source, identity). source_key is 'feed:<id>' or 'import:<name>'."""
+
+    __tablename__ = "item_sources"
+    __table_args__ = (UniqueConstraint("source_key", "identity"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
+    source_key: Mapped[str] = mapped_column(String(200))
+    identity: Mapped[str] = mapped_column(String(64))  # sha256 hex of the identity material
+    url: Mapped[str | None] = mapped_column(String(2048))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+
+    item: Mapped[Item] = relationship(back_populates="sources")
+
+
+class ItemTombstone(Base):
+    """An identity whose item expired or was pruned: it never comes back as new."""
+
+    __tablename__ = "item_tombstones"
+    __table_args__ = (UniqueConstraint("source_key", "identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(200))
+    identity: Mapped[str] = mapped_column(String(64))
+    pruned_at: Mapped[datetime]
+
+
+# --- taxonomy -------------------------------------------------------------------------------------
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
+    category: Mapped[str | None] = mapped_column(String(200))
+    hot: Mapped[bool] = mapped_column(default=False)  # O*NET Hot Technology
+    weak: Mapped[bool] = mapped_column(default=False)  # ambiguous name: needs corroboration
+
+    aliases: Mapped[list[SkillAlias]] = relationship(back_populates="skill", cascade="all, delete-orphan")
+
+
+class SkillAlias(Base):
+    __tablename__ = "skill_aliases"
+    __table_args__ = (UniqueConstraint("skill_id", "alias", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[AliasKind] = mapped_column(_enum(AliasKind, "alias_kind"))
+
+    skill: Mapped[Skill] = relationship(back_populates="aliases")
+
+
+class JobTitle(Base):
+    __tablename__ = "job_titles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Metro(Base):
+    __tablename__ = "metros"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+
+
+class ItemSkill(Base):
+    """An item mentions a skill once; the matched alias and span say why."""
+
+    __tablename__ = "item_skills"
+    __table_args__ = (Index("ix_item_skills_skill_item", "skill_id", "item_id"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(200))
+    span_start: Mapped[int]
+    span_end: Mapped[int]
+
+    item: Mapped[Item] = relationship(back_populates="skills")
+
+
+# --- demand rollups (per day, so every window edge is exact) --------------------------------------
+
+
+class DemandSkillDay(Base):
+    __tablename__ = "demand_skill_day"
+
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandTotalDay(Base):
+    """All job postings per day: the exposure for shares."""
+
+    __tablename__ = "demand_total_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandTitleDay(Base):
+    """All postings of a canonical title per day: the denominator of share_of_title."""
+
+    __tablename__ = "demand_title_day"
+
+    job_title_id: Mapped[int] = mapped_column(ForeignKey("job_titles.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandSkillTitleDay(Base):
+    __tablename__ = "demand_skill_title_day"
+
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    job_title_id: Mapped[int] = mapped_column(ForeignKey("job_titles.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandSkillMetroDay(Base):
+    __tablename__ = "demand_skill_metro_day"
+
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    metro_id: Mapped[int] = mapped_column(ForeignKey("metros.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandSkillPairDay(Base):
+    __tablename__ = "demand_skill_pair_day"
+
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    other_skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class ShiftEvaluation(Base):
+    """One weekly verdict per skill: the input to persistence (2 consecutive) and hysteresis."""
+
+    __tablename__ = "shift_evaluations"
+    __table_args__ = (UniqueConstraint("skill_id", "week_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), index=True)
+    week_start: Mapped[date] = mapped_column(Date)  # Monday after the last completed week evaluated
+    recent: Mapped[int]
+    prior: Mapped[int]
+    recent_total: Mapped[int]
+    prior_total: Mapped[int]
+    change: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    q_value: Mapped[float | None] = mapped_column(Float)
+    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
+    condition: Mapped[bool] = mapped_column(default=False)  # every gate but persistence
+    evaluated_at: Mapped[datetime]
+
+
+class ShiftAlert(Base):
+    __tablename__ = "shift_alerts"
+    __table_args__ = (Index("ix_shift_alerts_skill_open", "skill_id", "closed_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    change: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    q_value: Mapped[float] = mapped_column(Float)
+    recent: Mapped[int]
+    prior: Mapped[int]
+    created_at: Mapped[datetime]
+
+
+# --- people ---------------------------------------------------------------------------------------
+
+
+class User(Base):
+    """An account: an email address with many subscriptions."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("send_hour >= 0 AND send_hour <= 23", name="send_hour_range"),
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # normalised (domain lower-cased)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    send_hour: Mapped[int] = mapped_column(SmallInteger, default=8)
+    weekday: Mapped[int] = mapped_column(SmallInteger, default=0)  # 0 = Monday
+    alert_emails: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+
+    subscriptions: Mapped[list[Subscription]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "skill_id"),
+        Index("ix_subscriptions_status_cadence", "status", "cadence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), index=True)
+    cadence: Mapped[Cadence] = mapped_column(_enum(Cadence, "cadence"), default=Cadence.daily)
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        _enum(SubscriptionStatus, "subscription_status"), default=SubscriptionStatus.pending
+    )
+    # digest window start: items with fetched_at > cursor are pending for this subscription
+    cursor: Mapped[datetime]
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    confirm_sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(back_populates="subscriptions")
+    skill: Mapped[Skill] = relationship()
+
+
+class Delivery(Base):
+    """One email. Unique per (user, kind, cadence, window end): claiming it is the duplicate guard."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "cadence", "window_end"),
+        Index("ix_deliveries_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind, "delivery_kind"))
+    cadence: Mapped[str] = mapped_column(String(20), default="")  # '' for non-digest kinds
+    window_end: Mapped[datetime]
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.pending
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_event: Mapped[str | None] = mapped_column(String(40))  # delivered, deferred, bounce, ...
+    payload: Mapped[dict[str, Any] | None]  # kind-specific data (alert id, confirmation subscription id, ...)
+
+
+class DeliverySubscription(Base):
+    """Which subscription windows a digest delivery covers; the cursors advance when it is sent."""
+
+    __tablename__ = "delivery_subscriptions"
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime]
+
+
+class DeliveryItem(Base):
+    """An item reaches a person at most once, across all skills and cadences."""
+
+    __tablename__ = "delivery_items"
+    __table_args__ = (UniqueConstraint("user_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
+
+
+class Suppression(Base):
+    """Addresses never emailed again: unsubscribed from everything, bounced, complained."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class WebhookEvent(Base):
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20), default="sendgrid")
+    event_id: Mapped[str] = mapped_column(String(200), unique=True)  # sg_event_id
+    event: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(320))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+
+
+class UsedToken(Base):
+    """Single-use tokens (magic links) already spent."""
+
+    __tablename__ = "used_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime]
+
+
+class RateEvent(Base):
+    """Rate-limit log: one row per counted action, pruned after its window."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400))
+    at: Mapped[datetime]
+
+
+class Heartbeat(Base):
+    """Last success of each periodic job and worker: what /healthz and operators read."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime]
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""FastAPI app: pages, JSON API, webhooks."""

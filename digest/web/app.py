@@ -1,0 +1,19 @@
+"""The web app factory. Routers live in their own modules; this wires them."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from digest import __version__
+from digest.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="digest", version=__version__, docs_url="/api/docs", redoc_url=None)
+    app.state.settings = settings
+    from digest.web import pages, system
+
+    app.include_router(system.router)
+    app.include_router(pages.router)
+    return app

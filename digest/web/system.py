@@ -1,0 +1,69 @@
+"""Liveness and the embedded outbox viewer."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from digest import clock
+from digest.db import ping, session_scope
+from digest.health import heartbeats
+from digest.web.templating import templates
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+def healthz() -> JSONResponse:
+    if not ping():
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    with session_scope() as session:
+        beats = {k: v.isoformat() for k, v in heartbeats(session).items()}
+    return JSONResponse({"status": "ok", "database": "ok", "heartbeats": beats, "time": clock.utcnow().isoformat()})
+
+
+def _outbox(request: Request) -> Path:
+    settings = request.app.state.settings
+    if settings.email_backend != "file":
+        raise HTTPException(404, "The outbox exists only with the file email backend.")
+    return Path(settings.outbox_dir)
+
+
+@router.get("/outbox", response_class=HTMLResponse)
+def outbox(request: Request) -> HTMLResponse:
+    folder = _outbox(request)
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.exists() else []
+    messages = [_summary(p) for p in files[:500]]
+    return templates.TemplateResponse(request, "outbox.html", {"messages": messages, "folder": str(folder)})
+
+
+@router.get("/outbox/{name}", response_class=HTMLResponse)
+def outbox_message(request: Request, name: str, part: str = "html") -> HTMLResponse:
+    folder = _outbox(request)
+    path = folder / name
+    if "/" in name or not name.endswith(".eml") or not path.is_file():
+        raise HTTPException(404, "No such message in the outbox.")
+    msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    body = msg.get_body(preferencelist=("html", "plain") if part == "html" else ("plain",))
+    if body is None:
+        raise HTTPException(404, "That message has no such part.")
+    content = body.get_content()
+    if body.get_content_type() == "text/plain":
+        return templates.TemplateResponse(request, "outbox_text.html", {"msg": _summary(path), "text": content})
+    # the HTML part is our own rendered email; serve it sandboxed so it cannot run script
+    return HTMLResponse(content, headers={"Content-Security-Policy": "sandbox; img-src data: cid: http: https:"})
+
+
+def _summary(path: Path) -> dict[str, str]:
+    with path.open("rb") as fh:
+        msg = BytesParser(policy=policy.default).parse(fh, headersonly=True)
+    return {
+        "name": path.name,
+        "to": str(msg["To"] or ""),
+        "subject": str(msg["Subject"] or ""),
+        "date": str(msg["Date"] or ""),
+    }

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digest.config import ConfigError, Settings, load_settings
+from tests.helpers import REPO, digest_env
+
+
+def test_bad_email_backend_fails_with_one_line_naming_the_variable(tmp_path: Path) -> None:
+    env = digest_env(DIGEST_DATA_DIR=str(tmp_path), DIGEST_EMAIL_BACKEND="pigeon")
+    proc = subprocess.run(
+        [sys.executable, "-m", "digest.cli", "init"], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "DIGEST_EMAIL_BACKEND" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DIGEST_EMAIL_BACKEND": "smtp"}, "DIGEST_SMTP_URL"),
+        ({"DIGEST_EMAIL_BACKEND": "sendgrid"}, "DIGEST_SENDGRID_API_KEY"),
+        ({"DIGEST_BASE_URL": "example.com"}, "DIGEST_BASE_URL"),
+        ({"DIGEST_FEED_MAX_BYTES": "-3"}, "DIGEST_FEED_MAX_BYTES"),
+        ({"DIGEST_BROKER_URL": "ftp://x"}, "DIGEST_BROKER_URL"),
+    ],
+)
+def test_bad_settings_name_their_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert str(err.value).startswith(variable)
+
+
+def test_secret_key_is_generated_once_and_reused(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path).secret
+    second = Settings(data_dir=tmp_path).secret
+    assert first == second and len(first) >= 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert Settings(data_dir=tmp_path, secret_key="given").secret == "given"
+
+
+def test_defaults_are_the_embedded_shape(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path)
+    assert s.db_url == f"sqlite:///{tmp_path / 'digest.sqlite3'}"
+    assert s.embedded_broker and s.celery_broker_url == "filesystem://"
+    assert s.email_backend == "file" and s.outbox_dir == tmp_path / "outbox"

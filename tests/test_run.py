@@ -1,0 +1,72 @@
+"""`digest run` brings up web, worker and beat on the embedded default and stops them all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from tests.helpers import REPO, digest_env, wait_for
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status, json.loads(resp.read())
+    except OSError:
+        return 0, {}
+
+
+def test_digest_run_serves_executes_tasks_and_stops_cleanly(tmp_path: Path) -> None:
+    port = _free_port()
+    env = digest_env(DIGEST_DATA_DIR=str(tmp_path / "var"))
+    log = (tmp_path / "run.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digest.cli", "run", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        status, body = wait_for(lambda: (r := _get(f"{base}/healthz"))[0] and r, timeout=60, message="/healthz")
+        assert status == 200 and body["database"] == "ok"
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        assert len(descendants) >= 3  # web, worker (+ pool), beat
+
+        # a task sent through the server-less broker is executed by the worker
+        send = "from workers.tasks import heartbeat; heartbeat.delay('from-test', '2026-05-17T08:00:00Z')"
+        subprocess.run([sys.executable, "-c", send], env=env, cwd=REPO, check=True, timeout=60)
+        wait_for(
+            lambda: "from-test" in _get(f"{base}/healthz")[1].get("heartbeats", {}),  # type: ignore[operator]
+            timeout=60,
+            message="the worker to run the task",
+        )
+        out = (tmp_path / "run.log").read_text()
+        assert f"http://127.0.0.1:{port}/" in out and str(tmp_path / "var" / "outbox") in out
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        log.close()
+    assert proc.returncode == 0, (tmp_path / "run.log").read_text()
+    alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], f"left behind: {alive}"
+    assert not any(
+        p.info["cmdline"] and str(tmp_path) in " ".join(p.info["cmdline"])
+        for p in psutil.process_iter(["cmdline"])
+        if p.pid != os.getpid()
+    )

@@ -1,0 +1,1 @@
+"""Celery only: the app, thin tasks calling digest/, the beat schedule."""

@@ -1,0 +1,12 @@
+"""The beat schedule. Entries send `now` implicitly: each task reads the clock once at its start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+SCHEDULE: dict[str, dict[str, Any]] = {
+    "heartbeat": {"task": "workers.tasks.heartbeat", "schedule": 60.0, "args": ("beat",)},
+    "sweep": {"task": "workers.tasks.sweep", "schedule": crontab(minute="*/5")},
+}

@@ -1,0 +1,49 @@
+"""Thin Celery tasks: each opens a session, calls one library function with ids and `now`, commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digest import clock
+from digest.db import session_scope
+from workers.app import app
+
+IO_TASK = {
+    "acks_late": True,
+    "soft_time_limit": 120,
+    "time_limit": 180,
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+def _now(now: str | None) -> Any:
+    return clock.parse_now(now)
+
+
+@app.task(acks_late=True)
+def heartbeat(name: str, now: str | None = None) -> None:
+    """Record that `name` ran: a worker executed a task at `now`."""
+    from digest.health import beat
+
+    with session_scope() as session:
+        beat(session, name, _now(now))
+
+
+@app.task(**IO_TASK)
+def sweep(now: str | None = None) -> None:
+    """Re-queue work found stuck in the database, so the broker never holds the only copy of a fact."""
+    from digest.health import beat
+
+    moment = _now(now)
+    for requeue in SWEEPERS:
+        requeue(moment)
+    with session_scope() as session:
+        beat(session, "sweep", moment)
+
+
+# Each area registers a function (now) -> None that finds its stuck rows and re-sends their tasks.
+SWEEPERS: list[Any] = []
