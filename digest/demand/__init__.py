@@ -1,0 +1,1 @@
+"""Demand figures for a skill, and shift detection."""

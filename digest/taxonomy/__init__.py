@@ -1,0 +1,1 @@
+"""Canonical skills, aliases, job titles, metros; the matcher."""
