@@ -605,9 +605,14 @@ def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]
                 for u in users
             ],
         )  # fmt: skip
+    # only the ones made now: older pending ones are already queued, or the sweeper's
     ids = list(
         session.scalars(
-            select(Delivery.id).where(Delivery.kind == DeliveryKind.alert, Delivery.status == DeliveryStatus.pending)
+            select(Delivery.id).where(
+                Delivery.kind == DeliveryKind.alert,
+                Delivery.status == DeliveryStatus.pending,
+                Delivery.created_at == now,
+            )
         )
     )
     session.commit()
@@ -683,6 +688,8 @@ def send_due(session: Session, ctx: Context, now: datetime) -> Counter[str]:
     ids = due_alerts(session, ctx.settings, now)
     if ids:
         summary.update(deliver_alerts(session, ctx, ids, now))
+    for delivery_id in stuck_deliveries(session, ctx.settings, now):  # what the sweeper would re-queue
+        summary.update({f"retried {k}": v for k, v in deliver_one(session, ctx, delivery_id, now).items()})
     return summary
 
 
