@@ -52,7 +52,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[Envelope, Any]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         self.messages.append((envelope, message_from_bytes(envelope.content, policy=policy.default)))  # type: ignore[arg-type]
         return "250 OK"
 
@@ -117,7 +117,7 @@ def test_bad_password_is_permanent_and_untrusted_certificate_is_not_sent(
     inbox, port, cert = smtp_server
     with pytest.raises(PermanentSendError, match="authentication"):
         SmtpBackend(f"smtp://digest:wrong@127.0.0.1:{port}", timeout=5, ca_file=str(cert)).send(_email(), NOW)
-    with pytest.raises(TemporarySendError, match="SSL|certificate"):  # no CA given: the self-signed cert fails
+    with pytest.raises(TemporarySendError, match=r"SSL|certificate"):  # no CA given: the self-signed cert fails
         SmtpBackend(f"smtp://digest:x@127.0.0.1:{port}", timeout=5).send(_email(), NOW)
     assert inbox.messages == []
 
