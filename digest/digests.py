@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,7 @@ from digest.mail.content import (
 )
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import DigestRenderer, images_for
-from digest.mail.suppression import canonical_address, is_suppressed
+from digest.mail.suppression import canonical_address, is_suppressed, suppressed_among
 from digest.models import (
     Cadence,
     Delivery,
@@ -97,6 +97,7 @@ class Context:
     backend: EmailBackend
     renderer: DigestRenderer = field(default_factory=DigestRenderer)
     snapshots: dict[tuple[int, date], Snapshot] = field(default_factory=dict)
+    sections: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
     summary: Counter[str] = field(default_factory=Counter)
 
@@ -400,28 +401,36 @@ def _plan(
     alerts = _alerts(session, skill_ids, lo, hi)
     out: dict[int, list[SkillSection]] = defaultdict(list)
     seen: dict[int, set[int]] = defaultdict(set)
+    # everyone whose window on a skill is the same gets the same section object unless they already had
+    # some of its items: build (and rank) it once; the renderer then reuses its rendering too
+    window_items: dict[tuple[int, datetime, datetime], list[ItemView]] = {}
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
-        items = [
-            v
-            for fetched, v in by_skill.get(w.skill_id, [])
-            if w.start < fetched <= w.end and (w.user_id, v.id) not in taken and v.id not in seen[w.user_id]
-        ]
-        seen[w.user_id].update(v.id for v in items)
-        skill = skills[w.skill_id]
-        section_alerts = [a for created, a in alerts.get(w.skill_id, []) if w.start < created <= w.end]
-        out[w.user_id].append(
-            build_section(
+        wkey = (w.skill_id, w.start, w.end)
+        if wkey not in window_items:
+            window_items[wkey] = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+        candidates = window_items[wkey]
+        mine = seen[w.user_id]
+        excluded = frozenset(v.id for v in candidates if v.id in mine or (w.user_id, v.id) in taken)
+        mine.update(v.id for v in candidates)
+        section_key = (*wkey, excluded)
+        section = ctx.sections.get(section_key)
+        if section is None:
+            skill = skills[w.skill_id]
+            section = build_section(
                 skill_id=skill.id,
                 slug=skill.slug,
                 name=skill.name,
                 base_url=ctx.settings.base_url,
-                items=items,
+                items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
                 snapshot=snaps.get(skill.id),
-                alerts=section_alerts,
+                alerts=[a for created, a in alerts.get(w.skill_id, []) if w.start < created <= w.end],
                 cap=ctx.settings.digest_items_per_section,
             )
-        )
+            if len(ctx.sections) > 50_000:
+                ctx.sections.clear()
+            ctx.sections[section_key] = section
+        out[w.user_id].append(section)
     return out
 
 
@@ -449,13 +458,14 @@ def _send_and_record(
     session: Session, ctx: Context, claimed: list[_Claimed], window_end: datetime, now: datetime, summary: Counter[str]
 ) -> None:
     done: list[Outcome] = []  # id, status, provider id, error
+    suppressed = suppressed_among(session, [c.email for c in claimed])
     try:
         for c in claimed:
             assert c.digest is not None
             if c.digest.is_empty:
                 done.append((c.delivery_id, DeliveryStatus.empty, None, None))
                 continue
-            if is_suppressed(session, c.email):
+            if canonical_address(c.email) in suppressed:
                 done.append((c.delivery_id, DeliveryStatus.failed, None, "address is suppressed"))
                 continue
             rendered = ctx.renderer.render(c.digest)
@@ -508,26 +518,25 @@ def _send(ctx: Context, email: OutgoingEmail, now: datetime) -> Outcome:
     return email.delivery_id, DeliveryStatus.pending, None, last
 
 
-def _record(
-    session: Session,
-    done: list[Outcome],
-    window_end: datetime,
-    now: datetime,
-) -> None:
+def _record(session: Session, done: list[Outcome], window_end: datetime, now: datetime) -> None:
+    """sending -> the outcome, one statement per outcome, and the cursors of sent and empty digests."""
     if not done:
         return
     for status in DeliveryStatus:
         rows = [(d, p, e) for d, st, p, e in done if st == status]
-        if not rows:
-            continue
-        values: dict[str, Any] = {"status": status, "updated_at": now}
-        if status in (DeliveryStatus.sent, DeliveryStatus.empty):
-            values["sent_at"] = now
-        for d, p, e in rows:
+        for chunk in _chunks(rows, 1000):
+            ids = [d for d, _, _ in chunk]
+            values: dict[str, Any] = {"status": status, "updated_at": now}
+            if status in (DeliveryStatus.sent, DeliveryStatus.empty):
+                values["sent_at"] = now
+            providers = {d: p for d, p, _ in chunk if p is not None}
+            errors = {d: e for d, _, e in chunk if e is not None}
+            values["provider_message_id"] = case(providers, value=Delivery.id, else_=None) if providers else None
+            values["last_error"] = case(errors, value=Delivery.id, else_=None) if errors else None
             session.execute(
                 update(Delivery)
-                .where(Delivery.id == d, Delivery.status == DeliveryStatus.sending)
-                .values(**values, provider_message_id=p, last_error=e)
+                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.sending)
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
     advanced = [d for d, st, _, _ in done if st in (DeliveryStatus.sent, DeliveryStatus.empty)]
@@ -813,13 +822,15 @@ def _snapshot(days: dict[date, int], as_of: date, verdict: tuple[str, bool] | No
 
 
 def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING for many rows (the ledger's idempotent writes), batched."""
+    """INSERT ... ON CONFLICT DO NOTHING for many rows (the ledger's idempotent writes): one multi-row
+    VALUES statement per chunk, not one round trip per row."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for chunk in _chunks(rows, 2000):
-        session.execute(ins(model).on_conflict_do_nothing(), chunk)
+    per_chunk = max(1, 30_000 // max(1, len(rows[0])))  # under both databases' bound-parameter limits
+    for chunk in _chunks(rows, per_chunk):
+        session.execute(ins(model.__table__).values(list(chunk)).on_conflict_do_nothing())
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:

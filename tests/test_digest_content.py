@@ -175,3 +175,23 @@ def test_base_blocks_still_work_for_transactional_templates() -> None:
     assert "<title>T</title>" in html and "<p>C</p>" in html and "R F" in html
     subject = text_env.from_string('{% extends "_base/subject.txt" %}{% block subject %}S{% endblock %}').render()
     assert subject.strip() == "[digest] S"
+
+
+def test_weekly_chart_is_a_png_for_any_counts() -> None:
+    from digest.mail.chart import weekly_chart_png
+
+    weeks = [date(2026, 1, 5) + timedelta(weeks=n) for n in range(13)]
+    for counts in ([0] * 13, [1] + [500] * 12, list(range(13)), []):
+        png = weekly_chart_png(list(zip(weeks, counts, strict=False)))
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) < 20_000
+
+
+def test_reuse_escapes_per_subscriber_values_like_the_template_does() -> None:
+    section = build_section(skill_id=9, slug="c", name='C & "C++" <Rust> it\'s', base_url=BASE, items=[item(1)],
+                            snapshot=None)  # fmt: skip
+    digest = build_digest(to="o'neil&co@example.com", cadence="weekly", window_end=T, sections=[section],
+                          settings_url=f"{BASE}/settings?a=1&b=2", unsubscribe_url=f"{BASE}/u?t=a.b-c_d")  # fmt: skip
+    a, b = DigestRenderer(reuse=True).render(digest), DigestRenderer(reuse=False).render(digest)
+    assert (a.subject, a.text) == (b.subject, b.text)
+    assert re.sub(r"\s+", " ", a.html or "") == re.sub(r"\s+", " ", b.html or "")
+    assert "<Rust>" not in (a.html or "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -20,11 +21,16 @@ AXIS = (200, 205, 214)
 LABEL = (91, 100, 117)
 
 
+@lru_cache(maxsize=1)
+def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=11 * SCALE)
+
+
 def weekly_chart_png(weekly: Sequence[tuple[date, int]]) -> bytes:
     w, h = WIDTH * SCALE, HEIGHT * SCALE
     img = Image.new("RGB", (w, h), (246, 248, 251))
     draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default(size=11 * SCALE)
+    font = _font()
     label_h = 16 * SCALE
     top, bottom = 8 * SCALE, h - label_h
     draw.line([(0, bottom), (w, bottom)], fill=AXIS, width=SCALE)
@@ -35,7 +41,7 @@ def weekly_chart_png(weekly: Sequence[tuple[date, int]]) -> bytes:
         for i, (_, n) in enumerate(weekly):
             x0 = int(i * slot) + gap // 2
             x1 = int((i + 1) * slot) - gap // 2
-            y0 = bottom - int((bottom - top) * n / peak)
+            y0 = min(bottom - SCALE, bottom - int((bottom - top) * n / peak))  # a visible sliver for 1
             if n:
                 draw.rectangle([x0, y0, x1, bottom - 1], fill=LAST if i == len(weekly) - 1 else BAR)
         first, last = weekly[0][0], weekly[-1][0]

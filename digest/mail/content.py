@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class SkillSection:
     def chart_cid(self) -> str | None:
         return f"chart-{self.slug}" if self.snapshot and self.snapshot.chart_png else None
 
-    @property
+    @cached_property
     def key(self) -> tuple[object, ...]:
         """Equal for every subscriber who gets this exact section: the rendering cache key."""
         return (self.skill_id, tuple(i.id for i in self.shown_items), self.more_articles, self.more_jobs,

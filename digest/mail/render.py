@@ -66,6 +66,38 @@ def render_email(name: str, context: dict[str, Any]) -> Rendered:
 # --- digests: sections shared by many subscribers render once ------------------------------------
 
 _MARK = "<!--digest-section-{}-->"
+_TEXT_MARK = "@@digest-section-{}@@"
+
+
+class _Placeholders:
+    """Stands in for a Digest while its shell is rendered once: per-subscriber values become tokens."""
+
+    def __init__(self, cadence: str) -> None:
+        self.cadence = cadence
+        self.subject = "@@digest-subject@@"
+        self.reason = "@@digest-reason@@"
+        self.settings_url = "@@digest-settings-url@@"
+        self.unsubscribe_url = "@@digest-unsubscribe-url@@"
+
+
+def _raw(value: str, attribute: bool) -> str:
+    return value
+
+
+def _html_text(value: str, attribute: bool) -> str:
+    """Escape as the HTML serializer does: text nodes escape & < >, attribute values & and "."""
+    value = value.replace("&", "&amp;")
+    return value.replace('"', "&quot;") if attribute else value.replace("<", "&lt;").replace(">", "&gt;")
+
+
+_ATTRIBUTES = {"settings_url", "unsubscribe_url"}  # used only inside href="..." in the templates
+
+
+def _fill(shell: str, digest: Digest, escape: Any) -> str:
+    for name in ("subject", "reason", "settings_url", "unsubscribe_url"):
+        value = escape(getattr(digest, name), name in _ATTRIBUTES)
+        shell = shell.replace(f"@@digest-{name.replace('_', '-')}@@", value)
+    return shell
 
 
 @lru_cache(maxsize=1)
@@ -87,6 +119,7 @@ class DigestRenderer:
         self.reuse = reuse
         self.max_sections = max_sections
         self._sections: dict[tuple[object, ...], tuple[str, str]] = {}
+        self._shells: dict[tuple[str, int], tuple[str, str, str]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -113,16 +146,30 @@ class DigestRenderer:
         if not self.reuse:
             return self._render_whole(digest)
         parts = [self.section(s) for s in digest.sections]
-        text_env, html_env = _envs()
-        context = {"digest": digest, "sections_text": [t for _, t in parts]}
-        subject = " ".join(text_env.get_template("digest/subject.txt").render(context).split())
-        text = text_env.get_template("digest/body.txt").render(context)
-        # inline the small shell with markers in place of the sections, then put the inlined sections in
-        marks = [Markup(_MARK.format(n)) for n in range(len(parts))]
-        shell = _inliner().inline(html_env.get_template("digest/body.html").render(digest=digest, sections_html=marks))
-        for n, (html, _) in enumerate(parts):
-            shell = shell.replace(_MARK.format(n), html, 1)
-        return Rendered(subject=subject, text=text, html=shell)
+        subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(parts))
+        subject = " ".join(_fill(subject_shell, digest, _raw).split())
+        text = _fill(text_shell, digest, _raw)
+        html = _fill(html_shell, digest, _html_text)
+        for n, (section_html, section_text) in enumerate(parts):
+            text = text.replace(_TEXT_MARK.format(n), section_text, 1)
+            html = html.replace(_MARK.format(n), section_html, 1)
+        return Rendered(subject=subject, text=text, html=html)
+
+    def _shell(self, cadence: str, sections: int) -> tuple[str, str, str]:
+        """The digest templates rendered and inlined once per (cadence, number of sections), with
+        placeholders where each subscriber's own values and the shared sections go."""
+        key = (cadence, sections)
+        if key not in self._shells:
+            text_env, html_env = _envs()
+            marks = [Markup(_MARK.format(n)) for n in range(sections)]
+            texts = [_TEXT_MARK.format(n) for n in range(sections)]
+            context = {"digest": _Placeholders(cadence), "sections_text": texts, "sections_html": marks}
+            self._shells[key] = (
+                text_env.get_template("digest/subject.txt").render(context),
+                text_env.get_template("digest/body.txt").render(context),
+                _inliner().inline(html_env.get_template("digest/body.html").render(context)),
+            )
+        return self._shells[key]
 
     def _render_whole(self, digest: Digest) -> Rendered:
         """Per-subscriber rendering: every section and the whole document inlined for this one email."""
