@@ -49,5 +49,5 @@ def weekly_chart_png(weekly: Sequence[tuple[date, int]]) -> bytes:
         text = f"{last.strftime('%b %-d')} · peak {peak}"
         draw.text((w - draw.textlength(text, font=font), bottom + 2 * SCALE), text, fill=LABEL, font=font)
     out = io.BytesIO()
-    img.save(out, format="PNG", optimize=False)
+    img.save(out, format="PNG", compress_level=1)  # fast; the chart is a few KB either way
     return out.getvalue()

@@ -4,6 +4,7 @@ skill, same window, same items) is one value that renders once."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,6 +23,11 @@ class ItemView:
     snippet: str = ""
     company: str | None = None
     location: str | None = None  # metro name, else the posting's location text
+
+    @cached_property
+    def snippet_text(self) -> str:
+        """The snippet wrapped for the text part, indented under its item (computed once per item)."""
+        return "\n  ".join(textwrap.wrap(self.snippet, 70))
 
 
 @dataclass(frozen=True)

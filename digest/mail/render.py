@@ -107,7 +107,8 @@ def _css() -> str:
 
 @lru_cache(maxsize=1)
 def _fragment_inliner() -> css_inline.CSSInliner:
-    return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+    # the email stylesheet given once, so each fragment does not re-parse it
+    return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False, extra_css=_css())
 
 
 class DigestRenderer:
@@ -131,7 +132,7 @@ class DigestRenderer:
             self.misses += 1
             text_env, html_env = _envs()
             html = html_env.get_template("digest/_section.html").render(section=section)
-            html = _fragment_inliner().inline_fragment(html, _css())
+            html = _fragment_inliner().inline_fragment(html, "")
             text = text_env.get_template("digest/_section.txt").render(section=section).strip()
             cached = (html, text)
             if self.reuse:
