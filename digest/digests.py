@@ -99,6 +99,7 @@ class Context:
     renderer: DigestRenderer = field(default_factory=DigestRenderer)
     snapshots: dict[tuple[int, date], Snapshot] = field(default_factory=dict)
     sections: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)
+    items: dict[tuple[int, datetime, datetime], list[tuple[datetime, ItemView]]] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
     summary: Counter[str] = field(default_factory=Counter)
 
@@ -348,46 +349,53 @@ def _plan(
     user_ids = sorted({w.user_id for w in windows})
     lo = min(w.start for w in windows)
     hi = max(w.end for w in windows)
-    rows = session.execute(
-        select(
-            ItemSkill.skill_id,
-            ItemSkill.alias,
-            Item.id,
-            Item.kind,
-            Item.title,
-            Item.url,
-            Item.published_at,
-            Item.fetched_at,
-            Item.source_name,
-            Item.summary,
-            Item.company,
-            Item.location_raw,
-            Metro.name,
-        )
-        .join(Item, Item.id == ItemSkill.item_id)
-        .outerjoin(Metro, Metro.id == Item.metro_id)
-        .where(ItemSkill.skill_id.in_(skill_ids), Item.fetched_at > lo, Item.fetched_at <= hi)
-    ).all()
-    by_skill: dict[int, list[tuple[datetime, ItemView]]] = defaultdict(list)
+    missing = [sid for sid in skill_ids if (sid, lo, hi) not in ctx.items]
+    if len(ctx.items) > 100_000:
+        ctx.items.clear()
+        missing = skill_ids
+    for sid in missing:
+        ctx.items[(sid, lo, hi)] = []
     views: dict[tuple[int, int], ItemView] = {}
-    for r in rows:
-        view = views.get((r.id, r.skill_id))
-        if view is None:
-            view = ItemView(
-                id=r.id,
-                kind=str(r.kind),
-                title=r.title,
-                url=r.url,
-                published_at=r.published_at,
-                alias=r.alias,
-                source=r.source_name,
-                snippet=snippet(r.summary or ""),
-                company=r.company,
-                location=r.name or r.location_raw,
+    for chunk in _chunks(missing, 1000):
+        rows = session.execute(
+            select(
+                ItemSkill.skill_id,
+                ItemSkill.alias,
+                Item.id,
+                Item.kind,
+                Item.title,
+                Item.url,
+                Item.published_at,
+                Item.fetched_at,
+                Item.source_name,
+                Item.summary,
+                Item.company,
+                Item.location_raw,
+                Metro.name,
             )
-            views[(r.id, r.skill_id)] = view
-        by_skill[r.skill_id].append((r.fetched_at, view))
-    item_ids = sorted({r.id for r in rows})
+            .join(Item, Item.id == ItemSkill.item_id)
+            .outerjoin(Metro, Metro.id == Item.metro_id)
+            .where(ItemSkill.skill_id.in_(chunk), Item.fetched_at > lo, Item.fetched_at <= hi)
+        ).all()
+        for r in rows:
+            view = views.get((r.id, r.skill_id))
+            if view is None:
+                view = ItemView(
+                    id=r.id,
+                    kind=str(r.kind),
+                    title=r.title,
+                    url=r.url,
+                    published_at=r.published_at,
+                    alias=r.alias,
+                    source=r.source_name,
+                    snippet=snippet(r.summary or ""),
+                    company=r.company,
+                    location=r.name or r.location_raw,
+                )
+                views[(r.id, r.skill_id)] = view
+            ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
+    by_skill = {sid: ctx.items[(sid, lo, hi)] for sid in skill_ids}
+    item_ids = sorted({v.id for items in by_skill.values() for _, v in items})
     taken: set[tuple[int, int]] = set()
     if item_ids:
         for chunk in _chunks(item_ids, 5000):

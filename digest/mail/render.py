@@ -121,27 +121,65 @@ class DigestRenderer:
         self.max_sections = max_sections
         self._sections: dict[tuple[object, ...], tuple[str, str]] = {}
         self._shells: dict[tuple[str, int], tuple[str, str, str]] = {}
+        self._pieces: dict[tuple[Any, ...], str] = {}
+        self._wrap: tuple[str, str] | None = None
         self.hits = 0
         self.misses = 0
 
     def section(self, section: SkillSection) -> tuple[Markup, str]:
-        """(inlined HTML fragment, text) of one section."""
+        """(inlined HTML fragment, text) of one section, assembled from pieces rendered once each."""
         key = section.key
-        cached = self._sections.get(key) if self.reuse else None
+        cached = self._sections.get(key)
         if cached is None:
             self.misses += 1
-            text_env, html_env = _envs()
-            html = html_env.get_template("digest/_section.html").render(section=section)
-            html = _fragment_inliner().inline_fragment(html, "")
+            text_env, _ = _envs()
             text = text_env.get_template("digest/_section.txt").render(section=section).strip()
-            cached = (html, text)
-            if self.reuse:
-                if len(self._sections) >= self.max_sections:
-                    self._sections.clear()
-                self._sections[key] = cached
+            cached = (self._assemble(section), text)
+            if len(self._sections) >= self.max_sections:
+                self._sections.clear()
+                self._pieces.clear()
+            self._sections[key] = cached
         else:
             self.hits += 1
         return Markup(cached[0]), cached[1]
+
+    def _assemble(self, section: SkillSection) -> str:
+        """The structure of digest/_section.html, from pieces of digest/_parts.html that are rendered and
+        inlined once: an article shown to many people in different company is still rendered once."""
+        _, html_env = _envs()
+        parts: Any = html_env.get_template("digest/_parts.html").module
+        s = section
+        pieces = [self._piece(("head", s.skill_id, s.url, s.name, s.snapshot, s.alerts), lambda: parts.head(s))]
+        for title, items, macro, more, one, many in (
+            ("New articles", s.articles, parts.article, s.more_articles, "article", "articles"),
+            ("New job postings", s.jobs, parts.job, s.more_jobs, "posting", "postings"),
+        ):
+            if not items:
+                continue
+            pieces.append(self._piece(("heading", title), lambda t=title: parts.heading(t)))
+            for item in items:
+                pieces.append(self._piece((title, s.url, item), lambda i=item, m=macro: m(i, s)))
+            if more:
+                pieces.append(
+                    self._piece(("more", s.url, more, one), lambda n=more, o=one, m=many: parts.more(s.url, n, o, m))
+                )
+        prefix, suffix = self._wrapper()
+        return prefix + "\n".join(pieces) + suffix
+
+    def _piece(self, key: tuple[Any, ...], make: Any) -> str:
+        piece = self._pieces.get(key)
+        if piece is None:
+            piece = _fragment_inliner().inline_fragment(str(make()).strip(), "")
+            self._pieces[key] = piece
+        return piece
+
+    def _wrapper(self) -> tuple[str, str]:
+        if self._wrap is None:
+            shell = '<table role="presentation" class="section" cellpadding="0" cellspacing="0" border="0" '
+            shell += 'width="100%"><tr><td><!--inner--></td></tr></table>'
+            prefix, _, suffix = _fragment_inliner().inline_fragment(shell, "").partition("<!--inner-->")
+            self._wrap = (prefix, suffix)
+        return self._wrap
 
     def render(self, digest: Digest) -> Rendered:
         if not self.reuse:
