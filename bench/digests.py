@@ -112,8 +112,9 @@ def populate(url: str, subscribers: int, seed: int = 7) -> dict[str, int]:
     return {"users": len(users), "subscriptions": len(subs), "items": len(items), "item_skills": len(item_skills)}
 
 
-def _deliver_share(args: tuple[str, list[tuple[list[int], str, str]]]) -> tuple[dict[str, int], int, float]:
+def _deliver_share(args: tuple[str, list[tuple[list[int], str, str]]]) -> tuple[dict[str, int], int, float, float]:
     url, batches = args
+    cpu = time.process_time()
     settings = _settings(url)
     engine = make_engine(url)
     backend = NullBackend()
@@ -123,7 +124,8 @@ def _deliver_share(args: tuple[str, list[tuple[list[int], str, str]]]) -> tuple[
         for user_ids, cadence, end in batches:
             summary.update(deliver_digests(session, ctx, user_ids, cadence, datetime.fromisoformat(end), NOW))
     engine.dispose()
-    return dict(summary), backend.sent, ctx.renderer.hits / max(1, ctx.renderer.hits + ctx.renderer.misses)
+    hit_rate = ctx.renderer.hits / max(1, ctx.renderer.hits + ctx.renderer.misses)
+    return dict(summary), backend.sent, hit_rate, time.process_time() - cpu
 
 
 def _settings(url: str) -> Settings:
@@ -193,7 +195,7 @@ def run(subscribers: int, workers: int) -> None:
             results = list(pool.map(_deliver_share, [(url, s) for s in shares]))
         elapsed = time.perf_counter() - t0
         summary: Counter[str] = Counter()
-        for part, _, _ in results:
+        for part, *_ in results:
             summary.update(part)
         sent = sum(r[1] for r in results)
         reuse_rate = statistics.mean(r[2] for r in results)
@@ -210,6 +212,10 @@ def run(subscribers: int, workers: int) -> None:
         print(f"end to end ({workers} processes): {dict(summary)} in {elapsed:.1f} s = {rate:,.0f} digests/s; "
               f"section cache hit rate {reuse_rate:.0%}")  # fmt: skip
         print(f"ledger written: {ledger}; subscriptions still behind: {behind}")
+        cpu = sum(r[3] for r in results)
+        done = summary["sent"] + summary["empty"]
+        print(f"worker CPU: {cpu:.1f} s = {cpu / done * 1000:.2f} ms per digest (PostgreSQL's own CPU not included); "
+              f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
         projected = 100_000 / rate
         print(f"projected 100,000 daily digests: {projected:.0f} s (target < {TARGET_100K_SECONDS:.0f} s)"
               + ("" if subscribers == 100_000 else " [extrapolated]"))  # fmt: skip

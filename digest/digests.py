@@ -396,7 +396,7 @@ def _plan(
             ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
     by_skill = {sid: ctx.items[(sid, lo, hi)] for sid in skill_ids}
     item_ids = sorted({v.id for items in by_skill.values() for _, v in items})
-    taken: set[tuple[int, int]] = set()
+    taken: dict[int, set[int]] = defaultdict(set)  # user -> items they got in another delivery
     if item_ids:
         for chunk in _chunks(item_ids, 5000):
             q = select(DeliveryItem.user_id, DeliveryItem.item_id, DeliveryItem.delivery_id).where(
@@ -404,7 +404,7 @@ def _plan(
             )
             for u, i, d in session.execute(q).tuples():
                 if own is None or own.get(u) != d:
-                    taken.add((u, i))
+                    taken[u].add(i)
     skills = {s.id: s for s in session.scalars(select(Skill).where(Skill.id.in_(skill_ids)))}
     snaps = snapshots(session, skill_ids, as_of.date(), ctx.snapshots)
     alerts = _alerts(session, skill_ids, lo, hi)
@@ -412,16 +412,19 @@ def _plan(
     seen: dict[int, set[int]] = defaultdict(set)
     # everyone whose window on a skill is the same gets the same section object unless they already had
     # some of its items: build (and rank) it once; the renderer then reuses its rendering too
-    window_items: dict[tuple[int, datetime, datetime], list[ItemView]] = {}
+    window_items: dict[tuple[int, datetime, datetime], tuple[list[ItemView], frozenset[int]]] = {}
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
         wkey = (w.skill_id, w.start, w.end)
         if wkey not in window_items:
-            window_items[wkey] = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
-        candidates = window_items[wkey]
+            found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+            window_items[wkey] = (found, frozenset(v.id for v in found))
+        candidates, candidate_ids = window_items[wkey]
         mine = seen[w.user_id]
-        excluded = frozenset(v.id for v in candidates if v.id in mine or (w.user_id, v.id) in taken)
-        mine.update(v.id for v in candidates)
+        excluded = candidate_ids & mine
+        if w.user_id in taken:
+            excluded |= candidate_ids & taken[w.user_id]
+        mine |= candidate_ids
         section_key = (*wkey, excluded)
         section = ctx.sections.get(section_key)
         if section is None:
