@@ -175,13 +175,11 @@ def api_subscribe(request: Request, body: SubscribeIn) -> Any:
         _rate_limit(request, "subscribe", address)
     except RateLimited:
         raise HTTPException(429, TOO_MANY) from None
-    try:
-        with session_scope() as session:
+    with session_scope() as session:
+        try:
             subs.subscribe(session, _settings(request), address, body.skill, body.cadence, clock.utcnow())
-    except UnknownSkill as exc:
-        return _unknown_skill(exc)
-    except subs.BadInput as exc:
-        raise HTTPException(422, str(exc)) from None
+        except UnknownSkill as exc:  # answered inside the session: the suggestions are rows
+            return _unknown_skill(exc)
     return JSONResponse({"detail": ACCEPTED}, status_code=202)
 
 
@@ -340,13 +338,15 @@ def form_subscribe(
         _rate_limit(request, "subscribe", address)
     except RateLimited:
         return _home_error(request, form, TOO_MANY, [], 429)
-    try:
-        with session_scope() as session:
+    with session_scope() as session:
+        try:
             outcome = subs.subscribe(session, _settings(request), address, skill, cad, clock.utcnow())
-            skill_name = outcome.skill.name
-    except UnknownSkill as exc:
-        error = f"We do not know the skill “{skill}”." if skill.strip() else "Choose a skill to follow."
-        suggestions = [{"slug": s.slug, "name": s.name} for s in exc.suggestions]
+        except UnknownSkill as exc:
+            error = f"We do not know the skill “{skill}”." if skill.strip() else "Choose a skill to follow."
+            suggestions = [{"slug": s.slug, "name": s.name} for s in exc.suggestions]
+        else:
+            error, suggestions, skill_name = "", [], outcome.skill.name
+    if error:
         return _home_error(request, form, error, suggestions, 422)
     return page(request, "confirm_sent.html", {"skill": skill_name, "cadence": cad.value, "message": ACCEPTED}, 202)
 
