@@ -142,14 +142,17 @@ def send_confirmation(
     session: Session, settings: Settings, user: User, sub: Subscription, skill: Skill, now: datetime
 ) -> bool:
     token = make_token(settings.secret, "confirm", {"u": user.id, "s": sub.id}, now)
+    unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
     context = {
         "skill": skill.name,
         "cadence": sub.cadence.value,
         "confirm_url": f"{settings.base_url}/confirm?token={token}",
         "valid_days": settings.confirm_link_max_age // 86400,
         "base_url": settings.base_url,
+        "unsubscribe_url": unsubscribe,
     }
-    sent = _send(session, settings, user.email, "confirm", context, f"confirm-{sub.id}-{int(now.timestamp())}", now)
+    key = f"confirm-{sub.id}-{int(now.timestamp())}"
+    sent = _send(session, settings, user.email, "confirm", context, key, now, unsubscribe)
     sub.confirm_sent_at = now
     session.flush()
     return sent
@@ -218,6 +221,7 @@ def request_login(session: Session, settings: Settings, email: str, now: datetim
         "login_url": f"{settings.base_url}/login?token={token}",
         "valid_minutes": settings.login_link_max_age // 60,
         "base_url": settings.base_url,
+        "unsubscribe_url": unsubscribe_url(settings, None, user.id, now),  # in the footer, not a header
     }
     return _send(session, settings, user.email, "login", context, f"login-{user.id}-{int(now.timestamp())}", now)
 
@@ -408,7 +412,14 @@ def one_click_unsubscribe(session: Session, target: UnsubscribeTarget, now: date
 
 
 def _send(
-    session: Session, settings: Settings, to: str, template: str, context: dict[str, Any], key: str, now: datetime
+    session: Session,
+    settings: Settings,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    key: str,
+    now: datetime,
+    list_unsubscribe: str | None = None,
 ) -> bool:
     rendered = render_email(template, context)
     email = OutgoingEmail(
@@ -419,6 +430,7 @@ def _send(
         html=rendered.html,
         from_email=settings.from_email,
         categories=(template,),
+        unsubscribe_url=list_unsubscribe,
     )
     return send_now(session, settings, email, now) is not None
 

@@ -40,6 +40,8 @@ def test_subscribe_sends_one_confirmation_and_confirm_activates(settings: Any, s
     [msg] = outbox(settings.outbox_dir)
     assert msg["To"] == "ann@example.com" and "Python" in msg["Subject"]
     assert msg.get_body(preferencelist=("html",)) is not None
+    assert msg["List-Unsubscribe"] == f"<{link_in(msg, '/unsubscribe')}>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = link_in(msg, "/confirm")
     assert url.startswith(settings.base_url + "/confirm?token=")
 

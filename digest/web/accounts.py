@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from digest.web.security import clear_session, csrf_token, current_user, set_ses
 from digest.web.templating import templates
 
 router = APIRouter()
+SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a subscription id from GET /api/subscriptions")]
 
 ACCEPTED = "If that address can receive email, a confirmation link is on its way. Open it to start your digest."
 LOGIN_SENT = "If that address has an account, a sign-in link is on its way. It works once, for 30 minutes."
@@ -196,7 +197,7 @@ def api_list(request: Request) -> Any:
     responses={404: {"model": Message}},
     tags=["subscriptions"],
 )
-def api_get(request: Request, subscription_id: int) -> Any:
+def api_get(request: Request, subscription_id: SubscriptionId) -> Any:
     with session_scope() as session:
         user = _api_user(request, session)
         return _sub_out(user, _own(session, user, subscription_id))
@@ -208,7 +209,7 @@ def api_get(request: Request, subscription_id: int) -> Any:
     responses={404: {"model": Message}},
     tags=["subscriptions"],
 )
-def api_patch(request: Request, subscription_id: int, body: SubscriptionPatch) -> Any:
+def api_patch(request: Request, subscription_id: SubscriptionId, body: SubscriptionPatch) -> Any:
     """Change the cadence (nothing pending is lost or sent twice), pause or resume."""
     now = clock.utcnow()
     with session_scope() as session:
@@ -231,7 +232,7 @@ def api_patch(request: Request, subscription_id: int, body: SubscriptionPatch) -
     responses={404: {"model": Message}},
     tags=["subscriptions"],
 )
-def api_delete(request: Request, subscription_id: int) -> Response:
+def api_delete(request: Request, subscription_id: SubscriptionId) -> Response:
     """Unsubscribe from this skill."""
     with session_scope() as session:
         user = _api_user(request, session)
@@ -511,7 +512,7 @@ def _form_int(value: str, what: str) -> int:
 @router.post("/settings/subscriptions/{subscription_id}", include_in_schema=False)
 def settings_subscription(
     request: Request,
-    subscription_id: int,
+    subscription_id: SubscriptionId,
     action: Annotated[str, Form(max_length=20)] = "cadence",
     cadence: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
