@@ -84,10 +84,18 @@ class SubscribeOutcome:
 
 
 def subscribe(
-    session: Session, settings: Settings, email: str, skill_query: str, cadence: str | Cadence, now: datetime
+    session: Session,
+    settings: Settings,
+    email: str,
+    skill_query: str,
+    cadence: str | Cadence,
+    now: datetime,
+    *,
+    confirmed: bool = False,
 ) -> SubscribeOutcome:
     """Ask for a subscription. New, unconfirmed and unsubscribed ones get a confirmation email (resent at
     most every `confirm_resend_after` seconds); active and paused ones are left as they are.
+    `confirmed` (the admin CLI only) activates at once and sends nothing.
 
     Raises BadInput for a bad address or cadence and UnknownSkill (with suggestions) for an unknown skill."""
     address = normalize_email(email)
@@ -117,6 +125,9 @@ def subscribe(
     else:  # pending: the latest choice of cadence wins
         sub.cadence = cad
         sub.updated_at = now
+    if confirmed:
+        _activate(session, sub, now)
+        return SubscribeOutcome(sub.id, False, skill)
     resend_after = timedelta(seconds=settings.confirm_resend_after)
     if sub.confirm_sent_at is not None and now - sub.confirm_sent_at < resend_after:
         return SubscribeOutcome(sub.id, False, skill)
@@ -175,16 +186,20 @@ def confirm(session: Session, settings: Settings, token: str, now: datetime) -> 
     if sub.status == SubscriptionStatus.unsubscribed:
         raise InvalidToken("this subscription was cancelled; subscribe again to get a new link")
     _spend(session, jti, now)
-    user = sub.user
+    _activate(session, sub, now)
+    return Confirmed(sub, sub.skill, sub.user)
+
+
+def _activate(session: Session, sub: Subscription, now: datetime) -> None:
+    """Pending -> active; the digest window starts now."""
     if sub.status == SubscriptionStatus.pending:
         sub.status = SubscriptionStatus.active
         sub.confirmed_at = now
         sub.cursor = now
         sub.updated_at = now
-    if user.confirmed_at is None:
-        user.confirmed_at = now
+    if sub.user.confirmed_at is None:
+        sub.user.confirmed_at = now
     session.flush()
-    return Confirmed(sub, sub.skill, user)
 
 
 def _spend(session: Session, jti: str, now: datetime) -> None:
