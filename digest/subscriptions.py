@@ -377,6 +377,18 @@ def is_blocked(session: Session, user: User) -> bool:
     return is_suppressed(session, user.email)
 
 
+def housekeeping(session: Session, settings: Settings, now: datetime) -> int:
+    """Forget what can no longer matter: rate-limit events older than a day and spent single-use tokens
+    older than the longest single-use link (an expired link is refused anyway). The rows deleted."""
+    from sqlalchemy import delete
+
+    from digest.ratelimit import prune
+
+    keep = timedelta(seconds=max(settings.confirm_link_max_age, settings.login_link_max_age)) + timedelta(days=1)
+    result = session.execute(delete(UsedToken).where(UsedToken.used_at < now - keep))
+    return prune(session, now) + int(getattr(result, "rowcount", 0) or 0)
+
+
 # --- unsubscribe links (also used by digest and alert emails) ------------------------------------
 
 

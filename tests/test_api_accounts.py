@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +19,9 @@ from sqlalchemy.orm import Session
 from digest import clock
 from digest import subscriptions as subs
 from digest.mail.suppression import is_suppressed
-from digest.models import Cadence, Subscription, SubscriptionStatus, User
+from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.web.app import create_app
+from digest.web.templating import templates
 from tests.accounts_data import add_skills, link_in, outbox
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
@@ -376,3 +379,26 @@ def test_cadence_values_round_trip(client: TestClient) -> None:
     for c in Cadence:
         r = client.post("/api/subscriptions", json={"email": f"{c.value}@example.com", "skill": "go", "cadence": c})
         assert r.status_code == 202
+
+
+def test_subscribe_partial_works_on_a_skill_page(settings: Any, session: Session, now: Clock) -> None:
+    """The skill page (another module) includes _subscribe_form.html with `skill`; an anonymous visitor
+    subscribes from it."""
+    add_skills(session)
+    app = create_app(settings)
+
+    @app.get("/test-skill/{slug}")
+    def skill_page(request: Request, slug: str) -> HTMLResponse:
+        skill = session.scalar(select(Skill).where(Skill.slug == slug))
+        html = templates.env.from_string('<main>{% include "_subscribe_form.html" %}</main>').render(
+            request=request, skill=skill
+        )
+        return HTMLResponse(html)
+
+    with TestClient(app) as c:
+        page = c.get("/test-skill/react").text
+        assert 'name="skill" value="react"' in page and "Get a <strong>React</strong> digest" in page
+        r = c.post("/subscribe", data={"email": "pa@example.com", "skill": "react", "csrf_token": csrf_from(page)})
+        assert r.status_code == 202 and "React" in r.text
+    [mail] = outbox(settings.outbox_dir)
+    assert "React" in mail["Subject"]

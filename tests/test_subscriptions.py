@@ -230,3 +230,14 @@ def test_rate_limit_window_slides_and_prunes(settings: Any, session: Session) ->
     assert ratelimit.hit(session, "k", 3, window, NOW + timedelta(minutes=60, seconds=1))
     assert ratelimit.prune(session, NOW + timedelta(days=2)) == 4  # the hit at 60:01 pruned the first
     assert session.scalar(select(func.count()).select_from(RateEvent)) == 0
+
+
+def test_housekeeping_forgets_old_rate_events_and_spent_tokens(settings: Any, session: Session, skills: Any) -> None:
+    subs.subscribe(session, settings, "jo@example.com", "go", "daily", NOW)
+    token = _token(link_in(outbox(settings.outbox_dir)[0], "/confirm"))
+    subs.confirm(session, settings, token, NOW)
+    ratelimit.hit(session, "x", 5, timedelta(hours=1), NOW)
+    assert subs.housekeeping(session, settings, NOW + timedelta(days=2)) == 1  # the rate event only
+    assert subs.housekeeping(session, settings, NOW + timedelta(days=9)) == 1  # now the spent token
+    with pytest.raises(ExpiredToken):  # forgetting it is safe: the link has expired
+        subs.confirm(session, settings, token, NOW + timedelta(days=9))

@@ -349,7 +349,13 @@ def form_subscribe(
             error, suggestions, skill_name = "", [], outcome.skill.name
     if error:
         return _home_error(request, form, error, suggestions, 422)
-    return page(request, "confirm_sent.html", {"skill": skill_name, "cadence": cad.value, "message": ACCEPTED}, 202)
+    ctx = {
+        "skill": skill_name,
+        "cadence": cad.value,
+        "message": ACCEPTED,
+        "valid_days": _settings(request).confirm_link_max_age // 86400,
+    }
+    return page(request, "confirm_sent.html", ctx, 202)
 
 
 def _home_error(
