@@ -166,6 +166,9 @@ def test_a_person_subscribes_confirms_signs_in_changes_cadence_and_unsubscribes(
     weekly_next = page.locator("tr", has_text="Kubernetes").locator(".next-digest").inner_text()
     assert weekly_next.startswith(f"next digest: {WEEKDAYS[weekday][:3]} ") and weekly_next != daily_next
     shot(page, "06-settings-weekly")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "06b-settings-phone")
+    page.set_viewport_size({"width": 1100, "height": 800})
 
     # unsubscribe from the email's link: the page changes nothing until the button is pressed
     page.goto(link_in(confirmation, "/unsubscribe"))
