@@ -102,19 +102,23 @@ def subscribe(
     cad = cadence if isinstance(cadence, Cadence) else parse_cadence(cadence)
     skill = resolve_skill(session, skill_query)
     user = get_or_create_user(session, address, now)
-    sub = session.scalar(select(Subscription).where(Subscription.user_id == user.id, Subscription.skill_id == skill.id))
+    existing = select(Subscription).where(Subscription.user_id == user.id, Subscription.skill_id == skill.id)
+    sub = session.scalar(existing)
     if sub is None:
-        sub = Subscription(
-            user_id=user.id,
-            skill_id=skill.id,
-            cadence=cad,
-            status=SubscriptionStatus.pending,
-            cursor=now,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(sub)
-        session.flush()
+        try:
+            with session.begin_nested():
+                sub = Subscription(
+                    user_id=user.id,
+                    skill_id=skill.id,
+                    cadence=cad,
+                    status=SubscriptionStatus.pending,
+                    cursor=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(sub)
+        except IntegrityError:  # a concurrent request created it first: answer as for a repeat
+            return SubscribeOutcome(session.scalars(existing).one().id, False, skill)
     elif sub.status in (SubscriptionStatus.active, SubscriptionStatus.paused):
         return SubscribeOutcome(sub.id, False, skill)
     elif sub.status == SubscriptionStatus.unsubscribed:
