@@ -92,10 +92,12 @@ def subscribe(
     now: datetime,
     *,
     confirmed: bool = False,
+    later: list[PendingEmail] | None = None,
 ) -> SubscribeOutcome:
     """Ask for a subscription. New, unconfirmed and unsubscribed ones get a confirmation email (resent at
     most every `confirm_resend_after` seconds); active and paused ones are left as they are.
-    `confirmed` (the admin CLI only) activates at once and sends nothing.
+    `confirmed` (the admin CLI only) activates at once and sends nothing. With `later`, the email is
+    appended there for the caller to `deliver` after answering, so answers take as long whoever asks.
 
     Raises BadInput for a bad address or cadence and UnknownSkill (with suggestions) for an unknown skill."""
     address = normalize_email(email)
@@ -135,7 +137,7 @@ def subscribe(
     resend_after = timedelta(seconds=settings.confirm_resend_after)
     if sub.confirm_sent_at is not None and now - sub.confirm_sent_at < resend_after:
         return SubscribeOutcome(sub.id, False, skill)
-    sent = send_confirmation(session, settings, user, sub, skill, now)
+    sent = send_confirmation(session, settings, user, sub, skill, now, later)
     return SubscribeOutcome(sub.id, sent, skill)
 
 
@@ -154,7 +156,13 @@ def get_or_create_user(session: Session, address: str, now: datetime) -> User:
 
 
 def send_confirmation(
-    session: Session, settings: Settings, user: User, sub: Subscription, skill: Skill, now: datetime
+    session: Session,
+    settings: Settings,
+    user: User,
+    sub: Subscription,
+    skill: Skill,
+    now: datetime,
+    later: list[PendingEmail] | None = None,
 ) -> bool:
     token = make_token(settings.secret, "confirm", {"u": user.id, "s": sub.id}, now)
     unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
@@ -167,10 +175,9 @@ def send_confirmation(
         "unsubscribe_url": unsubscribe,
     }
     key = f"confirm-{sub.id}-{int(now.timestamp())}"
-    sent = _send(session, settings, user.email, "confirm", context, key, now, unsubscribe)
     sub.confirm_sent_at = now
     session.flush()
-    return sent
+    return _send_or_queue(session, settings, PendingEmail(user.email, "confirm", context, key, unsubscribe), now, later)
 
 
 @dataclass(frozen=True)
@@ -228,9 +235,12 @@ def _int(value: Any) -> int:
 # --- sign-in --------------------------------------------------------------------------------------
 
 
-def request_login(session: Session, settings: Settings, email: str, now: datetime) -> bool:
+def request_login(
+    session: Session, settings: Settings, email: str, now: datetime, later: list[PendingEmail] | None = None
+) -> bool:
     """Email a one-time sign-in link if the address has an account. Returns whether one was sent (for
-    tests and logs only; answer people the same either way). Raises BadInput for a malformed address."""
+    tests and logs only; answer people the same either way). Raises BadInput for a malformed address.
+    With `later`, the email is queued there as in `subscribe`."""
     address = normalize_email(email)
     user = session.scalar(select(User).where(User.email == address))
     if user is None:
@@ -242,7 +252,8 @@ def request_login(session: Session, settings: Settings, email: str, now: datetim
         "base_url": settings.base_url,
         "unsubscribe_url": unsubscribe_url(settings, None, user.id, now),  # in the footer, not a header
     }
-    return _send(session, settings, user.email, "login", context, f"login-{user.id}-{int(now.timestamp())}", now)
+    pending = PendingEmail(user.email, "login", context, f"login-{user.id}-{int(now.timestamp())}")
+    return _send_or_queue(session, settings, pending, now, later)
 
 
 def check_login_token(session: Session, settings: Settings, token: str, now: datetime) -> tuple[User, str]:
@@ -442,26 +453,38 @@ def one_click_unsubscribe(session: Session, target: UnsubscribeTarget, now: date
 # --- sending --------------------------------------------------------------------------------------
 
 
-def _send(
-    session: Session,
-    settings: Settings,
-    to: str,
-    template: str,
-    context: dict[str, Any],
-    key: str,
-    now: datetime,
-    list_unsubscribe: str | None = None,
+@dataclass(frozen=True)
+class PendingEmail:
+    """A transactional email decided on but not rendered or sent yet."""
+
+    to: str
+    template: str
+    context: dict[str, Any]
+    key: str
+    list_unsubscribe: str | None = None
+
+
+def _send_or_queue(
+    session: Session, settings: Settings, pending: PendingEmail, now: datetime, later: list[PendingEmail] | None
 ) -> bool:
-    rendered = render_email(template, context)
+    if later is not None:
+        later.append(pending)
+        return True
+    return deliver(session, settings, pending, now)
+
+
+def deliver(session: Session, settings: Settings, pending: PendingEmail, now: datetime) -> bool:
+    """Render and send through the one suppression check; False when the address is suppressed."""
+    rendered = render_email(pending.template, pending.context)
     email = OutgoingEmail(
-        key=key,
-        to=to,
+        key=pending.key,
+        to=pending.to,
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
         from_email=settings.from_email,
-        categories=(template,),
-        unsubscribe_url=list_unsubscribe,
+        categories=(pending.template,),
+        unsubscribe_url=pending.list_unsubscribe,
     )
     return send_now(session, settings, email, now) is not None
 

@@ -241,3 +241,13 @@ def test_housekeeping_forgets_old_rate_events_and_spent_tokens(settings: Any, se
     assert subs.housekeeping(session, settings, NOW + timedelta(days=9)) == 1  # now the spent token
     with pytest.raises(ExpiredToken):  # forgetting it is safe: the link has expired
         subs.confirm(session, settings, token, NOW + timedelta(days=9))
+
+
+def test_emails_can_be_queued_for_after_the_answer(settings: Any, session: Session, skills: Any) -> None:
+    later: list[subs.PendingEmail] = []
+    assert subs.subscribe(session, settings, "ko@example.com", "go", "daily", NOW, later=later).emailed
+    assert subs.request_login(session, settings, "ko@example.com", NOW, later)
+    assert not subs.request_login(session, settings, "unknown@example.com", NOW, later)
+    assert outbox(settings.outbox_dir) == [] and [p.template for p in later] == ["confirm", "login"]
+    assert all(subs.deliver(session, settings, p, NOW) for p in later)
+    assert [m["To"] for m in outbox(settings.outbox_dir)] == ["ko@example.com", "ko@example.com"]

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -62,6 +62,18 @@ def _rate_limit(request: Request, action: str, address: str | None) -> None:
 
 
 TOO_MANY = "Too many requests. Please wait a while (up to an hour) and try again."
+
+
+def _send_after_answering(tasks: BackgroundTasks, settings: Settings, emails: list[subs.PendingEmail]) -> None:
+    """Emails go out after the response, so a known address takes no longer to answer than an unknown one."""
+    if emails:
+        tasks.add_task(_deliver, settings, emails)
+
+
+def _deliver(settings: Settings, emails: list[subs.PendingEmail]) -> None:
+    for email in emails:
+        with session_scope() as session:
+            subs.deliver(session, settings, email, clock.utcnow())
 
 
 # --- JSON models ------------------------------------------------------------------------------------
@@ -165,7 +177,7 @@ def _unknown_skill(exc: UnknownSkill) -> JSONResponse:
     responses={422: {"model": UnknownSkillOut}, 429: {"model": Message}},
     tags=["subscriptions"],
 )
-def api_subscribe(request: Request, body: SubscribeIn) -> Any:
+def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -> Any:
     """Ask for a digest. The answer is the same whether the address is new, pending or already subscribed;
     a confirmation email carries the link that starts it."""
     try:
@@ -176,11 +188,13 @@ def api_subscribe(request: Request, body: SubscribeIn) -> Any:
         _rate_limit(request, "subscribe", address)
     except RateLimited:
         raise HTTPException(429, TOO_MANY) from None
+    later: list[subs.PendingEmail] = []
     with session_scope() as session:
         try:
-            subs.subscribe(session, _settings(request), address, body.skill, body.cadence, clock.utcnow())
+            subs.subscribe(session, _settings(request), address, body.skill, body.cadence, clock.utcnow(), later=later)
         except UnknownSkill as exc:  # answered inside the session: the suggestions are rows
             return _unknown_skill(exc)
+    _send_after_answering(tasks, _settings(request), later)
     return JSONResponse({"detail": ACCEPTED}, status_code=202)
 
 
@@ -287,7 +301,7 @@ def api_skills(q: Annotated[str, Query(max_length=200)] = "", limit: Annotated[i
 @router.post(
     "/api/login", status_code=202, response_model=Message, responses={429: {"model": Message}}, tags=["account"]
 )
-def api_login(request: Request, body: LoginIn) -> Any:
+def api_login(request: Request, body: LoginIn, tasks: BackgroundTasks) -> Any:
     """Email a one-time sign-in link. The answer is the same whether the address has an account or not."""
     try:
         address = subs.normalize_email(body.email)
@@ -297,8 +311,10 @@ def api_login(request: Request, body: LoginIn) -> Any:
         _rate_limit(request, "login", address)
     except RateLimited:
         raise HTTPException(429, TOO_MANY) from None
+    later: list[subs.PendingEmail] = []
     with session_scope() as session:
-        subs.request_login(session, _settings(request), address, clock.utcnow())
+        subs.request_login(session, _settings(request), address, clock.utcnow(), later)
+    _send_after_answering(tasks, _settings(request), later)
     return JSONResponse({"detail": LOGIN_SENT}, status_code=202)
 
 
@@ -325,6 +341,7 @@ def _token_error(request: Request, exc: InvalidToken, what: str) -> HTMLResponse
 @router.post("/subscribe", response_class=HTMLResponse, include_in_schema=False)
 def form_subscribe(
     request: Request,
+    tasks: BackgroundTasks,
     email: Annotated[str, Form(max_length=320)] = "",
     skill: Annotated[str, Form(max_length=200)] = "",
     cadence: Annotated[str, Form(max_length=20)] = "daily",
@@ -339,9 +356,10 @@ def form_subscribe(
         _rate_limit(request, "subscribe", address)
     except RateLimited:
         return _home_error(request, form, TOO_MANY, [], 429)
+    later: list[subs.PendingEmail] = []
     with session_scope() as session:
         try:
-            outcome = subs.subscribe(session, _settings(request), address, skill, cad, clock.utcnow())
+            outcome = subs.subscribe(session, _settings(request), address, skill, cad, clock.utcnow(), later=later)
         except UnknownSkill as exc:
             error = f"We do not know the skill “{skill}”." if skill.strip() else "Choose a skill to follow."
             suggestions = [{"slug": s.slug, "name": s.name} for s in exc.suggestions]
@@ -349,6 +367,7 @@ def form_subscribe(
             error, suggestions, skill_name = "", [], outcome.skill.name
     if error:
         return _home_error(request, form, error, suggestions, 422)
+    _send_after_answering(tasks, _settings(request), later)
     ctx = {
         "skill": skill_name,
         "cadence": cad.value,
@@ -393,7 +412,9 @@ def login_page(request: Request, token: str = "") -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
-def login_form(request: Request, email: Annotated[str, Form(max_length=320)] = "") -> HTMLResponse:
+def login_form(
+    request: Request, tasks: BackgroundTasks, email: Annotated[str, Form(max_length=320)] = ""
+) -> HTMLResponse:
     try:
         address = subs.normalize_email(email)
     except subs.BadInput as exc:
@@ -402,8 +423,10 @@ def login_form(request: Request, email: Annotated[str, Form(max_length=320)] = "
         _rate_limit(request, "login", address)
     except RateLimited:
         return page(request, "login.html", {"error": TOO_MANY, "email": email}, 429)
+    later: list[subs.PendingEmail] = []
     with session_scope() as session:
-        subs.request_login(session, _settings(request), address, clock.utcnow())
+        subs.request_login(session, _settings(request), address, clock.utcnow(), later)
+    _send_after_answering(tasks, _settings(request), later)
     return page(request, "login_sent.html", {"message": LOGIN_SENT}, 202)
 
 
