@@ -172,6 +172,7 @@ def _unknown_skill(exc: UnknownSkill) -> JSONResponse:
 
 @router.post(
     "/api/subscriptions",
+    summary="Subscribe to a skill digest (double opt-in)",
     status_code=202,
     response_model=Message,
     responses={422: {"model": UnknownSkillOut}, 429: {"model": Message}},
@@ -198,7 +199,13 @@ def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -
     return JSONResponse({"detail": ACCEPTED}, status_code=202)
 
 
-@router.get("/api/subscriptions", response_model=list[SubscriptionOut], tags=["subscriptions"])
+@router.get(
+    "/api/subscriptions",
+    summary="Your subscriptions",
+    response_model=list[SubscriptionOut],
+    responses={401: {"model": Message}},
+    tags=["subscriptions"],
+)
 def api_list(request: Request) -> Any:
     with session_scope() as session:
         user = _api_user(request, session)
@@ -207,8 +214,9 @@ def api_list(request: Request) -> Any:
 
 @router.get(
     "/api/subscriptions/{subscription_id}",
+    summary="One of your subscriptions",
     response_model=SubscriptionOut,
-    responses={404: {"model": Message}},
+    responses={401: {"model": Message}, 404: {"model": Message}},
     tags=["subscriptions"],
 )
 def api_get(request: Request, subscription_id: SubscriptionId) -> Any:
@@ -219,8 +227,9 @@ def api_get(request: Request, subscription_id: SubscriptionId) -> Any:
 
 @router.patch(
     "/api/subscriptions/{subscription_id}",
+    summary="Change cadence, pause or resume",
     response_model=SubscriptionOut,
-    responses={404: {"model": Message}},
+    responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}, 409: {"model": Message}},
     tags=["subscriptions"],
 )
 def api_patch(request: Request, subscription_id: SubscriptionId, body: SubscriptionPatch) -> Any:
@@ -242,8 +251,9 @@ def api_patch(request: Request, subscription_id: SubscriptionId, body: Subscript
 
 @router.delete(
     "/api/subscriptions/{subscription_id}",
+    summary="Unsubscribe from one skill",
     status_code=204,
-    responses={404: {"model": Message}},
+    responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}},
     tags=["subscriptions"],
 )
 def api_delete(request: Request, subscription_id: SubscriptionId) -> Response:
@@ -261,14 +271,22 @@ def _own(session: Session, user: User, subscription_id: int) -> Subscription:
         raise HTTPException(404, str(exc)) from None
 
 
-@router.get("/api/me", response_model=MeOut, responses={401: {"model": Message}}, tags=["account"])
+@router.get(
+    "/api/me", summary="Your account", response_model=MeOut, responses={401: {"model": Message}}, tags=["account"]
+)
 def api_me(request: Request) -> Any:
     with session_scope() as session:
         user = _api_user(request, session)
         return _me(request, session, user)
 
 
-@router.patch("/api/me", response_model=MeOut, responses={401: {"model": Message}}, tags=["account"])
+@router.patch(
+    "/api/me",
+    summary="Change time zone, send hour, weekday or alert emails",
+    response_model=MeOut,
+    responses={401: {"model": Message}, 403: {"model": Message}},
+    tags=["account"],
+)
 def api_me_patch(request: Request, body: MePatch) -> Any:
     with session_scope() as session:
         user = _api_user(request, session)
@@ -291,7 +309,7 @@ def _me(request: Request, session: Session, user: User) -> MeOut:
     )
 
 
-@router.get("/api/skills", response_model=list[SkillOut], tags=["skills"])
+@router.get("/api/skills", summary="Find skills to follow", response_model=list[SkillOut], tags=["skills"])
 def api_skills(q: Annotated[str, Query(max_length=200)] = "", limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
     """Skills whose name, slug or alias contains q, best match first."""
     with session_scope() as session:
@@ -299,7 +317,12 @@ def api_skills(q: Annotated[str, Query(max_length=200)] = "", limit: Annotated[i
 
 
 @router.post(
-    "/api/login", status_code=202, response_model=Message, responses={429: {"model": Message}}, tags=["account"]
+    "/api/login",
+    summary="Email me a sign-in link",
+    status_code=202,
+    response_model=Message,
+    responses={429: {"model": Message}},
+    tags=["account"],
 )
 def api_login(request: Request, body: LoginIn, tasks: BackgroundTasks) -> Any:
     """Email a one-time sign-in link. The answer is the same whether the address has an account or not."""
