@@ -408,3 +408,28 @@ def test_subscribe_partial_works_on_a_skill_page(settings: Any, session: Session
         assert r.status_code == 202 and "React" in r.text
     [mail] = outbox(settings.outbox_dir)
     assert "React" in mail["Subject"]
+
+
+def test_signed_in_person_subscribes_without_a_confirmation_round_trip(
+    settings: Any, client: TestClient, session: Session
+) -> None:
+    subscribe_and_confirm(client, settings, "qi@example.com", "python")
+    sign_in(client, settings, "qi@example.com")
+    mails = len(outbox(settings.outbox_dir))
+    page = client.get("/settings").text
+    assert "Follow another skill" in page and "you are signed in as qi@example.com" in page
+    r = client.post("/subscribe", data={"email": "qi@example.com", "skill": "rust", "csrf_token": csrf_from(page)})
+    assert r.status_code == 200 and "Subscribed." in r.text and ">Rust</a>" in r.text
+    token = client.get("/api/me").json()["csrf_token"]
+    r = client.post(
+        "/api/subscriptions", json={"email": "qi@example.com", "skill": "go"}, headers={"X-CSRF-Token": token}
+    )
+    assert r.status_code == 202 and r.json()["detail"].startswith("Subscribed")
+    statuses = {s["skill"]["slug"]: s["status"] for s in client.get("/api/subscriptions").json()}
+    assert statuses == {"python": "active", "rust": "active", "go": "active"}
+    # someone else's address from this browser still needs that person's confirmation
+    r = client.post(
+        "/api/subscriptions", json={"email": "other@example.com", "skill": "go"}, headers={"X-CSRF-Token": token}
+    )
+    assert r.status_code == 202 and "confirmation link" in r.json()["detail"]
+    assert len(outbox(settings.outbox_dir)) == mails + 1

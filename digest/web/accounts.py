@@ -30,6 +30,7 @@ router = APIRouter()
 SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a subscription id from GET /api/subscriptions")]
 
 ACCEPTED = "If that address can receive email, a confirmation link is on its way. Open it to start your digest."
+SUBSCRIBED = "Subscribed. Manage it in your settings."
 LOGIN_SENT = "If that address has an account, a sign-in link is on its way. It works once, for 30 minutes."
 SIGN_IN_FIRST = "Sign in first: POST /api/login with your email address and open the link we send."
 
@@ -191,12 +192,28 @@ def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -
         raise HTTPException(429, TOO_MANY) from None
     later: list[subs.PendingEmail] = []
     with session_scope() as session:
+        own = _signed_in_as(request, session, address)
         try:
-            subs.subscribe(session, _settings(request), address, body.skill, body.cadence, clock.utcnow(), later=later)
+            subs.subscribe(
+                session,
+                _settings(request),
+                address,
+                body.skill,
+                body.cadence,
+                clock.utcnow(),
+                confirmed=own,
+                later=later,
+            )
         except UnknownSkill as exc:  # answered inside the session: the suggestions are rows
             return _unknown_skill(exc)
     _send_after_answering(tasks, _settings(request), later)
-    return JSONResponse({"detail": ACCEPTED}, status_code=202)
+    return JSONResponse({"detail": SUBSCRIBED if own else ACCEPTED}, status_code=202)
+
+
+def _signed_in_as(request: Request, session: Session, address: str) -> bool:
+    """A person signed in as `address` has proved it is theirs: no confirmation round trip."""
+    user = current_user(request, session)
+    return user is not None and user.email == address
 
 
 @router.get(
@@ -368,7 +385,7 @@ def form_subscribe(
     email: Annotated[str, Form(max_length=320)] = "",
     skill: Annotated[str, Form(max_length=200)] = "",
     cadence: Annotated[str, Form(max_length=20)] = "daily",
-) -> HTMLResponse:
+) -> Response:
     form = {"email": email, "skill": skill, "cadence": cadence}
     try:
         address = subs.normalize_email(email)
@@ -381,8 +398,11 @@ def form_subscribe(
         return _home_error(request, form, TOO_MANY, [], 429)
     later: list[subs.PendingEmail] = []
     with session_scope() as session:
+        own = _signed_in_as(request, session, address)
         try:
-            outcome = subs.subscribe(session, _settings(request), address, skill, cad, clock.utcnow(), later=later)
+            outcome = subs.subscribe(
+                session, _settings(request), address, skill, cad, clock.utcnow(), confirmed=own, later=later
+            )
         except UnknownSkill as exc:
             error = f"We do not know the skill “{skill}”." if skill.strip() else "Choose a skill to follow."
             suggestions = [{"slug": s.slug, "name": s.name} for s in exc.suggestions]
@@ -390,6 +410,8 @@ def form_subscribe(
             error, suggestions, skill_name = "", [], outcome.skill.name
     if error:
         return _home_error(request, form, error, suggestions, 422)
+    if own:
+        return RedirectResponse("/settings?done=added", status_code=303)
     _send_after_answering(tasks, _settings(request), later)
     ctx = {
         "skill": skill_name,
@@ -478,6 +500,7 @@ def logout(request: Request) -> Response:
 
 NOTICES = {
     "account": "Your settings are saved.",
+    "added": "Subscribed. Your first digest holds what is new from now on.",
     "cadence": "Cadence changed. Your next digest holds everything since the last one.",
     "paused": "Paused. Resume any time: the next digest picks up where the last one stopped.",
     "resumed": "Resumed.",
@@ -516,6 +539,9 @@ def settings_page(request: Request, done: str = "") -> HTMLResponse:
             "rows": rows,
             "weekdays": subs.WEEKDAYS,
             "zones": _zones(),
+            "form": {"email": user.email},
+            "signed_in": True,
+            "skill_names": [sk.name for sk in subs.find_skills(session, "", 500)],
             "notice": NOTICES.get(done),
             "blocked": subs.is_blocked(session, user),
         }
