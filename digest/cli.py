@@ -166,6 +166,53 @@ def _safe_url(url: str) -> str:
 
 # --- subscriptions --------------------------------------------------------------------------------
 
+
+@app.command()
+def subscribe(
+    email: str = typer.Argument(..., help="the subscriber's address"),
+    skill: str = typer.Argument(..., help="a skill slug, name or alias"),
+    cadence: str = typer.Option("daily", "--cadence", help="hourly, daily or weekly"),
+    confirmed: bool = typer.Option(False, "--confirmed", help="skip double opt-in (admin: consent obtained elsewhere)"),
+    now_opt: str | None = NowOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Admin path to a subscription. Without --confirmed a confirmation email is sent, as on the web."""
+    settings = settings_or_exit()
+    now = parse_now(now_opt)
+    from digest import subscriptions as subs
+    from digest.db import session_scope
+    from digest.models import Subscription, SubscriptionStatus
+    from digest.taxonomy.resolve import UnknownSkill
+
+    try:
+        with session_scope() as session:
+            outcome = subs.subscribe(session, settings, email, skill, cadence, now, confirmed=confirmed)
+            row = session.get(Subscription, outcome.subscription_id)
+            assert row is not None
+            result = {
+                "email": row.user.email,
+                "skill": outcome.skill.slug,
+                "cadence": row.cadence.value,
+                "status": row.status.value,
+                "confirmation_sent": outcome.emailed,
+                "subscription_id": row.id,
+            }
+            suppressed = subs.is_blocked(session, row.user)
+    except (subs.BadInput, UnknownSkill) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(result)
+        return
+    what = f"{result['email']}: {result['cadence']} digest of {result['skill']} is {result['status']}"
+    if result["status"] == SubscriptionStatus.pending.value:
+        what += " (confirmation email sent)" if result["confirmation_sent"] else " (awaiting confirmation)"
+    typer.echo(what)
+    if suppressed:
+        typer.echo(
+            "warning: this address is suppressed (unsubscribed, bounced or complained); nothing will be sent", err=True
+        )
+
+
 # --- digests and delivery -------------------------------------------------------------------------
 
 
