@@ -1,0 +1,177 @@
+"""Find canonical skills in text: one regex pass for the whole vocabulary, then the weak-name gate.
+
+The vocabulary is folded into a trie and emitted as one stdlib `re` alternation (shared prefixes factored
+out), so a scan costs one pass whatever the number of aliases. Token boundaries keep `+ # .` inside tokens
+(C, C++, C#, .NET, Node.js stay apart); a trailing version ("Python 3", "python3", "Java 17", ".NET 8") is
+part of the match and resolves to the base skill. Nested optional groups are greedy, so the longest alias
+that ends on a token boundary wins, and a shorter alias still matches when the longer one fails it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from digest.taxonomy import curated
+from digest.taxonomy.normalize import alias_key, case_key
+
+_PLAIN_WORD = re.compile(r"[A-Z][a-z]+")
+_SEPARATOR = r"[\s_\-]+"
+_VERSION = r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)"
+_BEFORE = r"(?<![\w.+#@$\\])"
+_AFTER = r"(?![\w+#]|\.\w)"
+_LIST_GLUE = re.compile(r"^\s*(?:[,/|;&+]|and|or|\(|\))\s*(?:and\s+|or\s+)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One skill found in a text. `alias` is the text as written (or the skill name for a hidden alias)."""
+
+    slug: str
+    alias: str
+    start: int
+    end: int
+    name: str = ""
+    hidden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Alias:
+    skill: int  # index into Matcher.skills
+    ci: bool  # some case-insensitive form
+    hidden_only: bool
+    exact_forms: frozenset[str]
+    weak: bool
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkillInfo:
+    slug: str
+    name: str
+    weak: bool
+    generic: bool
+
+
+class Matcher:
+    def __init__(self, skills: Iterable[dict[str, Any]]) -> None:
+        self.skills: list[SkillInfo] = []
+        forms: dict[str, dict[str, Any]] = {}
+        for s in skills:
+            idx = len(self.skills)
+            self.skills.append(SkillInfo(s["slug"], s["name"], bool(s.get("weak")), bool(s.get("generic"))))
+            for a in s["aliases"]:
+                key = alias_key(a["alias"])
+                if not key:
+                    continue
+                f = forms.setdefault(key, {"skill": idx, "ci": False, "hidden": True, "exact": set()})
+                if f["skill"] != idx:
+                    continue  # the bundled file gives one skill per alias; keep the first if not
+                if a["kind"] == "exact":
+                    f["exact"].add(case_key(a["alias"]))
+                else:
+                    f["ci"] = True
+                f["hidden"] = f["hidden"] and a["kind"] == "hidden"
+        self.aliases: dict[str, _Alias] = {}
+        for key, f in forms.items():
+            weak = key in curated.WEAK_ALIASES or (
+                not f["ci"] and any(_PLAIN_WORD.fullmatch(x) for x in f["exact"])
+            )
+            self.aliases[key] = _Alias(f["skill"], f["ci"], f["hidden"], frozenset(f["exact"]), weak, key)
+        self.pattern = re.compile(_BEFORE + "(" + _trie_regex(self.aliases) + ")" + _VERSION + _AFTER, re.I)
+        self._after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}
+        self._before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
+        self._disambiguators = {k: re.compile(v) for k, v in curated.DISAMBIGUATORS.items()}
+        self.by_slug = {s.slug: s for s in self.skills}
+
+    def candidates(self, text: str) -> list[tuple[_Alias, int, int, str]]:
+        """Every alias occurrence that passes case and version checks (before the weak-name gate)."""
+        found = []
+        for m in self.pattern.finditer(text):
+            surface, version = m.group(1), m.group(2)
+            alias = self.aliases.get(alias_key(surface))
+            if alias is None:
+                continue
+            if version and not version.startswith(" ") and len(alias.key) < 3:
+                continue  # 'C3', 'R2': a name, not C or R with a version
+            if not alias.ci and case_key(surface) not in alias.exact_forms:
+                continue
+            found.append((alias, m.start(), m.end(), m.group(0)))
+        return found
+
+    def match(self, text: str) -> list[Match]:
+        """Canonical skills in `text`, each once (its first accepted mention), in text order."""
+        cands = self.candidates(text)
+        strong = any(not a.weak and not self.skills[a.skill].generic for a, *_ in cands)
+        out: dict[int, Match] = {}
+        for i, (alias, start, end, surface) in enumerate(cands):
+            if alias.skill in out:
+                continue
+            if alias.weak and not self._weak_ok(text, cands, i, strong):
+                continue
+            info = self.skills[alias.skill]
+            shown = info.name if alias.hidden_only else surface
+            out[alias.skill] = Match(info.slug, shown, start, end, info.name, alias.hidden_only)
+        return sorted(out.values(), key=lambda m: m.start)
+
+    def _weak_ok(self, text: str, cands: list[tuple[_Alias, int, int, str]], i: int, strong: bool) -> bool:
+        alias, start, end, _surface = cands[i]
+        key = alias.key
+        after, before = self._after.get(key), self._before.get(key)
+        if after is not None and after.search(text[end : end + 40]):
+            return False
+        if before is not None and before.search(text[max(0, start - 30) : start]):
+            return False
+        if strong:
+            return True
+        dis = self._disambiguators.get(key)
+        if dis is not None and dis.search(text):
+            return True
+        # a list of technologies: "Go, Rust and C", "R/Python"
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(cands) and cands[j][0].skill != alias.skill:
+                a, b = (cands[j][2], start) if j < i else (end, cands[j][1])
+                if b - a <= 12 and _LIST_GLUE.match(text[a:b]):
+                    return True
+        return False
+
+
+def _trie_regex(aliases: Iterable[str]) -> str:
+    trie: dict[str, Any] = {}
+    for key in sorted(aliases):
+        node = trie
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _node_regex(trie)
+
+
+def _node_regex(node: dict[str, Any]) -> str:
+    terminal = "" in node
+    branches = []
+    for ch in sorted(k for k in node if k):
+        atom = _SEPARATOR if ch == " " else re.escape(ch)
+        branches.append(atom + _node_regex(node[ch]))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if terminal:
+        return "(?:" + body + ")?" if len(branches) > 1 or len(body) > 1 else body + "?"
+    return body
+
+
+def load_bundled() -> dict[str, Any]:
+    data = resources.files("digest.taxonomy").joinpath("data/taxonomy.json").read_text("utf-8")
+    result: dict[str, Any] = json.loads(data)
+    return result
+
+
+@lru_cache(maxsize=1)
+def get_matcher() -> Matcher:
+    """The matcher over the bundled taxonomy, built once per process."""
+    return Matcher(load_bundled()["skills"])
