@@ -176,6 +176,9 @@ WEAK_ALIASES: dict[str, str] = {
     "openai": "openai-api",
 }
 
+# Weak names also taken in lower case, but only inside a list of technologies ("python / react", "go, rust").
+LOWERCASE_IN_LISTS: frozenset[str] = frozenset({"react", "go", "rust"})
+
 # Broad concepts: matched like any skill but never corroborate a weak name (the freehire rule).
 GENERIC_SKILLS: frozenset[str] = frozenset(
     {"ai", "machine-learning", "deep-learning", "llm", "ai-agents", "rest-api", "ci-cd", "embedded-systems"}
@@ -183,13 +186,14 @@ GENERIC_SKILLS: frozenset[str] = frozenset(
 
 # Known false contexts for weak names: regexes tried on the text right AFTER the match (case-sensitive).
 FALSE_AFTER: dict[str, str] = {
-    "go": r"^(?:[ -](?:to|for|live|ahead|beyond|back|deep|after|out|on|get|getter|through|above|far|further|"
-    r"big|fast|home|wild|public|global|into|in|with|from|green|hand|big|along|along|over|the|a|an|all|anywhere)\b"
+    "go": r"^(?i:[ -](?:to|super|for|live|ahead|beyond|back|deep|after|out|on|get|getter|through|above|far|further|"
+    r"big|fast|home|wild|public|global|green|hand|along|over|the|a|an|all|anywhere)\b"
     r"|-to-|[ -]to-market|[ -]?(?:Go|GO)\b)",
     "r": r"^(?:&|\s*&\s*D|\.\s*[A-Z]|'|-rated|\d)",
-    "c": r"^(?:-|\s*(?:corp|Corp|level|suite|round|Round|series|C|grade)\b|&|')",
+    "c": r"^(?:-|\$|\.\s*[A-Z]|\s*(?:corp|Corp|level|suite|round|Round|series|C|grade)\b|&|')",
     "react": r"^(?:\s+(?:to|quickly|fast|swiftly)\b|ive)",
     "swift": r"^(?:ly|\s+(?:response|action|decision|growth|and\s+decisive))",
+    "spark": r"^(?:\s+(?:Capital|joy|AR)\b)",
     "spring": r"^(?:\s+(?:break|semester|season|term|\d{4}))",
     "rust": r"^(?:\s+(?:belt|removal|proof))",
     "ai": r"^(?:-generated\s+(?:resume|application))",
@@ -200,7 +204,7 @@ FALSE_BEFORE: dict[str, str] = {
     "c": r"(?:Series|series|SERIES|Type|type|Class|class|Plan|plan|Vitamin|vitamin|grade|Grade|Level|level|Tier)"
     r"\s*$|[$&/-]$|[A-Z]\.\s*$",
     "r": r"(?:[&/-]|Q&|[A-Z]\.\s*|Fig\.\s*)$",
-    "go": r"(?:let's|let|Let's|Let|to|must|can|will|and|ready to|on the)\s+$|-$",
+    "go": r"(?:let's|let|Let's|Let|to|must|can|will|ready to|on the)\s+$|-$",
     "react": r"(?:to|quickly|can|will|must)\s+$",
     "next": r"(?:the|our|your|their|a|what's|What's|whats)\s+$",
     "spark": r"(?:to|will|can|that)\s+$",
@@ -209,7 +213,7 @@ FALSE_BEFORE: dict[str, str] = {
 
 # Neighbours that settle a weak name on their own ("Go/Golang", "R/tidyverse", "Apache Spark" is an alias).
 DISAMBIGUATORS: dict[str, str] = {
-    "go": r"golang|goroutine|gRPC|Go\s+(?:developer|engineer|programming|language|backend|services?|microservices)",
+    "go": r"golang|goroutine|gRPC|\(Go\)|Go\s+(?:developer|engineer|programming|language|backend|services?|microservices)",
     "r": r"tidyverse|RStudio|ggplot|dplyr|CRAN|Shiny|Bioconductor|R\s+(?:programming|language|packages?)",
     "c": r"C\+\+|C/C\+\+|embedded|firmware|kernel|microcontroller|RTOS|\bC\s+(?:programming|language|code)",
     "rust": r"Rust\s+(?:programming|language|developer|engineer)|Tokio|cargo|WebAssembly",
@@ -219,6 +223,11 @@ DISAMBIGUATORS: dict[str, str] = {
     "ruby": r"Rails|RSpec|Sidekiq",
     "rails": r"Ruby|RSpec|Sidekiq",
     "spring": r"Spring\s+(?:Boot|Framework|MVC|Cloud)|Java|Kotlin",
+}
+
+# A skill whose matched alias contains a regex also mentions another skill ("Ruby on Rails" names Ruby).
+IMPLIES: dict[str, tuple[str, str]] = {
+    "ruby-on-rails": ("ruby", r"(?i)ruby"),
 }
 
 # Aliases never imported from a source (hypernyms used as aliases, English words, wrong senses).
@@ -233,7 +242,7 @@ ALIAS_BLOCKLIST: frozenset[str] = frozenset(
         "bowtie", "phrap", "phred", "canu", "juris", "seesaw", "piazza", "padlet", "prezi", "travis", "clipper",
         "modula", "oberon", "pascal", "prolog", "eiffel", "aztec", "archon", "bilko", "coeus", "delila", "gazebo",
         "google", "facebook", "twitter", "instagram", "pinterest", "tumblr", "myspace", "snapchat", "tiktok",
-        "bing", "blogger", "skype", "vimeo", "samba", "git", "shell", "api", "apis", "data", "sql server",
+        "bing", "blogger", "skype", "vimeo", "samba", "git", "shell", "api", "apis", "data",
         "go", "r", "c", "swift", "rust", "ruby", "rails", "react", "julia", "chef", "puppet", "shiny",
         "js", "py", "ts", "sas", "ada", "lua", "ai", "ml", "next", "express", "remix", "spring", "base",
         "computer programming", "programming", "software", "database", "databases", "frameworks",

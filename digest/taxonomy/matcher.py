@@ -24,7 +24,7 @@ _PLAIN_WORD = re.compile(r"[A-Z][a-z]+")
 _SEPARATOR = r"[\s_\-]+"
 _VERSION = r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)"
 _BEFORE = r"(?<![\w.+#@$\\])"
-_AFTER = r"(?![\w+#]|\.\w)"
+_AFTER = r"(?![\w#]|\+(?![A-Za-z])|\.\w)"  # 'React+TS' ends at React; 'C++' never ends at C
 _LIST_GLUE = re.compile(r"^\s*(?:[,/|;&+]|and|or|\(|\))\s*(?:and\s+|or\s+)?$", re.IGNORECASE)
 
 
@@ -48,6 +48,9 @@ class _Alias:
     exact_forms: frozenset[str]
     weak: bool
     key: str
+
+
+_Candidate = tuple[_Alias, int, int, str, bool]  # alias, start, end, surface, lower-case weak name
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +91,12 @@ class Matcher:
         self._before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
         self._disambiguators = {k: re.compile(v) for k, v in curated.DISAMBIGUATORS.items()}
         self.by_slug = {s.slug: s for s in self.skills}
+        index = {s.slug: i for i, s in enumerate(self.skills)}
+        self._implies = {
+            k: (index[v[0]], re.compile(v[1])) for k, v in curated.IMPLIES.items() if v[0] in index and k in index
+        }
 
-    def candidates(self, text: str) -> list[tuple[_Alias, int, int, str]]:
+    def candidates(self, text: str) -> list[_Candidate]:
         """Every alias occurrence that passes case and version checks (before the weak-name gate)."""
         found = []
         for m in self.pattern.finditer(text):
@@ -99,28 +106,37 @@ class Matcher:
                 continue
             if version and not version.startswith(" ") and len(alias.key) < 3:
                 continue  # 'C3', 'R2': a name, not C or R with a version
+            listed_only = False
             if not alias.ci and case_key(surface) not in alias.exact_forms:
-                continue
-            found.append((alias, m.start(), m.end(), m.group(0)))
+                if alias.key not in curated.LOWERCASE_IN_LISTS or surface != alias.key:
+                    continue
+                listed_only = True
+            found.append((alias, m.start(), m.end(), m.group(0), listed_only))
         return found
 
     def match(self, text: str) -> list[Match]:
         """Canonical skills in `text`, each once (its first accepted mention), in text order."""
         cands = self.candidates(text)
-        strong = any(not a.weak and not self.skills[a.skill].generic for a, *_ in cands)
+        strong = any(not c[0].weak and not self.skills[c[0].skill].generic for c in cands)
         out: dict[int, Match] = {}
-        for i, (alias, start, end, surface) in enumerate(cands):
+        for i, (alias, start, end, surface, listed_only) in enumerate(cands):
             if alias.skill in out:
+                continue
+            if listed_only and not self._in_list(text, cands, i):
                 continue
             if alias.weak and not self._weak_ok(text, cands, i, strong):
                 continue
             info = self.skills[alias.skill]
             shown = info.name if alias.hidden_only else surface
             out[alias.skill] = Match(info.slug, shown, start, end, info.name, alias.hidden_only)
+            implied = self._implies.get(info.slug)
+            if implied is not None and implied[1].search(surface) and implied[0] not in out:
+                other = self.skills[implied[0]]
+                out[implied[0]] = Match(other.slug, surface, start, end, other.name)
         return sorted(out.values(), key=lambda m: m.start)
 
-    def _weak_ok(self, text: str, cands: list[tuple[_Alias, int, int, str]], i: int, strong: bool) -> bool:
-        alias, start, end, _surface = cands[i]
+    def _weak_ok(self, text: str, cands: list[_Candidate], i: int, strong: bool) -> bool:
+        alias, start, end = cands[i][:3]
         key = alias.key
         after, before = self._after.get(key), self._before.get(key)
         if after is not None and after.search(text[end : end + 40]):
@@ -132,7 +148,12 @@ class Matcher:
         dis = self._disambiguators.get(key)
         if dis is not None and dis.search(text):
             return True
-        # a list of technologies: "Go, Rust and C", "R/Python"
+        return self._in_list(text, cands, i)
+
+    @staticmethod
+    def _in_list(text: str, cands: list[_Candidate], i: int) -> bool:
+        """A list of technologies: "Go, Rust and C", "R/Python", "python / react"."""
+        alias, start, end = cands[i][:3]
         for j in (i - 1, i + 1):
             if 0 <= j < len(cands) and cands[j][0].skill != alias.skill:
                 a, b = (cands[j][2], start) if j < i else (end, cands[j][1])
