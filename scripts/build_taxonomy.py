@@ -145,6 +145,7 @@ def load_onet(b: Builder, data: Path) -> None:
             variants += [long, acronym]
             display = acronym if len(acronym) >= 3 else name
         stripped = strip_vendor(name)
+        s_acr = None
         if stripped:
             s_long, s_acr = split_acronym(stripped)
             variants += [stripped, s_long] + ([s_acr] if s_acr else [])
@@ -153,7 +154,11 @@ def load_onet(b: Builder, data: Path) -> None:
         entry = b.skill(display, "onet", key=key)
         entry.hot = entry.hot or raw in hot
         entry.category = entry.category or category[raw]
+        acronyms = {a for a in (acronym, s_acr if stripped else None) if a}
         for v in dict.fromkeys(variants):
+            if v in acronyms:  # 'APPS', 'ARC': the acronym counts in upper case only
+                b.add_alias(entry, v, "exact")
+                continue
             if PLAIN_WORD.fullmatch(v) and v != raw:
                 continue  # a vendor-less single English-looking word ('Excel', 'Teams'): too ambiguous
             if PLAIN_WORD.fullmatch(v) and alias_key(v) not in STRONG_WORDS:
@@ -265,17 +270,15 @@ def add_marked(b: Builder, entry: Entry, alias: str) -> None:
     b.by_key.setdefault(canonical_key(text), entry.slug)
 
 
-STRONG_WORDS = {
-    w.lower()
-    for w in (
-        "Python Kubernetes Django Docker Redis Elasticsearch Kotlin Scala Haskell Terraform Figma Linux Ubuntu "
-        "Jenkins Selenium Tableau Postman Keras Mlflow Kubeflow Gradle Airtable Drupal Joomla Dynatrace Nagios "
-        "Zabbix Wireshark Xcode Verilog Solidity Bash Perl Kotlin Smalltalk Bioconductor Bugzilla Cygwin "
-        "Doxygen Dropbox Ghidra Gnuplot Inkscape Jekyll Metasploit Minitab Nmap Nunjucks Redmine Snort Tcpdump "
-        "Wrike Asana Basecamp Canva Evernote Hootsuite Lucidchart Smartsheet Bootstrap Grails Moodle Blender "
-        "Audacity Brightcove Nslookup Traceroute Watir Zemax Geogebra Desmos Modelica Logisim Semrush"
-    ).split()
-}
+_STRONG = (
+    "Python Kubernetes Django Docker Redis Elasticsearch Kotlin Scala Haskell Terraform Figma Linux Ubuntu "
+    "Jenkins Selenium Tableau Postman Keras Mlflow Kubeflow Gradle Airtable Drupal Joomla Dynatrace Nagios "
+    "Zabbix Wireshark Xcode Verilog Solidity Bash Perl Kotlin Smalltalk Bioconductor Bugzilla Cygwin "
+    "Doxygen Dropbox Ghidra Gnuplot Inkscape Jekyll Metasploit Minitab Nmap Nunjucks Redmine Snort Tcpdump "
+    "Wrike Asana Basecamp Canva Evernote Hootsuite Lucidchart Smartsheet Bootstrap Grails Moodle Blender "
+    "Audacity Brightcove Nslookup Traceroute Watir Zemax Geogebra Desmos Modelica Logisim Semrush"
+)
+STRONG_WORDS = {w.lower() for w in _STRONG.split(" ")}
 
 
 def dedupe_aliases(b: Builder) -> None:
@@ -290,9 +293,10 @@ def dedupe_aliases(b: Builder) -> None:
 
 
 def weak_flag(entry: Entry) -> bool:
-    return any(
-        kind == "exact" and alias_key(a) in curated.WEAK_ALIASES for a, kind in entry.aliases.items()
-    ) or entry.slug in curated.WEAK_ALIASES.values()
+    return (
+        any(kind == "exact" and alias_key(a) in curated.WEAK_ALIASES for a, kind in entry.aliases.items())
+        or entry.slug in curated.WEAK_ALIASES.values()
+    )
 
 
 def build_titles(data: Path) -> dict[str, object]:

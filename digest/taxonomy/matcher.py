@@ -82,9 +82,7 @@ class Matcher:
                 f["hidden"] = f["hidden"] and a["kind"] == "hidden"
         self.aliases: dict[str, _Alias] = {}
         for key, f in forms.items():
-            weak = key in curated.WEAK_ALIASES or (
-                not f["ci"] and any(_PLAIN_WORD.fullmatch(x) for x in f["exact"])
-            )
+            weak = key in curated.WEAK_ALIASES or (not f["ci"] and any(_PLAIN_WORD.fullmatch(x) for x in f["exact"]))
             self.aliases[key] = _Alias(f["skill"], f["ci"], f["hidden"], frozenset(f["exact"]), weak, key)
         self.pattern = re.compile(_BEFORE + "(" + _trie_regex(self.aliases) + ")" + _VERSION + _AFTER, re.I)
         self._after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}

@@ -24,8 +24,16 @@ _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<p>|<br\s*/?>", re.IGNORECASE)
 
 # label -> slug where the label's own name is not an alias of the skill it means
-LABEL_SLUGS = {"Rails": "ruby-on-rails", "Vue": "vue", "Tailwind": "tailwind-css", "TailwindCSS": "tailwind-css",
-               "OpenAI API": "openai-api", "iOS": "ios", "Android": "android", "Spring": "spring-framework"}
+LABEL_SLUGS = {
+    "Rails": "ruby-on-rails",
+    "Vue": "vue",
+    "Tailwind": "tailwind-css",
+    "TailwindCSS": "tailwind-css",
+    "OpenAI API": "openai-api",
+    "iOS": "ios",
+    "Android": "android",
+    "Spring": "spring-framework",
+}
 
 
 @dataclass
@@ -119,10 +127,16 @@ def micro(scores: dict[str, Score], slugs: list[str]) -> Score:
 
 
 def table(scores: dict[str, Score], freq: Counter[str]) -> str:
-    lines = ["| skill | labelled | TP | FP | FN | precision | recall | F1 |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| skill | labelled | TP | FP | FN | precision | recall | F1 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for slug in sorted(scores, key=lambda s: (-freq[s], s)):
         sc = scores[slug]
-        lines.append(f"| {slug} | {freq[slug]} | {sc.tp} | {sc.fp} | {sc.fn} | {sc.precision:.3f} | {sc.recall:.3f} | {sc.f1:.3f} |")
+        lines.append(
+            f"| {slug} | {freq[slug]} | {sc.tp} | {sc.fp} | {sc.fn} "
+            f"| {sc.precision:.3f} | {sc.recall:.3f} | {sc.f1:.3f} |"
+        )
     return "\n".join(lines)
 
 
