@@ -87,7 +87,7 @@ class Matcher:
         self.pattern = re.compile(_BEFORE + "(" + _trie_regex(self.aliases) + ")" + _VERSION + _AFTER, re.I)
         self._after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}
         self._before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
-        self._disambiguators = {k: re.compile(v) for k, v in curated.DISAMBIGUATORS.items()}
+        self._disambiguators = {k: re.compile(v, re.I) for k, v in curated.DISAMBIGUATORS.items()}
         self.by_slug = {s.slug: s for s in self.skills}
         index = {s.slug: i for i, s in enumerate(self.skills)}
         self._implies = {
