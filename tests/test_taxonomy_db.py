@@ -19,9 +19,13 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _fast_cleanup(engine: Engine) -> Iterator[None]:
+    yield
+    empty_taxonomy_fast(engine)
+
+
+def empty_taxonomy_fast(engine: Engine) -> None:
     """Empty the taxonomy tables quickly: on SQLite, 9,000 skills with a self-reference (parent_id, not
     indexed) make the shared per-row cascade checks take seconds."""
-    yield
     if engine.dialect.name != "sqlite":
         return
     raw = engine.raw_connection()  # outside SQLAlchemy's BEGIN: the pragma only works between transactions

@@ -140,6 +140,32 @@ def table(scores: dict[str, Score], freq: Counter[str]) -> str:
     return "\n".join(lines)
 
 
+WEAK = {"go": "Go", "r": "R", "c": "C", "rust": "Rust", "swift": "Swift", "react": "React", "apache-spark": "Spark"}
+
+
+def load_verdicts() -> dict[str, str]:
+    data = json.loads((Path(__file__).with_name("adjudicated.json")).read_text("utf-8"))
+    return {k: v["right"] for k, v in data["verdicts"].items()}
+
+
+def weak_precision(postings: list[Posting], matcher: Matcher | None = None) -> dict[str, tuple[int, int, int]]:
+    """Per weak name: (our matches, judged correct, not yet hand-checked). A match is correct when the
+    silver label agrees or a hand-check (adjudicated.json) says we were right; unchecked ones count as wrong."""
+    matcher = matcher or get_matcher()
+    verdicts = load_verdicts()
+    out = {slug: [0, 0, 0] for slug in WEAK}
+    for p in postings:
+        for m in matcher.match(p.text):
+            if m.slug not in WEAK:
+                continue
+            row = out[m.slug]
+            row[0] += 1
+            verdict = "ours" if m.slug in p.labels else verdicts.get(f"{p.id}:{m.slug}")
+            row[1] += verdict == "ours"
+            row[2] += verdict is None
+    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
@@ -154,6 +180,15 @@ def main() -> None:
     print(table(scores, freq))
     m = micro(scores, top)
     print(f"\nmicro over the 20 most frequent: precision {m.precision:.3f} recall {m.recall:.3f} F1 {m.f1:.3f}")
+    print("\n| weak name | our matches | correct (labels or hand-check) | unchecked | precision |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for slug, (n, ok, unchecked) in weak_precision(postings).items():
+        print(f"| {WEAK[slug]} | {n} | {ok} | {unchecked} | {ok / n if n else 1:.3f} |")
+    verdicts = load_verdicts()
+    print(
+        f"\nhand-checked disagreements: {len(verdicts)}; ours right {sum(v == 'ours' for v in verdicts.values())}, "
+        f"labels right {sum(v == 'labels' for v in verdicts.values())}"
+    )
     for d in [d for d in dis if not args.skill or d[1] == args.skill][: args.disagreements]:
         print(d[0], d[1], d[2], repr(d[3]))
 
