@@ -23,7 +23,7 @@ from digest.taxonomy.normalize import alias_key, case_key
 _PLAIN_WORD = re.compile(r"[A-Z][a-z]+")
 _SEPARATOR = r"[\s_\-]+"
 _VERSION = r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)"
-_BEFORE = r"(?<![\w.+#@$\\])"
+_BOUNDARY = r"[^\w.+#@$\\]"  # what may stand before a token
 _AFTER = r"(?![\w#]|\+(?![A-Za-z])|\.\w)"  # 'React+TS' ends at React; 'C++' never ends at C
 _LIST_GLUE = re.compile(r"^\s*(?:[,/|;&+]|and|or|\(|\))\s*(?:and\s+|or\s+)?$", re.IGNORECASE)
 
@@ -84,7 +84,12 @@ class Matcher:
         for key, f in forms.items():
             weak = key in curated.WEAK_ALIASES or (not f["ci"] and any(_PLAIN_WORD.fullmatch(x) for x in f["exact"]))
             self.aliases[key] = _Alias(f["skill"], f["ci"], f["hidden"], frozenset(f["exact"]), weak, key)
-        self.pattern = re.compile(_BEFORE + "(" + _trie_regex(self.aliases) + ")" + _VERSION + _AFTER, re.I)
+        # Case-folding is done on the text (str.lower, in C) so the pattern is case-sensitive, and the pattern
+        # starts with the boundary character before a token (the text gets a leading space): sre then only
+        # tries a match after spaces and punctuation, skipping the inside of words in C.
+        trie = _trie_regex(self.aliases)
+        self.pattern = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER)
+        self._fallback = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER, re.I)
         self._after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}
         self._before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
         self._disambiguators = {k: re.compile(v, re.I) for k, v in curated.DISAMBIGUATORS.items()}
@@ -97,19 +102,27 @@ class Matcher:
     def candidates(self, text: str) -> list[_Candidate]:
         """Every alias occurrence that passes case and version checks (before the weak-name gate)."""
         found = []
-        for m in self.pattern.finditer(text):
-            surface, version = m.group(1), m.group(2)
-            alias = self.aliases.get(alias_key(surface))
-            if alias is None:
-                continue
-            if version and not version.startswith(" ") and len(alias.key) < 3:
+        lowered = " " + text.lower()
+        # str.lower keeps offsets except for a few characters ('İ'): scan those texts case-insensitively
+        scan = self.pattern.finditer(lowered) if len(lowered) == len(text) + 1 else self._fallback.finditer(" " + text)
+        aliases = self.aliases
+        for m in scan:
+            start, end = m.start(1) - 1, m.end() - 1
+            folded, version = m.group(1), m.group(2)
+            alias = aliases.get(folded)
+            if alias is None:  # 'React-Native', 'machine  learning': separators differ from the key
+                alias = aliases.get(alias_key(folded))
+                if alias is None:
+                    continue
+            if version and version[0] != " " and len(alias.key) < 3:
                 continue  # 'C3', 'R2': a name, not C or R with a version
+            surface = text[start : start + len(folded)]
             listed_only = False
             if not alias.ci and case_key(surface) not in alias.exact_forms:
                 if alias.key not in curated.LOWERCASE_IN_LISTS or surface != alias.key:
                     continue
                 listed_only = True
-            found.append((alias, m.start(), m.end(), m.group(0), listed_only))
+            found.append((alias, start, end, text[start:end], listed_only))
         return found
 
     def match(self, text: str) -> list[Match]:
