@@ -193,7 +193,8 @@ GENERIC_SKILLS: frozenset[str] = frozenset(
     {"ai", "machine-learning", "deep-learning", "llm", "ai-agents", "rest-api", "ci-cd", "embedded-systems"}
 )
 
-# Known false contexts for weak names: regexes tried on the text right AFTER the match (case-sensitive).
+# Known false contexts (for any alias listed; most are weak names): regexes tried on the text right AFTER
+# the match (case-sensitive).
 FALSE_AFTER: dict[str, str] = {
     "go": r"^(?i:[ -](?:to|super|for|live|ahead|beyond|back|deep|after|out|on|get|getter|through|above|far|further|"
     r"big|fast|home|wild|public|global|green|hand|along|over|the|a|an|all|anywhere)\b"
@@ -203,7 +204,7 @@ FALSE_AFTER: dict[str, str] = {
     "react": r"^(?:\s+(?:to|quickly|fast|swiftly)\b|ive)",
     "swift": r"^(?:ly|\s+(?:response|action|decision|growth|and\s+decisive))",
     "spark": r"^(?:\s+(?:Capital|joy|AR)\b)",
-    "spring": r"^(?:\s+(?:break|semester|season|term|\d{4}))",
+    "spring": r"^(?:\s*(?:&|and)\s+(?:[Ss]ummer|[Ff]all|[Aa]utumn|[Ww]inter)|\s+(?:break|semester|season|term|\d{4}))",
     "rust": r"^(?:\s+(?:belt|removal|proof))",
     "ai": r"^(?:-generated\s+(?:resume|application))",
     "next": r"^(?:\s+(?:gen|generation|step|steps|level|chapter|phase|year|wave|big|round|month|week|\d)|-gen)",
@@ -218,6 +219,9 @@ FALSE_BEFORE: dict[str, str] = {
     "next": r"(?:the|our|your|their|a|what's|What's|whats)\s+$",
     "spark": r"(?:to|will|can|that)\s+$",
     "ai": r"(?:Open|open)$",
+    "openai": r"(?:\bex-|former\s+|ex\s+)$",
+    "javascript": r"enable\s+$",
+    "spring": r"(?:the|this|next|in|In|The)\s+$",
 }
 
 # Neighbours that settle a weak name on their own ("Go/Golang", "R/tidyverse", "Apache Spark" is an alias).

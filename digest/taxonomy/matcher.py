@@ -135,6 +135,8 @@ class Matcher:
                 continue
             if listed_only and not self._in_list(text, cands, i):
                 continue
+            if self._false_context(text, alias.key, start, end):
+                continue
             if alias.weak and not self._weak_ok(text, cands, i, strong):
                 continue
             info = self.skills[alias.skill]
@@ -147,19 +149,19 @@ class Matcher:
         return sorted(out.values(), key=lambda m: m.start)
 
     def _weak_ok(self, text: str, cands: list[_Candidate], i: int, strong: bool) -> bool:
-        alias, start, end = cands[i][:3]
-        key = alias.key
-        after, before = self._after.get(key), self._before.get(key)
-        if after is not None and after.search(text[end : end + 40]):
-            return False
-        if before is not None and before.search(text[max(0, start - 30) : start]):
-            return False
+        key = cands[i][0].key
         if strong:
             return True
         dis = self._disambiguators.get(key)
         if dis is not None and dis.search(text):
             return True
         return self._in_list(text, cands, i)
+
+    def _false_context(self, text: str, key: str, start: int, end: int) -> bool:
+        after, before = self._after.get(key), self._before.get(key)
+        if after is not None and after.search(text[end : end + 40]):
+            return True
+        return before is not None and before.search(text[max(0, start - 30) : start]) is not None
 
     @staticmethod
     def _in_list(text: str, cands: list[_Candidate], i: int) -> bool:
