@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -336,11 +337,11 @@ def build(data: Path) -> tuple[dict[str, object], dict[str, object]]:
     load_stackoverflow(b, data)
     load_overlay(b)  # ... and has the last word on names and aliases
     dedupe_aliases(b)
+    for slug in [slug for slug, e in b.skills.items() if not e.aliases]:
+        del b.skills[slug]  # every name it had belongs to another skill: a duplicate ('ABAP' in ESCO and O*NET)
     skills = []
     for slug in sorted(b.skills):
         e = b.skills[slug]
-        if not e.aliases:
-            b.add_alias(e, e.name)
         skills.append(
             {
                 "slug": e.slug,
@@ -368,9 +369,13 @@ def build(data: Path) -> tuple[dict[str, object], dict[str, object]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=REPO.parent.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, help="the shared data folder (default: shared/data beside the repo)")
     args = parser.parse_args()
-    data = args.data if args.data.exists() else Path("/work/shared/data")
+    guesses = [Path(os.environ.get("DIGEST_SHARED_DATA", "")), REPO.parent / "shared" / "data"]
+    guesses.append(REPO.parent.parent / "shared" / "data")  # a worktree
+    data = args.data or next((g for g in guesses if (g / "onet-29.2-technology-skills").exists()), None)
+    if data is None:
+        sys.exit("shared data not found: pass --data or set DIGEST_SHARED_DATA")
     taxonomy, titles = build(data)
     OUT.mkdir(parents=True, exist_ok=True)
     for name, obj in (("taxonomy.json", taxonomy), ("titles.json", titles)):
