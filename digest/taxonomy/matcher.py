@@ -88,7 +88,8 @@ class Matcher:
         # starts with the boundary character before a token (the text gets a leading space): sre then only
         # tries a match after spaces and punctuation, skipping the inside of words in C.
         trie = _trie_regex(self.aliases)
-        self.pattern = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER)
+        # ASCII classes are bitmap checks (a non-ASCII letter counts as punctuation around a token)
+        self.pattern = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER, re.ASCII)
         self._fallback = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER, re.I)
         self._after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}
         self._before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
@@ -175,6 +176,19 @@ class Matcher:
         return False
 
 
+# sre tries the branches of an alternation in order: put the letters words most often start with (and
+# contain) first, so that a failing attempt inside ordinary English text gives up after fewer checks.
+# Branches start with distinct characters, so their order never changes what matches.
+_FIRST_ORDER = "taoswicbphfmdrelngukvyjqxz"
+_NEXT_ORDER = " etaoinsrhldcumfpgwybvkxjqz"
+
+
+def _branch_rank(ch: str, depth: int) -> tuple[int, int, str]:
+    order = _FIRST_ORDER if depth == 0 else _NEXT_ORDER
+    pos = order.find(ch)
+    return (0, pos, ch) if pos >= 0 else (1, 0, ch)
+
+
 def _trie_regex(aliases: Iterable[str]) -> str:
     trie: dict[str, Any] = {}
     for key in sorted(aliases):
@@ -182,15 +196,15 @@ def _trie_regex(aliases: Iterable[str]) -> str:
         for ch in key:
             node = node.setdefault(ch, {})
         node[""] = {}
-    return _node_regex(trie)
+    return _node_regex(trie, 0)
 
 
-def _node_regex(node: dict[str, Any]) -> str:
+def _node_regex(node: dict[str, Any], depth: int) -> str:
     terminal = "" in node
     branches = []
-    for ch in sorted(k for k in node if k):
+    for ch in sorted((k for k in node if k), key=lambda c: _branch_rank(c, depth)):
         atom = _SEPARATOR if ch == " " else re.escape(ch)
-        branches.append(atom + _node_regex(node[ch]))
+        branches.append(atom + _node_regex(node[ch], depth + 1))
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
