@@ -99,3 +99,8 @@ def test_spans_point_into_the_text() -> None:
 
 def test_esco_hypernym_aliases_are_not_imported() -> None:
     assert slugs("We use TensorFlow and CUDA") == ["tensorflow", "cuda"]
+
+
+def test_non_ascii_letters_are_inside_words_and_curly_quotes_are_not() -> None:
+    assert slugs("Send your Résumé; Côte d’Ivoire; Python") == ["python"]
+    assert slugs("“Python” and React’s hooks") == ["python", "react"]

@@ -88,8 +88,7 @@ class Matcher:
         # starts with the boundary character before a token (the text gets a leading space): sre then only
         # tries a match after spaces and punctuation, skipping the inside of words in C.
         trie = _trie_regex(self.aliases)
-        # ASCII classes are bitmap checks (a non-ASCII letter counts as punctuation around a token)
-        self.pattern = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER, re.ASCII)
+        self.pattern = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER)
         self._fallback = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER, re.I)
         self._after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}
         self._before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
