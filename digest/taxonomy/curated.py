@@ -447,6 +447,8 @@ SOURCE_FIXES: dict[str, tuple[str | None, list[str]]] = {
     "sqlite": ("SQLite", ["SQLite"]),
     "ansible": ("Ansible", ["Ansible", "Ansible software"]),
     "html": ("HTML", ["HTML", "HTML5"]),
+    "git": ("Git", ["Git"]),
+    "sas": ("SAS", ["=SAS", "SAS software"]),
     "css": ("CSS", ["CSS", "CSS3"]),
 }
 
