@@ -87,8 +87,8 @@ class Builder:
             return
         if kind is None:
             kind = default_kind(alias)
-        if not override and alias_key(alias) in curated.ALIAS_BLOCKLIST:
-            return
+        if not override and (alias_key(alias) in curated.ALIAS_BLOCKLIST or len(alias_key(alias)) < 2):
+            return  # single letters are the overlay's business (C, R)
         entry.aliases.setdefault(alias, kind)
         if override:
             entry.aliases[alias] = kind
@@ -151,6 +151,8 @@ def load_onet(b: Builder, data: Path) -> None:
             s_long, s_acr = split_acronym(stripped)
             variants += [stripped, s_long] + ([s_acr] if s_acr else [])
         key = canonical_key(raw)
+        if name != raw and GENERIC.fullmatch(name) and alias_key(name) not in STRONG_WORDS:
+            display = raw  # 'Testing software' is a category of products, not a product called 'Testing'
         # the same product under another source name (e.g. 'Rust programming language' and ESCO 'Rust')
         entry = b.skill(display, "onet", key=key)
         entry.hot = entry.hot or raw in hot
@@ -160,13 +162,31 @@ def load_onet(b: Builder, data: Path) -> None:
             if v in acronyms:  # 'APPS', 'ARC': the acronym counts in upper case only
                 b.add_alias(entry, v, "exact")
                 continue
-            if PLAIN_WORD.fullmatch(v) and v != raw:
-                continue  # a vendor-less single English-looking word ('Excel', 'Teams'): too ambiguous
-            if PLAIN_WORD.fullmatch(v) and alias_key(v) not in STRONG_WORDS:
-                b.add_alias(entry, v, "exact")
-            else:
-                b.add_alias(entry, v)
+            if v != raw and GENERIC.fullmatch(v) and alias_key(v) not in STRONG_WORDS:
+                continue  # 'Excel', 'Teams', 'Operating system', 'Testing': a word or a category once shortened
+            kind = source_kind(v)
+            if kind is None:
+                continue
+            b.add_alias(entry, v, kind)
             b.by_key.setdefault(canonical_key(v), entry.slug)
+
+
+GENERIC = re.compile(r"[A-Za-z][a-z]*(?: [a-z]+)*")  # 'Testing', 'Project management', 'operating system'
+ALL_CAPS = re.compile(r"[A-Z]{2,8}")
+CASE_KEPT = {"FastEST"}  # CamelCase names that lower-case to an English word
+
+
+def source_kind(name: str) -> str | None:
+    """How a name from O*NET or ESCO may be matched: "ci", "exact", or None (an English word: never)."""
+    if alias_key(name) in STRONG_WORDS:
+        return "ci"
+    if " " in name:
+        return "ci"
+    if ALL_CAPS.fullmatch(name) or PLAIN_WORD.fullmatch(name) or name in CASE_KEPT:
+        return "exact"  # 'IMPACT', 'LESS', 'Scratch' (the matcher treats a plain word as weak)
+    if name.isalpha() and name.islower():
+        return None
+    return "ci"  # CamelCase, digits, punctuation: 'GitHub', 'jQuery', 'Node.js'
 
 
 def load_esco(b: Builder, data: Path) -> None:
@@ -184,16 +204,17 @@ def load_esco(b: Builder, data: Path) -> None:
         entry = b.skill(name, "esco")
         uri_slug[r["conceptUri"]] = entry.slug
         entry.category = entry.category or (r["broaderConceptPT"].split(" | ")[0] or None)
-        b.add_alias(entry, name)
+        b.add_alias(entry, name, source_kind(name) or "ci")  # a lower-case label is a concept's name
         for alt in r["altLabels"].split(" | "):
             alt = alt.strip()
             key = canonical_key(alt)
             other = b.by_key.get(key)
             if not alt or (other is not None and other != entry.slug) or len(alt) < 3:
                 continue  # a hypernym used as an alias (tensorflow for computer vision), or too short
-            if PLAIN_WORD.fullmatch(alt) and alias_key(alt) not in STRONG_WORDS:
+            kind = source_kind(alt)
+            if kind is None or (kind == "exact" and PLAIN_WORD.fullmatch(alt)):
                 continue
-            b.add_alias(entry, alt)
+            b.add_alias(entry, alt, kind)
     for r in rows:
         slug = uri_slug.get(r["conceptUri"])
         for parent_uri in r["broaderConceptUri"].split(" | "):
@@ -227,6 +248,8 @@ def load_stackoverflow(b: Builder, data: Path) -> None:
         if alias_key(tag_words(source)) in curated.WEAK_ALIASES:
             continue
         entry = b.skills[slug]
+        if source.isalpha() and "curated" not in entry.sources and not entry.hot:
+            continue  # 'test' -> testing, 'website' -> web-framework: only the skills we know well get words
         entry.sources.add("stackoverflow")
         b.add_alias(entry, tag_words(source) if "-" in source else source)
 

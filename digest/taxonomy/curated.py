@@ -112,6 +112,12 @@ OVERLAY_SKILLS: dict[str, tuple[str, str, list[str]]] = {
     "elixir": ("Elixir", "Programming languages", ["Elixir"]),
     "erlang": ("Erlang", "Programming languages", ["Erlang"]),
     "phoenix": ("Phoenix", "Web", ["Phoenix LiveView", "Phoenix Framework", "LiveView"]),
+    "assembly": (
+        "Assembly",
+        "Programming languages",
+        ["assembly language", "=Assembly", "x86 assembly", "ARM assembly"],
+    ),
+    "ffmpeg": ("FFmpeg", "Multimedia", ["FFmpeg", "libav"]),
     "fsharp": ("F#", "Programming languages", ["F#", "FSharp"]),
     "ocaml": ("OCaml", "Programming languages", ["OCaml"]),
     "clojure": ("Clojure", "Programming languages", ["Clojure", "ClojureScript"]),
@@ -226,8 +232,8 @@ FALSE_BEFORE: dict[str, str] = {
 
 # Neighbours that settle a weak name on their own ("Go/Golang", "R/tidyverse", "Apache Spark" is an alias).
 DISAMBIGUATORS: dict[str, str] = {
-    "go": r"golang|goroutine|gRPC|\(Go\)"
-    r"|Go\s+(?:developer|engineer|programming|language|backend|services?|microservices)",
+    "go": r"golang|goroutine|gRPC|\(Go\)|(?:stack|written|built)\s+(?:is\s+)?(?:all\s+|in\s+)?Go\b"
+    r"|Go\s+(?:developer|engineer|programming|language|backend|services?|microservices|experience|code)",
     "r": r"tidyverse|RStudio|ggplot|dplyr|CRAN|Shiny|Bioconductor|R\s+(?:programming|language|packages?)",
     "c": r"C\+\+|C/C\+\+|embedded|firmware|kernel|microcontroller|RTOS|\bC\s+(?:programming|language|code)",
     "rust": r"Rust\s+(?:programming|language|developer|engineer)|Tokio|cargo|WebAssembly",
@@ -243,6 +249,14 @@ DISAMBIGUATORS: dict[str, str] = {
 IMPLIES: dict[str, tuple[str, str]] = {
     "ruby-on-rails": ("ruby", r"(?i)ruby"),
 }
+
+# Programming languages with a weak name are also settled by programming words in the same item.
+PROGRAMMING_CONTEXT = (
+    r"\b(?:code|coding|programming|developers?|engineers?|engineering|software|back-?end|tech stack)\b"
+)
+PROGRAMMING_LANGUAGES: frozenset[str] = frozenset(
+    {"go", "rust", "swift", "r", "ruby", "julia", "dart", "zig", "elixir"}
+)
 
 # Aliases never imported from a source (hypernyms used as aliases, English words, wrong senses).
 ALIAS_BLOCKLIST: frozenset[str] = frozenset(

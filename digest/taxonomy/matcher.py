@@ -93,6 +93,7 @@ class Matcher:
         self._after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}
         self._before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
         self._disambiguators = {k: re.compile(v, re.I) for k, v in curated.DISAMBIGUATORS.items()}
+        self._programming = re.compile(curated.PROGRAMMING_CONTEXT, re.I)
         self.by_slug = {s.slug: s for s in self.skills}
         index = {s.slug: i for i, s in enumerate(self.skills)}
         self._implies = {
@@ -154,6 +155,8 @@ class Matcher:
             return True
         dis = self._disambiguators.get(key)
         if dis is not None and dis.search(text):
+            return True
+        if key in curated.PROGRAMMING_LANGUAGES and self._programming.search(text):
             return True
         return self._in_list(text, cands, i)
 
