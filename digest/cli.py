@@ -189,7 +189,9 @@ def skills_resolve(
         )
         return
     if not matches:
-        fail(f"no known skill in {text!r}")
+        close = get_matcher().closest(text)
+        hint = "; did you mean: " + ", ".join(f"{s.name} ({s.slug})" for s in close) + "?" if close else ""
+        fail(f"no known skill in {text!r}{hint}")
     for m in matches:
         typer.echo(f"{m.slug}\t{m.name}\t{m.alias!r} at {m.start}-{m.end}")
 

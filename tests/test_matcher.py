@@ -83,6 +83,7 @@ def test_longest_match_wins_and_shorter_alias_survives_a_failed_longer_one() -> 
 def test_tokens_keep_plus_hash_and_dot() -> None:
     assert slugs("C++20 and F# on .NET Core") == ["cpp", "fsharp", "dotnet"]
     assert slugs("k8s, Node.js") == ["kubernetes", "nodejs"]
+    assert slugs("React+TS, Python+Django") == ["react", "typescript", "python", "django"]
     assert slugs("see kubernetes.io and pythonic") == ["python"]
 
 

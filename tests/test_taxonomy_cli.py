@@ -28,6 +28,8 @@ def test_skills_resolve_needs_no_database() -> None:
 
     result = runner.invoke(app, ["skills", "resolve", "nothing to see"])
     assert result.exit_code == 1 and "no known skill" in result.output
+    result = runner.invoke(app, ["skills", "resolve", "Kubernetis"])
+    assert result.exit_code == 1 and "did you mean: Kubernetes (kubernetes)" in result.output
 
 
 def test_init_loads_the_taxonomy_and_list_shows_it(settings: Any, engine: Engine) -> None:

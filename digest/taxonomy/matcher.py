@@ -9,6 +9,7 @@ that ends on a token boundary wins, and a shorter alias still matches when the l
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ from digest.taxonomy.normalize import alias_key, case_key
 _PLAIN_WORD = re.compile(r"[A-Z][a-z]+")
 _SEPARATOR = r"[\s_\-]+"
 _VERSION = r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)"
-_BOUNDARY = r"[^\w.+#@$\\]"  # what may stand before a token
+_BOUNDARY = r"[^\w.#@$\\]"  # what may stand before a token ('+' may: "React+TS")
 _AFTER = r"(?![\w#]|\+(?![A-Za-z])|\.\w)"  # 'React+TS' ends at React; 'C++' never ends at C
 _LIST_GLUE = re.compile(r"^\s*(?:[,/|;&+]|and|or|\(|\))\s*(?:and\s+|or\s+)?$", re.IGNORECASE)
 
@@ -160,6 +161,10 @@ class Matcher:
             return True
         return self._in_list(text, cands, i)
 
+    def closest(self, text: str, limit: int = 5) -> list[SkillInfo]:
+        """Skills whose names or aliases are spelt most like `text` (for an 'unknown skill' answer)."""
+        return _closest(self, text, limit)
+
     def _false_context(self, text: str, key: str, start: int, end: int) -> bool:
         after, before = self._after.get(key), self._before.get(key)
         if after is not None and after.search(text[end : end + 40]):
@@ -189,6 +194,18 @@ def _branch_rank(ch: str, depth: int) -> tuple[int, int, str]:
     order = _FIRST_ORDER if depth == 0 else _NEXT_ORDER
     pos = order.find(ch)
     return (0, pos, ch) if pos >= 0 else (1, 0, ch)
+
+
+def _closest(matcher: Matcher, text: str, limit: int) -> list[SkillInfo]:
+    names: dict[str, SkillInfo] = {}
+    for key, alias in matcher.aliases.items():
+        if not alias.hidden_only:
+            names.setdefault(key, matcher.skills[alias.skill])
+    out: list[SkillInfo] = []
+    for key in difflib.get_close_matches(alias_key(text), list(names), n=limit * 3, cutoff=0.75):
+        if names[key] not in out:
+            out.append(names[key])
+    return out[:limit]
 
 
 def _trie_regex(aliases: Iterable[str]) -> str:
