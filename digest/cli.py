@@ -162,9 +162,130 @@ def _safe_url(url: str) -> str:
 
 # --- taxonomy -------------------------------------------------------------------------------------
 
+
+def _load_taxonomy_step(settings: Settings) -> str:
+    from digest.db import session_scope
+    from digest.taxonomy.load import load_taxonomy
+
+    with session_scope() as session:
+        return load_taxonomy(session)
+
+
+INIT_STEPS.append(_load_taxonomy_step)
+
+
+@skills_app.command("resolve")
+def skills_resolve(
+    text: str = typer.Argument(..., help="text to find skills in (a posting, a headline, or one skill name)"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Canonical skills found in TEXT, each with the words that matched."""
+    from digest.taxonomy.matcher import get_matcher
+
+    matches = get_matcher().match(text)
+    if as_json:
+        print_json(
+            [{"skill": m.slug, "name": m.name, "alias": m.alias, "start": m.start, "end": m.end} for m in matches]
+        )
+        return
+    if not matches:
+        close = get_matcher().closest(text)
+        hint = "; did you mean: " + ", ".join(f"{s.name} ({s.slug})" for s in close) + "?" if close else ""
+        fail(f"no known skill in {text!r}{hint}")
+    for m in matches:
+        typer.echo(f"{m.slug}\t{m.name}\t{m.alias!r} at {m.start}-{m.end}")
+
+
+@skills_app.command("list")
+def skills_list(
+    as_json: bool = JsonOption,
+    hot: bool = typer.Option(False, "--hot", help="only O*NET Hot Technologies"),
+    category: str | None = typer.Option(None, "--category", help="only skills of this category"),
+) -> None:
+    """All skills in the database (loaded by `digest init`): slug, name and the aliases that are shown."""
+    settings_or_exit()
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from digest.db import session_scope
+    from digest.models import AliasKind, Skill
+
+    with session_scope() as session:
+        query = select(Skill).options(selectinload(Skill.aliases)).order_by(Skill.slug)
+        if hot:
+            query = query.where(Skill.hot.is_(True))
+        if category:
+            query = query.where(Skill.category == category)
+        rows: list[dict[str, Any]] = [
+            {
+                "skill": s.slug,
+                "name": s.name,
+                "category": s.category,
+                "hot": s.hot,
+                "weak": s.weak,
+                "aliases": sorted({a.alias for a in s.aliases if a.kind != AliasKind.hidden}),
+            }
+            for s in session.scalars(query)
+        ]
+    if not rows and not hot and not category:
+        fail("no skills loaded: run `digest init`")
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['skill']}\t{r['name']}\t{', '.join(r['aliases'])}")
+
+
 # --- jobs index and demand ------------------------------------------------------------------------
 
 # --- subscriptions --------------------------------------------------------------------------------
+
+
+@app.command()
+def subscribe(
+    email: str = typer.Argument(..., help="the subscriber's address"),
+    skill: str = typer.Argument(..., help="a skill slug, name or alias"),
+    cadence: str = typer.Option("daily", "--cadence", help="hourly, daily or weekly"),
+    confirmed: bool = typer.Option(False, "--confirmed", help="skip double opt-in (admin: consent obtained elsewhere)"),
+    now_opt: str | None = NowOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Admin path to a subscription. Without --confirmed a confirmation email is sent, as on the web."""
+    settings = settings_or_exit()
+    now = parse_now(now_opt)
+    from digest import subscriptions as subs
+    from digest.db import session_scope
+    from digest.models import Subscription, SubscriptionStatus
+    from digest.taxonomy.resolve import UnknownSkill
+
+    try:
+        with session_scope() as session:
+            outcome = subs.subscribe(session, settings, email, skill, cadence, now, confirmed=confirmed)
+            row = session.get(Subscription, outcome.subscription_id)
+            assert row is not None
+            result = {
+                "email": row.user.email,
+                "skill": outcome.skill.slug,
+                "cadence": row.cadence.value,
+                "status": row.status.value,
+                "confirmation_sent": outcome.emailed,
+                "subscription_id": row.id,
+            }
+            suppressed = subs.is_blocked(session, row.user)
+    except (subs.BadInput, UnknownSkill) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(result)
+        return
+    what = f"{result['email']}: {result['cadence']} digest of {result['skill']} is {result['status']}"
+    if result["status"] == SubscriptionStatus.pending.value:
+        what += " (confirmation email sent)" if result["confirmation_sent"] else " (awaiting confirmation)"
+    typer.echo(what)
+    if suppressed:
+        typer.echo(
+            "warning: this address is suppressed (unsubscribed, bounced or complained); nothing will be sent", err=True
+        )
+
 
 # --- digests and delivery -------------------------------------------------------------------------
 

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # web
     rate_limit_per_address_hour: int = Field(default=5, gt=0)
     rate_limit_per_client_hour: int = Field(default=30, gt=0)
+    confirm_link_max_age: int = Field(default=7 * 24 * 3600, gt=0, description="seconds")
+    confirm_resend_after: int = Field(default=600, ge=0, description="seconds between confirmation emails")
+    login_link_max_age: int = Field(default=30 * 60, gt=0, description="seconds")
+    session_max_age: int = Field(default=30 * 24 * 3600, gt=0, description="seconds")
+    unsubscribe_link_max_age: int = Field(default=2 * 365 * 24 * 3600, gt=0, description="seconds")
 
     queue_prefix: str = Field(default="digest", pattern=r"^[A-Za-z0-9_.-]+$")
     log_json: bool = False

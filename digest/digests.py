@@ -71,7 +71,7 @@ from digest.models import (
     User,
 )
 from digest.schedule import Prefs, next_due, previous_due
-from digest.tokens import make_token
+from digest.subscriptions import settings_url, unsubscribe_url
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +111,11 @@ class Context:
 # --- links -----------------------------------------------------------------------------------------
 
 
-def unsubscribe_url(settings: Settings, subscription_id: int, user_id: int, now: datetime) -> str:
-    # Same token contract as digest.subscriptions.unsubscribe_url (switch to it at merge).
-    token = make_token(settings.secret, "unsubscribe", {"u": user_id, "s": subscription_id}, now)
-    return f"{settings.base_url}/unsubscribe?token={token}"
-
-
-def settings_url(settings: Settings) -> str:
-    return f"{settings.base_url}/settings"
+def _unsubscribe_url(settings: Settings, subscription_ids: list[int], user_id: int, now: datetime) -> str:
+    """One skill's digest unsubscribes from that skill; a digest covering several skills unsubscribes
+    from everything (a one-click link that left part of the email coming would not be honoured)."""
+    only = subscription_ids[0] if len(subscription_ids) == 1 else None
+    return unsubscribe_url(settings, only, user_id, now)
 
 
 # --- who is due ------------------------------------------------------------------------------------
@@ -303,14 +300,13 @@ def _build(
     )
     for c in claimed:
         sections = [_keep(sec, c.user_id, owned) for sec in plan.get(c.user_id, [])]
-        sub_id = min(c.subscription_ids) if c.subscription_ids else 0
         c.digest = build_digest(
             to=c.email,
             cadence=cadence,
             window_end=window_end,
             sections=sections,
             settings_url=settings_url(ctx.settings),
-            unsubscribe_url=unsubscribe_url(ctx.settings, sub_id, c.user_id, now),
+            unsubscribe_url=_unsubscribe_url(ctx.settings, sorted(c.subscription_ids), c.user_id, now),
         )
 
 
@@ -744,7 +740,7 @@ def preview(session: Session, settings: Settings, address: str, now: datetime) -
             window_end=due_at,
             sections=sections,
             settings_url=settings_url(settings),
-            unsubscribe_url=unsubscribe_url(settings, mine[0].id, user.id, now),
+            unsubscribe_url=_unsubscribe_url(settings, [s.id for s in mine], user.id, now),
         )
         results.append(PreviewResult(digest, due_at))
     session.rollback()

@@ -28,3 +28,35 @@ def test_outbox_lists_and_shows_both_parts(settings: Any) -> None:
     assert "html body" in client.get("/outbox/42.eml").text
     assert "plain body" in client.get("/outbox/42.eml?part=text").text
     assert client.get("/outbox/..%2Fsecret_key").status_code == 404
+
+
+def test_metrics_count_the_funnel_from_the_database(settings: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from digest.db import session_scope
+    from digest.models import Delivery, DeliveryKind, DeliveryStatus, User
+
+    due = datetime(2026, 5, 17, 8, tzinfo=UTC)
+    with session_scope() as s:
+        user = User(email="ann@example.com", created_at=due)
+        s.add(user)
+        s.flush()
+        for i, lag in enumerate((30, 400)):
+            s.add(
+                Delivery(
+                    user_id=user.id,
+                    kind=DeliveryKind.digest,
+                    cadence="daily",
+                    window_end=due + timedelta(days=i),
+                    status=DeliveryStatus.sent,
+                    attempts=1 + i,
+                    created_at=due,
+                    updated_at=due,
+                    sent_at=due + timedelta(days=i, seconds=lag),
+                )
+            )
+    text = TestClient(create_app(settings)).get("/metrics").text
+    assert 'digest_deliveries_total{kind="digest",status="sent"} 2.0' in text
+    assert 'digest_digest_lag_seconds_bucket{le="60.0"} 1.0' in text
+    assert 'digest_digest_lag_seconds_bucket{le="+Inf"} 2.0' in text
+    assert "digest_delivery_retries_total 1.0" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
 from kombu.entity import Queue
 
 from digest.config import Settings, settings_or_exit
@@ -84,6 +84,32 @@ def _after_fork(**_: Any) -> None:
     from digest.db import dispose_engines
 
     dispose_engines()
+
+
+_task_log_tokens: dict[str, Any] = {}
+
+
+@setup_logging.connect
+def _setup_logging(**_: Any) -> None:
+    from digest.logs import configure_logging
+
+    configure_logging(_settings.log_json)
+
+
+@task_prerun.connect
+def _bind_task_id(task_id: str, task: Any, **_: Any) -> None:
+    from digest.logs import push_context
+
+    _task_log_tokens[task_id] = push_context(task_id=task_id, task=task.name)
+
+
+@task_postrun.connect
+def _unbind_task_id(task_id: str, **_: Any) -> None:
+    from digest.logs import pop_context
+
+    token = _task_log_tokens.pop(task_id, None)
+    if token is not None:
+        pop_context(token)
 
 
 _settings = settings_or_exit()

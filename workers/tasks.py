@@ -49,6 +49,18 @@ def sweep(now: str | None = None) -> None:
 SWEEPERS: list[Any] = []
 
 
+def _accounts_housekeeping(now: Any) -> None:
+    """Prune spent tokens and old rate-limit rows."""
+    from digest.config import get_settings
+    from digest.subscriptions import housekeeping
+
+    with session_scope() as session:
+        housekeeping(session, get_settings(), now)
+
+
+SWEEPERS.append(_accounts_housekeeping)
+
+
 # --- digests and delivery -------------------------------------------------------------------------
 
 DELIVERY_TASK = {

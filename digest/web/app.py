@@ -12,8 +12,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="digest", version=__version__, docs_url="/api/docs", redoc_url=None)
     app.state.settings = settings
-    from digest.web import accounts, pages, skills, system, webhooks
+    from digest.web import accounts, pages, security, skills, system, webhooks
 
     for module in (system, pages, skills, accounts, webhooks):
         app.include_router(module.router)
+    security.install(app)
     return app

@@ -7,7 +7,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from digest import clock
 from digest.db import ping, session_scope
@@ -24,6 +24,19 @@ def healthz() -> JSONResponse:
     with session_scope() as session:
         beats = {k: v.isoformat() for k, v in heartbeats(session).items()}
     return JSONResponse({"status": "ok", "database": "ok", "heartbeats": beats, "time": clock.utcnow().isoformat()})
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    """Prometheus exposition of the funnel, read from the database (see digest.metrics)."""
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+    from digest.db import get_engine
+    from digest.metrics import DatabaseCollector
+
+    registry = CollectorRegistry()
+    registry.register(DatabaseCollector(get_engine()))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def _outbox(request: Request) -> Path:

@@ -1,0 +1,174 @@
+"""Session cookie and CSRF protection.
+
+Session: a signed token (purpose "session") naming the user, in an HttpOnly, SameSite=Lax cookie (Secure
+under https). CSRF: a random nonce in its own cookie and, in every form, that nonce signed with the
+server's secret (double submit with a signed token), so anonymous visitors' forms are protected too.
+Every unsafe request that sends a form, or that carries the session cookie, must present the token
+(form field `csrf_token` or header `X-CSRF-Token`); otherwise 403.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup, escape
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from digest import clock
+from digest.config import Settings
+from digest.models import User
+from digest.web.templating import templates
+
+SESSION_COOKIE = "digest_session"
+CSRF_COOKIE = "digest_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# token-authenticated endpoints that mail providers call without cookies (RFC 8058), and signed webhooks
+EXEMPT_PREFIXES = ("/unsubscribe", "/webhooks/")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _settings(request: Request) -> Settings:
+    s: Settings = request.app.state.settings
+    return s
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret, salt="digest.csrf")
+
+
+def csrf_token(request: Request) -> str:
+    """The token to put in a form; creates the browser's nonce cookie when it has none yet."""
+    nonce = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf_nonce", None)
+    if not nonce:
+        nonce = secrets.token_urlsafe(24)
+        request.state.new_csrf_nonce = nonce
+    return str(_serializer(_settings(request)).dumps(nonce))
+
+
+def csrf_input(request: Request) -> Markup:
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(csrf_token(request)))
+
+
+templates.env.globals["csrf_input"] = csrf_input
+templates.env.globals["csrf_token"] = csrf_token
+
+
+def _valid(settings: Settings, cookie_nonce: str | None, token: str | None) -> bool:
+    if not cookie_nonce or not token:
+        return False
+    try:
+        signed = _serializer(settings).loads(token)
+    except BadSignature:
+        return False
+    return isinstance(signed, str) and secrets.compare_digest(signed, cookie_nonce)
+
+
+def secure_cookies(request: Request) -> bool:
+    return _settings(request).base_url.startswith("https://") or request.url.scheme == "https"
+
+
+def set_session(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=_settings(request).session_max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
+
+
+def clear_session(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def session_cookie(request: Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def current_user(request: Request, session: Any) -> User | None:
+    from digest.subscriptions import user_from_session
+
+    token = session_cookie(request)
+    if not token:
+        return None
+    return user_from_session(session, _settings(request), token, clock.utcnow())
+
+
+class CSRFMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.method in UNSAFE and not request.url.path.startswith(EXEMPT_PREFIXES):
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            is_form = content_type in FORM_TYPES
+            if is_form or session_cookie(request):
+                token = request.headers.get(CSRF_HEADER)
+                if token is None and is_form:
+                    token = await _form_token(request, content_type)
+                if not _valid(_settings(request), request.cookies.get(CSRF_COOKIE), token):
+                    return _forbidden(request)
+        response = await call_next(request)
+        nonce = getattr(request.state, "new_csrf_nonce", None)
+        if nonce and not request.cookies.get(CSRF_COOKIE):
+            response.set_cookie(
+                CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=secure_cookies(request), path="/"
+            )
+        return response
+
+
+async def _form_token(request: Request, content_type: str) -> str | None:
+    # request.body() is cached and replayed to the endpoint, so reading it here loses nothing
+    body = await request.body()
+    if content_type == "application/x-www-form-urlencoded":
+        values = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD)
+        return values[0] if values else None
+    form = await request.form()
+    value = form.get(CSRF_FIELD)
+    return value if isinstance(value, str) else None
+
+
+def _forbidden(request: Request) -> Response:
+    message = (
+        "This request was refused because its security token is missing or out of date. Reload the page and try again."
+    )
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=403)
+    return HTMLResponse(
+        templates.get_template("accounts_error.html").render(
+            {"request": request, "title": "Please try again", "message": message, "status": 403}
+        ),
+        status_code=403,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422 body, plus one sentence a person can read."""
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    parts = []
+    for err in errors[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
+    message = "; ".join(parts) or "The request is not valid."
+    return JSONResponse({"detail": _jsonable(errors), "message": message}, status_code=422)
+
+
+def _jsonable(errors: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors, custom_encoder={Exception: str, bytes: lambda b: b.decode("utf-8", "replace")})
+
+
+def install(app: FastAPI) -> None:
+    """Wire the CSRF middleware and readable validation errors into the app."""
+    app.add_middleware(CSRFMiddleware)
+    app.add_exception_handler(RequestValidationError, _validation_error)

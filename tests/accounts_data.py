@@ -1,0 +1,56 @@
+"""Skills and helpers shared by the subscription, account and API tests."""
+
+from __future__ import annotations
+
+import re
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from digest.models import AliasKind, Skill, SkillAlias
+
+SKILLS = {
+    "python": (
+        "Python",
+        "Programming languages",
+        [("python", AliasKind.ci), ("python3", AliasKind.ci), ("Python 3", AliasKind.ci)],
+    ),
+    "go": ("Go", "Programming languages", [("Go", AliasKind.exact), ("golang", AliasKind.ci)]),
+    "kubernetes": ("Kubernetes", "Infrastructure", [("k8s", AliasKind.ci)]),
+    "rust": ("Rust", "Programming languages", []),
+    "react": ("React", "Web frameworks", [("react.js", AliasKind.ci), ("reactjs", AliasKind.ci)]),
+    "postgresql": ("PostgreSQL", "Databases", [("postgres", AliasKind.ci)]),
+}
+
+
+def add_skills(session: Session) -> dict[str, Skill]:
+    out = {}
+    for slug, (name, category, aliases) in SKILLS.items():
+        skill = Skill(slug=slug, name=name, category=category)
+        skill.aliases = [SkillAlias(alias=a, kind=k) for a, k in aliases]
+        session.add(skill)
+        out[slug] = skill
+    session.commit()
+    return out
+
+
+def outbox(folder: Path) -> list[EmailMessage]:
+    """Messages the file backend wrote, oldest first."""
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
+    return [BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in files]  # type: ignore[misc]
+
+
+def text_of(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def link_in(msg: EmailMessage, path: str) -> str:
+    """The first absolute link to `path` (e.g. '/confirm') in the text part."""
+    match = re.search(r"https?://\S+" + re.escape(path) + r"\?token=[\w.\-]+", text_of(msg))
+    assert match, f"no {path} link in: {text_of(msg)}"
+    return match.group(0)
