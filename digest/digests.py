@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -844,17 +845,30 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> N
         session.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
         return
     names = ", ".join(f'"{c}"' for c in columns)
-    scratch = f"_copy_{table.name}"
+    values = [[_plain(row[c]) for c in columns] for row in rows]
     conn = session.connection().connection.driver_connection
     assert conn is not None
+    # the common case has no conflicts: COPY straight into the table, under a savepoint
+    with conn.cursor() as cur:
+        cur.execute("SAVEPOINT ledger_copy")
+        try:
+            with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for v in values:
+                    copy.write_row(v)
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT ledger_copy")
+        else:
+            cur.execute("RELEASE SAVEPOINT ledger_copy")
+            return
+    scratch = f"_copy_{table.name}"
     with conn.cursor() as cur:
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DELETE ROWS AS "
             f"SELECT {names} FROM {table.name} WITH NO DATA"
         )
         with cur.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_plain(row[c]) for c in columns])
+            for v in values:
+                copy.write_row(v)
         cur.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch} ON CONFLICT DO NOTHING")
         cur.execute(f"TRUNCATE {scratch}")
 
