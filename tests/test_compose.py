@@ -37,6 +37,11 @@ def test_docker_compose_config_accepts_the_file() -> None:
     if compose is None:
         # no compose on this machine: the structural test above is the check
         return
-    proc = subprocess.run([*compose, "config", "--quiet"], cwd=REPO, capture_output=True, text=True,
-                          env={"DIGEST_SECRET_KEY": "x", "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    proc = subprocess.run(
+        [*compose, "config", "--quiet"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"DIGEST_SECRET_KEY": "x", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+    )
     assert proc.returncode == 0, proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -121,7 +122,10 @@ def test_item_whose_title_changes_is_not_new(session: Session, settings: Any, fe
 
 
 def test_script_and_javascript_links_never_survive(session: Session, settings: Any, feed_server: FeedServer) -> None:
-    desc = '<p>Hi<script>alert("x")</script> <a href="javascript:alert(1)">click</a> &lt;script&gt;evil()&lt;/script&gt;</p>'
+    desc = (
+        '<p>Hi<script>alert("x")</script> <a href="javascript:alert(1)">click</a>'
+        " &lt;script&gt;evil()&lt;/script&gt;</p>"
+    )
     body = rss(item("1", "<b>Bold</b> &lt;img src=x onerror=alert(1)&gt;", "javascript:alert(1)", desc))
     feed = _feed(session, feed_server.route("/x.xml", body=body))
     assert _poll(session, feed, settings).new == 1
@@ -169,7 +173,7 @@ def test_backoff_then_recovery(session: Session, settings: Any, feed_server: Fee
         assert feed.next_poll_at is not None
         delays.append(feed.next_poll_at - now)
         now = feed.next_poll_at
-    assert all(b > a for a, b in zip(delays, delays[1:], strict=False)), delays
+    assert all(b > a for a, b in itertools.pairwise(delays)), delays
     assert feed.consecutive_failures == 5 and feed.failing_since == NOW and health(feed, now, settings) == "failing"
     # failing for longer than the report threshold: reported
     with caplog.at_level(logging.WARNING, logger="digest.feeds"):

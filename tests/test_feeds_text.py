@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -156,7 +157,7 @@ def test_hints_and_next_poll() -> None:
 def test_backoff_grows_with_jitter_up_to_the_ceiling() -> None:
     rng = random.Random(7)
     delays = [next_poll_error(NOW, n, 300, 86400, rand=rng.random) - NOW for n in range(1, 12)]
-    assert all(b > a for a, b in zip(delays[:7], delays[1:8], strict=True))
+    assert all(b > a for a, b in itertools.pairwise(delays[:8]))
     assert max(delays) <= timedelta(days=1) and delays[-1] >= timedelta(days=0.8)
     spread = {next_poll_error(NOW, 3, 300, 86400) for _ in range(10)}
     assert len(spread) > 1  # jitter: feeds failing together do not retry together
