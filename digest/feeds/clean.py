@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlsplit
 
 import nh3
 
+# a space before block-level tags, so "<p>a</p><p>b</p>" reads "a b" and not "ab"
 _BLOCK_TAG = re.compile(
-    r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|pre|section|article|dd|dt|header|footer))\b",
-    re.IGNORECASE,
+    r"<(?=/?(?:[pP]|[dD][iI][vV]|[bB][rR]|[lL][iI]|[hH][1-6rR]|[tT][rdhRDH]|[uU][lL]|[oO][lL]|[dD][dtDT]|"
+    r"table|TABLE|blockquote|BLOCKQUOTE|pre|PRE|section|article|header|footer)[\s/>])"
 )
 _TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
 _ANY_TAG = re.compile(r"<[A-Za-z/!?][^>]*>?")
-_WS = re.compile(r"\s+")
 _DROP_WITH_CONTENT = {
     "script",
     "style",
@@ -33,6 +32,7 @@ _DROP_WITH_CONTENT = {
     "select",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DROP_CONTROL = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
 
 
 def html_to_text(value: str | None, limit: int | None = None) -> str:
@@ -42,7 +42,7 @@ def html_to_text(value: str | None, limit: int | None = None) -> str:
     text = value
     for _ in range(3):
         if "<" in text:
-            text = _BLOCK_TAG.sub(r" \g<0>", text)
+            text = _BLOCK_TAG.sub(" <", text)
             text = nh3.clean(text, tags=set(), clean_content_tags=_DROP_WITH_CONTENT, strip_comments=True)
         if "&" in text:
             text = html.unescape(text)
@@ -50,7 +50,7 @@ def html_to_text(value: str | None, limit: int | None = None) -> str:
             break
     else:
         text = _ANY_TAG.sub(" ", text)
-    text = _WS.sub(" ", _CONTROL.sub("", text)).strip()
+    text = " ".join(text.translate(_DROP_CONTROL).split())
     return truncate(text, limit) if limit else text
 
 
@@ -69,11 +69,8 @@ def safe_url(value: str | None) -> str | None:
     """The URL if it is absolute http(s), else None (javascript:, data:, relative junk)."""
     if not value:
         return None
-    url = _CONTROL.sub("", value).strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    url = _CONTROL.sub("", value).strip() if not value.isprintable() else value.strip()
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest or rest[0] in "/?#":
         return None
     return url

@@ -14,7 +14,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi|ref_src|cmpid)$", re.I)
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -25,27 +25,42 @@ def sha256_hex(material: str) -> str:
 
 
 def canonical_url(url: str | None) -> str | None:
-    """Lower-case scheme and host, no default port, no fragment, no tracking parameters, sorted query."""
+    """Lower-case host without "www.", no default port, no fragment, no tracking parameters, sorted query,
+    no trailing slash; http and https copies of one page are the same page. (String work rather than
+    urllib: this runs for every entry of every poll.)"""
     if not url:
         return None
-    try:
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not parts.hostname:
-            return None
-        host = parts.hostname.lower().removeprefix("www.")
-        port = parts.port
-    except ValueError:
+    scheme, sep, rest = url.strip().partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in ("http", "https"):
         return None
-    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
-    query = urlencode(
-        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k))
-    )
-    path = parts.path or "/"
+    rest = rest.split("#", 1)[0]
+    cut = len(rest)
+    for ch in "/?":
+        i = rest.find(ch)
+        if i != -1 and i < cut:
+            cut = i
+    netloc, tail = rest[:cut].rsplit("@", 1)[-1].lower(), rest[cut:]
+    if not netloc or "\\" in netloc:
+        return None
+    if netloc.endswith(":80") and scheme == "http":
+        netloc = netloc[:-3]
+    elif netloc.endswith(":443") and scheme == "https":
+        netloc = netloc[:-4]
+    netloc = netloc.removeprefix("www.")
+    path, _, query = tail.partition("?")
+    if query:
+        params = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(sorted((k, v) for k, v in params if not _TRACKING.match(k)))
+    path = path or "/"
     if len(path) > 1:
-        path = path.rstrip("/")
-    # http and https copies of one page are the same page
-    return urlunsplit(("https", netloc, path, query, ""))
+        path = path.rstrip("/") or "/"
+    return f"https://{netloc}{path}?{query}" if query else f"https://{netloc}{path}"
+
+
+def is_site_root(canonical: str) -> bool:
+    """A canonical URL of a site's home page ("https://host/", whatever its query)."""
+    return canonical.split("?", 1)[0].count("/") == 3 and canonical.split("?", 1)[0].endswith("/")
 
 
 def normalise_text(value: str | None) -> str:

@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from digest.feeds.entry import Entry
-from digest.feeds.identity import canonical_url, job_dedupe_key, url_dedupe_key
+from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, url_dedupe_key
 from digest.indexing import index_new_items
 from digest.models import Item, ItemKind, ItemSource, ItemTombstone
 
@@ -75,7 +75,7 @@ def effective_published(published: datetime | None, now: datetime) -> datetime:
 def _mergeable_url(canonical: str | None, repeated: set[str]) -> str | None:
     # a URL shared by several entries of one batch (a feed linking every entry to its home page), or a site
     # root, says nothing about which story it is
-    if not canonical or canonical in repeated or urlsplit(canonical).path in ("", "/"):
+    if not canonical or canonical in repeated or is_site_root(canonical):
         return None
     return canonical
 
@@ -109,79 +109,89 @@ def store_entries(
     if not fresh:
         return result
 
-    canon_counts = Counter(c for c in (canonical_url(e.link) for e in entries) if c)
+    canonical_of = {e.identity: canonical_url(e.link) for e in entries}
+    canon_counts = Counter(c for c in canonical_of.values() if c)
     repeated = {c for c, n in canon_counts.items() if n > 1}
     pending: list[_Pending] = []
     for e in fresh:
-        canonical = canonical_url(e.link)
+        canonical = canonical_of[e.identity]
         url_key = _mergeable_url(canonical, repeated)
         job_key = job_dedupe_key(e.title, e.company, e.location_raw) if e.kind == ItemKind.job else None
         pending.append(_Pending(e, effective_published(e.published_at, now), canonical, url_key, job_key))
 
     by_url, by_job = _existing_matches(session, pending)
-    batch_url: dict[tuple[ItemKind, str], Item] = {}
-    batch_job: dict[str, list[Item]] = {}
-    sources: list[ItemSource] = []
+    # decide each fresh entry: a new item (a row of `item_rows`), or one more source of a stored item (an id)
+    # or of a new item of this same batch (its row index)
+    batch_url: dict[tuple[ItemKind, str], int] = {}
+    batch_job: dict[str, list[tuple[int, datetime]]] = {}
+    item_rows: list[dict[str, Any]] = []
+    targets: list[tuple[int | None, int | None]] = []  # (stored item id, new row index)
     for p in pending:
         e = p.entry
-        match_id: int | None = None
-        match_item: Item | None = None
+        target: tuple[int | None, int | None] | None = None
         if p.url_key:
-            match_item = batch_url.get((e.kind, p.url_key))
-            match_id = None if match_item else by_url.get((e.kind, p.url_key))
-        if match_item is None and match_id is None and p.job_key:
-            match_item = next(
-                (i for i in batch_job.get(p.job_key, []) if abs(i.published_at - p.published) <= JOB_DEDUPE_WINDOW),
-                None,
-            )
-            if match_item is None:
-                match_id = next(
-                    (iid for iid, when in by_job.get(p.job_key, []) if abs(when - p.published) <= JOB_DEDUPE_WINDOW),
-                    None,
-                )
-        source = ItemSource(
-            feed_id=feed_id,
-            source_key=source_key,
-            identity=e.identity,
-            url=e.link,
-            content_hash=e.content_hash,
-            first_seen_at=now,
+            key = (e.kind, p.url_key)
+            if key in batch_url:
+                target = (None, batch_url[key])
+            elif key in by_url:
+                target = (by_url[key], None)
+        if target is None and p.job_key:
+            row = _within(batch_job.get(p.job_key, ()), p.published)
+            stored = None if row is not None else _within(by_job.get(p.job_key, ()), p.published)
+            if row is not None or stored is not None:
+                target = (stored, row)
+        if target is not None:
+            result.merged += 1
+            targets.append(target)
+            continue
+        index = len(item_rows)
+        item_rows.append(
+            {
+                "kind": e.kind,
+                "title": e.title,
+                "url": e.link,
+                "canonical_url": p.canonical,
+                "summary": e.summary,
+                "source_name": source_name,
+                "published_at": p.published,
+                "fetched_at": now,
+                "dedupe_key": p.job_key if e.kind == ItemKind.job else url_dedupe_key(p.canonical),
+                "company": e.company,
+                "location_raw": e.location_raw,
+                "remote": e.remote,
+                "posted_on": p.published.date() if e.kind == ItemKind.job else None,
+                "title_raw": e.title_raw,
+            }
         )
-        if match_item is not None:
-            source.item = match_item
-            result.merged += 1
-        elif match_id is not None:
-            source.item_id = match_id
-            result.merged += 1
-        else:
-            item = Item(
-                kind=e.kind,
-                title=e.title,
-                url=e.link,
-                canonical_url=p.canonical,
-                summary=e.summary,
-                source_name=source_name,
-                published_at=p.published,
-                fetched_at=now,
-                dedupe_key=p.job_key if e.kind == ItemKind.job else url_dedupe_key(p.canonical),
-                company=e.company,
-                location_raw=e.location_raw,
-                remote=e.remote,
-                posted_on=p.published.date() if e.kind == ItemKind.job else None,
-                title_raw=e.title_raw,
-            )
-            source.item = item
-            result.new.append(item)
-            if p.url_key:
-                batch_url[(e.kind, p.url_key)] = item
-            if p.job_key:
-                batch_job.setdefault(p.job_key, []).append(item)
-        sources.append(source)
-    session.add_all(result.new)
-    session.add_all(sources)
-    session.flush()
+        targets.append((None, index))
+        if p.url_key:
+            batch_url[(e.kind, p.url_key)] = index
+        if p.job_key:
+            batch_job.setdefault(p.job_key, []).append((index, p.published))
+
+    if item_rows:  # one multi-row INSERT ... RETURNING, in parameter order, giving ORM objects
+        stmt = insert(Item).returning(Item, sort_by_parameter_order=True)
+        result.new = list(session.scalars(stmt, item_rows))
+    new_ids = [item.id for item in result.new]
+    source_rows = [
+        {
+            "item_id": stored if stored is not None else new_ids[index],  # type: ignore[index]
+            "feed_id": feed_id,
+            "source_key": source_key,
+            "identity": p.entry.identity,
+            "url": p.entry.link,
+            "content_hash": p.entry.content_hash,
+            "first_seen_at": now,
+        }
+        for p, (stored, index) in zip(pending, targets, strict=True)
+    ]
+    session.execute(insert(ItemSource), source_rows)
     index_new_items(session, result.new, now)
     return result
+
+
+def _within(candidates: Iterable[tuple[int, datetime]], when: datetime) -> int | None:
+    return next((ref for ref, at in candidates if abs(at - when) <= JOB_DEDUPE_WINDOW), None)
 
 
 def _existing_matches(

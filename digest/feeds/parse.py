@@ -18,6 +18,7 @@ import feedparser
 
 from digest.feeds.clean import html_to_text, safe_url, truncate
 from digest.feeds.entry import Entry
+from digest.feeds.fastparse import parse_fast
 from digest.feeds.identity import IdentityInput, identities
 from digest.feeds.jobs import parse_hn_post, parse_job_entry
 from digest.models import FeedKind, ItemKind
@@ -73,10 +74,12 @@ def _tune_feedparser() -> None:
 _tune_feedparser()
 
 
-def parse_bytes(data: bytes, headers: Mapping[str, str], url: str) -> Any:
-    """feedparser on bytes we fetched ourselves (never a URL or a path)."""
+def parse_bytes(data: bytes, headers: Mapping[str, str], url: str, fast: bool = True) -> Any:
+    """feedparser on bytes we fetched ourselves (never a URL or a path); the fast path first when allowed."""
     response_headers = {k.lower(): v for k, v in headers.items()}
     response_headers.setdefault("content-location", url)
+    if fast and (result := parse_fast(data, response_headers)) is not None:
+        return result
     return feedparser.parse(data, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False)
 
 
@@ -161,12 +164,12 @@ def _apply_job_fields(entry: Entry, raw: Any, body: str) -> None:
 
 
 def parse_feed(
-    data: bytes, headers: Mapping[str, str], url: str, kind: FeedKind, summary_max: int = 1000
+    data: bytes, headers: Mapping[str, str], url: str, kind: FeedKind, summary_max: int = 1000, fast: bool = True
 ) -> ParsedFeed:
     """Parse and convert. A malformed document that still yields entries is fine (its bozo reason is kept);
     one that yields nothing raises FeedParseError."""
     try:
-        parsed = parse_bytes(data, headers, url)
+        parsed = parse_bytes(data, headers, url, fast)
     except Exception as exc:  # feedparser is tolerant, but a hostile document must not take the poll down
         raise FeedParseError(f"unparseable: {type(exc).__name__}: {exc}") from None
     bozo_reason = None
