@@ -1,4 +1,5 @@
-"""poll_feed runs on a real Celery worker (Redis broker, PostgreSQL) against the local feed server."""
+"""The polling tasks on a real Celery worker (Redis broker, PostgreSQL) against the local feed server: beat's
+poll_due_feeds claims the due feed and enqueues poll_feed, which fetches and stores it."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Worker feed</t
 </channel></rss>"""
 
 
-def test_poll_feed_on_a_real_worker(tmp_path: Path, pg_url: str, redis_url: str) -> None:
+def test_poll_due_feeds_and_poll_feed_on_a_real_worker(tmp_path: Path, pg_url: str, redis_url: str) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}"
     env = {
         "DIGEST_DATA_DIR": str(tmp_path / "var"),
@@ -50,7 +51,7 @@ def test_poll_feed_on_a_real_worker(tmp_path: Path, pg_url: str, redis_url: str)
 
         sender = make_celery(settings)
         try:
-            sender.send_task("workers.tasks.poll_feed", args=[feed_id, NOW.isoformat()])
+            sender.send_task("workers.tasks.poll_due_feeds", args=[NOW.isoformat()])
             queues = queue_names(settings)["polling"]
             with celery_worker(digest_env(**env), queues, tmp_path / "worker.log") as proc:
                 wait_for(lambda: items() == 2 or proc.poll() is not None, timeout=60, message="the poll")

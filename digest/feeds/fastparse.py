@@ -46,6 +46,15 @@ _RSS_HANDLED = _RSS_SINGLE | {"category"}
 _ATOM_HANDLED = _ATOM_SINGLE | {ATOM + "link", ATOM + "category"}
 
 
+# an absolute http(s) URL that urllib's urljoin returns unchanged (no empty query, fragment or params)
+_PLAIN_ABSOLUTE = re.compile(r"^https?://[^/\s?#;@\\]+(?:/[^\s?#;\\]*)?(?:\?[^\s#;\\]+)?$")
+
+
+def _join(base: str, uri: str) -> str:
+    """feedparser's URI join (its own function), skipped for URLs it would return unchanged."""
+    return uri if _PLAIN_ABSOLUTE.match(uri) else str(_urljoin(base, uri))
+
+
 class _Unsure(Exception):
     pass
 
@@ -124,11 +133,11 @@ def _rss(root: ET.Element, base: str) -> dict[str, Any]:
                 e["title"] = _text(child)
             elif tag == "link":
                 value = _text(child)
-                e["link"] = _urljoin(base, value) if value else value
+                e["link"] = _join(base, value) if value else value
             elif tag == "guid":
                 value = _text(child) or ""
                 guid_link = child.get("isPermaLink", "true") == "true"  # feedparser compares exactly
-                e["id"] = _urljoin(base, value) if guid_link and value else value
+                e["id"] = _join(base, value) if guid_link and value else value
             elif tag == "description":
                 e["summary"] = _text(child)
             elif tag == CONTENT_ENCODED:
@@ -168,7 +177,7 @@ def _atom_link(elem: ET.Element, base: str) -> str | None:
         raise _Unsure("link without href")
     if rel != "alternate" or kind not in ("text/html", "application/xhtml+xml"):
         return None
-    return str(_urljoin(base, href))
+    return _join(base, href)
 
 
 def _atom(root: ET.Element, base: str) -> dict[str, Any]:
@@ -184,7 +193,7 @@ def _atom(root: ET.Element, base: str) -> dict[str, Any]:
             tag = child.tag
             if tag == ATOM + "id":
                 value = _text(child) or ""
-                e["id"] = _urljoin(base, value) if value else value
+                e["id"] = _join(base, value) if value else value
             elif tag == ATOM + "link":
                 href = _atom_link(child, base)
                 if href is not None:
