@@ -280,3 +280,38 @@ def test_malformed_feed_with_entries_is_ingested_with_its_bozo_reason(
     outcome = _poll(session, feed, settings)
     assert outcome.status == "ok" and outcome.new >= 1
     assert feed.bozo_reason
+
+
+def test_hn_who_is_hiring_comments_in_a_job_feed(session: Session, settings: Any, feed_server: FeedServer) -> None:
+    comment = (
+        "Acme Robotics | Senior Rust Engineer | Berlin, Germany | REMOTE (EU) | Full-time"
+        "<p>We build robots &amp; the software that runs them.</p>"
+    )
+    plain = "Quiet Co | Remote (US) | Full-time<p>Various roles.</p>"
+    thread, hn = 'in "Ask HN: Who is hiring? (March 2026)"', "https://news.ycombinator.com/item?id="
+    body = rss(
+        item("c1", f"New comment by acme {thread}", f"{hn}1", comment),
+        item("c2", f"New comment by quiet {thread}", f"{hn}2", plain),
+    )
+    feed = _feed(session, feed_server.route("/hn.xml", body=body), FeedKind.jobs)
+    assert _poll(session, feed, settings).new == 2
+    rows = {i.company: i for i in session.scalars(select(Item))}
+    acme = rows["Acme Robotics"]
+    assert (acme.kind, acme.title, acme.location_raw, acme.remote) == (ItemKind.job, "Senior Rust Engineer",
+                                                                       "Berlin, Germany", True)  # fmt: skip
+    assert acme.title_raw is not None and acme.title_raw.startswith("Acme Robotics | Senior Rust Engineer")
+    assert acme.summary.startswith("Acme Robotics | Senior Rust Engineer") and "robots & the software" in acme.summary
+    quiet = rows["Quiet Co"]
+    assert quiet.title == "Quiet Co | Remote (US) | Full-time" and quiet.remote is True
+
+
+def test_adding_a_deactivated_feed_again_reactivates_it(
+    session: Session, settings: Any, feed_server: FeedServer
+) -> None:
+    feed = _feed(session, feed_server.route("/back.xml", status=410))
+    assert _poll(session, feed, settings).status == "gone" and not feed.active
+    feed_server.route("/back.xml", body=rss(item("1", "Back again", "http://example.com/b")))
+    again, created = add_feed(session, feed.url, FeedKind.news, NOW + timedelta(days=1))
+    session.commit()
+    assert not created and again.id == feed.id and again.active and again.deactivated_reason is None
+    assert _poll(session, again, settings, NOW + timedelta(days=1)).new == 1

@@ -35,10 +35,14 @@ def normalise_feed_url(url: str) -> str:
 
 
 def add_feed(session: Session, url: str, kind: FeedKind, now: datetime, title: str | None = None) -> tuple[Feed, bool]:
-    """The feed for `url` (created, due at once, when new). Returns (feed, created)."""
+    """The feed for `url` (created, due at once, when new; reactivated when it was deactivated).
+    Returns (feed, created)."""
     normal = normalise_feed_url(url)
     existing = session.scalar(select(Feed).where(Feed.url == normal))
     if existing is not None:
+        if not existing.active:  # adding a deactivated feed again gives it another chance
+            existing.active, existing.deactivated_reason = True, None
+            existing.next_poll_at, existing.consecutive_failures, existing.failing_since = now, 0, None
         return existing, False
     feed = Feed(url=normal, kind=kind, title=title, created_at=now, next_poll_at=now, active=True)
     session.add(feed)

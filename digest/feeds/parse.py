@@ -151,6 +151,10 @@ def _apply_job_fields(entry: Entry, raw: Any, body: str) -> None:
     first_line = html_to_text(body.split("<p>", 1)[0][:600])
     if first_line.count("|") >= 2 and not entry.title.count("|"):
         fields = parse_hn_post(body)  # a Hacker News "Who is hiring" comment carried by a feed
+        # the feed's title is "New comment by ...": the comment's first line is the posting's heading
+        entry.title_raw = truncate(fields.first_line, 500) or None
+        if not fields.title and fields.first_line:
+            entry.title = truncate(fields.first_line, 200)
     else:
         tags = [str(t.get("term") or "") for t in raw.get("tags") or []]
         extra = {
@@ -159,7 +163,7 @@ def _apply_job_fields(entry: Entry, raw: Any, body: str) -> None:
             if isinstance(v, str) and any(x in k.lower() for x in _EXTRA_KEYS)
         }
         fields = parse_job_entry(entry.title, entry.summary, tags, extra)
-    entry.title_raw = entry.title or fields.first_line or None
+    entry.title_raw = entry.title_raw or entry.title or fields.first_line or None
     if fields.title:
         entry.title = fields.title
     entry.company = fields.company
