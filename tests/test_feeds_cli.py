@@ -70,3 +70,12 @@ def test_init_loads_default_feeds_idempotently(settings: Any, session: Session) 
     second = runner.invoke(app, ["init"])
     assert "default feeds: 0 added" in second.output
     assert session.scalar(select(func.count()).select_from(Feed)) == len(bundled)
+    # a removed default feed stays removed across init; adding it by hand brings it back
+    assert runner.invoke(app, ["feeds", "remove", bundled[0].url]).exit_code == 0
+    assert "default feeds: 0 added" in runner.invoke(app, ["init"]).output
+    session.rollback()  # a new snapshot: the CLI wrote through its own connection
+    row = session.scalar(select(Feed).where(Feed.url == bundled[0].url))
+    assert row is not None and not row.active and row.deactivated_reason == "removed by admin"
+    assert "already present" in runner.invoke(app, ["feeds", "add", bundled[0].url]).output
+    session.rollback()  # a new snapshot: the CLI wrote through its own connection
+    assert session.get(Feed, row.id).active  # type: ignore[union-attr]

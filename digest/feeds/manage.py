@@ -61,9 +61,16 @@ def find_feed(session: Session, ref: str) -> Feed | None:
     return session.scalar(select(Feed).where(Feed.url == normal))
 
 
+REMOVED = "removed by admin"
+
+
 def remove_feed(session: Session, feed: Feed) -> None:
-    """Delete the feed; its items stay (they may have other sources, and digests may have sent them)."""
-    session.delete(feed)
+    """Stop polling the feed. A bundled default feed is kept, inactive, so `digest init` does not bring it back;
+    any other feed is deleted. Items stay either way (other sources, sent digests)."""
+    if feed.url in {normalise_feed_url(d.url) for d in default_feeds()}:
+        feed.active, feed.deactivated_reason, feed.next_poll_at = False, REMOVED, None
+    else:
+        session.delete(feed)
     session.flush()
 
 
@@ -87,11 +94,16 @@ def default_feeds() -> list[DefaultFeed]:
 
 
 def load_default_feeds(session: Session, now: datetime) -> tuple[int, int]:
-    """Add every bundled feed not already present (removed ones stay removed only until the next init).
+    """Add every bundled feed not present yet (a removed or deactivated one stays as it is).
     Returns (added, total)."""
-    added = 0
     bundled = default_feeds()
+    present = set(session.scalars(select(Feed.url)))
+    added = 0
     for d in bundled:
-        _, created = add_feed(session, d.url, d.kind, now, d.title)
-        added += created
+        url = normalise_feed_url(d.url)
+        if url not in present:
+            session.add(Feed(url=url, kind=d.kind, title=d.title, created_at=now, next_poll_at=now, active=True))
+            present.add(url)
+            added += 1
+    session.flush()
     return added, len(bundled)
