@@ -315,3 +315,32 @@ def test_adding_a_deactivated_feed_again_reactivates_it(
     session.commit()
     assert not created and again.id == feed.id and again.active and again.deactivated_reason is None
     assert _poll(session, again, settings, NOW + timedelta(days=1)).new == 1
+
+
+def test_store_entries_for_an_importer_source(session: Session, settings: Any) -> None:
+    from digest.feeds.entry import Entry
+    from digest.feeds.identity import import_identity
+    from digest.feeds.ingest import store_entries
+
+    def posting(record_id: str, title: str = "Data Engineer", link: str | None = None) -> Entry:
+        return Entry(identity=import_identity(record_id), title=title, link=link, summary="SQL and Python",
+                     published_at=NOW - timedelta(days=3), kind=ItemKind.job, company="Initech",
+                     location_raw="Austin, TX", remote=False)  # fmt: skip
+
+    # three rows with equal values but their own ids: three postings, each with its own source row
+    batch = [posting("1"), posting("2"), posting("3", title="ML Engineer")]
+    first = store_entries(session, "import:jobs.csv", None, batch, NOW)
+    assert (first.new_count, first.merged) == (2, 1)  # 1 and 2 are one posting (same title+company+location)
+    again = store_entries(session, "import:jobs.csv", None, batch, NOW + timedelta(hours=1))
+    assert (again.new_count, again.seen) == (0, 3)
+    twins = [Entry(identity=import_identity(f"t{i}"), title="Same", link="https://x.example/", summary="same",
+                   published_at=NOW) for i in range(3)]  # fmt: skip
+    stored = store_entries(session, "import:twins", None, twins, NOW)
+    assert stored.new_count == 3 and len({i.id for i in stored.new}) == 3
+    session.commit()
+    per_item = session.execute(
+        select(ItemSource.item_id, func.count())
+        .where(ItemSource.source_key == "import:twins")
+        .group_by(ItemSource.item_id)
+    ).all()
+    assert sorted(n for _, n in per_item) == [1, 1, 1]

@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import Table, and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from digest.feeds.entry import Entry
@@ -169,9 +169,8 @@ def store_entries(
         if p.job_key:
             batch_job.setdefault(p.job_key, []).append((index, p.published))
 
-    if item_rows:  # one multi-row INSERT ... RETURNING, in parameter order, giving ORM objects
-        stmt = insert(Item).returning(Item, sort_by_parameter_order=True)
-        result.new = list(session.scalars(stmt, item_rows))
+    if item_rows:
+        result.new = _insert_items(session, item_rows)
     new_ids = [item.id for item in result.new]
     source_rows = [
         {
@@ -185,9 +184,22 @@ def store_entries(
         }
         for p, (stored, index) in zip(pending, targets, strict=True)
     ]
-    session.execute(insert(ItemSource), source_rows)
+    session.execute(insert(cast(Table, ItemSource.__table__)), source_rows)  # Core: no ORM bookkeeping
     index_new_items(session, result.new, now)
     return result
+
+
+_ROW_KEY = ("kind", "title", "url", "canonical_url", "summary", "published_at", "company", "location_raw", "title_raw")
+
+
+def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[Item]:
+    """INSERT the rows and return their ORM objects in the rows' order. The INSERT ... RETURNING is left
+    unordered because asking for parameter order makes SQLite insert row by row; the returned rows are matched
+    back to ours by their values (rows with equal values are interchangeable)."""
+    returned: dict[tuple[Any, ...], list[Item]] = {}
+    for item in session.scalars(insert(Item).returning(Item), rows):
+        returned.setdefault(tuple(getattr(item, k) for k in _ROW_KEY), []).append(item)
+    return [returned[tuple(row[k] for k in _ROW_KEY)].pop() for row in rows]
 
 
 def _within(candidates: Iterable[tuple[int, datetime]], when: datetime) -> int | None:
