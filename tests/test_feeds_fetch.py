@@ -193,3 +193,23 @@ def test_handler_routes_see_the_request(feed_server: FeedServer) -> None:
 
     feed_server.route("/echo", echo)
     assert b"digest-feeds" in _get(feed_server, "/echo").content  # type: ignore[attr-defined]
+
+
+def test_each_redirect_hop_is_checked_again(feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pretend "localhost" is a public host; 127.0.0.1 stays private: a public feed redirecting inward is refused
+    import digest.feeds.fetch as fetch_module
+
+    real = fetch_module.resolve_checked
+    monkeypatch.setattr(
+        fetch_module, "resolve_checked", lambda host, port: ["127.0.0.1"] if host == "localhost" else real(host, port)
+    )
+    feed_server.route("/r", status=302, headers={"Location": feed_server.url("/secret")})
+    feed_server.route("/secret", body=b"internal")
+    feed_server.route("/file", status=301, headers={"Location": "file:///etc/passwd"})
+    strict = FetchLimits()
+    with make_client(strict) as client:
+        with pytest.raises(BlockedAddress):
+            fetch(client, f"http://localhost:{feed_server.port}/r", strict)
+        with pytest.raises(FetchError, match="not an http"):
+            fetch(client, f"http://localhost:{feed_server.port}/file", strict)
+    assert len(feed_server.requests_to("/r")) == 1 and feed_server.requests_to("/secret") == []
