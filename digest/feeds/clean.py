@@ -31,6 +31,8 @@ _DROP_WITH_CONTENT = {
     "textarea",
     "select",
 }
+# built once: nh3 otherwise rebuilds its sanitiser on every call
+_STRIP_ALL = nh3.Cleaner(tags=set(), clean_content_tags=_DROP_WITH_CONTENT, strip_comments=True)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DROP_CONTROL = {c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
 
@@ -43,7 +45,7 @@ def html_to_text(value: str | None, limit: int | None = None) -> str:
     for _ in range(3):
         if "<" in text:
             text = _BLOCK_TAG.sub(" <", text)
-            text = nh3.clean(text, tags=set(), clean_content_tags=_DROP_WITH_CONTENT, strip_comments=True)
+            text = _STRIP_ALL.clean(text)
         if "&" in text:
             text = html.unescape(text)
         if not _TAG_LIKE.search(text):
