@@ -143,6 +143,20 @@ def test_hn_quarter_through_the_adapter(shared_data: Path) -> None:
     assert with_company / total > 0.85 and with_location / total > 0.75 and with_remote / total > 0.75
 
 
+def test_hn_remote_flag_agrees_with_the_silver_labels(shared_data: Path) -> None:
+    # classified.json: LLM labels (silver, not gold); fully_remote -> True, onsite/hybrid -> False, else None
+    expected = {"fully_remote": True, "onsite_only": False, "hybrid": False, "not_mentioned": None}
+    agree = total = 0
+    for run in sorted((shared_data / "hn-whoishiring-2026q1").glob("*/raw.json")):
+        texts = {j["id"]: j["text"] for j in json.loads(run.read_text())["jobs"]}
+        for label in json.loads((run.parent / "classified.json").read_text())["jobs"]:
+            if label["id"] in texts and label["remote"] in expected:
+                total += 1
+                agree += parse_hn_post(texts[label["id"]]).remote is expected[label["remote"]]
+    print(f"remote flag agreement with silver labels: {agree}/{total} = {agree / total:.1%}")
+    assert total > 1000 and agree / total > 0.85
+
+
 def test_hints_and_next_poll() -> None:
     assert hint_seconds({"cache-control": "public, max-age=7200"}, NOW) == 7200
     assert hint_seconds({"expires": "Mon, 16 Mar 2026 15:00:00 GMT"}, NOW) == 3 * 3600

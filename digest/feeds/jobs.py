@@ -110,7 +110,11 @@ def parse_hn_post(html_text: str) -> JobFields:
     line = html_to_text(head)
     if not line:
         line = html_to_text(html_text, limit=TITLE_MAX)
-    return parse_heading(line)
+    fields = parse_heading(line)
+    if fields.remote is None:  # the heading says nothing about it: the first paragraphs often do
+        body = html_to_text(html_text[:4000])[:1500]
+        fields = JobFields(fields.title, fields.company, fields.location_raw, remote_flag(body), fields.first_line)
+    return fields
 
 
 def parse_heading(line: str) -> JobFields:
