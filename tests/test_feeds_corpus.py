@@ -74,3 +74,47 @@ def test_every_corpus_file_is_fetched_and_parsed(corpus: str, shared_data: Path)
     assert counts["files"] == len(files)
     if corpus != "feedparser-test-feeds":  # real saved feeds: nearly all yield entries
         assert counts["entries"] > 200
+
+
+RICH_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:media="http://search.yahoo.com/mrss/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
+<channel><title>Rich &amp; varied</title><link>https://example.com/</link><ttl>90</ttl>
+<item><enclosure url="https://cdn.example.com/a.mp3" length="1" type="audio/mpeg"/><title>Enclosure first</title>
+ <link>/relative/one</link><guid>/relative/one</guid><pubDate>Mon, 16 Mar 2026 10:00:00 +0200</pubDate>
+ <author>a@example.com (A)</author><comments>https://example.com/c</comments><category>Go</category>
+ <category>Berlin, Germany</category><dc:creator>Ann</dc:creator><media:thumbnail url="https://x/t.png"/>
+ <itunes:duration>10:00</itunes:duration><description>Short &lt;b&gt;one&lt;/b&gt;</description>
+ <content:encoded><![CDATA[<p>Longer <em>body</em> &amp; more</p><script>x()</script>]]></content:encoded></item>
+<item><title>Permalink guid only</title><guid>https://example.com/p/2</guid><dc:date>2026-03-15T08:30:00Z</dc:date></item>
+<item><title>Opaque guid</title><guid isPermaLink="false">tag:2</guid><link>https://EXAMPLE.com/p/3?utm_source=x#top</link></item>
+<item><title>  Spaces   and &amp;amp; entities  </title><link>https://example.com/p/4</link></item>
+</channel></rss>"""
+
+RICH_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">Atom &amp;amp; co</title><id>urn:feed</id>
+<link rel="self" href="https://example.org/feed.xml"/><link href="https://example.org/"/>
+<updated>2026-03-16T12:00:00Z</updated>
+<entry><id>https://example.org/e/1</id><title type="html">&lt;b&gt;Bold&lt;/b&gt; title</title>
+ <link rel="enclosure" href="https://cdn.example.org/1.mp3"/><link rel="alternate" type="text/html" href="/e/1"/>
+ <link rel="related" href="https://other.example/"/><published>2026-03-16T09:00:00+01:00</published>
+ <updated>2026-03-16T11:00:00Z</updated><author><name>B</name></author><category term="rust"/>
+ <summary>Plain summary with a &lt;tag&gt;</summary>
+ <content type="html">&lt;p&gt;HTML content&lt;/p&gt;</content></entry>
+<entry><id>urn:uuid:2</id><title>No link at all</title><updated>2026-03-14T00:00:00Z</updated></entry>
+<entry><id>relative-id</id><title>Relative id</title><link href="https://example.org/e/3"/>
+ <link href="https://example.org/e/3-second"/></entry>
+</feed>"""
+
+
+@pytest.mark.parametrize(("doc", "ctype"), [(RICH_RSS, "application/rss+xml"), (RICH_ATOM, "application/atom+xml")])
+def test_fast_path_matches_feedparser_on_rich_documents(doc: bytes, ctype: str) -> None:
+    headers = {"content-type": ctype}
+    url = "https://example.com/feeds/main.xml"
+    assert parse_fast(doc, {**headers, "content-location": url}) is not None  # the fast path takes these
+    for kind in (FeedKind.news, FeedKind.jobs):
+        fast = parse_feed(doc, headers, url, kind)
+        slow = parse_feed(doc, headers, url, kind, fast=False)
+        assert slow.bozo_reason is None and len(fast.entries) >= 3
+        assert list(map(_fields, fast.entries)) == list(map(_fields, slow.entries))
+        assert (fast.title, fast.link, fast.ttl_minutes) == (slow.title, slow.link, slow.ttl_minutes)
