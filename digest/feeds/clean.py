@@ -67,12 +67,15 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
+URL_MAX = 2048  # the URL columns' width
+
+
 def safe_url(value: str | None) -> str | None:
-    """The URL if it is absolute http(s), else None (javascript:, data:, relative junk)."""
+    """The URL if it is absolute http(s) and fits the columns, else None (javascript:, data:, junk)."""
     if not value:
         return None
     url = _CONTROL.sub("", value).strip() if not value.isprintable() else value.strip()
     scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in ("http", "https") or not rest or rest[0] in "/?#":
+    if not sep or scheme.lower() not in ("http", "https") or not rest or rest[0] in "/?#" or len(url) > URL_MAX:
         return None
     return url

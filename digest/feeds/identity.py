@@ -55,7 +55,8 @@ def canonical_url(url: str | None) -> str | None:
     path = path or "/"
     if len(path) > 1:
         path = path.rstrip("/") or "/"
-    return f"https://{netloc}{path}?{query}" if query else f"https://{netloc}{path}"
+    canonical = f"https://{netloc}{path}?{query}" if query else f"https://{netloc}{path}"
+    return canonical if len(canonical) <= 2048 else None
 
 
 def is_site_root(canonical: str) -> bool:

@@ -122,11 +122,11 @@ def poll_feed(
             if own_client:
                 http.close()
         feed.last_status = result.status
-        if result.moved_to and result.moved_to != feed.url:
+        if result.moved_to and result.moved_to != feed.url and len(result.moved_to) <= 2048:
             _move(session, feed, result.moved_to)
         if result.not_modified:
             if result.last_modified:
-                feed.last_modified = result.last_modified
+                feed.last_modified = _fits(result.last_modified, 100)
             return _succeeded(feed, now, settings, result.headers, None, "not_modified")
         try:
             parsed = parse_feed(result.content, result.headers, result.url, feed.kind, settings.feed_summary_max_chars)
@@ -140,8 +140,8 @@ def poll_feed(
         except Exception as exc:  # a database error on this feed's items must not lose the feed's health record
             log.exception("feed %s: storing items failed", feed.id)
             return _failed(feed, now, settings, f"storing items failed: {type(exc).__name__}: {exc}", None)
-        feed.etag = result.etag
-        feed.last_modified = result.last_modified
+        feed.etag = _fits(result.etag, 500)
+        feed.last_modified = _fits(result.last_modified, 100)
         feed.bozo_reason = parsed.bozo_reason[:ERROR_MAX] if parsed.bozo_reason else None
         feed.guids_repeat = feed.guids_repeat or parsed.guids_repeat
         feed.title = feed.title or parsed.title
@@ -152,6 +152,11 @@ def poll_feed(
     except Exception as exc:  # anything unforeseen is this feed's failure, recorded, not a crashed poll
         log.exception("feed %s: poll failed", feed_id)
         return _failed(feed, now, settings, f"{type(exc).__name__}: {exc}", None)
+
+
+def _fits(value: str | None, width: int) -> str | None:
+    """A validator that does not fit its column is dropped: the next poll is a plain GET, not an error."""
+    return value if value is not None and len(value) <= width else None
 
 
 def _move(session: Session, feed: Feed, new_url: str) -> None:
