@@ -344,3 +344,17 @@ def test_store_entries_for_an_importer_source(session: Session, settings: Any) -
         .group_by(ItemSource.item_id)
     ).all()
     assert sorted(n for _, n in per_item) == [1, 1, 1]
+
+
+def test_oversized_urls_and_validators_do_not_break_the_poll(
+    session: Session, settings: Any, feed_server: FeedServer
+) -> None:
+    long_link = "https://example.com/" + "a" * 3000
+    body = rss(item("1", "Long link", long_link), item("2", "Fine", "https://example.com/ok"))
+    url = feed_server.route("/long.xml", body=body, headers={"Last-Modified": "x" * 300, "ETag": '"' + "e" * 600 + '"'})
+    feed = _feed(session, url)
+    outcome = _poll(session, feed, settings)
+    assert (outcome.status, outcome.new) == ("ok", 2)
+    assert feed.etag is None and feed.last_modified is None
+    links = {i.title: i.url for i in session.scalars(select(Item))}
+    assert links == {"Long link": None, "Fine": "https://example.com/ok"}
