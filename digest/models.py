@@ -175,8 +175,8 @@ class Item(Base):
     remote: Mapped[bool | None]
     posted_on: Mapped[date | None]  # the posting's posted_at date in UTC (demand figures)
     title_raw: Mapped[str | None] = mapped_column(Text)
-    job_title_id: Mapped[int | None] = mapped_column(ForeignKey("job_titles.id", ondelete="SET NULL"))
-    metro_id: Mapped[int | None] = mapped_column(ForeignKey("metros.id", ondelete="SET NULL"))
+    job_title_id: Mapped[int | None] = mapped_column(ForeignKey("job_titles.id", ondelete="SET NULL"), index=True)
+    metro_id: Mapped[int | None] = mapped_column(ForeignKey("metros.id", ondelete="SET NULL"), index=True)
     matched_at: Mapped[datetime | None]  # when skills were last resolved
 
     sources: Mapped[list[ItemSource]] = relationship(back_populates="item", cascade="all, delete-orphan")
@@ -222,7 +222,7 @@ class Skill(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"), index=True)
     category: Mapped[str | None] = mapped_column(String(200))
     hot: Mapped[bool] = mapped_column(default=False)  # O*NET Hot Technology
     weak: Mapped[bool] = mapped_column(default=False)  # ambiguous name: needs corroboration
@@ -464,8 +464,8 @@ class DeliveryItem(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
-    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"), index=True)
 
 
 class Suppression(Base):
@@ -487,7 +487,7 @@ class WebhookEvent(Base):
     event_id: Mapped[str] = mapped_column(String(200), unique=True)  # sg_event_id
     event: Mapped[str] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(320))
-    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"), index=True)
     received_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
 

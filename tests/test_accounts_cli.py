@@ -44,7 +44,7 @@ def test_subscribe_without_confirmed_sends_the_confirmation(settings: Any, sessi
 
 def test_subscribe_bad_input_exits_1_with_a_message(settings: Any, session: Session) -> None:
     add_skills(session)
-    r = CliRunner().invoke(app, ["subscribe", "bo@example.com", "pyhton", "--now", NOW])
+    r = CliRunner().invoke(app, ["subscribe", "bo@example.com", "pythn", "--now", NOW])
     assert r.exit_code == 1 and "did you mean: Python (python)" in r.stderr
     r = CliRunner().invoke(app, ["subscribe", "nope", "python", "--now", NOW])
     assert r.exit_code == 1 and "email address" in r.stderr

@@ -97,7 +97,7 @@ def test_subscribe_answers_the_same_for_new_pending_and_active(settings: Any, cl
 
 
 def test_subscribe_bad_input_gets_a_readable_4xx(client: TestClient) -> None:
-    r = client.post("/api/subscriptions", json={"email": "ann@example.com", "skill": "pyhton"})
+    r = client.post("/api/subscriptions", json={"email": "ann@example.com", "skill": "pythn"})
     assert r.status_code == 422
     assert "Did you mean: Python" in r.json()["detail"]
     assert r.json()["suggestions"][0]["slug"] == "python"

@@ -109,7 +109,7 @@ def test_bad_input_is_refused_with_a_clear_message(settings: Any, session: Sessi
     with pytest.raises(subs.BadInput, match="hourly, daily or weekly"):
         subs.subscribe(session, settings, "a@example.com", "python", "monthly", NOW)
     with pytest.raises(UnknownSkill) as info:
-        subs.subscribe(session, settings, "a@example.com", "Pyhton", "daily", NOW)
+        subs.subscribe(session, settings, "a@example.com", "Pythn", "daily", NOW)
     assert [s.slug for s in info.value.suggestions][:1] == ["python"]
     assert session.scalar(select(func.count()).select_from(Subscription)) == 0
 
