@@ -823,7 +823,7 @@ def _snapshot(days: dict[date, int], as_of: date, verdict: tuple[str, bool] | No
         significant=significant,
         alert_open=alert_open,
         weekly=tuple(weekly),
-        chart_png=weekly_chart_png(weekly),
+        chart_png=weekly_chart_png(weekly) if days else None,  # no chart of nothing
     )
 
 

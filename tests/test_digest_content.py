@@ -200,3 +200,13 @@ def test_reuse_escapes_per_subscriber_values_like_the_template_does() -> None:
     assert (a.subject, a.text) == (b.subject, b.text)
     assert normalise(a.html) == normalise(b.html)
     assert "<Rust>" not in (a.html or "")
+
+
+def test_a_skill_without_postings_says_so_without_a_chart() -> None:
+    none = Snapshot(postings=0, recent_4_weeks=0, prior_4_weeks=0, change_vs_prior_4_weeks=None)
+    section = build_section(skill_id=3, slug="cobol", name="COBOL", base_url=BASE, items=[item(1)], snapshot=none)
+    digest = build_digest(to="a@example.com", cadence="daily", window_end=T, sections=[section],
+                          settings_url="s", unsubscribe_url="u")  # fmt: skip
+    rendered = DigestRenderer().render(digest)
+    assert "Demand: no job postings mention COBOL in the last 90 days." in rendered.text
+    assert "No job postings mention COBOL" in (rendered.html or "") and "cid:" not in (rendered.html or "")
