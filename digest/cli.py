@@ -407,6 +407,62 @@ def subscribe(
 # --- digests and delivery -------------------------------------------------------------------------
 
 
+@app.command("send-due")
+def send_due_command(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
+    """Send every due digest and alert email once, synchronously (the path the workers take)."""
+    settings = settings_or_exit()
+    moment = parse_now(now)
+    from digest.db import session_scope
+    from digest.digests import Context, send_due
+
+    with session_scope() as session:
+        summary = send_due(session, Context.for_settings(settings), moment)
+    if as_json:
+        print_json(dict(summary))
+        return
+    if not summary:
+        typer.echo(f"nothing due at {moment.isoformat()}")
+        return
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(summary.items()))
+    typer.echo(f"digests at {moment.isoformat()}: {parts}")
+
+
+@app.command()
+def preview(
+    email: str = typer.Argument(..., help="the subscriber's address"),
+    now: str | None = NowOption,
+    html: str | None = typer.Option(None, "--html", help="also write the HTML part to this file"),
+) -> None:
+    """Show the digest EMAIL would get next. Sends nothing and moves no cursor."""
+    settings = settings_or_exit()
+    moment = parse_now(now)
+    from pathlib import Path
+
+    from digest.db import session_scope
+    from digest.digests import preview as build_preview
+    from digest.mail.render import DigestRenderer
+
+    with session_scope() as session:
+        try:
+            results = build_preview(session, settings, email, moment)
+        except LookupError as exc:
+            fail(str(exc))
+    if not results:
+        fail(f"{email} has no active subscriptions")
+    renderer = DigestRenderer()
+    pages = []
+    for r in results:
+        rendered = renderer.render(r.digest)
+        state = "(nothing new yet: no email would be sent)" if r.digest.is_empty else ""
+        typer.echo(f"=== {r.digest.cadence} digest due {r.due_at.isoformat()} {state}".rstrip())
+        typer.echo(f"Subject: {rendered.subject}\n")
+        typer.echo(rendered.text)
+        pages.append(rendered.html or "")
+    if html:
+        Path(html).write_text("\n".join(pages), encoding="utf-8")
+        typer.echo(f"HTML written to {html}")
+
+
 def main() -> None:
     app()
 

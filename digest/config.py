@@ -57,6 +57,17 @@ class Settings(BaseSettings):
     dispatch_batch_size: int = Field(default=50, gt=0)
     delivery_stuck_after: int = Field(default=600, gt=0, description="seconds in 'sending' before re-queue")
     digest_items_per_section: int = Field(default=8, gt=0)
+    send_attempts: int = Field(default=4, gt=0, description="tries per send before leaving it to the sweeper")
+    send_backoff_base: float = Field(default=1.0, ge=0, description="seconds; doubled per try, with jitter")
+    send_retry_max_wait: float = Field(default=30.0, ge=0, description="longest in-task wait (429 reset)")
+    sendgrid_timeout: float = Field(default=20.0, gt=0, description="seconds per SendGrid request")
+    smtp_timeout: float = Field(default=20.0, gt=0)
+    smtp_ca_file: str = ""  # extra CA bundle for the SMTP server's STARTTLS certificate (self-hosted relays)
+    webhook_max_age: int = Field(default=600, gt=0, description="seconds: older signed webhook timestamps are refused")
+    alert_email_interval_days: int = Field(default=28, gt=0, description="at most one alert email per skill per this")
+    # Fault tests only: a named point in delivery ('after_claim', 'after_send') where the worker process
+    # SIGKILLs itself, to prove the ledger and sweeper recover. Never set in production.
+    test_crash_at: str = ""
 
     # web
     rate_limit_per_address_hour: int = Field(default=5, gt=0)

@@ -97,3 +97,72 @@ def poll_feed(feed_id: int, now: str | None = None) -> str:
     with session_scope() as session:
         outcome = poll_one(session, feed_id, _now(now), get_settings())
     return outcome.status
+
+
+# --- digests and delivery -------------------------------------------------------------------------
+
+DELIVERY_TASK = {
+    "acks_late": True,
+    "soft_time_limit": 600,
+    "time_limit": 660,
+    # the ledger makes a re-run safe: claimed rows are skipped, a half-done batch resumes where it stopped
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@app.task(acks_late=True)
+def dispatch_due(now: str | None = None) -> None:
+    """Every minute: hand due digests to delivery tasks in batches of user ids, and new alert emails."""
+    from digest.config import get_settings
+    from digest.digests import due_alerts, due_batches
+    from digest.health import beat
+
+    moment = _now(now)
+    settings = get_settings()
+    with session_scope() as session:
+        batches = due_batches(session, settings, moment)
+    for b in batches:
+        deliver_batch.delay(b.user_ids, b.cadence, b.window_end.isoformat(), moment.isoformat())
+    with session_scope() as session:
+        alert_ids = due_alerts(session, settings, moment)
+        beat(session, "dispatch_due", moment)
+    for delivery_id in alert_ids:
+        deliver.delay(delivery_id, moment.isoformat())
+
+
+@app.task(**DELIVERY_TASK)
+def deliver_batch(user_ids: list[int], cadence: str, window_end: str, now: str | None = None) -> None:
+    from digest.config import get_settings
+    from digest.digests import Context, deliver_digests
+
+    ctx = Context.for_settings(get_settings())
+    with session_scope() as session:
+        deliver_digests(session, ctx, user_ids, cadence, clock.parse_now(window_end), _now(now))
+
+
+@app.task(**DELIVERY_TASK)
+def deliver(delivery_id: int, now: str | None = None) -> None:
+    """One delivery by id (a digest or an alert email): what the sweeper re-queues."""
+    from digest.config import get_settings
+    from digest.digests import Context, deliver_one
+
+    ctx = Context.for_settings(get_settings())
+    with session_scope() as session:
+        deliver_one(session, ctx, delivery_id, _now(now))
+
+
+def _requeue_stuck_deliveries(now: Any) -> None:
+    from digest.config import get_settings
+    from digest.digests import stuck_deliveries
+
+    with session_scope() as session:
+        ids = stuck_deliveries(session, get_settings(), now)
+    for delivery_id in ids:
+        deliver.delay(delivery_id, now.isoformat())
+
+
+SWEEPERS.append(_requeue_stuck_deliveries)

@@ -21,6 +21,15 @@ def is_suppressed(session: Session, address: str) -> bool:
     return session.scalar(select(Suppression.id).where(Suppression.email == email)) is not None
 
 
+def suppressed_among(session: Session, addresses: list[str]) -> set[str]:
+    """The same check for many addresses in one query: the canonical forms that are suppressed."""
+    wanted = sorted({canonical_address(a) for a in addresses})
+    found: set[str] = set()
+    for i in range(0, len(wanted), 1000):
+        found.update(session.scalars(select(Suppression.email).where(Suppression.email.in_(wanted[i : i + 1000]))))
+    return found
+
+
 def suppress(session: Session, address: str, reason: str, now: datetime) -> None:
     """Idempotent: the first reason is kept."""
     email = canonical_address(address)

@@ -1,0 +1,240 @@
+"""Digest throughput end to end on PostgreSQL: dispatch_due's selection, then the delivery tasks' work
+(claim, ledger rows, content, rendering, a null backend, record and cursors), and in the same run the
+rendering time with section reuse against per-subscriber rendering.
+
+    .venv/bin/python -m bench.digests                 # 10,000 subscribers
+    .venv/bin/python -m bench.digests 100000          # 100,000 subscribers
+    .venv/bin/python -m bench.digests 10000 100000    # both
+
+Targets: 100,000 daily digests in under 60 s end to end on a 2-core machine; rendering with section
+reuse at least 3x faster than per-subscriber rendering. Uses DIGEST_TEST_POSTGRES_URL (or the tests'
+default) to create and drop a scratch database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
+from typing import Any
+
+from sqlalchemy import select, text
+
+from digest.config import Settings
+from digest.db import make_engine, migrate, session_factory
+from digest.digests import Context, Window, _plan, deliver_digests, due_batches
+from digest.mail.content import build_digest
+from digest.mail.message import OutgoingEmail
+from digest.mail.render import DigestRenderer
+from digest.models import Subscription
+from tests import services
+
+NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # Monday 08:00 UTC, before US and EU DST starts
+ZONES = [("UTC", 8), ("Europe/London", 8), ("Europe/Berlin", 9), ("America/New_York", 3), ("Asia/Kolkata", 13)]
+# Asia/Kolkata is UTC+5:30: its 13:00 is 07:30 UTC - due too, half an hour earlier
+N_SKILLS = 500
+ITEMS_IN_WINDOW = 5000
+TARGET_100K_SECONDS = 60.0
+TARGET_RENDER_SPEEDUP = 3.0
+
+
+class NullBackend:
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def send(self, email: OutgoingEmail, now: datetime) -> str:
+        self.sent += 1
+        return f"null-{email.delivery_id}"
+
+
+def _copy(conn: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def populate(url: str, subscribers: int, seed: int = 7) -> dict[str, int]:
+    """Skills with Zipf-like popularity, subscribers following 1-5 of them, a day of items, 90 days of
+    demand rollups. Loaded with COPY."""
+    rng = random.Random(seed)
+    weights = [1 / (i + 1) ** 0.9 for i in range(N_SKILLS)]
+    skill_ids = list(range(1, N_SKILLS + 1))
+    engine = make_engine(url)
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        start = NOW - timedelta(days=1)
+        _copy(conn, "skills", ["id", "slug", "name", "hot", "weak"],
+              [(i, f"skill-{i}", f"Skill {i}", False, False) for i in skill_ids])  # fmt: skip
+        users, subs = [], []
+        for u in range(1, subscribers + 1):
+            tz, hour = ZONES[u % len(ZONES)]
+            users.append((u, f"user{u}@example.com", tz, hour, 0, False, start))
+            k = rng.choices([1, 2, 3, 4, 5], [30, 30, 20, 12, 8])[0]
+            chosen: set[int] = set()
+            while len(chosen) < k:
+                chosen.add(rng.choices(skill_ids, weights)[0])
+            for s in sorted(chosen):
+                subs.append((u, s, "daily", "active", start, start, start))
+        _copy(conn, "users", ["id", "email", "timezone", "send_hour", "weekday", "alert_emails", "created_at"], users)
+        _copy(conn, "subscriptions",
+              ["user_id", "skill_id", "cadence", "status", "cursor", "created_at", "updated_at"], subs)  # fmt: skip
+        items, item_skills = [], []
+        for i in range(1, ITEMS_IN_WINDOW + 1):
+            fetched = start + timedelta(seconds=rng.randint(1, 86400))
+            kind = "news" if rng.random() < 0.6 else "job"
+            items.append((i, kind, f"{kind} headline number {i} about several things", f"https://example.com/{i}",
+                          "A clean snippet of the article that says what it is about. " * 3,
+                          "Example News" if kind == "news" else None, fetched - timedelta(hours=1), fetched,
+                          "Acme" if kind == "job" else None, "Berlin" if kind == "job" else None))  # fmt: skip
+            for s in {rng.choices(skill_ids, weights)[0] for _ in range(rng.randint(1, 3))}:
+                item_skills.append((i, s, f"skill {s}", 0, 5))
+        _copy(conn, "items", ["id", "kind", "title", "url", "summary", "source_name", "published_at", "fetched_at",
+                              "company", "location_raw"], items)  # fmt: skip
+        _copy(conn, "item_skills", ["item_id", "skill_id", "alias", "span_start", "span_end"], item_skills)
+        demand = [(s, NOW.date() - timedelta(days=d), rng.randint(0, 40 // (1 + s // 50))) for s in skill_ids
+                  for d in range(90)]  # fmt: skip
+        _copy(conn, "demand_skill_day", ["skill_id", "day", "postings"], demand)
+        for table in ("skills", "users", "subscriptions", "items"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        conn.execute("ANALYZE")
+        conn.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    return {"users": len(users), "subscriptions": len(subs), "items": len(items), "item_skills": len(item_skills)}
+
+
+def _deliver_share(args: tuple[str, list[tuple[list[int], str, str]]]) -> tuple[dict[str, int], int, float, float]:
+    url, batches = args
+    cpu = time.process_time()
+    settings = _settings(url)
+    engine = make_engine(url)
+    backend = NullBackend()
+    ctx = Context(settings=settings, backend=backend)
+    summary: Counter[str] = Counter()
+    with session_factory(engine)() as session:
+        for user_ids, cadence, end in batches:
+            summary.update(deliver_digests(session, ctx, user_ids, cadence, datetime.fromisoformat(end), NOW))
+    engine.dispose()
+    hit_rate = ctx.renderer.hits / max(1, ctx.renderer.hits + ctx.renderer.misses)
+    return dict(summary), backend.sent, hit_rate, time.process_time() - cpu
+
+
+def _settings(url: str) -> Settings:
+    return Settings(
+        database_url=url,
+        data_dir=tempfile.gettempdir(),
+        secret_key="bench",
+        dispatch_batch_size=int(os.environ.get("BENCH_BATCH", "500")),
+    )
+
+
+def render_comparison(url: str, sample: int) -> tuple[float, float, int]:
+    """Seconds to render `sample` real digests with section reuse and per subscriber (read-only)."""
+    settings = _settings(url)
+    engine = make_engine(url)
+    ctx = Context(settings=settings, backend=NullBackend())
+    with session_factory(engine)() as session:
+        subs = session.execute(
+            select(Subscription.id, Subscription.user_id, Subscription.skill_id, Subscription.cursor)
+            .where(Subscription.user_id <= sample)
+            .order_by(Subscription.id)
+        ).all()
+        windows = [Window(u, s, k, c, NOW) for s, u, k, c in subs]
+        plans = _plan(session, ctx, windows, None, NOW)
+    engine.dispose()
+    digests = [
+        build_digest(to=f"user{u}@example.com", cadence="daily", window_end=NOW, sections=secs,
+                     settings_url="https://x/settings", unsubscribe_url=f"https://x/unsubscribe?token={u}")
+        for u, secs in sorted(plans.items())
+    ]  # fmt: skip
+    timings = {}
+    for reuse in (True, False):
+        renderer = DigestRenderer(reuse=reuse)
+        t = time.perf_counter()
+        for d in digests:
+            renderer.render(d)
+        timings[reuse] = time.perf_counter() - t
+    return timings[True], timings[False], len(digests)
+
+
+def run(subscribers: int, workers: int) -> None:
+    admin = services.postgres_url()
+    url = services.create_database(admin)
+    try:
+        migrate(url)
+        t = time.perf_counter()
+        sizes = populate(url, subscribers)
+        print(f"\n== {subscribers:,} subscribers over {N_SKILLS} skills ==")
+        print(f"setup: {sizes} in {time.perf_counter() - t:.1f} s")
+
+        t_render_reuse, t_render_each, n = render_comparison(url, min(2000, subscribers))
+        per_reuse, per_each = t_render_reuse / n * 1000, t_render_each / n * 1000
+        speedup = t_render_each / t_render_reuse
+        print(f"rendering {n:,} digests: with section reuse {per_reuse:.2f} ms each, per subscriber "
+              f"{per_each:.2f} ms each: {speedup:.1f}x faster (target >= {TARGET_RENDER_SPEEDUP:.0f}x)")  # fmt: skip
+
+        t0 = time.perf_counter()
+        engine = make_engine(url)
+        with session_factory(engine)() as session:
+            batches = due_batches(session, _settings(url), NOW)
+        engine.dispose()
+        t_dispatch = time.perf_counter() - t0
+        shares: list[list[tuple[list[int], str, str]]] = [[] for _ in range(workers)]
+        for i, b in enumerate(batches):
+            shares[i % workers].append((b.user_ids, b.cadence, b.window_end.isoformat()))
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            results = list(pool.map(_deliver_share, [(url, s) for s in shares]))
+        elapsed = time.perf_counter() - t0
+        summary: Counter[str] = Counter()
+        for part, *_ in results:
+            summary.update(part)
+        sent = sum(r[1] for r in results)
+        reuse_rate = statistics.mean(r[2] for r in results)
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            ledger = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                      for t in ("deliveries", "delivery_subscriptions", "delivery_items")}  # fmt: skip
+            behind = conn.execute(
+                text("SELECT count(*) FROM subscriptions WHERE cursor <= :n"), {"n": NOW - timedelta(days=1)}
+            ).scalar()
+        engine.dispose()
+        rate = (summary["sent"] + summary["empty"]) / elapsed
+        print(f"dispatch_due selection: {len(batches)} batches in {t_dispatch:.2f} s")
+        print(f"end to end ({workers} processes): {dict(summary)} in {elapsed:.1f} s = {rate:,.0f} digests/s; "
+              f"section cache hit rate {reuse_rate:.0%}")  # fmt: skip
+        print(f"ledger written: {ledger}; subscriptions still behind: {behind}")
+        cpu = sum(r[3] for r in results)
+        done = summary["sent"] + summary["empty"]
+        print(f"worker CPU: {cpu:.1f} s = {cpu / done * 1000:.2f} ms per digest (PostgreSQL's own CPU not included); "
+              f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
+        projected = 100_000 / rate
+        print(f"projected 100,000 daily digests: {projected:.0f} s (target < {TARGET_100K_SECONDS:.0f} s)"
+              + ("" if subscribers == 100_000 else " [extrapolated]"))  # fmt: skip
+        assert sent == summary["sent"]
+    finally:
+        from digest.db import _engine_for
+
+        _engine_for.cache_clear()
+        services.drop_database(admin, url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("subscribers", nargs="*", type=int, default=[10_000])
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    for n in args.subscribers:
+        run(n, args.workers)
+
+
+if __name__ == "__main__":
+    main()

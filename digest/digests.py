@@ -1,0 +1,888 @@
+"""Digests: who is due, the delivery ledger, and the send path.
+
+The ledger makes lost and duplicated digests visible and rare:
+
+1. claim   - a `deliveries` row unique per (user, kind, cadence, window end) moves pending -> sending by a
+             conditional UPDATE; only the worker whose UPDATE matched goes on. The subscription windows
+             (cursor, window end] and the items shown are recorded in the same transaction, each
+             (user, item) once, so an item reaches a person at most once across skills and cadences.
+2. send    - the irreversible step, after the claim committed. The delivery id travels with the message
+             (outbox file name, X-Digest-Delivery-Id header, SendGrid custom_args).
+3. record  - sending -> sent and the cursors advance to the window end, in one transaction.
+
+A crash between 1 and 3 leaves the row in 'sending'; the sweeper re-queues it after
+`delivery_stuck_after` and the retry rebuilds the same email from the recorded items (the file backend
+rewrites its own file). Empty digests are recorded as 'empty' and their cursors advance too.
+
+These functions commit at the step boundaries above: pass a session the caller does not share.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import random
+import signal
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import psycopg
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from digest.config import Settings
+from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
+from digest.mail.chart import weekly_chart_png
+from digest.mail.content import (
+    AlertView,
+    Digest,
+    ItemView,
+    SkillSection,
+    Snapshot,
+    build_digest,
+    build_section,
+    snippet,
+)
+from digest.mail.message import OutgoingEmail
+from digest.mail.render import DigestRenderer, images_for
+from digest.mail.suppression import canonical_address, is_suppressed, suppressed_among
+from digest.models import (
+    Cadence,
+    Delivery,
+    DeliveryItem,
+    DeliveryKind,
+    DeliveryStatus,
+    DeliverySubscription,
+    DemandSkillDay,
+    Item,
+    ItemSkill,
+    Metro,
+    ShiftAlert,
+    ShiftEvaluation,
+    Skill,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+    User,
+)
+from digest.schedule import Prefs, next_due, previous_due
+from digest.subscriptions import settings_url, unsubscribe_url
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10  # claims of one delivery before the sweeper gives up and marks it failed
+
+Outcome = tuple[int, DeliveryStatus, str | None, str | None]  # delivery id, status, provider id, error
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Users due at one cadence and slot, handed to one delivery task."""
+
+    user_ids: list[int]
+    cadence: str
+    window_end: datetime
+
+
+@dataclass
+class Context:
+    """Per-process caches for one run: rendered sections and demand snapshots are shared by every
+    subscriber of the same skill in the same window."""
+
+    settings: Settings
+    backend: EmailBackend
+    renderer: DigestRenderer = field(default_factory=DigestRenderer)
+    snapshots: dict[tuple[int, date], Snapshot] = field(default_factory=dict)
+    sections: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)
+    items: dict[tuple[int, datetime, datetime], list[tuple[datetime, ItemView]]] = field(default_factory=dict)
+    sleep: Callable[[float], None] = time.sleep
+    summary: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, backend: EmailBackend | None = None) -> Context:
+        return cls(settings=settings, backend=backend or get_backend(settings))
+
+
+# --- links -----------------------------------------------------------------------------------------
+
+
+def _unsubscribe_url(settings: Settings, subscription_ids: list[int], user_id: int, now: datetime) -> str:
+    """One skill's digest unsubscribes from that skill; a digest covering several skills unsubscribes
+    from everything (a one-click link that left part of the email coming would not be honoured)."""
+    only = subscription_ids[0] if len(subscription_ids) == 1 else None
+    return unsubscribe_url(settings, only, user_id, now)
+
+
+# --- who is due ------------------------------------------------------------------------------------
+
+
+def due_batches(session: Session, settings: Settings, now: datetime) -> list[Batch]:
+    """Every (cadence, slot) with users whose subscriptions have a window ending at a slot already due
+    and no delivery row for it yet, in batches of `dispatch_batch_size` user ids."""
+    combos = session.execute(
+        select(User.timezone, User.send_hour, User.weekday, Subscription.cadence)
+        .join(Subscription, Subscription.user_id == User.id)
+        .where(Subscription.status == SubscriptionStatus.active)
+        .distinct()
+    ).all()
+    slots: dict[tuple[str, datetime], list[tuple[str, int, int]]] = defaultdict(list)
+    for tz, hour, weekday, cad in combos:
+        try:
+            end = previous_due(Prefs(cadence=Cadence(cad), timezone=tz, send_hour=hour, weekday=weekday), now)
+        except ValueError:
+            log.warning("skipping users with an unknown time zone %r", tz)
+            continue
+        slots[(str(cad), end)].append((tz, hour, weekday))
+    batches: list[Batch] = []
+    size = settings.dispatch_batch_size
+    for (cadence, end), prefs in sorted(slots.items()):
+        pref_match = or_(*(and_(User.timezone == tz, User.send_hour == h, User.weekday == w) for tz, h, w in prefs))
+        already = select(Delivery.id).where(
+            Delivery.user_id == User.id,
+            Delivery.kind == DeliveryKind.digest,
+            Delivery.cadence == cadence,
+            Delivery.window_end == end,
+        )
+        suppressed = select(Suppression.id).where(Suppression.email == func.lower(User.email))
+        ids = session.scalars(
+            select(User.id)
+            .join(Subscription, Subscription.user_id == User.id)
+            .where(
+                pref_match,
+                Subscription.cadence == Cadence(cadence),
+                Subscription.status == SubscriptionStatus.active,
+                Subscription.cursor < end,
+                ~already.exists(),
+                ~suppressed.exists(),
+            )
+            .distinct()
+            .order_by(User.id)
+        ).all()
+        batches += [Batch(list(ids[i : i + size]), cadence, end) for i in range(0, len(ids), size)]
+    return batches
+
+
+# --- the delivery path -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Claimed:
+    delivery_id: int
+    user_id: int
+    email: str
+    digest: Digest | None = None
+    subscription_ids: list[int] = field(default_factory=list)
+
+
+def deliver_digests(
+    session: Session, ctx: Context, user_ids: Sequence[int], cadence: str, window_end: datetime, now: datetime
+) -> Counter[str]:
+    """Claim, build, send and record the digests of `user_ids` for one slot. Returns counts by outcome."""
+    summary: Counter[str] = Counter()
+    claimed = _claim(session, ctx, list(user_ids), cadence, window_end, now)
+    if len(user_ids) > len(claimed):
+        summary["skipped"] += len(user_ids) - len(claimed)
+    if not claimed:
+        session.commit()
+        return summary
+    _build(session, ctx, claimed, cadence, window_end, now)
+    session.commit()
+    _crash_point(ctx.settings, "after_claim")
+    _send_and_record(session, ctx, claimed, window_end, now, summary)
+    return summary
+
+
+def deliver_one(session: Session, ctx: Context, delivery_id: int, now: datetime) -> Counter[str]:
+    """Deliver (or retry) one delivery by id: what the sweeper re-queues."""
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.status in (DeliveryStatus.sent, DeliveryStatus.empty, DeliveryStatus.failed):
+        session.rollback()
+        return Counter(skipped=1)
+    if row.kind == DeliveryKind.alert:
+        return deliver_alerts(session, ctx, [delivery_id], now)
+    user_id, cadence, window_end = row.user_id, row.cadence, row.window_end
+    session.rollback()
+    return deliver_digests(session, ctx, [user_id], cadence, window_end, now)
+
+
+def _claim(
+    session: Session, ctx: Context, user_ids: list[int], cadence: str, window_end: datetime, now: datetime
+) -> list[_Claimed]:
+    rows = [
+        {"user_id": u, "kind": DeliveryKind.digest, "cadence": cadence, "window_end": window_end,
+         "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now}
+        for u in user_ids
+    ]  # fmt: skip
+    insert_ignore(session, Delivery, rows)
+    where = and_(
+        Delivery.user_id.in_(user_ids),
+        Delivery.kind == DeliveryKind.digest,
+        Delivery.cadence == cadence,
+        Delivery.window_end == window_end,
+    )
+    got = _claim_where(session, ctx, where, now)
+    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_([u for _, u in got]))).tuples().all())
+    return [_Claimed(delivery_id=d, user_id=u, email=emails[u]) for d, u in sorted(got, key=lambda r: r[1])]
+
+
+def _claim_where(session: Session, ctx: Context, where: Any, now: datetime) -> list[tuple[int, int]]:
+    """pending -> sending (or a 'sending' row stuck past the deadline), atomically; (id, user id) won."""
+    stuck = now - timedelta(seconds=ctx.settings.delivery_stuck_after)
+    stmt = (
+        update(Delivery)
+        .where(
+            where,
+            or_(
+                Delivery.status == DeliveryStatus.pending,
+                and_(Delivery.status == DeliveryStatus.sending, Delivery.updated_at <= stuck),
+            ),
+        )
+        .values(status=DeliveryStatus.sending, attempts=Delivery.attempts + 1, updated_at=now)
+        .returning(Delivery.id, Delivery.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [(int(d), int(u)) for d, u in session.execute(stmt).tuples().all()]
+
+
+def _build(
+    session: Session, ctx: Context, claimed: list[_Claimed], cadence: str, window_end: datetime, now: datetime
+) -> None:
+    """Record each claimed delivery's windows and shown items, and build its digest from what it owns."""
+    by_user = {c.user_id: c for c in claimed}
+    subs = session.execute(
+        select(Subscription.id, Subscription.user_id, Subscription.cursor).where(
+            Subscription.user_id.in_(list(by_user)),
+            Subscription.cadence == Cadence(cadence),
+            Subscription.status == SubscriptionStatus.active,
+            Subscription.cursor < window_end,
+        )
+    ).all()
+    insert_ignore(
+        session,
+        DeliverySubscription,
+        [{"delivery_id": by_user[u].delivery_id, "subscription_id": s, "window_start": c} for s, u, c in subs],
+    )
+    ids = [c.delivery_id for c in claimed]
+    windows = session.execute(
+        select(
+            DeliverySubscription.delivery_id,
+            DeliverySubscription.subscription_id,
+            DeliverySubscription.window_start,
+            Subscription.user_id,
+            Subscription.skill_id,
+        )
+        .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
+        .where(DeliverySubscription.delivery_id.in_(ids))
+        .order_by(DeliverySubscription.subscription_id)
+    ).all()
+    for w in windows:
+        by_user[w.user_id].subscription_ids.append(w.subscription_id)
+    wins = [Window(w.user_id, w.subscription_id, w.skill_id, w.window_start, window_end) for w in windows]
+    own = {c.user_id: c.delivery_id for c in claimed}
+    plan = _plan(session, ctx, wins, own, window_end)
+    # record the shown items; a concurrent delivery to the same person may have taken one: keep what we own
+    rows = [
+        {"delivery_id": own[u], "user_id": u, "item_id": i, "skill_id": s}
+        for u, digest_sections in plan.items()
+        for sec in digest_sections
+        for i, s in ((it.id, sec.skill_id) for it in sec.shown_items)
+    ]
+    insert_ignore(session, DeliveryItem, rows)
+    owned = set(
+        session.execute(select(DeliveryItem.user_id, DeliveryItem.item_id).where(DeliveryItem.delivery_id.in_(ids)))
+        .tuples()
+        .all()
+    )
+    for c in claimed:
+        sections = [_keep(sec, c.user_id, owned) for sec in plan.get(c.user_id, [])]
+        c.digest = build_digest(
+            to=c.email,
+            cadence=cadence,
+            window_end=window_end,
+            sections=sections,
+            settings_url=settings_url(ctx.settings),
+            unsubscribe_url=_unsubscribe_url(ctx.settings, sorted(c.subscription_ids), c.user_id, now),
+        )
+
+
+def _keep(section: SkillSection, user_id: int, owned: set[tuple[int, int]]) -> SkillSection:
+    if all((user_id, i.id) in owned for i in section.shown_items):
+        return section
+    return replace(
+        section,
+        articles=tuple(i for i in section.articles if (user_id, i.id) in owned),
+        jobs=tuple(i for i in section.jobs if (user_id, i.id) in owned),
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    user_id: int
+    subscription_id: int
+    skill_id: int
+    start: datetime  # exclusive
+    end: datetime  # inclusive
+
+
+def _plan(
+    session: Session,
+    ctx: Context,
+    windows: Sequence[Window],
+    own: dict[int, int] | None,
+    as_of: datetime,
+) -> dict[int, list[SkillSection]]:
+    """The sections of each user's digest: items ingested in each subscription's window, minus items the
+    person already got (in another delivery), each item under one skill only. `own`: user -> the
+    delivery being built (its own recorded items stay in, so a retry rebuilds the same email)."""
+    if not windows:
+        return {}
+    skill_ids = sorted({w.skill_id for w in windows})
+    user_ids = sorted({w.user_id for w in windows})
+    lo = min(w.start for w in windows)
+    hi = max(w.end for w in windows)
+    missing = [sid for sid in skill_ids if (sid, lo, hi) not in ctx.items]
+    if len(ctx.items) > 100_000:
+        ctx.items.clear()
+        missing = skill_ids
+    for sid in missing:
+        ctx.items[(sid, lo, hi)] = []
+    views: dict[tuple[int, int], ItemView] = {}
+    for chunk in _chunks(missing, 1000):
+        rows = session.execute(
+            select(
+                ItemSkill.skill_id,
+                ItemSkill.alias,
+                Item.id,
+                Item.kind,
+                Item.title,
+                Item.url,
+                Item.published_at,
+                Item.fetched_at,
+                Item.source_name,
+                Item.summary,
+                Item.company,
+                Item.location_raw,
+                Metro.name,
+            )
+            .join(Item, Item.id == ItemSkill.item_id)
+            .outerjoin(Metro, Metro.id == Item.metro_id)
+            .where(ItemSkill.skill_id.in_(chunk), Item.fetched_at > lo, Item.fetched_at <= hi)
+        ).all()
+        for r in rows:
+            view = views.get((r.id, r.skill_id))
+            if view is None:
+                view = ItemView(
+                    id=r.id,
+                    kind=str(r.kind),
+                    title=r.title,
+                    url=r.url,
+                    published_at=r.published_at,
+                    alias=r.alias,
+                    source=r.source_name,
+                    snippet=snippet(r.summary or ""),
+                    company=r.company,
+                    location=r.name or r.location_raw,
+                )
+                views[(r.id, r.skill_id)] = view
+            ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
+    by_skill = {sid: ctx.items[(sid, lo, hi)] for sid in skill_ids}
+    item_ids = sorted({v.id for items in by_skill.values() for _, v in items})
+    taken: dict[int, set[int]] = defaultdict(set)  # user -> items they got in another delivery
+    if item_ids:
+        for chunk in _chunks(item_ids, 5000):
+            q = select(DeliveryItem.user_id, DeliveryItem.item_id, DeliveryItem.delivery_id).where(
+                DeliveryItem.user_id.in_(user_ids), DeliveryItem.item_id.in_(chunk)
+            )
+            for u, i, d in session.execute(q).tuples():
+                if own is None or own.get(u) != d:
+                    taken[u].add(i)
+    skills = {s.id: s for s in session.scalars(select(Skill).where(Skill.id.in_(skill_ids)))}
+    snaps = snapshots(session, skill_ids, as_of.date(), ctx.snapshots)
+    alerts = _alerts(session, skill_ids, lo, hi)
+    out: dict[int, list[SkillSection]] = defaultdict(list)
+    seen: dict[int, set[int]] = defaultdict(set)
+    # everyone whose window on a skill is the same gets the same section object unless they already had
+    # some of its items: build (and rank) it once; the renderer then reuses its rendering too
+    window_items: dict[tuple[int, datetime, datetime], tuple[list[ItemView], frozenset[int]]] = {}
+    # a user's windows in subscription order: an item matching two of their skills shows under the first
+    for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
+        wkey = (w.skill_id, w.start, w.end)
+        if wkey not in window_items:
+            found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+            window_items[wkey] = (found, frozenset(v.id for v in found))
+        candidates, candidate_ids = window_items[wkey]
+        mine = seen[w.user_id]
+        excluded = candidate_ids & mine
+        if w.user_id in taken:
+            excluded |= candidate_ids & taken[w.user_id]
+        mine |= candidate_ids
+        section_key = (*wkey, excluded)
+        section = ctx.sections.get(section_key)
+        if section is None:
+            skill = skills[w.skill_id]
+            section = build_section(
+                skill_id=skill.id,
+                slug=skill.slug,
+                name=skill.name,
+                base_url=ctx.settings.base_url,
+                items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
+                snapshot=snaps.get(skill.id),
+                alerts=[a for created, a in alerts.get(w.skill_id, []) if w.start < created <= w.end],
+                cap=ctx.settings.digest_items_per_section,
+            )
+            if len(ctx.sections) > 50_000:
+                ctx.sections.clear()
+            ctx.sections[section_key] = section
+        out[w.user_id].append(section)
+    return out
+
+
+def _alerts(
+    session: Session, skill_ids: list[int], lo: datetime, hi: datetime
+) -> dict[int, list[tuple[datetime, AlertView]]]:
+    rows = session.scalars(
+        select(ShiftAlert).where(
+            ShiftAlert.skill_id.in_(skill_ids), ShiftAlert.created_at > lo, ShiftAlert.created_at <= hi
+        )
+    ).all()
+    out: dict[int, list[tuple[datetime, AlertView]]] = defaultdict(list)
+    for a in rows:
+        out[a.skill_id].append((a.created_at, _alert_view(a)))
+    return out
+
+
+def _alert_view(a: ShiftAlert) -> AlertView:
+    return AlertView(
+        id=a.id, direction=str(a.direction), change=a.change, opened_on=a.opened_on, recent=a.recent, prior=a.prior
+    )
+
+
+def _send_and_record(
+    session: Session, ctx: Context, claimed: list[_Claimed], window_end: datetime, now: datetime, summary: Counter[str]
+) -> None:
+    done: list[Outcome] = []  # id, status, provider id, error
+    suppressed = suppressed_among(session, [c.email for c in claimed])
+    try:
+        for c in claimed:
+            assert c.digest is not None
+            if c.digest.is_empty:
+                done.append((c.delivery_id, DeliveryStatus.empty, None, None))
+                continue
+            if canonical_address(c.email) in suppressed:
+                done.append((c.delivery_id, DeliveryStatus.failed, None, "address is suppressed"))
+                continue
+            rendered = ctx.renderer.render(c.digest)
+            email = OutgoingEmail(
+                key=f"delivery-{c.delivery_id}",
+                to=c.email,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                from_email=ctx.settings.from_email,
+                images=images_for(c.digest.sections),
+                unsubscribe_url=c.digest.unsubscribe_url,
+                delivery_id=c.delivery_id,
+                categories=("digest", c.digest.cadence),
+            )
+            done.append(_send(ctx, email, now))
+            _crash_point(ctx.settings, "after_send")
+    finally:
+        _record(session, done, window_end, now)
+        session.commit()
+    for _, status, _, _ in done:
+        summary[str(status)] += 1
+
+
+def _send(ctx: Context, email: OutgoingEmail, now: datetime) -> Outcome:
+    """Send with bounded retries: backoff with full jitter, or the provider's reset time for a 429.
+    Gives up to the sweeper (status back to pending) when the wait would be too long."""
+    assert email.delivery_id is not None
+    s = ctx.settings
+    for attempt in range(s.send_attempts):
+        try:
+            return email.delivery_id, DeliveryStatus.sent, ctx.backend.send(email, now), None
+        except PermanentSendError as exc:
+            log.error("delivery %s failed permanently: %s", email.delivery_id, exc)
+            return email.delivery_id, DeliveryStatus.failed, None, str(exc)[:2000]
+        except TemporarySendError as exc:
+            last = str(exc)[:2000]
+            if attempt == s.send_attempts - 1:
+                break
+            wait = (
+                exc.retry_after + random.uniform(0, 1)
+                if exc.retry_after is not None
+                else random.uniform(0, s.send_backoff_base * 2**attempt)
+            )
+            if wait > s.send_retry_max_wait:
+                break
+            log.warning("delivery %s: %s; retrying in %.1fs", email.delivery_id, exc, wait)
+            ctx.sleep(wait)
+    log.warning("delivery %s: giving up for now (%s); the sweeper retries it", email.delivery_id, last)
+    return email.delivery_id, DeliveryStatus.pending, None, last
+
+
+def _record(session: Session, done: list[Outcome], window_end: datetime, now: datetime) -> None:
+    """sending -> the outcome, one statement per outcome, and the cursors of sent and empty digests."""
+    if not done:
+        return
+    for status in DeliveryStatus:
+        rows = [(d, p, e) for d, st, p, e in done if st == status]
+        for chunk in _chunks(rows, 1000):
+            ids = [d for d, _, _ in chunk]
+            values: dict[str, Any] = {"status": status, "updated_at": now}
+            if status in (DeliveryStatus.sent, DeliveryStatus.empty):
+                values["sent_at"] = now
+            providers = {d: p for d, p, _ in chunk if p is not None}
+            errors = {d: e for d, _, e in chunk if e is not None}
+            values["provider_message_id"] = case(providers, value=Delivery.id, else_=None) if providers else None
+            values["last_error"] = case(errors, value=Delivery.id, else_=None) if errors else None
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.sending)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+    advanced = [d for d, st, _, _ in done if st in (DeliveryStatus.sent, DeliveryStatus.empty)]
+    for chunk in _chunks(advanced, 1000):
+        subs = select(DeliverySubscription.subscription_id).where(DeliverySubscription.delivery_id.in_(chunk))
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id.in_(subs), Subscription.cursor < window_end)
+            .values(cursor=window_end, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# --- sweeper ---------------------------------------------------------------------------------------
+
+
+def stuck_deliveries(session: Session, settings: Settings, now: datetime) -> list[int]:
+    """Deliveries left in 'pending' or 'sending' past the deadline (a crashed worker, a lost task, a
+    provider outage). Ones tried too often are marked failed instead."""
+    before = now - timedelta(seconds=settings.delivery_stuck_after)
+    stale = and_(
+        Delivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sending]),
+        Delivery.updated_at <= before,
+        Delivery.kind.in_([DeliveryKind.digest, DeliveryKind.alert]),
+    )
+    session.execute(
+        update(Delivery)
+        .where(stale, Delivery.attempts >= MAX_ATTEMPTS)
+        .values(status=DeliveryStatus.failed, last_error="too many attempts", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(session.scalars(select(Delivery.id).where(stale).order_by(Delivery.id)))
+    session.commit()
+    return ids
+
+
+# --- shift alerts as their own email ---------------------------------------------------------------
+
+
+def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]:
+    """Create alert deliveries for accounts that chose alert emails: one per open alert of a skill they
+    follow, at most one per skill per `alert_email_interval_days`. Returns the pending delivery ids."""
+    interval = timedelta(days=settings.alert_email_interval_days)
+    alerts = session.scalars(
+        select(ShiftAlert).where(
+            ShiftAlert.closed_on.is_(None), ShiftAlert.created_at <= now, ShiftAlert.created_at > now - interval
+        )
+    ).all()
+    for a in alerts:
+        key = f"skill-{a.skill_id}"
+        recent = select(Delivery.id).where(
+            Delivery.user_id == User.id,
+            Delivery.kind == DeliveryKind.alert,
+            Delivery.cadence == key,
+            Delivery.window_end > a.created_at - interval,
+            Delivery.status != DeliveryStatus.failed,
+        )
+        users = session.scalars(
+            select(User.id)
+            .join(Subscription, Subscription.user_id == User.id)
+            .where(
+                Subscription.skill_id == a.skill_id,
+                Subscription.status == SubscriptionStatus.active,
+                User.alert_emails.is_(True),
+                ~recent.exists(),
+            )
+        ).all()
+        insert_ignore(
+            session,
+            Delivery,
+            [
+                {"user_id": u, "kind": DeliveryKind.alert, "cadence": key, "window_end": a.created_at,
+                 "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now,
+                 "payload": {"alert_id": a.id, "skill_id": a.skill_id}}
+                for u in users
+            ],
+        )  # fmt: skip
+    # only the ones made now: older pending ones are already queued, or the sweeper's
+    ids = list(
+        session.scalars(
+            select(Delivery.id).where(
+                Delivery.kind == DeliveryKind.alert,
+                Delivery.status == DeliveryStatus.pending,
+                Delivery.created_at == now,
+            )
+        )
+    )
+    session.commit()
+    return ids
+
+
+def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], now: datetime) -> Counter[str]:
+    summary: Counter[str] = Counter()
+    got = _claim_where(
+        session, ctx, and_(Delivery.id.in_(list(delivery_ids)), Delivery.kind == DeliveryKind.alert), now
+    )
+    session.commit()
+    done: list[Outcome] = []
+    try:
+        for delivery_id, user_id in got:
+            row = session.get(Delivery, delivery_id)
+            assert row is not None and row.payload is not None
+            alert = session.get(ShiftAlert, int(row.payload["alert_id"]))
+            user = session.get(User, user_id)
+            assert user is not None
+            sub = session.scalar(
+                select(Subscription).where(Subscription.user_id == user_id, Subscription.skill_id == alert.skill_id)
+            ) if alert else None  # fmt: skip
+            if alert is None or sub is None or is_suppressed(session, user.email):
+                done.append((delivery_id, DeliveryStatus.failed, None, "alert, subscription or address gone"))
+                continue
+            skill = session.get(Skill, alert.skill_id)
+            assert skill is not None
+            snap = snapshots(session, [skill.id], now.date(), ctx.snapshots).get(skill.id)
+            view = _alert_view(alert)
+            section = build_section(
+                skill_id=skill.id, slug=skill.slug, name=skill.name, base_url=ctx.settings.base_url, items=[],
+                snapshot=snap, alerts=[view],
+            )  # fmt: skip
+            unsub = unsubscribe_url(ctx.settings, sub.id, user_id, now)
+            rendered = ctx.renderer.render_alert(
+                section,
+                view,
+                {"to": user.email, "settings_url": settings_url(ctx.settings), "unsubscribe_url": unsub,
+                 "interval_days": ctx.settings.alert_email_interval_days},
+            )  # fmt: skip
+            email = OutgoingEmail(
+                key=f"delivery-{delivery_id}",
+                to=user.email,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                from_email=ctx.settings.from_email,
+                images=images_for([section]),
+                unsubscribe_url=unsub,
+                delivery_id=delivery_id,
+                categories=("alert",),
+            )
+            done.append(_send(ctx, email, now))
+    finally:
+        _record(session, done, now, now)  # alert deliveries have no subscription windows to advance
+        session.commit()
+    for _, status, _, _ in done:
+        summary[f"alert {status}"] += 1
+    return summary
+
+
+# --- the synchronous path and preview ---------------------------------------------------------------
+
+
+def send_due(session: Session, ctx: Context, now: datetime) -> Counter[str]:
+    """Everything `dispatch_due` and its tasks do, in this process: due digests, then alert emails."""
+    summary: Counter[str] = Counter()
+    batches = due_batches(session, ctx.settings, now)
+    session.rollback()
+    for b in batches:
+        summary.update(deliver_digests(session, ctx, b.user_ids, b.cadence, b.window_end, now))
+    ids = due_alerts(session, ctx.settings, now)
+    if ids:
+        summary.update(deliver_alerts(session, ctx, ids, now))
+    for delivery_id in stuck_deliveries(session, ctx.settings, now):  # what the sweeper would re-queue
+        summary.update({f"retried {k}": v for k, v in deliver_one(session, ctx, delivery_id, now).items()})
+    return summary
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    digest: Digest
+    due_at: datetime
+
+
+def preview(session: Session, settings: Settings, address: str, now: datetime) -> list[PreviewResult]:
+    """The digests this person would get next (one per cadence they use), from what is ingested now.
+    Sends nothing, writes nothing."""
+    user = session.scalar(select(User).where(func.lower(User.email) == canonical_address(address)))
+    if user is None:
+        raise LookupError(f"no account for {address}")
+    ctx = Context.for_settings(settings, backend=_NullBackend())
+    subs = [s for s in user.subscriptions if s.status == SubscriptionStatus.active]
+    results = []
+    for cadence in Cadence:
+        mine = sorted((s for s in subs if s.cadence == cadence), key=lambda s: s.id)
+        if not mine:
+            continue
+        prefs = Prefs(cadence=cadence, timezone=user.timezone, send_hour=user.send_hour, weekday=user.weekday)
+        due_at = previous_due(prefs, now) if any(s.cursor < previous_due(prefs, now) for s in mine) else None
+        due_at = due_at or next_due(prefs, now)
+        wins = [Window(user.id, s.id, s.skill_id, s.cursor, now) for s in mine]
+        sections = _plan(session, ctx, wins, None, now).get(user.id, [])
+        digest = build_digest(
+            to=user.email,
+            cadence=str(cadence),
+            window_end=due_at,
+            sections=sections,
+            settings_url=settings_url(settings),
+            unsubscribe_url=_unsubscribe_url(settings, [s.id for s in mine], user.id, now),
+        )
+        results.append(PreviewResult(digest, due_at))
+    session.rollback()
+    return results
+
+
+class _NullBackend:
+    def send(self, email: OutgoingEmail, now: datetime) -> str:
+        raise RuntimeError("preview never sends")
+
+
+# --- demand snapshot (the one place a digest reads demand figures) ----------------------------------
+
+
+def snapshots(
+    session: Session, skill_ids: Iterable[int], as_of: date, cache: dict[tuple[int, date], Snapshot] | None = None
+) -> dict[int, Snapshot]:
+    """Postings in 90 days, change vs the prior 4 weeks with the shift verdict, and the weekly chart, per
+    skill, from the daily rollups. (Switch to digest.demand.figures when that lands; same definitions.)"""
+    cache = {} if cache is None else cache
+    ids = sorted(set(skill_ids))
+    missing = [s for s in ids if (s, as_of) not in cache]
+    if missing:
+        start = as_of - timedelta(days=90)
+        counts: dict[int, dict[date, int]] = defaultdict(dict)
+        for chunk in _chunks(missing, 1000):
+            q = select(DemandSkillDay.skill_id, DemandSkillDay.day, DemandSkillDay.postings).where(
+                DemandSkillDay.skill_id.in_(chunk), DemandSkillDay.day > start, DemandSkillDay.day <= as_of
+            )
+            for s, d, n in session.execute(q).tuples():
+                counts[s][d] = n
+        verdicts = _verdicts(session, missing, as_of)
+        open_alerts = set(
+            session.scalars(
+                select(ShiftAlert.skill_id).where(
+                    ShiftAlert.skill_id.in_(missing), ShiftAlert.closed_on.is_(None), ShiftAlert.opened_on <= as_of
+                )
+            )
+        )
+        for s in missing:
+            cache[(s, as_of)] = _snapshot(counts.get(s, {}), as_of, verdicts.get(s), s in open_alerts)
+    return {s: cache[(s, as_of)] for s in ids}
+
+
+def _verdicts(session: Session, skill_ids: list[int], as_of: date) -> dict[int, tuple[str, bool]]:
+    latest = (
+        select(ShiftEvaluation.skill_id, func.max(ShiftEvaluation.week_start).label("week"))
+        .where(ShiftEvaluation.skill_id.in_(skill_ids), ShiftEvaluation.week_start <= as_of)
+        .group_by(ShiftEvaluation.skill_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ShiftEvaluation.skill_id, ShiftEvaluation.direction, ShiftEvaluation.condition).join(
+            latest,
+            and_(ShiftEvaluation.skill_id == latest.c.skill_id, ShiftEvaluation.week_start == latest.c.week),
+        )
+    ).tuples()
+    return {s: (str(d), bool(c)) for s, d, c in rows}
+
+
+def _snapshot(days: dict[date, int], as_of: date, verdict: tuple[str, bool] | None, alert_open: bool) -> Snapshot:
+    def total(lo: int, hi: int) -> int:  # postings with as_of - lo < d <= as_of - hi
+        return sum(n for d, n in days.items() if as_of - timedelta(days=lo) < d <= as_of - timedelta(days=hi))
+
+    recent, prior = total(28, 0), total(56, 28)
+    first = as_of - timedelta(days=89)
+    week = first - timedelta(days=first.weekday())
+    weekly = []
+    while week <= as_of:
+        weekly.append((week, sum(n for d, n in days.items() if week <= d < week + timedelta(days=7) and d >= first)))
+        week += timedelta(days=7)
+    direction, significant = verdict or ("flat", False)
+    return Snapshot(
+        postings=sum(days.values()),
+        recent_4_weeks=recent,
+        prior_4_weeks=prior,
+        change_vs_prior_4_weeks=round(recent / prior - 1, 3) if prior else None,
+        direction=direction,
+        significant=significant,
+        alert_open=alert_open,
+        weekly=tuple(weekly),
+        chart_png=weekly_chart_png(weekly) if days else None,  # no chart of nothing
+    )
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING for many rows: the ledger's idempotent writes. On PostgreSQL the
+    rows are COPYed into a temporary table and inserted from there in one statement (several times
+    cheaper per row than bound parameters); elsewhere one prepared statement runs for all rows."""
+    if not rows:
+        return
+    table = model.__table__
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+        return
+    columns = list(rows[0])
+    if any(isinstance(v, dict | list) for v in rows[0].values()):  # JSON columns: the plain path
+        session.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = [[_plain(row[c]) for c in columns] for row in rows]
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    # the common case has no conflicts: COPY straight into the table, under a savepoint
+    with conn.cursor() as cur:
+        cur.execute("SAVEPOINT ledger_copy")
+        try:
+            with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for v in values:
+                    copy.write_row(v)
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT ledger_copy")
+        else:
+            cur.execute("RELEASE SAVEPOINT ledger_copy")
+            return
+    scratch = f"_copy_{table.name}"
+    with conn.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DELETE ROWS AS "
+            f"SELECT {names} FROM {table.name} WITH NO DATA"
+        )
+        with cur.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+            for v in values:
+                copy.write_row(v)
+        cur.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch} ON CONFLICT DO NOTHING")
+        cur.execute(f"TRUNCATE {scratch}")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _crash_point(settings: Settings, name: str) -> None:
+    if settings.test_crash_at == name:  # fault tests only (see Settings.test_crash_at)
+        log.warning("test_crash_at=%s: killing this process", name)
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,202 @@
+"""What goes into a digest, as plain data: a pure function of items, demand snapshots and alerts, so a
+digest can be previewed and tested without a database, and a section shared by many subscribers (same
+skill, same window, same items) is one value that renders once."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: int
+    kind: str  # "news" or "job"
+    title: str
+    url: str | None
+    published_at: datetime
+    alias: str  # the text that matched the skill: "why you got this"
+    source: str | None = None
+    snippet: str = ""
+    company: str | None = None
+    location: str | None = None  # metro name, else the posting's location text
+
+    @cached_property
+    def snippet_text(self) -> str:
+        """The snippet wrapped for the text part, indented under its item (computed once per item)."""
+        return "\n  ".join(textwrap.wrap(self.snippet, 70))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Demand figures for one skill as of a date (DESIGN.md 'Demand figures', the part a digest shows)."""
+
+    postings: int
+    recent_4_weeks: int
+    prior_4_weeks: int
+    change_vs_prior_4_weeks: float | None
+    direction: str = "flat"  # up, down, flat
+    significant: bool = False
+    alert_open: bool = False
+    weekly: tuple[tuple[date, int], ...] = ()
+    chart_png: bytes | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def verdict(self) -> str:
+        if self.significant and self.direction == "up":
+            return "demand is rising"
+        if self.significant and self.direction == "down":
+            return "demand is falling"
+        if self.postings == 0:
+            return "no postings yet"
+        return "no significant change"
+
+    @property
+    def change_text(self) -> str:
+        c = self.change_vs_prior_4_weeks
+        if c is None:
+            return "new (no postings in the prior 4 weeks)" if self.recent_4_weeks else "no change"
+        return f"{c:+.0%} vs the prior 4 weeks"
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: int
+    direction: str
+    change: float
+    opened_on: date
+    recent: int
+    prior: int
+
+    @property
+    def headline(self) -> str:
+        word = "rising" if self.direction == "up" else "falling"
+        return f"Demand is {word}: {self.change:+.0%} in the last 4 weeks ({self.prior} → {self.recent} postings)"
+
+
+@dataclass(frozen=True)
+class SkillSection:
+    skill_id: int
+    slug: str
+    name: str
+    url: str  # the skill page ("+N more" links here)
+    articles: tuple[ItemView, ...]
+    jobs: tuple[ItemView, ...]
+    more_articles: int
+    more_jobs: int
+    snapshot: Snapshot | None
+    alerts: tuple[AlertView, ...]
+
+    @property
+    def item_count(self) -> int:
+        return len(self.articles) + len(self.jobs) + self.more_articles + self.more_jobs
+
+    @property
+    def shown_items(self) -> tuple[ItemView, ...]:
+        return self.articles + self.jobs
+
+    @property
+    def chart_cid(self) -> str | None:
+        return f"chart-{self.slug}" if self.snapshot and self.snapshot.chart_png else None
+
+    @cached_property
+    def key(self) -> tuple[object, ...]:
+        """Equal for every subscriber who gets this exact section: the rendering cache key."""
+        return (self.skill_id, tuple(i.id for i in self.shown_items), self.more_articles, self.more_jobs,
+                self.snapshot, self.alerts)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Digest:
+    to: str
+    cadence: str
+    window_end: datetime
+    sections: tuple[SkillSection, ...]
+    settings_url: str
+    unsubscribe_url: str
+    reason: str
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing new: no items and no alerts (the demand snapshot alone is not news)."""
+        return not any(s.item_count or s.alerts for s in self.sections)
+
+    @property
+    def item_ids(self) -> list[tuple[int, int]]:
+        """(item id, skill id) of every item shown: what the ledger records as delivered."""
+        return [(i.id, s.skill_id) for s in self.sections for i in s.shown_items]
+
+    @property
+    def subject(self) -> str:
+        names = [s.name for s in self.sections if s.item_count or s.alerts]
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        n = sum(s.item_count for s in self.sections)
+        alert = " · demand shift" if any(s.alerts for s in self.sections) else ""
+        return f"{self.cadence.capitalize()} digest: {shown} — {n} new{alert}"
+
+
+def rank(items: Iterable[ItemView]) -> list[ItemView]:
+    """Items whose title names the skill first, then newest first; ties by id for a stable order."""
+    return sorted(items, key=lambda i: (i.alias.lower() not in i.title.lower(), -i.published_at.timestamp(), i.id))
+
+
+def build_section(
+    *,
+    skill_id: int,
+    slug: str,
+    name: str,
+    base_url: str,
+    items: Sequence[ItemView],
+    snapshot: Snapshot | None,
+    alerts: Sequence[AlertView] = (),
+    cap: int = 8,
+) -> SkillSection:
+    articles = rank(i for i in items if i.kind == "news")
+    jobs = rank(i for i in items if i.kind == "job")
+    return SkillSection(
+        skill_id=skill_id,
+        slug=slug,
+        name=name,
+        url=f"{base_url}/skills/{slug}",
+        articles=tuple(articles[:cap]),
+        jobs=tuple(jobs[:cap]),
+        more_articles=max(0, len(articles) - cap),
+        more_jobs=max(0, len(jobs) - cap),
+        snapshot=snapshot,
+        alerts=tuple(alerts),
+    )
+
+
+def build_digest(
+    *,
+    to: str,
+    cadence: str,
+    window_end: datetime,
+    sections: Sequence[SkillSection],
+    settings_url: str,
+    unsubscribe_url: str,
+) -> Digest:
+    names = ", ".join(s.name for s in sections)
+    reason = f"You receive this {cadence} digest because you subscribed to {names} at {to}."
+    ordered = sorted(sections, key=lambda s: (not s.alerts, -s.item_count, s.name.lower()))
+    return Digest(
+        to=to,
+        cadence=cadence,
+        window_end=window_end,
+        sections=tuple(ordered),
+        settings_url=settings_url,
+        unsubscribe_url=unsubscribe_url,
+        reason=reason,
+    )
+
+
+def snippet(text: str, limit: int = 220) -> str:
+    """A clean one-paragraph excerpt cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",.;:-")
+    return cut + "…"

@@ -1,0 +1,56 @@
+"""Shift alerts: in the next digest of every subscriber of the skill; as their own email within minutes
+for accounts that chose alert emails, at most one per skill per 4 weeks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from digest.config import Settings
+from digest.models import Direction, ShiftAlert
+from tests.test_digest_ledger import T0, World, outbox, run, text_of
+
+
+def _alert(session: Session, skill_id: int, at: datetime) -> None:
+    session.add(
+        ShiftAlert(skill_id=skill_id, direction=Direction.up, opened_on=at.date(), change=0.5, p_value=0.001,
+                   q_value=0.01, recent=150, prior=100, created_at=at)
+    )  # fmt: skip
+    session.commit()
+
+
+def _emails(settings: Settings, to: str, kind: str) -> list[str]:
+    return [m["Subject"] for m in outbox(settings).values() if m["To"] == to and kind in m["Subject"]]
+
+
+def test_alert_email_and_digest_section(settings: Settings, session: Session) -> None:
+    w = World(session)
+    ann = w.user("ann@example.com", alerts=True)
+    bob = w.user("bob@example.com")
+    w.subscribe(ann, "python")
+    w.subscribe(bob, "python")
+    w.subscribe(ann, "rust")
+    w.commit()
+    python = w.skill("python").id
+    _alert(session, python, T0 + timedelta(hours=2))
+    assert run(session, settings, T0 + timedelta(hours=2, minutes=1)) == {"alert sent": 1}
+    assert run(session, settings, T0 + timedelta(hours=2, minutes=2)) == {}
+    assert _emails(settings, "ann@example.com", "demand rising") == ["[digest] Python: demand rising (+50%)"]
+    assert _emails(settings, "bob@example.com", "demand rising") == []
+    (alert_mail,) = outbox(settings).values()
+    assert "Demand is rising: +50% in the last 4 weeks (100 → 150 postings)" in text_of(alert_mail)
+    assert alert_mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # the 08:00 digests carry the alert for every subscriber of the skill
+    assert run(session, settings, T0 + timedelta(hours=8)) == {"sent": 2}
+    for to in ("ann@example.com", "bob@example.com"):
+        (digest,) = [m for m in outbox(settings).values() if m["To"] == to and "digest" in m["Subject"].lower()
+                     and "demand rising" not in m["Subject"]]  # fmt: skip
+        assert "SHIFT ALERT: Demand is rising" in text_of(digest)
+    # another alert 10 days later: in the digest, but no second alert email within 4 weeks
+    _alert(session, python, T0 + timedelta(days=10, hours=2))
+    assert "alert sent" not in run(session, settings, T0 + timedelta(days=10, hours=3))
+    # 30 days after the first: a new alert email is allowed
+    _alert(session, python, T0 + timedelta(days=30, hours=2))
+    assert run(session, settings, T0 + timedelta(days=30, hours=3))["alert sent"] == 1
+    assert len(_emails(settings, "ann@example.com", "demand rising")) == 2

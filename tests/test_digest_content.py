@@ -1,0 +1,212 @@
+"""The content builder and templates, on plain data: ranking, caps, escaping, section reuse, snapshots.
+
+Snapshots live in tests/snapshots/emails/; regenerate with DIGEST_UPDATE_SNAPSHOTS=1 after a deliberate
+template change and read the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.mail.content import AlertView, ItemView, Snapshot, build_digest, build_section, rank, snippet
+from digest.mail.render import DigestRenderer, Rendered, images_for
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "emails"
+T = datetime(2026, 3, 2, 7, tzinfo=UTC)
+BASE = "https://digest.example.org"
+
+
+def item(n: int, kind: str = "news", title: str | None = None, alias: str = "python", **kw: object) -> ItemView:
+    return ItemView(
+        id=n,
+        kind=kind,
+        title=title or f"{kind} item {n}",
+        url=f"https://example.com/{n}",
+        published_at=T - timedelta(hours=n),
+        alias=alias,
+        source=kw.pop("source", "Example News" if kind == "news" else None),  # type: ignore[arg-type]
+        snippet=str(kw.pop("snippet", "")),
+        company=kw.pop("company", "Acme" if kind == "job" else None),  # type: ignore[arg-type]
+        location=kw.pop("location", "Berlin" if kind == "job" else None),  # type: ignore[arg-type]
+    )
+
+
+SNAP = Snapshot(
+    postings=225,
+    recent_4_weeks=70,
+    prior_4_weeks=77,
+    change_vs_prior_4_weeks=-0.091,
+    direction="down",
+    significant=False,
+    weekly=((date(2026, 2, 16), 12), (date(2026, 2, 23), 9)),
+    chart_png=b"\x89PNG-not-really",
+)
+ALERT = AlertView(id=4, direction="up", change=0.62, opened_on=date(2026, 3, 2), recent=230, prior=142)
+
+
+def sample_digest(n_items: int = 3) -> object:
+    python = build_section(
+        skill_id=1,
+        slug="python",
+        name="Python",
+        base_url=BASE,
+        items=[
+            item(1, title="Python 3.14 & <free-threading>", snippet="The GIL is optional now."),
+            item(2, title="Release notes"),
+            item(3, kind="job", title="Senior Python Engineer", company="Acme & Co"),
+        ][:n_items],
+        snapshot=SNAP,
+        alerts=[ALERT],
+    )
+    k8s = build_section(
+        skill_id=2, slug="kubernetes", name="Kubernetes", base_url=BASE,
+        items=[item(10 + n, alias="k8s") for n in range(12)], snapshot=None, cap=8,
+    )  # fmt: skip
+    return build_digest(
+        to="ann@example.com",
+        cadence="daily",
+        window_end=T,
+        sections=[k8s, python],
+        settings_url=f"{BASE}/settings",
+        unsubscribe_url=f"{BASE}/unsubscribe?token=tok",
+    )
+
+
+def check_snapshot(name: str, rendered: Rendered) -> None:
+    parts = {"subject.txt": rendered.subject + "\n", "body.txt": rendered.text, "body.html": rendered.html or ""}
+    for part, value in parts.items():
+        path = SNAPSHOTS / name / part
+        if os.environ.get("DIGEST_UPDATE_SNAPSHOTS") or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(value)
+        assert value == path.read_text(), f"{path} changed (DIGEST_UPDATE_SNAPSHOTS=1 to accept)"
+
+
+def test_digest_snapshot() -> None:
+    digest = sample_digest()
+    rendered = DigestRenderer().render(digest)  # type: ignore[arg-type]
+    check_snapshot("digest", rendered)
+
+
+def test_alert_snapshot() -> None:
+    section = build_section(skill_id=1, slug="python", name="Python", base_url=BASE, items=[], snapshot=SNAP,
+                            alerts=[ALERT])  # fmt: skip
+    context = {"to": "ann@example.com", "settings_url": f"{BASE}/settings",
+               "unsubscribe_url": f"{BASE}/unsubscribe?token=tok", "interval_days": 28}  # fmt: skip
+    rendered = DigestRenderer().render_alert(section, ALERT, context)
+    check_snapshot("alert", rendered)
+    assert rendered.subject == "[digest] Python: demand rising (+62%)"
+
+
+def test_section_reuse_renders_exactly_what_per_subscriber_rendering_does() -> None:
+    digest = sample_digest()
+    reused, whole = DigestRenderer(reuse=True), DigestRenderer(reuse=False)
+    a, b = reused.render(digest), whole.render(digest)  # type: ignore[arg-type]
+    assert (a.subject, a.text) == (b.subject, b.text)
+    normalise = lambda html: re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html or ""))  # noqa: E731
+    assert normalise(a.html) == normalise(b.html)
+    reused.render(digest)  # type: ignore[arg-type]
+    assert (reused.misses, reused.hits) == (2, 2)
+
+
+def test_html_is_escaped_laid_out_in_tables_and_css_inlined() -> None:
+    rendered = DigestRenderer().render(sample_digest())  # type: ignore[arg-type]
+    html = rendered.html or ""
+    assert "Python 3.14 &amp; &lt;free-threading&gt;" in html and "<free-threading>" not in html
+    assert "Acme &amp; Co" in html
+    assert "<style" not in html and 'style="' in html  # inlined
+    assert 'width="600"' in html and "max-width: 600px" in html
+    assert "<svg" not in html and 'src="cid:chart-python"' in html
+    assert "Python 3.14 & <free-threading>" in rendered.text  # the text part is not HTML-escaped
+
+
+def test_content_ranks_caps_and_says_why() -> None:
+    digest = sample_digest()
+    k8s = next(s for s in digest.sections if s.slug == "kubernetes")  # type: ignore[attr-defined]
+    assert len(k8s.articles) == 8 and k8s.more_articles == 4
+    assert [i.id for i in k8s.articles] == list(range(10, 18))  # newest first
+    text = DigestRenderer().render(digest).text  # type: ignore[arg-type]
+    assert "+4 more: https://digest.example.org/skills/kubernetes" in text
+    assert '(matched "k8s")' in text
+    # sections with alerts first, then by how much is new
+    assert [s.slug for s in digest.sections] == ["python", "kubernetes"]  # type: ignore[attr-defined]
+    assert digest.subject == "Daily digest: Python, Kubernetes — 15 new · demand shift"  # type: ignore[attr-defined]
+    assert [i.cid for i in images_for(digest.sections)] == ["chart-python"]  # type: ignore[attr-defined]
+    titled = item(1, title="Why Python won", alias="python")
+    untitled = item(0, title="A newer story", alias="python")
+    assert rank([untitled, titled]) == [titled, untitled]  # the skill in the title ranks first
+
+
+def test_empty_digest_and_snippets() -> None:
+    empty = build_digest(
+        to="a@example.com",
+        cadence="weekly",
+        window_end=T,
+        sections=[build_section(skill_id=1, slug="go", name="Go", base_url=BASE, items=[], snapshot=SNAP)],
+        settings_url="s",
+        unsubscribe_url="u",
+    )
+    assert empty.is_empty
+    assert snippet("word " * 100, 30) == "word word word word word word…"
+    assert snippet("  short \n text ") == "short text"
+
+
+@pytest.mark.parametrize("name", ["digest", "alert"])
+def test_templates_extend_base_with_text_and_html(name: str) -> None:
+    folder = Path(__file__).parents[1] / "templates" / "emails" / name
+    assert {p.name for p in folder.iterdir()} >= {"subject.txt", "body.txt", "body.html"}
+    for p in ("subject.txt", "body.txt", "body.html"):
+        assert '{% extends "_base/' in (folder / p).read_text()
+
+
+def test_base_blocks_still_work_for_transactional_templates() -> None:
+    from digest.mail.render import _envs
+
+    text_env, html_env = _envs()
+    html = html_env.from_string(
+        '{% extends "_base/body.html" %}{% block title %}T{% endblock %}{% block content %}<p>C</p>{% endblock %}'
+        "{% block reason %}R{% endblock %}{% block footer %}F{% endblock %}"
+    ).render()
+    assert "<title>T</title>" in html and "<p>C</p>" in html and "R F" in html
+    subject = text_env.from_string('{% extends "_base/subject.txt" %}{% block subject %}S{% endblock %}').render()
+    assert subject.strip() == "[digest] S"
+
+
+def test_weekly_chart_is_a_png_for_any_counts() -> None:
+    from digest.mail.chart import weekly_chart_png
+
+    weeks = [date(2026, 1, 5) + timedelta(weeks=n) for n in range(13)]
+    for counts in ([0] * 13, [1] + [500] * 12, list(range(13)), []):
+        png = weekly_chart_png(list(zip(weeks, counts, strict=False)))
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) < 20_000
+
+
+def normalise(html: str | None) -> str:
+    """Whitespace between tags is not content in a table layout."""
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html or ""))
+
+
+def test_reuse_escapes_per_subscriber_values_like_the_template_does() -> None:
+    section = build_section(skill_id=9, slug="c", name='C & "C++" <Rust> it\'s', base_url=BASE, items=[item(1)],
+                            snapshot=None)  # fmt: skip
+    digest = build_digest(to="o'neil&co@example.com", cadence="weekly", window_end=T, sections=[section],
+                          settings_url=f"{BASE}/settings?a=1&b=2", unsubscribe_url=f"{BASE}/u?t=a.b-c_d")  # fmt: skip
+    a, b = DigestRenderer(reuse=True).render(digest), DigestRenderer(reuse=False).render(digest)
+    assert (a.subject, a.text) == (b.subject, b.text)
+    assert normalise(a.html) == normalise(b.html)
+    assert "<Rust>" not in (a.html or "")
+
+
+def test_a_skill_without_postings_says_so_without_a_chart() -> None:
+    none = Snapshot(postings=0, recent_4_weeks=0, prior_4_weeks=0, change_vs_prior_4_weeks=None)
+    section = build_section(skill_id=3, slug="cobol", name="COBOL", base_url=BASE, items=[item(1)], snapshot=none)
+    digest = build_digest(to="a@example.com", cadence="daily", window_end=T, sections=[section],
+                          settings_url="s", unsubscribe_url="u")  # fmt: skip
+    rendered = DigestRenderer().render(digest)
+    assert "Demand: no job postings mention COBOL in the last 90 days." in rendered.text
+    assert "No job postings mention COBOL" in (rendered.html or "") and "cid:" not in (rendered.html or "")
