@@ -20,6 +20,7 @@ from typing import Any
 
 from digest.taxonomy import curated
 from digest.taxonomy.normalize import alias_key, case_key
+from digest.taxonomy.starts import StartFinder
 
 _PLAIN_WORD = re.compile(r"[A-Z][a-z]+")
 _SEPARATOR = r"[\s_\-]+"
@@ -90,6 +91,7 @@ class Matcher:
         # tries a match after spaces and punctuation, skipping the inside of words in C.
         trie = _trie_regex(self.aliases)
         self.pattern = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER)
+        self._starts = StartFinder(self.aliases)
         self._fallback = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER, re.I)
         self._after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}
         self._before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
@@ -103,10 +105,10 @@ class Matcher:
 
     def candidates(self, text: str) -> list[_Candidate]:
         """Every alias occurrence that passes case and version checks (before the weak-name gate)."""
-        found = []
+        found: list[_Candidate] = []
         lowered = " " + text.lower()
         # str.lower keeps offsets except for a few characters ('İ'): scan those texts case-insensitively
-        scan = self.pattern.finditer(lowered) if len(lowered) == len(text) + 1 else self._fallback.finditer(" " + text)
+        scan = self._scan(lowered) if len(lowered) == len(text) + 1 else self._fallback.finditer(" " + text)
         aliases = self.aliases
         for m in scan:
             start, end = m.start(1) - 1, m.end() - 1
@@ -126,6 +128,19 @@ class Matcher:
                 listed_only = True
             found.append((alias, start, end, text[start:end], listed_only))
         return found
+
+    def _scan(self, lowered: str) -> list[re.Match[str]]:
+        """What `self.pattern.finditer(lowered)` finds, trying the pattern only where the prefilter says."""
+        out = []
+        end = 0
+        match = self.pattern.match
+        for p in self._starts.starts(lowered):
+            if p > end:  # finditer goes on from the end of the last match; p - 1 is the boundary character
+                m = match(lowered, p - 1)
+                if m is not None:
+                    out.append(m)
+                    end = m.end()
+        return out
 
     def match(self, text: str) -> list[Match]:
         """Canonical skills in `text`, each once (its first accepted mention), in text order."""
