@@ -118,24 +118,30 @@ class Matcher:
         lowered = " " + text.lower()
         # str.lower keeps offsets except for a few characters ('İ'): scan those texts case-insensitively
         scan = self._scan(lowered) if len(lowered) == len(text) + 1 else self._fallback.finditer(" " + text)
-        aliases = self.aliases
+        get = self.aliases.get
         for m in scan:
             folded, version = m.groups()
-            start, end = m.start(), m.end() - 1  # the pattern's first character is the one before the alias
-            alias = aliases.get(folded)
+            alias = get(folded)
             if alias is None:  # 'React-Native', 'machine  learning': separators differ from the key
-                alias = aliases.get(alias_key(folded))
+                alias = get(alias_key(folded))
                 if alias is None:
                     continue
-            if version and version[0] != " " and len(alias.key) < 3:
-                continue  # 'C3', 'R2': a name, not C or R with a version
-            surface = text[start : start + len(folded)]
+            start = m.start()  # the pattern's first character is the one before the alias
+            if version:
+                if version[0] != " " and len(alias.key) < 3:
+                    continue  # 'C3', 'R2': a name, not C or R with a version
+                end = m.end() - 1
+                surface = text[start : start + len(folded)]
+                written = text[start:end]
+            else:
+                end = start + len(folded)
+                surface = written = text[start:end]
             listed_only = False
             if not alias.ci and surface not in alias.exact_forms and case_key(surface) not in alias.exact_forms:
                 if alias.key not in curated.LOWERCASE_IN_LISTS or surface != alias.key:
                     continue
                 listed_only = True
-            found.append((alias, start, end, text[start:end], listed_only))
+            found.append((alias, start, end, written, listed_only))
         return found
 
     def _scan(self, lowered: str) -> list[re.Match[str]]:
