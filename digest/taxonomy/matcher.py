@@ -44,6 +44,24 @@ class Match:
     hidden: bool = False
 
 
+# Building a Match through its frozen __init__ costs twice as much as setting its slots directly; a posting
+# gets a handful, but the matcher runs over every item.
+_SLUG, _ALIAS, _START_AT, _END, _NAME, _HIDDEN = (
+    getattr(Match, f).__set__ for f in ("slug", "alias", "start", "end", "name", "hidden")
+)
+
+
+def _new_match(slug: str, alias: str, start: int, end: int, name: str, hidden: bool = False) -> Match:
+    m = object.__new__(Match)
+    _SLUG(m, slug)
+    _ALIAS(m, alias)
+    _START_AT(m, start)
+    _END(m, end)
+    _NAME(m, name)
+    _HIDDEN(m, hidden)
+    return m
+
+
 @dataclass(frozen=True, slots=True)
 class _Alias:
     skill: int  # index into Matcher.skills
@@ -176,11 +194,11 @@ class Matcher:
                 continue
             info = skills[alias.skill]
             shown = info.name if alias.hidden_only else surface
-            out[alias.skill] = Match(info.slug, shown, start, end, info.name, alias.hidden_only)
+            out[alias.skill] = _new_match(info.slug, shown, start, end, info.name, alias.hidden_only)
             implied = implies.get(info.slug)
             if implied is not None and implied[1].search(surface) and implied[0] not in out:
                 other = skills[implied[0]]
-                out[implied[0]] = Match(other.slug, surface, start, end, other.name)
+                out[implied[0]] = _new_match(other.slug, surface, start, end, other.name)
         return sorted(out.values(), key=_START)
 
     def _weak_ok(self, text: str, cands: list[_Candidate], i: int, strong: bool) -> bool:
