@@ -1,10 +1,12 @@
 """Find canonical skills in text: one regex pass for the whole vocabulary, then the weak-name gate.
 
 The vocabulary is folded into a trie and emitted as one stdlib `re` alternation (shared prefixes factored
-out), so a scan costs one pass whatever the number of aliases. Token boundaries keep `+ # .` inside tokens
-(C, C++, C#, .NET, Node.js stay apart); a trailing version ("Python 3", "python3", "Java 17", ".NET 8") is
-part of the match and resolves to the base skill. Nested optional groups are greedy, so the longest alias
-that ends on a token boundary wins, and a shorter alias still matches when the longer one fails it.
+out). Token boundaries keep `+ # .` inside tokens (C, C++, C#, .NET, Node.js stay apart); a trailing version
+("Python 3", "python3", "Java 17", ".NET 8") is part of the match and resolves to the base skill. Nested
+optional groups are greedy, so the longest alias that ends on a token boundary wins, and a shorter alias
+still matches when the longer one fails it. The regex is tried only where an Aho-Corasick prefilter
+(`digest.taxonomy.starts`) says an alias may start: the same matches as running it over the whole text
+(`pattern.finditer`), about three times faster.
 """
 
 from __future__ import annotations
