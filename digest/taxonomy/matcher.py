@@ -169,9 +169,9 @@ class Matcher:
         out = []
         end = 0
         match = self.pattern.match
-        for p in self._starts.starts(lowered):
-            if p > end:  # finditer goes on from the end of the last match; p - 1 is the boundary character
-                m = match(lowered, p - 1)
+        for at in self._starts.starts(lowered):
+            if at >= end:  # finditer goes on from the end of the last match
+                m = match(lowered, at)
                 if m is not None:
                     out.append(m)
                     end = m.end()

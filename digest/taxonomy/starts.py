@@ -2,7 +2,8 @@
 
 The trie regex is exact but walks a few trie levels at every word start (about 80 ns a level); most words
 fail. This finds, in one C-speed pass, a small superset of the positions where the regex can match, so the
-regex runs only there (`pattern.match(text, p - 1)`: the same pattern, the same result at that position).
+regex runs only there (`pattern.match(text, p - 1)`, p - 1 being the boundary character before p: the same
+pattern, so the same result there).
 
 Both the text and the alias keys are mapped byte for byte (so offsets stay) onto a coarse alphabet:
 letters stay, every digit is '0', '@ $ \\' are '$', '.' and '#' stay, and every other character (the
@@ -65,6 +66,7 @@ class StartFinder:
         self._automaton = ahocorasick_rs.BytesAhoCorasick(probes(keys), implementation=implementation)
 
     def starts(self, lowered: str) -> list[int]:
-        """Sorted positions in `lowered` (which begins with a boundary character) where a key may start."""
+        """Sorted positions in `lowered` (which begins with a boundary character) of the boundary character
+        just before a place where a key may start."""
         hits = self._automaton.find_matches_as_indexes(coarse(lowered) + b"\x01", overlapping=True)
-        return sorted({start + 1 for _, start, _ in hits})
+        return sorted({start for _, start, _ in hits})
