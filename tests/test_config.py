@@ -52,3 +52,9 @@ def test_defaults_are_the_embedded_shape(tmp_path: Path) -> None:
     assert s.db_url == f"sqlite:///{tmp_path / 'digest.sqlite3'}"
     assert s.embedded_broker and s.celery_broker_url == "filesystem://"
     assert s.email_backend == "file" and s.outbox_dir == tmp_path / "outbox"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text()
+    missing = [f"DIGEST_{name.upper()}" for name in Settings.model_fields if f"DIGEST_{name.upper()}" not in readme]
+    assert missing == [], f"README's configuration table lacks {missing}"
