@@ -53,7 +53,7 @@ def rate_test(c1: Any, c0: Any, n1: Any, n0: Any, phi: Any) -> tuple[np.ndarray,
     """Two-sample Poisson rate-ratio test of c1/n1 against c0/n0, conditional on c1 + c0, with counts
     deflated by the over-dispersion phi (quasi-Poisson). Exact binomial (central two-sided) for small
     effective counts, score test for large. Returns (p_value, share ratio - 1, inf when c0 == 0)."""
-    c1, c0, n1, n0, phi = (np.asarray(a, dtype=float) for a in (c1, c0, n1, n0, phi))
+    c1, c0, n1, n0, phi = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (c1, c0, n1, n0, phi))
     c1, c0, n1, n0, phi = np.broadcast_arrays(c1, c0, n1, n0, phi)
     p = np.ones(c1.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
