@@ -61,7 +61,7 @@ def render_weekly_chart(fig_data: dict[str, Any]) -> bytes:
         ax = fig.add_subplot()
         x = list(range(len(values)))
         ax.bar(x, values, color=colors, width=0.75)
-        step = max(1, len(labels) // 7)
+        step = max(1, -(-len(labels) // 6))  # at most 6 labels: they never collide
         ax.set_xticks(x[::step], [d.strftime("%d %b") for d in labels[::step]], fontsize=8, color="#5b6475")
         ax.tick_params(axis="y", labelsize=8, colors="#5b6475", length=0)
         ax.tick_params(axis="x", length=0)
