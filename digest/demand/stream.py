@@ -110,4 +110,5 @@ def atom_feed(skill: Skill, items: list[Item], base_url: str, now: datetime) -> 
         sub(entry, "category", term="jobs" if item.kind == ItemKind.job else "news")
         if item.summary:
             sub(entry, "summary", item.summary[:1000])
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return body
