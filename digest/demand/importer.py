@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from digest.indexing import index_new_items
@@ -279,52 +279,99 @@ def store_postings(session: Session, source_key: str, postings: Sequence[Posting
     keys = {ident: dedupe_key(p) for ident, p in fresh.items()}
     # the same posting from another source: same normalised title, company and location within
     # DEDUPE_DAYS; within one source, distinct ids are distinct postings (a company re-posting monthly)
-    known: dict[str, list[tuple[Item, set[str]]]] = {}
+    known: dict[str, list[_Known]] = {}
     candidates = session.execute(
-        select(Item, ItemSource.source_key)
+        select(Item.id, Item.dedupe_key, Item.posted_on, ItemSource.source_key)
         .join(ItemSource, ItemSource.item_id == Item.id)
         .where(Item.kind == ItemKind.job, Item.dedupe_key.in_(list(set(keys.values()))))
     ).all()
-    by_item: dict[int, tuple[Item, set[str]]] = {}
-    for cand, key in candidates:
-        by_item.setdefault(cand.id, (cand, set()))[1].add(key)
-    for cand, sources in by_item.values():
-        known.setdefault(cand.dedupe_key or "", []).append((cand, sources))
-    new_items: list[Item] = []
+    by_item: dict[int, _Known] = {}
+    for item_id, key, posted_on, src in candidates:
+        if item_id not in by_item:
+            by_item[item_id] = _Known(item_id, posted_on, set())
+            known.setdefault(key or "", []).append(by_item[item_id])
+        by_item[item_id].sources.add(src)
+    # Core inserts (no unit of work): an import is hundreds of thousands of rows
+    new_rows: list[dict[str, Any]] = []
+    source_rows: list[tuple[_Known, str, str | None]] = []
     for ident, p in fresh.items():
-        item = next(
+        day = p.posted_at.date()
+        match = next(
             (
-                it
-                for it, sources in known.get(keys[ident], [])
-                if source_key not in sources
-                and it.posted_on is not None
-                and abs((it.posted_on - p.posted_at.date()).days) <= DEDUPE_DAYS
+                k
+                for k in known.get(keys[ident], [])
+                if source_key not in k.sources
+                and k.posted_on is not None
+                and abs((k.posted_on - day).days) <= DEDUPE_DAYS
             ),
             None,
         )
-        if item is None:
-            item = Item(
-                kind=ItemKind.job,
-                title=p.title,
-                title_raw=p.title,
-                url=p.url or None,
-                canonical_url=p.url or None,
-                summary=p.description[:MAX_SUMMARY],
-                source_name=source_key.removeprefix("import:"),
-                published_at=p.posted_at,
-                fetched_at=now,
-                dedupe_key=keys[ident],
-                company=p.company or None,
-                location_raw=p.location or None,
-                posted_on=p.posted_at.date(),
+        if match is None:
+            match = _Known(None, day, {source_key}, len(new_rows))
+            known.setdefault(keys[ident], []).append(match)
+            new_rows.append(
+                {
+                    "kind": ItemKind.job,
+                    "title": p.title,
+                    "title_raw": p.title,
+                    "url": p.url or None,
+                    "canonical_url": p.url or None,
+                    "summary": p.description[:MAX_SUMMARY],
+                    "source_name": source_key.removeprefix("import:"),
+                    "published_at": p.posted_at,
+                    "fetched_at": now,
+                    "dedupe_key": keys[ident],
+                    "company": p.company or None,
+                    "location_raw": p.location or None,
+                    "posted_on": day,
+                }
             )
-            session.add(item)
-            known.setdefault(keys[ident], []).append((item, {source_key}))
-            new_items.append(item)
-        item.sources.append(ItemSource(source_key=source_key, identity=ident, url=p.url or None, first_seen_at=now))
-    session.flush()
+        source_rows.append((match, ident, p.url or None))
+    new_ids = _insert_items(session, new_rows)
+    for k in known_new(source_rows):
+        k.item_id = new_ids[k.row]  # type: ignore[index]
+    if not source_rows:
+        return 0
+    session.connection().execute(
+        insert(_table(ItemSource)),
+        [
+            {"item_id": k.item_id, "source_key": source_key, "identity": ident, "url": url, "first_seen_at": now}
+            for k, ident, url in source_rows
+        ],
+    )
+    new_items = list(session.scalars(select(Item).where(Item.id.in_(new_ids)).order_by(Item.id))) if new_ids else []
     index_new_items(session, new_items, now)
     return len(new_items)
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert item rows; their ids in row order."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":  # batched INSERT .. RETURNING keeps the order
+        return list(session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows))
+    # SQLite would fall back to one statement per row for ordered RETURNING. One executemany inside our
+    # write transaction (the write lock is held from its first row) gives consecutive rowids instead.
+    session.connection().execute(insert(_table(Item)), rows)
+    last = int(session.execute(text("SELECT last_insert_rowid()")).scalar_one())
+    return list(range(last - len(rows) + 1, last + 1))
+
+
+@dataclass
+class _Known:
+    item_id: int | None
+    posted_on: date | None
+    sources: set[str]
+    row: int | None = None  # index into this batch's new rows
+
+
+def known_new(rows: list[tuple[_Known, str, str | None]]) -> list[_Known]:
+    return [k for k, _, _ in rows if k.item_id is None and k.row is not None]
 
 
 def import_rows(

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, aliased
 
 from digest.models import (
@@ -87,22 +86,28 @@ def add_postings(session: Session, items: Sequence[Item]) -> None:
 
 
 def apply_counts(session: Session, counts: Counts) -> None:
-    """Add the increments with one batched upsert per table (SQLite and PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    """Add the increments with one batched upsert per table (SQLite and PostgreSQL). The statement goes
+    straight to the driver's executemany: these are the hottest rows of an import."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    mark = "?" if dialect == "sqlite" else "%s"
     for name, counter in counts.items():
         if not counter:
             continue
         model, keys = ROLLUPS[name]
-        table: Table = model.__table__
+        table = model.__tablename__
+        cols = ", ".join((*keys, "postings"))
+        marks = ", ".join([mark] * (len(keys) + 1))
+        sql = (
+            f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({', '.join(keys)}) "
+            f"DO UPDATE SET postings = {table}.postings + excluded.postings"
+        )
         # a stable order keeps concurrent writers from deadlocking on PostgreSQL
-        values = [{**dict(zip(keys, k, strict=True)), "postings": n} for k, n in sorted(counter.items())]
-        for start in range(0, len(values), BATCH):
-            stmt = insert(table).values(values[start : start + BATCH])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys), set_={"postings": table.c.postings + stmt.excluded.postings}
-            )
-            session.execute(stmt)
+        rows = [(*k, n) for k, n in sorted(counter.items())]
+        if dialect == "sqlite":  # SQLAlchemy stores SQLite dates as ISO text
+            rows = [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows]
+        for start in range(0, len(rows), BATCH):
+            conn.exec_driver_sql(sql, rows[start : start + BATCH])
 
 
 def raw_counts(session: Session) -> Counts:
