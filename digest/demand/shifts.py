@@ -139,7 +139,8 @@ def dispersion(session: Session, week: date, skill_ids: Sequence[int]) -> dict[i
         if c.sum() < MIN_LARGER:
             continue
         expected = tot * c.sum() / all_n
-        chi2 = float(((c - expected) ** 2 / expected)[expected > 0].sum())
+        seen = expected > 0
+        chi2 = float(((c[seen] - expected[seen]) ** 2 / expected[seen]).sum())
         phi[s] = max(1.0, chi2 / (len(weeks) - 1))
     return phi
 
