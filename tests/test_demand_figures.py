@@ -4,7 +4,7 @@ rebuild == incremental, Monday weeks across New Year, on SQLite and PostgreSQL."
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -134,5 +134,39 @@ def test_rollups_equal_raw_on_synthetic_postings(session: Session) -> None:
             fig.pop("shift")
             assert fig == raw_figures(session, skill, as_of), (skill.slug, as_of)
     before = rollups.stored_counts(session)
-    rollups.rebuild(session)
+    rollups.rebuild(session, datetime(2026, 5, 18, tzinfo=UTC))
     assert rollups.stored_counts(session) == before
+
+
+def test_memoised_top_lists_follow_new_postings_and_rebuilds(session: Session) -> None:
+    from digest.demand.figures import clear_memo
+
+    clear_memo()
+    (s,) = synthetic.skills(session, ["Rust"])
+    a, b = synthetic.titles(session, ["Title A", "Title B"])
+    synthetic.add(session, [synthetic.posting(D, [s.id], a.id)])
+    session.commit()
+    first = demand_figures(session, s, D, memo=True)
+    assert [t["title"] for t in first["top_titles"]] == ["Title A"]
+    first["top_titles"].clear()  # a caller mutating its answer does not poison the memo
+    assert demand_figures(session, s, D, memo=True)["top_titles"] != []
+    # another skill's posting in the window: the window total moves, so the memo is not reused
+    (other,) = synthetic.skills(session, ["Zig"])
+    synthetic.add(session, [synthetic.posting(D, [other.id], b.id)])
+    session.commit()
+    after = demand_figures(session, s, D, memo=True)
+    assert after["top_titles"] == [{"title": "Title A", "postings": 1, "share_of_title": 1.0}]
+    synthetic.add(session, [synthetic.posting(D - timedelta(days=1), [s.id], b.id)])
+    session.commit()
+    assert [t["title"] for t in demand_figures(session, s, D, memo=True)["top_titles"]] == ["Title A", "Title B"]
+    # a rebuild after re-linking (same counts, other titles) moves the generation mark
+    from digest.models import Item
+
+    item = session.scalar(select(Item).where(Item.job_title_id == b.id, Item.posted_on == D - timedelta(days=1)))
+    assert item is not None
+    item.job_title_id = a.id
+    rollups.rebuild(session, datetime(2026, 5, 18, tzinfo=UTC))
+    session.commit()
+    assert demand_figures(session, s, D, memo=True)["top_titles"] == demand_figures(session, s, D)["top_titles"]
+    assert [t["title"] for t in demand_figures(session, s, D, memo=True)["top_titles"]] == ["Title A"]
+    clear_memo()

@@ -18,12 +18,19 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from digest.demand import synthetic
-from digest.demand.figures import demand_figures
+from digest.demand.figures import clear_memo, demand_figures
 from digest.models import ItemKind, SkillAlias
 from digest.web.app import create_app
 from tests.helpers import REPO, wait_for
 
 AS_OF = date(2026, 5, 17)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memo() -> Iterator[None]:
+    clear_memo()  # the web app memoises top lists per process; each test has its own database content
+    yield
+    clear_memo()
 
 
 def _data(session: Session) -> dict[str, Any]:

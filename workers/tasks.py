@@ -75,6 +75,6 @@ def rebuild_rollups(now: str | None = None) -> dict[str, int]:
 
     moment = _now(now)
     with session_scope() as session:
-        counts = rebuild(session)
+        counts = rebuild(session, moment)
         beat(session, "rebuild_rollups", moment)
         return counts

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
 from digest.demand.weeks import monday, weeks_meeting
 from digest.models import (
@@ -16,6 +20,8 @@ from digest.models import (
     DemandSkillPairDay,
     DemandSkillTitleDay,
     DemandTitleDay,
+    DemandTotalDay,
+    Heartbeat,
     JobTitle,
     Metro,
     Skill,
@@ -29,77 +35,71 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 3) if whole else 0.0
 
 
-def demand_figures(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
-    """The JSON object of `digest stats --json` and GET /api/skills/{slug}/demand."""
+# Built once: a stats answer is a handful of indexed reads, so statement construction would dominate.
+_S: BindParameter[int] = bindparam("skill_id")
+_A: BindParameter[date] = bindparam("after")
+_B: BindParameter[date] = bindparam("upto")
+_DAYS = select(DemandSkillDay.day, DemandSkillDay.postings).where(
+    DemandSkillDay.skill_id == _S, DemandSkillDay.day > _A, DemandSkillDay.day <= _B, DemandSkillDay.postings != 0
+)
+_n_title = func.sum(DemandSkillTitleDay.postings).label("n")
+_top_titles = (
+    select(DemandSkillTitleDay.job_title_id, _n_title)
+    .where(DemandSkillTitleDay.skill_id == _S, DemandSkillTitleDay.day > _A, DemandSkillTitleDay.day <= _B)
+    .group_by(DemandSkillTitleDay.job_title_id)
+    .subquery()
+)
+_TITLES = (
+    select(JobTitle.id, JobTitle.name, _top_titles.c.n)
+    .join(_top_titles, _top_titles.c.job_title_id == JobTitle.id)
+    .where(_top_titles.c.n > 0)
+    .order_by(_top_titles.c.n.desc(), JobTitle.name)
+    .limit(TOP)
+)
+_TITLE_TOTALS = (
+    select(DemandTitleDay.job_title_id, func.sum(DemandTitleDay.postings))
+    .where(
+        DemandTitleDay.job_title_id.in_(bindparam("title_ids", expanding=True)),
+        DemandTitleDay.day > _A,
+        DemandTitleDay.day <= _B,
+    )
+    .group_by(DemandTitleDay.job_title_id)
+)
+_n_metro = func.sum(DemandSkillMetroDay.postings)
+_METROS = (
+    select(Metro.name, _n_metro)
+    .join(Metro, Metro.id == DemandSkillMetroDay.metro_id)
+    .where(DemandSkillMetroDay.skill_id == _S, DemandSkillMetroDay.day > _A, DemandSkillMetroDay.day <= _B)
+    .group_by(Metro.id, Metro.name)
+    .having(_n_metro > 0)
+    .order_by(_n_metro.desc(), Metro.name)
+)
+_n_pair = func.sum(DemandSkillPairDay.postings)
+_PAIRS = (
+    select(Skill.slug, Skill.name, _n_pair)
+    .join(Skill, Skill.id == DemandSkillPairDay.other_skill_id)
+    .where(DemandSkillPairDay.skill_id == _S, DemandSkillPairDay.day > _A, DemandSkillPairDay.day <= _B)
+    .group_by(Skill.id, Skill.slug, Skill.name)
+    .having(_n_pair > 0)
+    .order_by(_n_pair.desc(), Skill.name)
+    .limit(TOP)
+)
+
+
+def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = False) -> dict[str, Any]:
+    """The JSON object of `digest stats --json` and GET /api/skills/{slug}/demand. `memo` lets a
+    long-lived process (the web app) reuse the top lists while the data they depend on is unchanged."""
     start = as_of - timedelta(days=WINDOW_DAYS)  # exclusive
     r0, p0 = as_of - timedelta(days=28), as_of - timedelta(days=56)
-    day = DemandSkillDay.day
-    days = session.execute(
-        select(day, DemandSkillDay.postings).where(
-            DemandSkillDay.skill_id == skill.id, day > start, day <= as_of, DemandSkillDay.postings != 0
-        )
-    ).all()
+    params = {"skill_id": skill.id, "after": start, "upto": as_of}
+    days = session.execute(_DAYS, params).all()
     postings = sum(n for _, n in days)
     recent = sum(n for d, n in days if d > r0)
     prior = sum(n for d, n in days if p0 < d <= r0)
     weekly: dict[date, int] = dict.fromkeys(weeks_meeting(start + timedelta(days=1), as_of), 0)
     for d, n in days:
         weekly[monday(d)] += n
-
-    in_window = (DemandSkillTitleDay.day > start) & (DemandSkillTitleDay.day <= as_of)
-    n_title = func.sum(DemandSkillTitleDay.postings).label("n")
-    top = (
-        select(DemandSkillTitleDay.job_title_id, n_title)
-        .where(DemandSkillTitleDay.skill_id == skill.id, in_window)
-        .group_by(DemandSkillTitleDay.job_title_id)
-        .subquery()
-    )
-    title_rows = session.execute(
-        select(JobTitle.id, JobTitle.name, top.c.n)
-        .join(top, top.c.job_title_id == JobTitle.id)
-        .where(top.c.n > 0)
-        .order_by(top.c.n.desc(), JobTitle.name)
-        .limit(TOP)
-    ).all()
-    title_totals: dict[int, int] = {}
-    if title_rows:
-        title_totals = {
-            t: int(n)
-            for t, n in session.execute(
-                select(DemandTitleDay.job_title_id, func.sum(DemandTitleDay.postings))
-                .where(
-                    DemandTitleDay.job_title_id.in_([r[0] for r in title_rows]),
-                    DemandTitleDay.day > start,
-                    DemandTitleDay.day <= as_of,
-                )
-                .group_by(DemandTitleDay.job_title_id)
-            )
-        }
-
-    n_metro = func.sum(DemandSkillMetroDay.postings)
-    metro_rows = session.execute(
-        select(Metro.name, n_metro)
-        .join(Metro, Metro.id == DemandSkillMetroDay.metro_id)
-        .where(
-            DemandSkillMetroDay.skill_id == skill.id, DemandSkillMetroDay.day > start, DemandSkillMetroDay.day <= as_of
-        )
-        .group_by(Metro.id, Metro.name)
-        .having(n_metro > 0)
-        .order_by(n_metro.desc(), Metro.name)
-    ).all()
-    with_metro = sum(int(n) for _, n in metro_rows)
-
-    n_pair = func.sum(DemandSkillPairDay.postings)
-    pair_rows = session.execute(
-        select(Skill.slug, Skill.name, n_pair)
-        .join(Skill, Skill.id == DemandSkillPairDay.other_skill_id)
-        .where(DemandSkillPairDay.skill_id == skill.id, DemandSkillPairDay.day > start, DemandSkillPairDay.day <= as_of)
-        .group_by(Skill.id, Skill.slug, Skill.name)
-        .having(n_pair > 0)
-        .order_by(n_pair.desc(), Skill.name)
-        .limit(TOP)
-    ).all()
-
+    tops = _tops(session, skill.id, start, as_of, postings, memo)
     return {
         "skill": skill.slug,
         "name": skill.name,
@@ -110,6 +110,52 @@ def demand_figures(session: Session, skill: Skill, as_of: date) -> dict[str, Any
         "prior_4_weeks": prior,
         "change_vs_prior_4_weeks": round(recent / prior - 1, 3) if prior else None,
         "shift": verdict(session, skill, as_of),
+        **tops,
+        "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
+    }
+
+
+_TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
+    DemandTotalDay.day > _A, DemandTotalDay.day <= _B
+)
+_GENERATION = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
+_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 4096
+
+
+def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: int, memo: bool) -> dict[str, Any]:
+    """top_titles, top_metros and paired_skills: the heavy reads (a frequent skill pairs with thousands).
+    Memoised per process under a key that changes whenever they could: any posting added in the window
+    moves the window's total, and a rebuild moves the generation mark."""
+    if not postings:
+        return {"top_titles": [], "top_metros": [], "paired_skills": []}
+    params = {"skill_id": skill_id, "after": start, "upto": as_of}
+    key = (
+        ()
+        if not memo
+        else (
+            str(session.get_bind().engine.url),
+            skill_id,
+            as_of,
+            postings,
+            session.execute(_TOTAL, params).scalar_one(),
+            session.execute(_GENERATION).scalar(),
+        )
+    )
+    with _cache_lock:
+        if memo and key in _cache:
+            _cache.move_to_end(key)
+            return copy.deepcopy(_cache[key])
+    title_rows = session.execute(_TITLES, params).all()
+    title_totals: dict[int, int] = {}
+    if title_rows:
+        ids = {"title_ids": [r[0] for r in title_rows], "after": start, "upto": as_of}
+        title_totals = {t: int(n) for t, n in session.execute(_TITLE_TOTALS, ids)}
+    metro_rows = session.execute(_METROS, params).all()
+    with_metro = sum(int(n) for _, n in metro_rows)
+    pair_rows = session.execute(_PAIRS, params).all()
+    tops = {
         "top_titles": [
             {"title": name, "postings": int(n), "share_of_title": _share(int(n), title_totals.get(tid, 0))}
             for tid, name, n in title_rows
@@ -118,5 +164,15 @@ def demand_figures(session: Session, skill: Skill, as_of: date) -> dict[str, Any
             {"metro": name, "postings": int(n), "share": _share(int(n), with_metro)} for name, n in metro_rows[:TOP]
         ],
         "paired_skills": [{"skill": slug, "name": name, "postings": int(n)} for slug, name, n in pair_rows],
-        "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
     }
+    if memo:
+        with _cache_lock:
+            _cache[key] = copy.deepcopy(tops)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return tops
+
+
+def clear_memo() -> None:
+    with _cache_lock:
+        _cache.clear()

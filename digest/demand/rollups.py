@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -28,6 +28,7 @@ from digest.models import (
 )
 
 BATCH = 2000
+REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the rollups
 
 # table -> its key columns (all but `postings`)
 ROLLUPS: dict[str, tuple[Any, tuple[str, ...]]] = {
@@ -157,9 +158,12 @@ def stored_counts(session: Session) -> Counts:
     return counts
 
 
-def rebuild(session: Session) -> dict[str, int]:
+def rebuild(session: Session, now: datetime) -> dict[str, int]:
     """Recompute every rollup from the raw postings; returns rows written per table."""
+    from digest.health import beat
+
     counts = raw_counts(session)
+    beat(session, REBUILT, now)  # moves the generation mark: memoised figures are recomputed
     for model, _keys in ROLLUPS.values():
         session.execute(delete(model))
     apply_counts(session, counts)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.demand.weeks import monday, week_index_sql
@@ -280,29 +280,60 @@ def open_alerts(session: Session, skill_ids: Sequence[int], as_of: date | None =
     return list(session.scalars(q.order_by(ShiftAlert.opened_on.desc(), ShiftAlert.id)))
 
 
+_EVALS = select(
+    ShiftEvaluation.week_start, ShiftEvaluation.direction, ShiftEvaluation.p_value, ShiftEvaluation.condition
+).where(
+    ShiftEvaluation.skill_id == bindparam("skill_id"),
+    ShiftEvaluation.week_start.in_(bindparam("weeks", expanding=True)),
+)
+_ANY_POSTINGS = (
+    select(DemandSkillDay.day)
+    .where(
+        DemandSkillDay.skill_id == bindparam("skill_id"),
+        DemandSkillDay.day >= bindparam("after"),
+        DemandSkillDay.day < bindparam("before"),
+        DemandSkillDay.postings > 0,
+    )
+    .limit(1)
+)
+_OPEN_AT = (
+    select(ShiftAlert.id)
+    .where(
+        ShiftAlert.skill_id == bindparam("skill_id"),
+        ShiftAlert.opened_on <= bindparam("as_of"),
+        or_(ShiftAlert.closed_on.is_(None), ShiftAlert.closed_on > bindparam("as_of")),
+    )
+    .limit(1)
+)
+
+
 def verdict(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
     """The `shift` object of the demand figures: the stored weekly run when there is one, otherwise the
-    same test computed now for this skill alone (BH over one test; persistence checked the same way)."""
+    same test computed now for this skill alone (BH over one test; persistence checked the same way).
+    A skill missing from a stored run had no postings in its windows: the same answer as testing it now."""
     week = evaluation_week(as_of)
-    found: dict[date, tuple[Direction, float, bool]] = {}
-    for w in (week, week - timedelta(days=7)):
-        e = session.scalar(
-            select(ShiftEvaluation).where(ShiftEvaluation.skill_id == skill.id, ShiftEvaluation.week_start == w)
-        )
-        if e is not None:
-            found[w] = (e.direction, e.p_value if e.p_value is not None else 1.0, e.condition)
-        elif session.scalar(select(func.count()).where(ShiftEvaluation.week_start == w)):
-            found[w] = (Direction.flat, 1.0, False)  # the run happened; the skill had no postings
-        else:
-            rs = evaluate(session, w, [skill.id])
-            found[w] = (rs[0].direction, rs[0].p_value, rs[0].condition) if rs else (Direction.flat, 1.0, False)
+    weeks = [week, week - timedelta(days=7)]
+    flat = (Direction.flat, 1.0, False)
+    found: dict[date, tuple[Direction, float, bool]] = {
+        w: (d, p if p is not None else 1.0, c)
+        for w, d, p, c in session.execute(_EVALS, {"skill_id": skill.id, "weeks": weeks})
+    }
+    missing = [w for w in weeks if w not in found]
+    if missing:
+        window = {"skill_id": skill.id, "after": min(missing) - timedelta(days=2 * WINDOW_DAYS), "before": max(missing)}
+        if session.execute(_ANY_POSTINGS, window).first() is None:
+            found.update(dict.fromkeys(missing, flat))
+        for w in missing:
+            if w not in found:
+                rs = evaluate(session, w, [skill.id])
+                found[w] = (rs[0].direction, rs[0].p_value, rs[0].condition) if rs else flat
     direction, p, cond = found[week]
-    pdir, _, pcond = found[week - timedelta(days=7)]
+    pdir, _, pcond = found[weeks[1]]
     return {
         "direction": direction.value,
         "significant": bool(cond and pcond and pdir == direction),
         "p_value": round(p, 3),
-        "alert_open": bool(open_alerts(session, [skill.id], as_of)),
+        "alert_open": session.execute(_OPEN_AT, {"skill_id": skill.id, "as_of": as_of}).first() is not None,
     }
 
 

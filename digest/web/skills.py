@@ -64,7 +64,7 @@ def demand(request: Request, slug: str, as_of: str | None = None) -> Response:
             skill = _skill(session, slug)
         except _Moved as moved:
             return _redirect(request, moved.slug, slug)
-        return JSONResponse(demand_figures(session, skill, day))
+        return JSONResponse(demand_figures(session, skill, day, memo=True))
 
 
 @router.get("/skills/{slug}/chart.png")
@@ -143,7 +143,7 @@ def skill_page(request: Request, slug: str, as_of: str | None = None) -> Respons
             skill = _skill(session, slug)
         except _Moved as moved:
             return _redirect(request, moved.slug, slug)
-        figures = demand_figures(session, skill, day)
+        figures = demand_figures(session, skill, day, memo=True)
         jobs, _ = skill_items(session, skill, kind=ItemKind.job, limit=8)
         news, _ = skill_items(session, skill, kind=ItemKind.news, limit=6)
         context = {
