@@ -105,8 +105,11 @@ def apply_counts(session: Session, counts: Counts) -> None:
         )
         # a stable order keeps concurrent writers from deadlocking on PostgreSQL
         rows = [(*k, n) for k, n in sorted(counter.items())]
-        if dialect == "sqlite":  # SQLAlchemy stores SQLite dates as ISO text
-            rows = [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows]
+        if dialect == "sqlite":  # SQLAlchemy stores SQLite dates as ISO text; the day is the last key
+            iso: dict[date, str] = {}
+            rows = [
+                (*row[:-2], iso.get(row[-2]) or iso.setdefault(row[-2], row[-2].isoformat()), row[-1]) for row in rows
+            ]
         for start in range(0, len(rows), BATCH):
             conn.exec_driver_sql(sql, rows[start : start + BATCH])
 
