@@ -160,6 +160,123 @@ def _safe_url(url: str) -> str:
 
 # --- feeds (feed ingestion) -----------------------------------------------------------------------
 
+
+@feeds_app.command("add")
+def feeds_add(
+    url: str = typer.Argument(..., help="the feed's http(s) URL"),
+    kind: str = typer.Option("news", "--kind", help="news or jobs"),
+    now: str | None = NowOption,
+) -> None:
+    """Add a feed; it is polled at the next `digest poll` (or by the worker)."""
+    settings_or_exit()
+    from digest.db import session_scope
+    from digest.feeds.manage import FeedInputError, add_feed
+    from digest.models import FeedKind
+
+    if kind not in ("news", "jobs"):
+        fail(f"--kind: must be news or jobs, not {kind!r}", 2)
+    moment = parse_now(now)
+    try:
+        with session_scope() as session:
+            feed, created = add_feed(session, url, FeedKind(kind), moment)
+            fid, furl = feed.id, feed.url
+    except FeedInputError as exc:
+        fail(str(exc))
+    typer.echo(f"{'added' if created else 'already present'}: feed {fid} {furl}")
+
+
+@feeds_app.command("list")
+def feeds_list(as_json: bool = JsonOption, now: str | None = NowOption) -> None:
+    """Every feed with its health, last error and next poll."""
+    settings = settings_or_exit()
+    from digest.db import session_scope
+    from digest.feeds.manage import list_feeds
+    from digest.feeds.poll import health
+
+    moment = parse_now(now)
+    with session_scope() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": f.id,
+                "kind": f.kind.value,
+                "url": f.url,
+                "title": f.title,
+                "health": health(f, moment, settings),
+                "consecutive_failures": f.consecutive_failures,
+                "failing_since": f.failing_since,
+                "last_ok_at": f.last_ok_at,
+                "last_status": f.last_status,
+                "last_error": f.last_error,
+                "bozo_reason": f.bozo_reason,
+                "next_poll_at": f.next_poll_at,
+                "deactivated_reason": f.deactivated_reason,
+            }
+            for f in list_feeds(session)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("no feeds; add one with `digest feeds add URL --kind news|jobs` or run `digest init`")
+        return
+    for r in rows:
+        nxt = r["next_poll_at"].isoformat(timespec="minutes") if r["next_poll_at"] else "-"
+        typer.echo(f"{r['id']:>4}  {r['kind']:<4}  {r['health']:<8}  next {nxt}  {r['url']}")
+        if r["last_error"] and r["health"] != "ok":
+            typer.echo(f"      last error: {r['last_error'][:200]}")
+        if r["deactivated_reason"]:
+            typer.echo(f"      inactive: {r['deactivated_reason']}")
+
+
+@feeds_app.command("remove")
+def feeds_remove(ref: str = typer.Argument(..., help="the feed's id or URL")) -> None:
+    """Remove a feed (its items stay)."""
+    settings_or_exit()
+    from digest.db import session_scope
+    from digest.feeds.manage import find_feed, remove_feed
+
+    with session_scope() as session:
+        feed = find_feed(session, ref)
+        if feed is None:
+            fail(f"no such feed: {ref}")
+        url = feed.url
+        remove_feed(session, feed)
+    typer.echo(f"removed: {url}")
+
+
+@app.command()
+def poll(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
+    """Poll every due feed once, synchronously, and print a summary."""
+    settings = settings_or_exit()
+    from digest.db import session_factory
+    from digest.feeds.poll import poll_due
+
+    summary = poll_due(session_factory(), parse_now(now), settings)
+    if as_json:
+        print_json({**summary.as_dict(), "feeds_detail": [o.__dict__ for o in summary.outcomes]})
+        return
+    for o in summary.outcomes:
+        if o.status in ("failed", "gone"):
+            typer.echo(f"  {o.status}: feed {o.feed_id} {o.url}: {o.error}", err=True)
+    c = summary.as_dict()
+    typer.echo(
+        f"polled {c['feeds']} feeds: {c['ok']} ok, {c['not_modified']} not modified, "
+        f"{c['failed']} failed, {c['new_items']} new items"
+    )
+
+
+def _load_default_feeds(settings: Settings) -> str:
+    from digest.db import session_scope
+    from digest.feeds.manage import load_default_feeds
+
+    with session_scope() as session:
+        added, total = load_default_feeds(session, clock.utcnow())
+    return f"default feeds: {added} added, {total - added} already present"
+
+
+INIT_STEPS.append(_load_default_feeds)
+
+
 # --- taxonomy -------------------------------------------------------------------------------------
 
 # --- jobs index and demand ------------------------------------------------------------------------

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     feed_backoff_max: int = Field(default=24 * 3600, gt=0, description="seconds")
     feed_failing_report_after: int = Field(default=3 * 24 * 3600, gt=0, description="seconds")
     feed_batch_size: int = Field(default=20, gt=0)
+    feed_total_timeout: float = Field(default=60.0, gt=0, description="seconds for one whole fetch")
+    feed_backoff_base: int = Field(default=300, gt=0, description="seconds: the first retry after an error")
+    feed_min_interval: int = Field(default=300, gt=0, description="seconds between polls, at least")
+    feed_max_interval: int = Field(default=24 * 3600, gt=0, description="seconds between polls, at most")
+    feed_claim_lease: int = Field(default=900, gt=0, description="seconds a claimed feed stays claimed")
+    feed_summary_max_chars: int = Field(default=1000, gt=50)
 
     # delivery
     dispatch_batch_size: int = Field(default=50, gt=0)

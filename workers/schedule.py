@@ -9,6 +9,7 @@ from celery.schedules import crontab
 SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {"task": "workers.tasks.heartbeat", "schedule": 60.0, "args": ("beat",)},
     "sweep": {"task": "workers.tasks.sweep", "schedule": crontab(minute="*/5")},
+    "poll-due-feeds": {"task": "workers.tasks.poll_due_feeds", "schedule": 60.0},
     # jobs index and demand: after each completed week (weeks start on Monday, UTC)
     "detect_shifts": {"task": "workers.tasks.detect_shifts", "schedule": crontab(minute=30, hour=0, day_of_week="mon")},
 }

@@ -49,6 +49,41 @@ def sweep(now: str | None = None) -> None:
 SWEEPERS: list[Any] = []
 
 
+# --- feeds ---------------------------------------------------------------------------------------
+
+
+@app.task(acks_late=True, soft_time_limit=60, time_limit=90)
+def poll_due_feeds(now: str | None = None) -> int:
+    """Claim due feeds in batches and enqueue one poll_feed per feed. A claim pushes the feed's next poll a
+    lease ahead in the same UPDATE, so a feed is never in flight twice; a lost task frees it when the lease ends
+    (no sweeper needed)."""
+    from digest.config import get_settings
+    from digest.feeds.poll import claim_due_feeds
+
+    settings = get_settings()
+    moment = _now(now)
+    queued = 0
+    while True:
+        with session_scope() as session:
+            ids = claim_due_feeds(session, moment, settings.feed_batch_size, settings.feed_claim_lease)
+        for feed_id in ids:
+            poll_feed.delay(feed_id, now)  # None in production: each poll reads the clock when it runs
+        queued += len(ids)
+        if len(ids) < settings.feed_batch_size:
+            return queued
+
+
+@app.task(acks_late=True, soft_time_limit=120, time_limit=180)
+def poll_feed(feed_id: int, now: str | None = None) -> str:
+    """Poll one feed. Its errors are recorded on the feed (and scheduled for retry there), not raised."""
+    from digest.config import get_settings
+    from digest.feeds.poll import poll_feed as poll_one
+
+    with session_scope() as session:
+        outcome = poll_one(session, feed_id, _now(now), get_settings())
+    return outcome.status
+
+
 # --- jobs index and demand ---
 
 

@@ -1,0 +1,1 @@
+"""Feed ingestion: safe fetch, parse (feedparser on bytes), identity, clean text, job adapters, store, schedule."""

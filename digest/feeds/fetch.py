@@ -1,0 +1,239 @@
+"""Fetching feeds with httpx: timeouts, a byte cap, conditional GET, redirects checked hop by hop, SSRF guard.
+
+The SSRF guard sits in the connection itself (miniflux does the same in its dialer): every TCP connection,
+including each redirect hop, resolves the host, refuses non-global addresses and connects to the address it
+checked, so a DNS answer cannot change between the check and the connect. TLS still verifies the host name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import certifi
+import httpcore
+import httpx
+
+from digest import __version__ as _version
+
+PERMANENT = (301, 308)
+REDIRECTS = (301, 302, 303, 307, 308)
+ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+
+
+class FetchError(Exception):
+    """A fetch that yielded no feed. `status` is the HTTP status when there was one."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        retry_after: str | None = None,
+        gone: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+        self.gone = gone
+        self.headers = headers or {}
+
+
+class BlockedAddress(FetchError):
+    pass
+
+
+@dataclass
+class FetchResult:
+    url: str  # the final URL, after redirects
+    status: int
+    headers: dict[str, str]
+    content: bytes = b""
+    not_modified: bool = False
+    moved_to: str | None = None  # set when every hop was permanent (301/308): the feed's new address
+    etag: str | None = None
+    last_modified: str | None = None
+    redirects: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    max_bytes: int = 10 * 1024 * 1024
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    max_redirects: int = 5
+    allow_private: bool = False
+    user_agent: str = f"digest-feeds/{_version} (skill digest feed poller)"
+
+
+def address_allowed(ip: str) -> bool:
+    """Only globally routable unicast addresses (no private, loopback, link-local, reserved, multicast, CGNAT)."""
+    addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return bool(
+        addr.is_global
+        and not (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast)
+        and not addr.is_unspecified
+    )
+
+
+def resolve_checked(host: str, port: int) -> list[str]:
+    """The host's addresses, all of them allowed, or BlockedAddress."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    blocked = [a for a in addresses if not address_allowed(a)]
+    if blocked or not addresses:
+        raise BlockedAddress(f"refused: {host} resolves to a non-public address ({', '.join(blocked) or 'none'})")
+    return addresses
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        last: Exception | None = None
+        for address in resolve_checked(host, port):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with a connection pool whose every connection goes through the SSRF guard."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        ssl_context = ssl.create_default_context(cafile=certifi.where())
+        self._pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=_GuardedBackend())
+
+
+def make_client(limits: FetchLimits) -> httpx.Client:
+    transport = httpx.HTTPTransport() if limits.allow_private else GuardedTransport()
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
+        follow_redirects=False,
+        headers={"User-Agent": limits.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+    )
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"not an http(s) URL: {url!r}")
+    return url
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    limits: FetchLimits,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> FetchResult:
+    """GET the feed, following redirects up to the cap. Raises FetchError; never returns an error status."""
+    deadline = time.monotonic() + limits.total_timeout
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    current = check_url(url)
+    hops: list[str] = []
+    all_permanent = True
+    for _ in range(limits.max_redirects + 1):
+        if not limits.allow_private:
+            host = urlsplit(current).hostname or ""
+            port = urlsplit(current).port or (443 if current.startswith("https") else 80)
+            resolve_checked(host, port)  # a clear message early; the connection checks again
+        try:
+            with client.stream("GET", current, headers=headers) as response:
+                status = response.status_code
+                if status in REDIRECTS:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchError(f"HTTP {status} without a Location header", status)
+                    all_permanent = all_permanent and status in PERMANENT
+                    current = check_url(urljoin(current, location))
+                    hops.append(current)
+                    continue
+                resp_headers = {k.lower(): v for k, v in response.headers.items()}
+                result = FetchResult(
+                    url=current,
+                    status=status,
+                    headers=resp_headers,
+                    moved_to=current if hops and all_permanent else None,
+                    etag=resp_headers.get("etag"),
+                    last_modified=resp_headers.get("last-modified"),
+                    redirects=hops,
+                )
+                if status == 304:
+                    result.not_modified = True
+                    return result
+                if status == 410:
+                    raise FetchError("HTTP 410 Gone: the feed was removed", status, gone=True, headers=resp_headers)
+                if status >= 400 or status < 200 or status == 204:
+                    raise FetchError(
+                        f"HTTP {status} {response.reason_phrase}".strip(),
+                        status,
+                        retry_after=resp_headers.get("retry-after"),
+                        headers=resp_headers,
+                    )
+                if etag and result.etag and result.etag == etag:
+                    result.not_modified = True  # a 200 with an unchanged ETag: nothing new
+                    return result
+                result.content = _read_capped(response, limits, deadline)
+                return result
+        except FetchError:
+            raise
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"timed out ({type(exc).__name__}) fetching {current}") from None
+        except httpx.HTTPError as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, BlockedAddress):
+                raise cause from None
+            raise FetchError(f"{type(exc).__name__}: {exc}") from None
+    raise FetchError(f"too many redirects (more than {limits.max_redirects})")
+
+
+def _read_capped(response: httpx.Response, limits: FetchLimits, deadline: float) -> bytes:
+    declared = response.headers.get("content-length")
+    if (
+        declared
+        and declared.isdigit()
+        and "content-encoding" not in response.headers
+        and int(declared) > limits.max_bytes
+    ):
+        raise FetchError(f"too large: {declared} bytes (limit {limits.max_bytes})", response.status_code)
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_bytes():  # decoded: the cap applies after decompression
+        total += len(chunk)
+        if total > limits.max_bytes:
+            raise FetchError(f"too large: over {limits.max_bytes} bytes", response.status_code)
+        if time.monotonic() > deadline:
+            raise FetchError(f"took longer than {limits.total_timeout:g}s", response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)

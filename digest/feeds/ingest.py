@@ -1,0 +1,254 @@
+"""Storing entries: each new identity once per source, each posting or story once across sources.
+
+`store_entries` is shared by feed polling (source 'feed:<id>') and the bulk job importer ('import:<name>').
+It is batch-shaped: one query finds the known identities (and tombstones) of a whole batch, one or two find
+cross-source matches, and the new rows go out in one flush.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select
+from sqlalchemy.orm import Session
+
+from digest.feeds.entry import Entry
+from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, url_dedupe_key
+from digest.indexing import index_new_items
+from digest.models import Item, ItemKind, ItemSource, ItemTombstone
+
+CHUNK = 500
+JOB_DEDUPE_WINDOW = timedelta(days=30)
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+@dataclass
+class IngestResult:
+    new: list[Item] = field(default_factory=list)
+    seen: int = 0  # identities this source had already (or tombstoned)
+    merged: int = 0  # first seen here, but the same item already came from elsewhere: one more source
+
+    @property
+    def new_count(self) -> int:
+        return len(self.new)
+
+
+def feed_source_key(feed_id: int) -> str:
+    return f"feed:{feed_id}"
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(values), CHUNK):
+        yield values[i : i + CHUNK]
+
+
+def known_identities(session: Session, source_key: str, identities: Sequence[str]) -> set[str]:
+    """Identities of this source already stored or tombstoned."""
+    found: set[str] = set()
+    for part in _chunks(identities):
+        found.update(
+            session.scalars(
+                select(ItemSource.identity).where(ItemSource.source_key == source_key, ItemSource.identity.in_(part))
+            )
+        )
+        found.update(
+            session.scalars(
+                select(ItemTombstone.identity).where(
+                    ItemTombstone.source_key == source_key, ItemTombstone.identity.in_(part)
+                )
+            )
+        )
+    return found
+
+
+def effective_published(published: datetime | None, now: datetime) -> datetime:
+    """Missing, or more than a day in the future: the ingestion time."""
+    if published is None or published > now + FUTURE_TOLERANCE:
+        return now
+    return published
+
+
+def _mergeable_url(canonical: str | None, repeated: set[str]) -> str | None:
+    # a URL shared by several entries of one batch (a feed linking every entry to its home page), or a site
+    # root, says nothing about which story it is
+    if not canonical or canonical in repeated or is_site_root(canonical):
+        return None
+    return canonical
+
+
+@dataclass
+class _Pending:
+    entry: Entry
+    published: datetime
+    canonical: str | None
+    url_key: str | None
+    job_key: str | None
+
+
+def store_entries(
+    session: Session,
+    source_key: str,
+    feed_id: int | None,
+    entries: Sequence[Entry],
+    now: datetime,
+    source_name: str | None = None,
+) -> IngestResult:
+    """Store what is new in `entries`; call the indexing hook once for the new items. Idempotent."""
+    result = IngestResult()
+    unique: dict[str, Entry] = {}
+    for e in entries:
+        unique.setdefault(e.identity, e)
+    result.seen += len(entries) - len(unique)
+    known = known_identities(session, source_key, list(unique))
+    result.seen += len(known)
+    fresh = [e for ident, e in unique.items() if ident not in known]
+    if not fresh:
+        return result
+
+    canonical_of = {e.identity: canonical_url(e.link) for e in entries}
+    canon_counts = Counter(c for c in canonical_of.values() if c)
+    repeated = {c for c, n in canon_counts.items() if n > 1}
+    pending: list[_Pending] = []
+    for e in fresh:
+        canonical = canonical_of[e.identity]
+        url_key = _mergeable_url(canonical, repeated)
+        job_key = job_dedupe_key(e.title, e.company, e.location_raw) if e.kind == ItemKind.job else None
+        pending.append(_Pending(e, effective_published(e.published_at, now), canonical, url_key, job_key))
+
+    by_url, by_job = _existing_matches(session, pending)
+    # decide each fresh entry: a new item (a row of `item_rows`), or one more source of a stored item (an id)
+    # or of a new item of this same batch (its row index)
+    batch_url: dict[tuple[ItemKind, str], int] = {}
+    batch_job: dict[str, list[tuple[int, datetime]]] = {}
+    item_rows: list[dict[str, Any]] = []
+    targets: list[tuple[int | None, int | None]] = []  # (stored item id, new row index)
+    for p in pending:
+        e = p.entry
+        target: tuple[int | None, int | None] | None = None
+        if p.url_key:
+            key = (e.kind, p.url_key)
+            if key in batch_url:
+                target = (None, batch_url[key])
+            elif key in by_url:
+                target = (by_url[key], None)
+        if target is None and p.job_key:
+            row = _within(batch_job.get(p.job_key, ()), p.published)
+            stored = None if row is not None else _within(by_job.get(p.job_key, ()), p.published)
+            if row is not None or stored is not None:
+                target = (stored, row)
+        if target is not None:
+            result.merged += 1
+            targets.append(target)
+            continue
+        index = len(item_rows)
+        item_rows.append(
+            {
+                "kind": e.kind,
+                "title": e.title,
+                "url": e.link,
+                "canonical_url": p.canonical,
+                "summary": e.summary,
+                "source_name": source_name,
+                "published_at": p.published,
+                "fetched_at": now,
+                "dedupe_key": p.job_key if e.kind == ItemKind.job else url_dedupe_key(p.canonical),
+                "company": e.company,
+                "location_raw": e.location_raw,
+                "remote": e.remote,
+                "posted_on": p.published.date() if e.kind == ItemKind.job else None,
+                "title_raw": e.title_raw,
+            }
+        )
+        targets.append((None, index))
+        if p.url_key:
+            batch_url[(e.kind, p.url_key)] = index
+        if p.job_key:
+            batch_job.setdefault(p.job_key, []).append((index, p.published))
+
+    if item_rows:  # one multi-row INSERT ... RETURNING, in parameter order, giving ORM objects
+        stmt = insert(Item).returning(Item, sort_by_parameter_order=True)
+        result.new = list(session.scalars(stmt, item_rows))
+    new_ids = [item.id for item in result.new]
+    source_rows = [
+        {
+            "item_id": stored if stored is not None else new_ids[index],  # type: ignore[index]
+            "feed_id": feed_id,
+            "source_key": source_key,
+            "identity": p.entry.identity,
+            "url": p.entry.link,
+            "content_hash": p.entry.content_hash,
+            "first_seen_at": now,
+        }
+        for p, (stored, index) in zip(pending, targets, strict=True)
+    ]
+    session.execute(insert(ItemSource), source_rows)
+    index_new_items(session, result.new, now)
+    return result
+
+
+def _within(candidates: Iterable[tuple[int, datetime]], when: datetime) -> int | None:
+    return next((ref for ref, at in candidates if abs(at - when) <= JOB_DEDUPE_WINDOW), None)
+
+
+def _existing_matches(
+    session: Session, pending: Sequence[_Pending]
+) -> tuple[dict[tuple[ItemKind, str], int], dict[str, list[tuple[int, datetime]]]]:
+    urls = sorted({p.url_key for p in pending if p.url_key})
+    job_keys = sorted({p.job_key for p in pending if p.job_key})
+    by_url: dict[tuple[ItemKind, str], int] = {}
+    by_job: dict[str, list[tuple[int, datetime]]] = {}
+    for part in _chunks(urls):
+        for iid, kind, url in session.execute(
+            select(Item.id, Item.kind, Item.canonical_url).where(Item.canonical_url.in_(part)).order_by(Item.id)
+        ):
+            if url:
+                by_url.setdefault((kind, url), iid)
+    if job_keys:
+        earliest = min(p.published for p in pending if p.job_key) - JOB_DEDUPE_WINDOW
+        for part in _chunks(job_keys):
+            for iid, key, when in session.execute(
+                select(Item.id, Item.dedupe_key, Item.published_at)
+                .where(Item.kind == ItemKind.job, Item.dedupe_key.in_(part), Item.published_at >= earliest)
+                .order_by(Item.id)
+            ):
+                if key:
+                    by_job.setdefault(key, []).append((iid, when))
+    return by_url, by_job
+
+
+def prune_items(session: Session, fetched_before: datetime, now: datetime, limit: int = 5000) -> int:
+    """Delete items ingested before `fetched_before`, leaving a tombstone for every source identity so a feed
+    that still carries them never brings them back as new. Returns the number of items deleted."""
+    ids = list(session.scalars(select(Item.id).where(Item.fetched_at < fetched_before).order_by(Item.id).limit(limit)))
+    if not ids:
+        return 0
+    rows = session.execute(select(ItemSource.source_key, ItemSource.identity).where(ItemSource.item_id.in_(ids)))
+    pairs = {(k, i) for k, i in rows}
+    existing: set[tuple[str, str]] = set()
+    for key in {k for k, _ in pairs}:
+        idents = [i for k, i in pairs if k == key]
+        existing.update((key, i) for i in known_tombstones(session, key, idents))
+    session.add_all(
+        ItemTombstone(source_key=k, identity=i, pruned_at=now) for k, i in sorted(pairs) if (k, i) not in existing
+    )
+    session.flush()
+    session.execute(delete(ItemSource).where(ItemSource.item_id.in_(ids)))
+    session.execute(delete(Item).where(Item.id.in_(ids)))
+    return len(ids)
+
+
+def known_tombstones(session: Session, source_key: str, identities: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in _chunks(identities):
+        found.update(
+            session.scalars(
+                select(ItemTombstone.identity).where(
+                    and_(ItemTombstone.source_key == source_key, ItemTombstone.identity.in_(part))
+                )
+            )
+        )
+    return found
