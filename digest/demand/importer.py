@@ -9,7 +9,6 @@ Imported postings are job items like those from job feeds: `store_postings` give
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import io
 import json
@@ -20,18 +19,19 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
-from digest.indexing import index_new_items
-from digest.models import Item, ItemKind, ItemSource
+from digest.feeds.entry import Entry
+from digest.feeds.identity import import_identity
+from digest.feeds.ingest import store_entries
+from digest.feeds.jobs import parse_hn_post, remote_flag
+from digest.models import ItemKind
 
 FIELDS = ("id", "title", "company", "location", "posted_at", "url", "description")
 REQUIRED = ("id", "title", "posted_at")
 FORMATS = ("csv", "jsonl", "hn")
 MAX_SUMMARY = 4000
 BATCH = 500
-DEDUPE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -147,45 +147,21 @@ def hn_text(raw_html: str) -> str:
 
 
 def hn_record(job: dict[str, Any]) -> dict[str, Any]:
-    """One HN 'Who is hiring' comment as an import record: the first line is usually
-    'Company | Role | Location | REMOTE | ...'; the full text is the description."""
-    text = hn_text(str(job.get("text") or ""))
-    first = text.split("\n", 1)[0]
-    parts = [p.strip() for p in first.split("|") if p.strip()]
-    company = parts[0] if parts else ""
-    rest = parts[1:]
-    role = next((p for p in rest if _looks_like_role(p)), None)
-    role = role or next((p for p in rest if not _looks_like_place(p)), None) or first
-    places = [p for p in rest if p != role and _looks_like_place(p)]
-    # a named place ('Bilbao, Spain', 'NYC') beats a bare work mode ('ONSITE', 'Remote')
-    location = next((p for p in places if not _WORK_MODE.fullmatch(p)), places[0] if places else "")
+    """One HN 'Who is hiring' comment as an import record: company, role and location from its first
+    line (the feed adapter's parse_hn_post), the whole comment as text for the description."""
+    raw = str(job.get("text") or "")
+    fields = parse_hn_post(raw)
+    text = hn_text(raw)
     posted = datetime.fromtimestamp(int(job["time"]), UTC) if job.get("time") is not None else None
     return {
         "id": f"hn:{job.get('id')}" if job.get("id") is not None else "",
-        "title": role[:300],
-        "company": company[:300],
-        "location": location[:300],
+        "title": fields.title or fields.first_line or text.split("\n", 1)[0],
+        "company": fields.company or "",
+        "location": fields.location_raw or "",
         "posted_at": posted.isoformat() if posted else "",
         "url": f"https://news.ycombinator.com/item?id={job.get('id')}",
         "description": text,
     }
-
-
-_ROLE = re.compile(
-    r"engineer|developer|scientist|architect|manager|designer|analyst|lead|head|director|sre|devops|"
-    r"researcher|programmer|consultant|administrator|specialist|intern|founding|cto|vp",
-    re.IGNORECASE,
-)
-_WORK_MODE = re.compile(r"\W*(?:full[- ]?time\s*)?(?:remote|onsite|on-site|hybrid|in[- ]office)\W*", re.IGNORECASE)
-_PLACE = re.compile(r"remote|onsite|on-site|hybrid|,|\b(?:NYC|SF|USA|US|UK|EU)\b", re.IGNORECASE)
-
-
-def _looks_like_role(part: str) -> bool:
-    return bool(_ROLE.search(part)) and len(part) < 150
-
-
-def _looks_like_place(part: str) -> bool:
-    return bool(_PLACE.search(part)) and len(part) < 150
 
 
 def read_hn(path: Path) -> Iterator[Row]:
@@ -244,134 +220,30 @@ def guess_format(path: Path) -> str:
 # --- storage --------------------------------------------------------------------------------------
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
-
-
-def dedupe_key(p: Posting) -> str:
-    """Cross-source identity of a job posting: normalised title + company + location."""
-    return _sha("job|" + "|".join(_norm(x) for x in (p.title, p.company, p.location)))
+def to_entry(p: Posting) -> Entry:
+    link = p.url if p.url.startswith(("http://", "https://")) else None
+    return Entry(
+        identity=import_identity(p.id),
+        title=p.title,
+        link=link,
+        summary=p.description[:MAX_SUMMARY],
+        published_at=p.posted_at,
+        kind=ItemKind.job,
+        company=p.company or None,
+        location_raw=p.location or None,
+        remote=remote_flag(p.location, p.title),
+        title_raw=p.title,
+    )
 
 
 def store_postings(session: Session, source_key: str, postings: Sequence[Posting], now: datetime) -> int:
-    """Store a batch of postings from one source; returns how many were new.
-
-    THE storage call of the importer: same identity (source_key, id) and cross-source dedupe as job feeds,
-    then index_new_items for the new ones. When digest.feeds.ingest.store_entries lands, this becomes a
-    thin adapter onto it."""
+    """Store a batch of postings from one source; returns how many were new. The same storage as job
+    feeds (digest.feeds.ingest.store_entries): identity per (source, id), cross-source dedupe on
+    normalised title + company + location within 30 days, then index_new_items for the new ones."""
     if not postings:
         return 0
-    by_identity: dict[str, Posting] = {}
-    for p in postings:
-        by_identity.setdefault(_sha(p.id), p)
-    seen = set(
-        session.scalars(
-            select(ItemSource.identity).where(
-                ItemSource.source_key == source_key, ItemSource.identity.in_(list(by_identity))
-            )
-        )
-    )
-    fresh = {ident: p for ident, p in by_identity.items() if ident not in seen}
-    keys = {ident: dedupe_key(p) for ident, p in fresh.items()}
-    # the same posting from another source: same normalised title, company and location within
-    # DEDUPE_DAYS; within one source, distinct ids are distinct postings (a company re-posting monthly)
-    known: dict[str, list[_Known]] = {}
-    candidates = session.execute(
-        select(Item.id, Item.dedupe_key, Item.posted_on, ItemSource.source_key)
-        .join(ItemSource, ItemSource.item_id == Item.id)
-        .where(Item.kind == ItemKind.job, Item.dedupe_key.in_(list(set(keys.values()))))
-    ).all()
-    by_item: dict[int, _Known] = {}
-    for item_id, key, posted_on, src in candidates:
-        if item_id not in by_item:
-            by_item[item_id] = _Known(item_id, posted_on, set())
-            known.setdefault(key or "", []).append(by_item[item_id])
-        by_item[item_id].sources.add(src)
-    # Core inserts (no unit of work): an import is hundreds of thousands of rows
-    new_rows: list[dict[str, Any]] = []
-    source_rows: list[tuple[_Known, str, str | None]] = []
-    for ident, p in fresh.items():
-        day = p.posted_at.date()
-        match = next(
-            (
-                k
-                for k in known.get(keys[ident], [])
-                if source_key not in k.sources
-                and k.posted_on is not None
-                and abs((k.posted_on - day).days) <= DEDUPE_DAYS
-            ),
-            None,
-        )
-        if match is None:
-            match = _Known(None, day, {source_key}, len(new_rows))
-            known.setdefault(keys[ident], []).append(match)
-            new_rows.append(
-                {
-                    "kind": ItemKind.job,
-                    "title": p.title,
-                    "title_raw": p.title,
-                    "url": p.url or None,
-                    "canonical_url": p.url or None,
-                    "summary": p.description[:MAX_SUMMARY],
-                    "source_name": source_key.removeprefix("import:"),
-                    "published_at": p.posted_at,
-                    "fetched_at": now,
-                    "dedupe_key": keys[ident],
-                    "company": p.company or None,
-                    "location_raw": p.location or None,
-                    "posted_on": day,
-                }
-            )
-        source_rows.append((match, ident, p.url or None))
-    new_ids = _insert_items(session, new_rows)
-    for k in known_new(source_rows):
-        k.item_id = new_ids[k.row]  # type: ignore[index]
-    if not source_rows:
-        return 0
-    session.connection().execute(
-        insert(_table(ItemSource)),
-        [
-            {"item_id": k.item_id, "source_key": source_key, "identity": ident, "url": url, "first_seen_at": now}
-            for k, ident, url in source_rows
-        ],
-    )
-    new_items = list(session.scalars(select(Item).where(Item.id.in_(new_ids)).order_by(Item.id))) if new_ids else []
-    index_new_items(session, new_items, now)
-    return len(new_items)
-
-
-def _table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert item rows; their ids in row order."""
-    if not rows:
-        return []
-    if session.get_bind().dialect.name == "postgresql":  # batched INSERT .. RETURNING keeps the order
-        return list(session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), rows))
-    # SQLite would fall back to one statement per row for ordered RETURNING. One executemany inside our
-    # write transaction (the write lock is held from its first row) gives consecutive rowids instead.
-    session.connection().execute(insert(_table(Item)), rows)
-    last = int(session.execute(text("SELECT last_insert_rowid()")).scalar_one())
-    return list(range(last - len(rows) + 1, last + 1))
-
-
-@dataclass
-class _Known:
-    item_id: int | None
-    posted_on: date | None
-    sources: set[str]
-    row: int | None = None  # index into this batch's new rows
-
-
-def known_new(rows: list[tuple[_Known, str, str | None]]) -> list[_Known]:
-    return [k for k, _, _ in rows if k.item_id is None and k.row is not None]
+    name = source_key.removeprefix("import:")
+    return len(store_entries(session, source_key, None, [to_entry(p) for p in postings], now, name).new)
 
 
 def import_rows(
