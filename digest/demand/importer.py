@@ -31,7 +31,7 @@ FIELDS = ("id", "title", "company", "location", "posted_at", "url", "description
 REQUIRED = ("id", "title", "posted_at")
 FORMATS = ("csv", "jsonl", "hn")
 MAX_SUMMARY = 4000
-BATCH = 500
+BATCH = 250  # store_entries returns ordered ids row by row on SQLite: cost grows with the batch
 
 
 @dataclass(frozen=True)
