@@ -279,6 +279,78 @@ INIT_STEPS.append(_load_default_feeds)
 
 # --- taxonomy -------------------------------------------------------------------------------------
 
+
+def _load_taxonomy_step(settings: Settings) -> str:
+    from digest.db import session_scope
+    from digest.taxonomy.load import load_taxonomy
+
+    with session_scope() as session:
+        return load_taxonomy(session)
+
+
+INIT_STEPS.append(_load_taxonomy_step)
+
+
+@skills_app.command("resolve")
+def skills_resolve(
+    text: str = typer.Argument(..., help="text to find skills in (a posting, a headline, or one skill name)"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Canonical skills found in TEXT, each with the words that matched."""
+    from digest.taxonomy.matcher import get_matcher
+
+    matches = get_matcher().match(text)
+    if as_json:
+        print_json(
+            [{"skill": m.slug, "name": m.name, "alias": m.alias, "start": m.start, "end": m.end} for m in matches]
+        )
+        return
+    if not matches:
+        fail(f"no known skill in {text!r}")
+    for m in matches:
+        typer.echo(f"{m.slug}\t{m.name}\t{m.alias!r} at {m.start}-{m.end}")
+
+
+@skills_app.command("list")
+def skills_list(
+    as_json: bool = JsonOption,
+    hot: bool = typer.Option(False, "--hot", help="only O*NET Hot Technologies"),
+    category: str | None = typer.Option(None, "--category", help="only skills of this category"),
+) -> None:
+    """All skills in the database (loaded by `digest init`): slug, name and the aliases that are shown."""
+    settings_or_exit()
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from digest.db import session_scope
+    from digest.models import AliasKind, Skill
+
+    with session_scope() as session:
+        query = select(Skill).options(selectinload(Skill.aliases)).order_by(Skill.slug)
+        if hot:
+            query = query.where(Skill.hot.is_(True))
+        if category:
+            query = query.where(Skill.category == category)
+        rows: list[dict[str, Any]] = [
+            {
+                "skill": s.slug,
+                "name": s.name,
+                "category": s.category,
+                "hot": s.hot,
+                "weak": s.weak,
+                "aliases": sorted({a.alias for a in s.aliases if a.kind != AliasKind.hidden}),
+            }
+            for s in session.scalars(query)
+        ]
+    if not rows and not hot and not category:
+        fail("no skills loaded: run `digest init`")
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['skill']}\t{r['name']}\t{', '.join(r['aliases'])}")
+
+
 # --- jobs index and demand ------------------------------------------------------------------------
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import re
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.models import AliasKind, Skill, SkillAlias
-
-_VERSION = re.compile(r"(?:\s*v?\d+(?:\.\d+)*\+?)$", re.IGNORECASE)
+from digest.models import Skill, SkillAlias
+from digest.taxonomy.matcher import get_matcher
+from digest.taxonomy.normalize import alias_key, strip_version
 
 
 class UnknownSkill(LookupError):
@@ -23,13 +22,12 @@ class UnknownSkill(LookupError):
 
 
 def resolve_skill(session: Session, query: str) -> Skill:
-    """The skill whose slug, name or alias is `query` (case-insensitive; a trailing version is ignored)."""
+    """The skill whose slug, name or alias is `query`: case, separators ("react-native") and a trailing
+    version ("Python 3", "java17") do not matter. Raises UnknownSkill with the closest names."""
     text = " ".join(query.split())
     if not text:
         raise UnknownSkill(query, [])
-    for candidate in dict.fromkeys([text, _VERSION.sub("", text)]):
-        if not candidate:
-            continue
+    for candidate in dict.fromkeys([text, strip_version(text)]):
         found = _lookup(session, candidate)
         if found is not None:
             return found
@@ -39,19 +37,28 @@ def resolve_skill(session: Session, query: str) -> Skill:
 def _lookup(session: Session, text: str) -> Skill | None:
     low = text.lower()
     skill = session.scalar(select(Skill).where(Skill.slug == low))
-    if skill is None:
-        skill = session.scalar(select(Skill).where(func.lower(Skill.name) == low).order_by(Skill.id).limit(1))
-    if skill is None:
-        exact = select(SkillAlias.skill_id).where(SkillAlias.alias == text, SkillAlias.kind == AliasKind.exact)
+    if skill is not None:
+        return skill
+    matcher = get_matcher()
+    alias = matcher.aliases.get(alias_key(text))
+    if alias is not None:
+        skill = session.scalar(select(Skill).where(Skill.slug == matcher.skills[alias.skill].slug))
+        if skill is not None:
+            return skill
+    skill = session.scalar(select(Skill).where(func.lower(Skill.name) == low).order_by(Skill.id).limit(1))
+    if skill is None:  # aliases added to the database by hand
         loose = select(SkillAlias.skill_id).where(func.lower(SkillAlias.alias) == low)
-        skill_id = session.scalar(exact.limit(1)) or session.scalar(loose.order_by(SkillAlias.skill_id).limit(1))
+        skill_id = session.scalar(loose.order_by(SkillAlias.skill_id).limit(1))
         skill = session.get(Skill, skill_id) if skill_id else None
     return skill
 
 
 def suggest_skills(session: Session, text: str, limit: int = 5) -> list[Skill]:
     """The closest skill names to `text`, for an 'unknown skill' answer."""
-    names = {s.name.lower(): s for s in session.scalars(select(Skill))}
-    close = difflib.get_close_matches(text.lower(), list(names), n=limit, cutoff=0.6)
-    prefix = [s for n, s in sorted(names.items()) if n.startswith(text.lower()[:3]) and n not in close]
+    names: dict[str, Skill] = {}
+    for s in session.scalars(select(Skill).order_by(Skill.hot.desc(), Skill.id)):
+        names.setdefault(s.name.lower(), s)
+    low = text.lower()
+    close = difflib.get_close_matches(low, list(names), n=limit, cutoff=0.6)
+    prefix = [s for n, s in sorted(names.items()) if low[:3] and n.startswith(low[:3]) and n not in close]
     return [names[n] for n in close] + prefix[: max(0, limit - len(close))]
