@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,14 @@ from digest.demand.figures import demand_figures
 from digest.demand.raw import raw_figures
 from digest.demand.weeks import week_index, week_index_sql
 from digest.models import DemandTotalDay, ItemKind, Skill
+from tests.conftest import _empty_database
+
+
+@pytest.fixture(autouse=True)
+def _empty_at_start(engine: Any) -> None:
+    """Start from an empty database even if a test outside the `settings` fixture left rows behind."""
+    _empty_database(engine)
+
 
 D = date(2026, 5, 17)  # a Sunday
 

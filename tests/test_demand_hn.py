@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,13 @@ from digest.demand.importer import import_rows, read_hn
 from digest.demand.raw import raw_figures
 from digest.models import DemandSkillDay, Item, ItemSkill, Skill
 from digest.taxonomy.load import load_taxonomy
+from tests.conftest import _empty_database
+
+
+@pytest.fixture(autouse=True)
+def _empty_at_start(engine: Any) -> None:
+    """Start from an empty database even if a test outside the `settings` fixture left rows behind."""
+    _empty_database(engine)
 
 
 def test_hn_rollups_equal_raw_figures(settings: Any, session: Session, shared_data: Path) -> None:

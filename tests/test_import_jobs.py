@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -15,6 +16,14 @@ from digest.cli import app
 from digest.demand import rollups, synthetic
 from digest.demand.importer import import_rows, read_jsonl, store_postings, validate
 from digest.models import DemandTotalDay, Item, ItemSource
+from tests.conftest import _empty_database
+
+
+@pytest.fixture(autouse=True)
+def _empty_at_start(engine: Any) -> None:
+    """Start from an empty database even if a test outside the `settings` fixture left rows behind."""
+    _empty_database(engine)
+
 
 NOW = "2026-03-20T10:00:00Z"
 

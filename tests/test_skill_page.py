@@ -21,7 +21,15 @@ from digest.demand import synthetic
 from digest.demand.figures import clear_memo, demand_figures
 from digest.models import ItemKind, SkillAlias
 from digest.web.app import create_app
+from tests.conftest import _empty_database
 from tests.helpers import REPO, wait_for
+
+
+@pytest.fixture(autouse=True)
+def _empty_at_start(engine: Any) -> None:
+    """Start from an empty database even if a test outside the `settings` fixture left rows behind."""
+    _empty_database(engine)
+
 
 AS_OF = date(2026, 5, 17)
 
