@@ -130,3 +130,12 @@ def test_gates_small_counts_and_new_feed(session: Session) -> None:
         )
         == 2
     )
+
+
+def test_verdict_words() -> None:
+    from digest.demand.text import change_words, verdict_words
+
+    assert verdict_words({"significant": True, "direction": "up"}) == "a real rise"
+    assert verdict_words({"significant": True, "direction": "down"}) == "a real fall"
+    assert verdict_words({"significant": False, "direction": "down"}) == "within normal variation"
+    assert change_words(-0.091) == "down 9% vs the prior 4 weeks" and change_words(None).startswith("no postings")
