@@ -28,7 +28,7 @@ from digest.models import (
 )
 
 BATCH = 2000
-PG_ROWS = 1000  # rows per multi-row upsert: 4,000 parameters, far below PostgreSQL's 65,535
+PG_ROWS = 10_000  # rows per array upsert
 REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the rollups
 
 # table -> its key columns (all but `postings`)
@@ -115,14 +115,15 @@ def apply_counts(session: Session, counts: Counts) -> None:
             for start in range(0, len(rows), BATCH):
                 conn.exec_driver_sql(sql, rows[start : start + BATCH])
             continue
-        # PostgreSQL: one multi-row statement per chunk instead of a server round of work per row
-        head, tail = sql.split(" VALUES ", 1)
-        conflict = tail.split(") ", 1)[1]
+        # PostgreSQL: one statement over arrays (fixed text: parsed once; one round trip per chunk)
+        casts = ", ".join(f"%s::{'date' if k == 'day' else 'int'}[]" for k in (*keys, "postings"))
+        unnest = (
+            f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({casts}) ON CONFLICT ({', '.join(keys)}) "
+            f"DO UPDATE SET postings = {table}.postings + excluded.postings"
+        )
         for start in range(0, len(rows), PG_ROWS):
             chunk = rows[start : start + PG_ROWS]
-            values = ", ".join([f"({marks})"] * len(chunk))
-            flat = tuple(v for row in chunk for v in row)
-            conn.exec_driver_sql(f"{head} VALUES {values} {conflict}", flat)
+            conn.exec_driver_sql(unnest, tuple(list(col) for col in zip(*chunk, strict=True)))
 
 
 def raw_counts(session: Session) -> Counts:
