@@ -37,8 +37,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
+from digest.demand.chart import weekly_chart_png
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
-from digest.mail.chart import weekly_chart_png
 from digest.mail.content import (
     AlertView,
     Digest,
@@ -760,7 +760,8 @@ def snapshots(
     session: Session, skill_ids: Iterable[int], as_of: date, cache: dict[tuple[int, date], Snapshot] | None = None
 ) -> dict[int, Snapshot]:
     """Postings in 90 days, change vs the prior 4 weeks with the shift verdict, and the weekly chart, per
-    skill, from the daily rollups. (Switch to digest.demand.figures when that lands; same definitions.)"""
+    skill, from the daily rollups (the definitions of digest.demand.figures, batched over many skills), and
+    the skill page's weekly chart."""
     cache = {} if cache is None else cache
     ids = sorted(set(skill_ids))
     missing = [s for s in ids if (s, as_of) not in cache]
@@ -781,8 +782,13 @@ def snapshots(
                 )
             )
         )
+        skills = {sk.id: sk for sk in session.scalars(select(Skill).where(Skill.id.in_(missing)))}
         for s in missing:
-            cache[(s, as_of)] = _snapshot(counts.get(s, {}), as_of, verdicts.get(s), s in open_alerts)
+            snap = _snapshot(counts.get(s, {}), as_of, verdicts.get(s), s in open_alerts)
+            if snap.postings and s in skills:
+                # the skill page's chart, cached on disk per skill and day: drawn once a day, whoever asks first
+                snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of))
+            cache[(s, as_of)] = snap
     return {s: cache[(s, as_of)] for s in ids}
 
 
@@ -823,7 +829,6 @@ def _snapshot(days: dict[date, int], as_of: date, verdict: tuple[str, bool] | No
         significant=significant,
         alert_open=alert_open,
         weekly=tuple(weekly),
-        chart_png=weekly_chart_png(weekly) if days else None,  # no chart of nothing
     )
 
 

@@ -180,3 +180,19 @@ def test_memoised_top_lists_follow_new_postings_and_rebuilds(session: Session) -
     assert demand_figures(session, s, D, memo=True)["top_titles"] == demand_figures(session, s, D)["top_titles"]
     assert [t["title"] for t in demand_figures(session, s, D, memo=True)["top_titles"]] == ["Title A"]
     clear_memo()
+
+
+def test_weekly_chart_is_a_png_for_any_counts() -> None:
+    from datetime import date, timedelta
+
+    from digest.demand.chart import render_weekly_chart
+
+    weeks = [date(2026, 1, 5) + timedelta(weeks=n) for n in range(13)]
+    for counts in ([0] * 13, [1] + [500] * 12, list(range(13))):
+        data = {
+            "name": "Go",
+            "as_of": "2026-04-05",
+            "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in zip(weeks, counts, strict=True)],
+        }
+        png = render_weekly_chart(data)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) < 40_000

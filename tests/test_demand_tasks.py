@@ -68,7 +68,7 @@ def test_detect_shifts_task_on_a_real_worker(tmp_path: Path, sqlite_url: str) ->
 
 
 def test_beat_runs_detection_after_each_completed_week() -> None:
-    entry = SCHEDULE["detect_shifts"]
+    entry = SCHEDULE["detect-shifts"]
     assert entry["task"] == "workers.tasks.detect_shifts"
     cron = entry["schedule"]
     assert cron.day_of_week == {1} and cron.hour == {0} and cron.minute == {30}  # Monday 00:30

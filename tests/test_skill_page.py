@@ -133,8 +133,6 @@ def server(settings: Any) -> Iterator[str]:
 
 @pytest.mark.browser
 def test_skill_page_in_chromium(settings: Any, session: Session, server: str) -> None:
-    if settings.db_url.startswith("postgresql"):
-        pytest.skip("one browser run is enough; the page reads the same figures on both databases")
     from playwright.sync_api import sync_playwright
 
     _data(session)
