@@ -34,7 +34,7 @@ def figures_text(f: dict[str, Any]) -> str:
     if f["top_titles"]:
         lines.append("  job titles most likely to require it:")
         lines += [
-            f"    {t['title']}: {t['postings']:,} postings, {t['share_of_title'] * 100:.0f}% of that title"
+            f"    {t['title']}: {_postings(t['postings'])}, {t['share_of_title'] * 100:.0f}% of that title"
             for t in f["top_titles"]
         ]
     if f["top_metros"]:
@@ -64,3 +64,7 @@ def shifts_text(as_of: date, week: date, rows: list[dict[str, Any]]) -> str:
             f" q = {r['q_value']}; {state}"
         )
     return "\n".join(out)
+
+
+def _postings(n: int) -> str:
+    return f"{n:,} posting" if n == 1 else f"{n:,} postings"
