@@ -7,12 +7,13 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from digest.config import Settings
 from digest.db import make_engine, session_factory
 from digest.feeds.manage import add_feed
 from digest.models import Feed, FeedKind, Item, ItemSource
+from tests.conftest import _empty_database
 from tests.feedserver import FeedServer
 from tests.helpers import celery_worker, digest_env, wait_for
 from workers.app import make_celery, queue_names
@@ -64,9 +65,5 @@ def test_poll_due_feeds_and_poll_feed_on_a_real_worker(tmp_path: Path, pg_url: s
             assert len(server.requests_to(f"/{prefix}.xml")) == 1
         finally:
             sender.close()
-            with sessions() as s:
-                ids = list(s.scalars(select(ItemSource.item_id).where(ItemSource.feed_id == feed_id)))
-                s.execute(delete(Item).where(Item.id.in_(ids)))
-                s.execute(delete(Feed).where(Feed.id == feed_id))
-                s.commit()
+            _empty_database(engine)  # items, sources and the demand rollups they fed
             engine.dispose()
