@@ -93,6 +93,7 @@ class Report:
     delivered: int = 0
     lost: int = 0
     duplicated: int = 0
+    duplicate_ids: list[str] = field(default_factory=list)
     empty: int = 0
     failed: int = 0
     unaccounted_users: int = 0
@@ -130,7 +131,8 @@ class Report:
             f"digests due {self.due:,}: delivered {self.delivered:,} (+{self.empty:,} empty, {self.failed} failed), "
             f"lost {self.lost} (target 0), duplicated {self.duplicated} (target 0), "
             f"users with a due window and no delivery {self.unaccounted_users} (target 0)",
-            f"sendgrid requests {self.sendgrid_requests:,} for {self.delivered:,} messages",
+            f"sendgrid requests {self.sendgrid_requests:,} for {self.delivered:,} messages; delivery ids accepted "
+            f"twice: {self.duplicate_ids} (a fault between the provider's 202 and the commit recording it)",
             f"healthy feeds {self.healthy_feeds}: items expected {self.healthy_items_expected:,}, stored "
             f"{self.healthy_items_stored:,}, stored twice {self.healthy_items_duplicated} (target: all, once)",
             f"failing feeds {self.failing_feeds}: backed off {self.failing_backed_off}, recovered "
@@ -198,8 +200,10 @@ class FeedWorld:
             for i in range(max(0, n - 30), n):
                 guid, link, title = self.item(k, i)
                 published = format_datetime(T0 + timedelta(hours=i))
-                entries.append(f"<item><guid>{guid}</guid><link>{link}</link><title>{escape(title)}</title>"
-                               f"<description>{escape(title)}.</description><pubDate>{published}</pubDate></item>")  # fmt: skip
+                entries.append(
+                    f"<item><guid>{guid}</guid><link>{link}</link><title>{escape(title)}</title>"
+                    f"<description>{escape(title)}.</description><pubDate>{published}</pubDate></item>"
+                )
             body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {k}</title>'
                     f"<link>https://news{k}.example.com/</link><description>d</description>"
                     f"{''.join(entries)}</channel></rss>").encode()  # fmt: skip
@@ -609,6 +613,7 @@ def _count(
         report.delivered = sum(1 for d in due_ids if accepted[d] >= 1)
         report.lost = report.due - report.delivered - report.failed
         report.duplicated = sum(n - 1 for n in accepted.values() if n > 1)
+        report.duplicate_ids = sorted(d for d, n in accepted.items() if n > 1)
         # every user with an active subscription and a due window by the end has at least one ledger row
         suppressed = set(session.scalars(select(Suppression.email)))
         prefs = session.execute(
