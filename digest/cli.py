@@ -354,6 +354,162 @@ def skills_list(
 
 
 # --- jobs index and demand ------------------------------------------------------------------------
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def _as_of(value: str | None, now: datetime) -> date:
+    if value is None:
+        return now.date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--as-of: not an ISO date (YYYY-MM-DD): {value!r}", 2)
+
+
+@app.command("import-jobs")
+def import_jobs(
+    file: Path = typer.Argument(..., help="postings file: CSV with a header, JSON Lines, or an HN dump"),
+    fmt: str | None = typer.Option(None, "--format", help="csv, jsonl or hn (default: from the file name)"),
+    now: str | None = NowOption,
+    as_json: bool = JsonOption,
+    detect: bool = typer.Option(True, "--detect/--no-detect", help="run shift detection after the import"),
+) -> None:
+    """Bulk-load job postings (backfill) with a progress bar; the same file twice adds nothing."""
+    settings_or_exit()
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from digest.db import session_scope
+    from digest.demand import importer
+    from digest.demand.shifts import run_detection
+
+    moment = parse_now(now)
+    fmt = fmt or importer.guess_format(file)
+    if fmt not in importer.FORMATS:
+        fail(f"--format: {fmt!r} is not one of {', '.join(importer.FORMATS)}", 2)
+    if not file.exists():
+        fail(f"{file}: no such file")
+    size = max(1, sum(f.stat().st_size for f in file.rglob("raw.json")) if file.is_dir() else file.stat().st_size)
+    started = time.monotonic()
+    shown = 0
+    try:
+        rows, bytes_read = importer.open_rows(file, fmt)
+        columns = (
+            TextColumn("[bold]importing[/bold]"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=_stderr_console(), transient=as_json) as bar:
+            task = bar.add_task("import", total=size, counts="")
+
+            def report(r: importer.ImportResult) -> None:
+                nonlocal shown
+                for err in r.errors[shown:]:
+                    bar.console.print(f"[yellow]skipped[/yellow] {file.name} {err}", highlight=False)
+                shown = len(r.errors)
+                rate = r.read / max(time.monotonic() - started, 1e-6)
+                counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
+                bar.update(task, completed=bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
+
+            with session_scope() as session:
+                result = importer.import_rows(session, rows, importer.source_key_for(file), moment, progress=report)
+                bar.update(task, completed=size)
+    except importer.ImportFormatError as exc:
+        fail(f"{file}: {exc}")
+    except UnicodeDecodeError as exc:
+        fail(f"{file}: not UTF-8 text ({exc.reason})")
+    except json.JSONDecodeError as exc:
+        fail(f"{file}: not JSON: {exc.msg}")
+    elapsed = time.monotonic() - started
+    summary: dict[str, Any] = {
+        "file": str(file),
+        "format": fmt,
+        "read": result.read,
+        "added": result.added,
+        "duplicates": result.duplicates,
+        "bad_rows": [{"line": e.line, "error": e.message} for e in result.errors],
+        "seconds": round(elapsed, 2),
+    }
+    if detect and result.added:
+        with session_scope() as session:
+            run = run_detection(session, moment)
+            summary["shift_detection"] = {"week_start": run.week_start.isoformat(), "opened": len(run.opened)}
+    if as_json:
+        print_json(summary)
+        return
+    typer.echo(
+        f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
+        f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
+    )
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _resolve_skill_or_fail(session: Any, query: str) -> Any:
+    from digest.taxonomy.resolve import UnknownSkill, resolve_skill
+
+    try:
+        return resolve_skill(session, query)
+    except UnknownSkill as exc:
+        fail(str(exc))
+
+
+@app.command()
+def stats(
+    skill: str = typer.Argument(..., help="a slug, a name or any alias"),
+    as_of: str | None = typer.Option(None, "--as-of", help="ISO date (default: today, UTC)"),
+    now: str | None = NowOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The skill's demand figures: postings in 90 days, change vs the prior 4 weeks, titles, metros."""
+    settings_or_exit()
+    from digest.db import session_scope
+    from digest.demand.figures import demand_figures
+    from digest.demand.text import figures_text
+
+    day = _as_of(as_of, parse_now(now))
+    with session_scope() as session:
+        found = _resolve_skill_or_fail(session, skill)
+        figures = demand_figures(session, found, day)
+    if as_json:
+        print_json(figures)
+    else:
+        typer.echo(figures_text(figures))
+
+
+@app.command()
+def shifts(
+    as_of: str | None = typer.Option(None, "--as-of", help="ISO date (default: today, UTC)"),
+    now: str | None = NowOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Detected demand shifts: open alerts and skills whose change passed every gate this week."""
+    settings_or_exit()
+    from sqlalchemy import func, select
+
+    from digest.db import session_scope
+    from digest.demand.shifts import evaluation_week, list_shifts, run_detection
+    from digest.demand.text import shifts_text
+    from digest.models import ShiftEvaluation
+
+    moment = parse_now(now)
+    day = _as_of(as_of, moment)
+    with session_scope() as session:
+        week = evaluation_week(day)
+        if not session.scalar(select(func.count()).where(ShiftEvaluation.week_start == week)):
+            run_detection(session, moment, day)  # never evaluated (e.g. right after a backfill)
+        rows = list_shifts(session, day)
+    if as_json:
+        print_json({"as_of": day.isoformat(), "week_start": week.isoformat(), "shifts": rows})
+    else:
+        typer.echo(shifts_text(day, week, rows))
+
 
 # --- subscriptions --------------------------------------------------------------------------------
 

@@ -306,6 +306,7 @@ class DemandTitleDay(Base):
 
 class DemandSkillTitleDay(Base):
     __tablename__ = "demand_skill_title_day"
+    __table_args__ = (Index("ix_demand_skill_title_day_window", "skill_id", "day", "job_title_id", "postings"),)
 
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
     job_title_id: Mapped[int] = mapped_column(ForeignKey("job_titles.id", ondelete="CASCADE"), primary_key=True)
@@ -315,6 +316,7 @@ class DemandSkillTitleDay(Base):
 
 class DemandSkillMetroDay(Base):
     __tablename__ = "demand_skill_metro_day"
+    __table_args__ = (Index("ix_demand_skill_metro_day_window", "skill_id", "day", "metro_id", "postings"),)
 
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
     metro_id: Mapped[int] = mapped_column(ForeignKey("metros.id", ondelete="CASCADE"), primary_key=True)
@@ -324,6 +326,7 @@ class DemandSkillMetroDay(Base):
 
 class DemandSkillPairDay(Base):
     __tablename__ = "demand_skill_pair_day"
+    __table_args__ = (Index("ix_demand_skill_pair_day_window", "skill_id", "day", "other_skill_id", "postings"),)
 
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
     other_skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)

@@ -12,4 +12,6 @@ SCHEDULE: dict[str, dict[str, Any]] = {
     "poll-due-feeds": {"task": "workers.tasks.poll_due_feeds", "schedule": 60.0},
     # digests and delivery: due digests and alert emails, every minute
     "dispatch-due": {"task": "workers.tasks.dispatch_due", "schedule": crontab()},
+    # jobs index and demand: after each completed week (weeks start on Monday, UTC)
+    "detect_shifts": {"task": "workers.tasks.detect_shifts", "schedule": crontab(minute=30, hour=0, day_of_week="mon")},
 }

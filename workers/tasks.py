@@ -166,3 +166,34 @@ def _requeue_stuck_deliveries(now: Any) -> None:
 
 
 SWEEPERS.append(_requeue_stuck_deliveries)
+
+
+# --- jobs index and demand ---
+
+
+@app.task(acks_late=True, soft_time_limit=300, time_limit=360)
+def detect_shifts(now: str | None = None, as_of: str | None = None) -> dict[str, Any]:
+    """Shift detection on the last completed weeks (beat: Monday 00:30 UTC; also after an import)."""
+    from datetime import date
+
+    from digest.demand.shifts import run_detection
+    from digest.health import beat
+
+    moment = _now(now)
+    with session_scope() as session:
+        run = run_detection(session, moment, date.fromisoformat(as_of) if as_of else None)
+        beat(session, "detect_shifts", moment, f"week {run.week_start}: {len(run.opened)} opened")
+        return {"week_start": run.week_start.isoformat(), "opened": len(run.opened), "closed": len(run.closed)}
+
+
+@app.task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def rebuild_rollups(now: str | None = None) -> dict[str, int]:
+    """Recompute every demand rollup from the raw postings (after a taxonomy change, or to repair)."""
+    from digest.demand.rollups import rebuild
+    from digest.health import beat
+
+    moment = _now(now)
+    with session_scope() as session:
+        counts = rebuild(session, moment)
+        beat(session, "rebuild_rollups", moment)
+        return counts

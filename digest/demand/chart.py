@@ -1,0 +1,80 @@
+"""The weekly postings chart: a small PNG made server-side (matplotlib, Agg), the same for pages and
+emails. Cached on disk per skill and as-of day under settings.data_dir/charts."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from sqlalchemy.orm import Session
+
+from digest.config import get_settings
+from digest.demand.figures import demand_figures
+from digest.models import Skill
+
+matplotlib.use("Agg")  # the Figure API never needs a GUI backend; set it for anyone importing pyplot later
+
+WIDTH_PX, HEIGHT_PX, DPI = 560, 220, 100
+BAR, BAR_PARTIAL, RECENT = "#9db4e3", "#d5deef", "#2457c5"
+_lock = threading.Lock()  # matplotlib's font cache is not thread-safe
+
+
+def chart_path(skill: Skill, as_of: date, cache_dir: Path | None = None) -> Path:
+    base = cache_dir or get_settings().data_dir / "charts"
+    return base / f"{skill.slug}-{as_of.isoformat()}.png"
+
+
+def weekly_chart_png(session: Session, skill: Skill, as_of: date, cache_dir: Path | None = None) -> bytes:
+    """~560x220 PNG of the weekly postings in the 90-day window; the last 4 weeks highlighted."""
+    path = chart_path(skill, as_of, cache_dir)
+    if path.exists():
+        return path.read_bytes()
+    png = render_weekly_chart(demand_figures(session, skill, as_of))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(png)
+    os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
+    return png
+
+
+def render_weekly_chart(fig_data: dict[str, Any]) -> bytes:
+    weekly = fig_data["weekly"]
+    as_of = date.fromisoformat(fig_data["as_of"])
+    labels = [date.fromisoformat(w["week_start"]) for w in weekly]
+    values = [w["postings"] for w in weekly]
+    colors = []
+    for i, w in enumerate(labels):
+        partial = i == 0 or (as_of - w).days < 6  # the window cuts the first and the current week
+        recent = (as_of - w).days < 28
+        colors.append(BAR_PARTIAL if partial else RECENT if recent else BAR)
+    with _lock:
+        fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+        ax = fig.add_subplot()
+        x = list(range(len(values)))
+        ax.bar(x, values, color=colors, width=0.75)
+        step = max(1, -(-len(labels) // 6))  # at most 6 labels: they never collide
+        ax.set_xticks(x[::step], [d.strftime("%d %b") for d in labels[::step]], fontsize=8, color="#5b6475")
+        ax.tick_params(axis="y", labelsize=8, colors="#5b6475", length=0)
+        ax.tick_params(axis="x", length=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        ax.spines["bottom"].set_color("#c5cad3")
+        ax.grid(axis="y", color="#e3e6ec", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.set_title(f"{fig_data['name']}: postings per week (week starting)", fontsize=9, loc="left", color="#1d2330")
+        if not any(values):
+            ax.text(0.5, 0.5, "no postings in the last 90 days", transform=ax.transAxes, ha="center", color="#5b6475")
+        fig.tight_layout(pad=0.6)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()

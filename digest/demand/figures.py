@@ -1,0 +1,182 @@
+"""A skill's demand figures, exactly as DESIGN.md defines them, read from the per-day rollups."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from digest.demand.rollups import REBUILT
+from digest.demand.shifts import verdict
+from digest.demand.weeks import monday, weeks_meeting
+from digest.models import (
+    DemandSkillDay,
+    DemandSkillMetroDay,
+    DemandSkillPairDay,
+    DemandSkillTitleDay,
+    DemandTitleDay,
+    DemandTotalDay,
+    Heartbeat,
+    JobTitle,
+    Metro,
+    Skill,
+)
+
+WINDOW_DAYS = 90
+TOP = 10
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 3) if whole else 0.0
+
+
+# Built once: a stats answer is a handful of indexed reads, so statement construction would dominate.
+_S: BindParameter[int] = bindparam("skill_id")
+_A: BindParameter[date] = bindparam("after")
+_B: BindParameter[date] = bindparam("upto")
+_DAYS = select(DemandSkillDay.day, DemandSkillDay.postings).where(
+    DemandSkillDay.skill_id == _S, DemandSkillDay.day > _A, DemandSkillDay.day <= _B, DemandSkillDay.postings != 0
+)
+_n_title = func.sum(DemandSkillTitleDay.postings).label("n")
+_top_titles = (
+    select(DemandSkillTitleDay.job_title_id, _n_title)
+    .where(DemandSkillTitleDay.skill_id == _S, DemandSkillTitleDay.day > _A, DemandSkillTitleDay.day <= _B)
+    .group_by(DemandSkillTitleDay.job_title_id)
+    .subquery()
+)
+_TITLES = (
+    select(JobTitle.id, JobTitle.name, _top_titles.c.n)
+    .join(_top_titles, _top_titles.c.job_title_id == JobTitle.id)
+    .where(_top_titles.c.n > 0)
+    .order_by(_top_titles.c.n.desc(), JobTitle.name)
+    .limit(TOP)
+)
+_TITLE_TOTALS = (
+    select(DemandTitleDay.job_title_id, func.sum(DemandTitleDay.postings))
+    .where(
+        DemandTitleDay.job_title_id.in_(bindparam("title_ids", expanding=True)),
+        DemandTitleDay.day > _A,
+        DemandTitleDay.day <= _B,
+    )
+    .group_by(DemandTitleDay.job_title_id)
+)
+_n_metro = func.sum(DemandSkillMetroDay.postings)
+_METROS = (
+    select(Metro.name, _n_metro)
+    .join(Metro, Metro.id == DemandSkillMetroDay.metro_id)
+    .where(DemandSkillMetroDay.skill_id == _S, DemandSkillMetroDay.day > _A, DemandSkillMetroDay.day <= _B)
+    .group_by(Metro.id, Metro.name)
+    .having(_n_metro > 0)
+    .order_by(_n_metro.desc(), Metro.name)
+)
+_n_pair = func.sum(DemandSkillPairDay.postings).label("n")
+_pair_sums = (  # aggregate first, then join the names of the partners (not of every day row)
+    select(DemandSkillPairDay.other_skill_id, _n_pair)
+    .where(DemandSkillPairDay.skill_id == _S, DemandSkillPairDay.day > _A, DemandSkillPairDay.day <= _B)
+    .group_by(DemandSkillPairDay.other_skill_id)
+    .subquery()
+)
+_PAIRS = (
+    select(Skill.slug, Skill.name, _pair_sums.c.n)
+    .join(_pair_sums, _pair_sums.c.other_skill_id == Skill.id)
+    .where(_pair_sums.c.n > 0)
+    .order_by(_pair_sums.c.n.desc(), Skill.name)
+    .limit(TOP)
+)
+
+
+def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = False) -> dict[str, Any]:
+    """The JSON object of `digest stats --json` and GET /api/skills/{slug}/demand. `memo` lets a
+    long-lived process (the web app) reuse the top lists while the data they depend on is unchanged."""
+    start = as_of - timedelta(days=WINDOW_DAYS)  # exclusive
+    r0, p0 = as_of - timedelta(days=28), as_of - timedelta(days=56)
+    params = {"skill_id": skill.id, "after": start, "upto": as_of}
+    days = session.execute(_DAYS, params).all()
+    postings = sum(n for _, n in days)
+    recent = sum(n for d, n in days if d > r0)
+    prior = sum(n for d, n in days if p0 < d <= r0)
+    weekly: dict[date, int] = dict.fromkeys(weeks_meeting(start + timedelta(days=1), as_of), 0)
+    for d, n in days:
+        weekly[monday(d)] += n
+    tops = _tops(session, skill.id, start, as_of, postings, memo)
+    return {
+        "skill": skill.slug,
+        "name": skill.name,
+        "as_of": as_of.isoformat(),
+        "window_days": WINDOW_DAYS,
+        "postings": postings,
+        "recent_4_weeks": recent,
+        "prior_4_weeks": prior,
+        "change_vs_prior_4_weeks": round(recent / prior - 1, 3) if prior else None,
+        "shift": verdict(session, skill, as_of),
+        **tops,
+        "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
+    }
+
+
+_TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
+    DemandTotalDay.day > _A, DemandTotalDay.day <= _B
+)
+_GENERATION = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
+_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 4096
+
+
+def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: int, memo: bool) -> dict[str, Any]:
+    """top_titles, top_metros and paired_skills: the heavy reads (a frequent skill pairs with thousands).
+    Memoised per process under a key that changes whenever they could: any posting added in the window
+    moves the window's total, and a rebuild moves the generation mark."""
+    if not postings:
+        return {"top_titles": [], "top_metros": [], "paired_skills": []}
+    params = {"skill_id": skill_id, "after": start, "upto": as_of}
+    key = (
+        ()
+        if not memo
+        else (
+            str(session.get_bind().engine.url),
+            skill_id,
+            as_of,
+            postings,
+            session.execute(_TOTAL, params).scalar_one(),
+            session.execute(_GENERATION).scalar(),
+        )
+    )
+    with _cache_lock:
+        if memo and key in _cache:
+            _cache.move_to_end(key)
+            return copy.deepcopy(_cache[key])
+    title_rows = session.execute(_TITLES, params).all()
+    title_totals: dict[int, int] = {}
+    if title_rows:
+        ids = {"title_ids": [r[0] for r in title_rows], "after": start, "upto": as_of}
+        title_totals = {t: int(n) for t, n in session.execute(_TITLE_TOTALS, ids)}
+    metro_rows = session.execute(_METROS, params).all()
+    with_metro = sum(int(n) for _, n in metro_rows)
+    pair_rows = session.execute(_PAIRS, params).all()
+    tops = {
+        "top_titles": [
+            {"title": name, "postings": int(n), "share_of_title": _share(int(n), title_totals.get(tid, 0))}
+            for tid, name, n in title_rows
+        ],
+        "top_metros": [
+            {"metro": name, "postings": int(n), "share": _share(int(n), with_metro)} for name, n in metro_rows[:TOP]
+        ],
+        "paired_skills": [{"skill": slug, "name": name, "postings": int(n)} for slug, name, n in pair_rows],
+    }
+    if memo:
+        with _cache_lock:
+            _cache[key] = copy.deepcopy(tops)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return tops
+
+
+def clear_memo() -> None:
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,66 @@
+"""Demand figures and shifts in words, for the terminal, pages and emails."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+
+def change_words(change: float | None) -> str:
+    if change is None:
+        return "no postings in the prior 4 weeks to compare with"
+    if abs(change) < 0.0005:
+        return "unchanged vs the prior 4 weeks"
+    return f"{'up' if change > 0 else 'down'} {abs(change) * 100:.0f}% vs the prior 4 weeks"
+
+
+def verdict_words(shift: dict[str, Any]) -> str:
+    """'a real rise' / 'a real fall' when every gate passed, otherwise 'within normal variation'."""
+    if shift.get("significant"):
+        return "a real rise" if shift.get("direction") == "up" else "a real fall"
+    return "within normal variation"
+
+
+def figures_text(f: dict[str, Any]) -> str:
+    lines = [
+        f"{f['name']} ({f['skill']}), as of {f['as_of']}",
+        f"  postings mentioning it in the last {f['window_days']} days: {f['postings']:,}",
+        f"  last 4 weeks: {f['recent_4_weeks']:,} ({change_words(f['change_vs_prior_4_weeks'])};"
+        f" prior 4 weeks: {f['prior_4_weeks']:,})",
+        f"  shift over the last 4 completed weeks (share of all postings): {verdict_words(f['shift'])}"
+        f" (direction {f['shift']['direction']}, p = {f['shift']['p_value']}"
+        f"{', alert open' if f['shift']['alert_open'] else ''})",
+    ]
+    if f["top_titles"]:
+        lines.append("  job titles most likely to require it:")
+        lines += [
+            f"    {t['title']}: {t['postings']:,} postings, {t['share_of_title'] * 100:.0f}% of that title"
+            for t in f["top_titles"]
+        ]
+    if f["top_metros"]:
+        lines.append("  top metros:")
+        lines += [f"    {m['metro']}: {m['postings']:,} ({m['share'] * 100:.0f}%)" for m in f["top_metros"]]
+    if f["paired_skills"]:
+        lines.append(
+            "  skills paired with it: " + ", ".join(f"{p['name']} ({p['postings']:,})" for p in f["paired_skills"])
+        )
+    lines.append("  weekly postings: " + " ".join(str(w["postings"]) for w in f["weekly"]))
+    return "\n".join(lines)
+
+
+def shifts_text(as_of: date, week: date, rows: list[dict[str, Any]]) -> str:
+    head = (
+        f"demand shifts as of {as_of.isoformat()}"
+        f" (the 4 weeks before {week.isoformat()} vs the 4 before those, as shares of all postings)"
+    )
+    if not rows:
+        return head + "\n  none: every change is within normal variation"
+    out = [head]
+    for r in rows:
+        change = "n/a" if r["change"] is None else f"{r['change'] * 100:+.0f}%"
+        state = f"alert open since {r['alert_opened_on']}" if r["alert_open"] else "condition met (needs 2 weeks)"
+        out.append(
+            f"  {r['name']} ({r['skill']}): {r['direction']} {change}, {r['recent']} vs {r['prior']} postings,"
+            f" q = {r['q_value']}; {state}"
+        )
+    return "\n".join(out)
