@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
+from digest.logs import log_context
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
 from digest.mail.chart import weekly_chart_png
 from digest.mail.content import (
@@ -491,7 +492,8 @@ def _send_and_record(
                 delivery_id=c.delivery_id,
                 categories=("digest", c.digest.cadence),
             )
-            outcome = _send(ctx, email, now)
+            with log_context(delivery_id=c.delivery_id):
+                outcome = _send(ctx, email, now)
             _crash_point(ctx.settings, "after_send")
             # record each send as soon as it is made: a worker killed later in the batch must not leave
             # messages already accepted by the provider in 'sending', to be sent again by the sweeper
