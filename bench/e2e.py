@@ -353,22 +353,16 @@ def _populate(url: str, subscribers: int, skills: dict[str, int], world: FeedWor
     return len(subs)
 
 
-def _import_hn(url: str, shared: Path, now: datetime) -> int:
-    """The HN postings, through the jobs importer when this checkout has it (the demand work)."""
-    try:
-        from digest.demand import importer  # type: ignore[attr-defined]
-    except ImportError:
-        return -1
-    engine = make_engine(url)
-    total = 0
-    with session_factory(engine)() as session:
-        for f in sorted((shared / "hn-whoishiring-2026q1").glob("*/*")):
-            if f.is_file() and f.suffix in (".json", ".jsonl", ".csv"):
-                result = importer.import_file(session, f, now)
-                total += int(getattr(result, "new", 0) or 0)
-        session.commit()
-    engine.dispose()
-    return total
+def _import_hn(url: str, shared: Path, now: datetime, workdir: Path) -> int:
+    """The HN postings, through `digest import-jobs` (the same path an operator's backfill takes)."""
+    env = digest_env(DIGEST_DATABASE_URL=url, DIGEST_DATA_DIR=str(workdir / "var"), DIGEST_SECRET_KEY="e2e-secret")
+    cmd = [sys.executable, "-m", "digest.cli", "import-jobs", str(shared / "hn-whoishiring-2026q1"), "--format", "hn",
+           "--json", "--no-detect", "--now", now.isoformat()]  # fmt: skip
+    done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"import-jobs failed: {done.stderr[-2000:]}")
+    result = json.loads(done.stdout)
+    return int(result["added"])
 
 
 class Driver:
@@ -430,6 +424,7 @@ def run(
     hours: int = 26,
     step_minutes: int = 30,
     seed: int = 11,
+    import_hn: bool = True,
     workdir: Path | None = None,
     shared: Path | None = None,
     log: Callable[[str], None] = print,
@@ -460,7 +455,7 @@ def run(
         server = stack.enter_context(FeedServer())
         world = FeedWorld(server, feeds, corpus_titles(shared), names, faults)
         n_subs = _populate(url, subscribers, skills, world, seed)
-        report.hn_postings = _import_hn(url, shared, T0)
+        report.hn_postings = _import_hn(url, shared, T0, workdir) if import_hn else 0
         log(f"setup: {subscribers:,} users, {n_subs:,} subscriptions, {len(skills)} skills, {feeds} feeds")
 
         fake = stack.enter_context(FakeSendGrid(hang=1.0).running())

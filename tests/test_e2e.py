@@ -14,7 +14,7 @@ def test_production_shape_keeps_its_promises(tmp_path: Path, shared_data: Path) 
     faults = Faults(kills=3, redis_restart=False, pg_terminate=True, timeout_feeds=1, garbage_feeds=1,
                     bad_until=timedelta(hours=1))  # fmt: skip
     report = run(1000, faults, feeds=12, hours=3, step_minutes=30, workdir=tmp_path, shared=shared_data,
-                 log=lambda _: None)  # fmt: skip
+                 import_hn=False, log=lambda _: None)  # fmt: skip
     summary = "\n".join(report.lines())
     assert report.faults["sigkills"] == 3, summary
     assert report.faults.get("sendgrid_500", 0) > 0 and report.faults.get("sendgrid_429", 0) > 0, summary
