@@ -516,7 +516,7 @@ def run(
         for step in range(steps + 1):
             now = T0 + timedelta(minutes=step * step_minutes)
             world.now = now
-            fake.rate_limit_reset = now.timestamp() + 1
+            fake.rate_limit_reset = now.timestamp()  # "retry now": the wait is the jitter, up to 1 s
             refill_sendgrid_script()
             for task in ("poll_due_feeds", "dispatch_due", "sweep"):
                 driver.send(task, now)

@@ -49,10 +49,11 @@ LUA
 curl -fs "$base/skills/$SLUG" >/dev/null && curl -fs "$base/api/skills/$SLUG/demand" >/dev/null  # warm caches
 
 echo "web load: $WEB_WORKERS uvicorn workers, $CONNS connections, $RATE req/s for ${SECONDS_EACH}s each ($(nproc) cores)"
+runs=0
 run() {  # name, target?, wrk args...
-  local name=$1 target=$2; shift 2
-  wrk --latency -t2 -c"$CONNS" -d"${SECONDS_EACH}s" "$@" >"$work/$name.txt" 2>&1
-  $PY -m bench.web_load report "$name" "$work/$name.txt" $target
+  local name=$1 target=$2 out="$work/run$((++runs)).txt"; shift 2
+  wrk --latency -t2 -c"$CONNS" -d"${SECONDS_EACH}s" "$@" >"$out" 2>&1
+  $PY -m bench.web_load report "$name" "$out" $target
 }
 run "skill page /skills/$SLUG" target -s "$work/paced.lua" "$base/skills/$SLUG"
 run "demand API" "" -s "$work/paced.lua" "$base/api/skills/$SLUG/demand"
