@@ -554,6 +554,7 @@ def run(
         with web_app(env, free_port(), 2, workdir / "web.log") as base:
             report.metrics_ok, report.pages_ok = _check_web(base)
     report.seconds = time.perf_counter() - started
+    _capacity(workdir, report)
     log(f"logs in {workdir}")
     return report
 
@@ -649,6 +650,36 @@ def _count(
         matched = session.scalar(select(func.count(func.distinct(ItemSkill.item_id))))
         report.notes.append(f"items matched to a skill: {matched:,}")
     engine.dispose()
+
+
+def busy_seconds(log: Path) -> dict[str, tuple[int, float]]:
+    """Per task name: how many succeeded and the seconds they took, from a worker's JSON log."""
+    out: dict[str, tuple[int, float]] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if "succeeded in" not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        name = str(record.get("task", "?")).rsplit(".", 1)[-1]
+        seconds = float(record["message"].split("succeeded in ", 1)[1].split("s:", 1)[0])
+        n, total = out.get(name, (0, 0.0))
+        out[name] = (n + 1, total + seconds)
+    return out
+
+
+def _capacity(workdir: Path, report: Report) -> None:
+    polls = busy_seconds(workdir / "polling.log").get("poll_feed", (0, 0.0))
+    batches = busy_seconds(workdir / "delivery.log").get("deliver_batch", (0, 0.0))
+    if polls[0]:
+        rate = polls[0] / polls[1]
+        report.notes.append(f"polling: {polls[0]:,} polls in {polls[1]:.1f} busy s = {rate:.0f} polls per busy "
+                            "second of one worker process (local feeds; failing ones time out after 1 s)")  # fmt: skip
+    if batches[0]:
+        report.notes.append(f"delivery: {batches[0]:,} batches in {batches[1]:.1f} busy s; "
+                            f"{(report.delivered + report.empty) / batches[1]:.0f} digests (sent or empty) per busy "
+                            "second of one worker process, incl. 429/500 retry waits")  # fmt: skip
 
 
 def _check_web(base: str) -> tuple[bool, bool]:
