@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from digest.config import Settings
 from digest.demand.chart import weekly_chart_png
+from digest.logs import log_context
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
 from digest.mail.content import (
     AlertView,
@@ -467,6 +468,7 @@ def _send_and_record(
     session: Session, ctx: Context, claimed: list[_Claimed], window_end: datetime, now: datetime, summary: Counter[str]
 ) -> None:
     done: list[Outcome] = []  # id, status, provider id, error
+    recorded: list[Outcome] = []
     suppressed = suppressed_among(session, [c.email for c in claimed])
     try:
         for c in claimed:
@@ -490,12 +492,18 @@ def _send_and_record(
                 delivery_id=c.delivery_id,
                 categories=("digest", c.digest.cadence),
             )
-            done.append(_send(ctx, email, now))
+            with log_context(delivery_id=c.delivery_id):
+                outcome = _send(ctx, email, now)
             _crash_point(ctx.settings, "after_send")
+            # record each send as soon as it is made: a worker killed later in the batch must not leave
+            # messages already accepted by the provider in 'sending', to be sent again by the sweeper
+            _record(session, [outcome], window_end, now)
+            session.commit()
+            recorded.append(outcome)
     finally:
         _record(session, done, window_end, now)
         session.commit()
-    for _, status, _, _ in done:
+    for _, status, _, _ in done + recorded:
         summary[str(status)] += 1
 
 

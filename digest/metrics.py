@@ -11,10 +11,42 @@ from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from digest.models import Delivery, DeliveryStatus, Feed, Item, ItemSkill, Subscription, WebhookEvent
+from digest.models import (
+    Delivery,
+    DeliveryStatus,
+    Feed,
+    Item,
+    ItemSkill,
+    Subscription,
+    Suppression,
+    WebhookEvent,
+)
+
+SUPPRESSED_ERROR = "address is suppressed"  # Delivery.last_error of a digest not sent to a suppressed address
+_POLL_COLUMNS = {
+    "ok": "polls_ok",
+    "not_modified": "polls_not_modified",
+    "failed": "polls_failed",
+    "gone": "polls_failed",
+}
+
+
+def count_poll(session: Session, feed_id: int, outcome: str) -> None:
+    """Add one poll outcome (ok, not_modified, failed, gone) to the feed's cumulative counters. Kept in the
+    database, like every other fact, so every scrape of every web process sees the same totals whichever
+    machine polled, and a restarted worker loses nothing (a per-process counter would need one scrape
+    target per worker process on every machine)."""
+    column = _POLL_COLUMNS.get(outcome)
+    if column is None:  # skipped: not polled
+        return
+    attr = getattr(Feed, column)
+    session.execute(
+        update(Feed).where(Feed.id == feed_id).values({attr: attr + 1}).execution_options(synchronize_session=False)
+    )
+
 
 LAG_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 3 * 3600.0, 6 * 3600.0, 24 * 3600.0)
 
@@ -30,9 +62,10 @@ class DatabaseCollector(Collector):
             yield from _deliveries(session)
             yield from _webhooks(session)
             yield from _subscriptions(session)
+            yield from _suppressions(session)
 
 
-def _feeds(session: Session) -> Iterator[GaugeMetricFamily]:
+def _feeds(session: Session) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
     g = GaugeMetricFamily("digest_feeds", "Feeds by state of their last poll", labels=["state"])
     rows = session.execute(select(Feed.active, Feed.consecutive_failures, Feed.last_status)).all()
     counts = {"inactive": 0, "failing": 0, "ok": 0, "not_modified": 0, "never_polled": 0}
@@ -50,6 +83,17 @@ def _feeds(session: Session) -> Iterator[GaugeMetricFamily]:
     for state, n in counts.items():
         g.add_metric([state], n)
     yield g
+    polls = CounterMetricFamily("digest_feed_polls", "Feed polls by outcome", labels=["outcome"])
+    ok, not_modified, failed = session.execute(
+        select(
+            func.coalesce(func.sum(Feed.polls_ok), 0),
+            func.coalesce(func.sum(Feed.polls_not_modified), 0),
+            func.coalesce(func.sum(Feed.polls_failed), 0),
+        )
+    ).one()
+    for outcome, n in (("ok", ok), ("not_modified", not_modified), ("failed", failed)):
+        polls.add_metric([outcome], int(n))
+    yield polls
 
 
 def _items(session: Session) -> Iterator[CounterMetricFamily]:
@@ -74,6 +118,17 @@ def _deliveries(session: Session) -> Iterator[CounterMetricFamily | HistogramMet
     extra = session.scalar(select(func.coalesce(func.sum(Delivery.attempts - 1), 0)).where(Delivery.attempts > 1))
     retried.add_metric([], int(extra or 0))
     yield retried
+    suppressed = CounterMetricFamily(
+        "digest_deliveries_suppressed", "Deliveries not sent because the address is suppressed", labels=["kind"]
+    )
+    by_kind = (
+        select(Delivery.kind, func.count())
+        .where(Delivery.status == DeliveryStatus.failed, Delivery.last_error == SUPPRESSED_ERROR)
+        .group_by(Delivery.kind)
+    )
+    for kind, n in session.execute(by_kind):
+        suppressed.add_metric([str(kind)], n)
+    yield suppressed
     yield _lag_histogram(session)
 
 
@@ -94,6 +149,13 @@ def _webhooks(session: Session) -> Iterator[CounterMetricFamily]:
     for event, n in session.execute(select(WebhookEvent.event, func.count()).group_by(WebhookEvent.event)):
         c.add_metric([event], n)
     yield c
+
+
+def _suppressions(session: Session) -> Iterator[GaugeMetricFamily]:
+    g = GaugeMetricFamily("digest_suppressions", "Suppressed addresses (bounces, complaints, ...)", labels=["reason"])
+    for reason, n in session.execute(select(Suppression.reason, func.count()).group_by(Suppression.reason)):
+        g.add_metric([reason], n)
+    yield g
 
 
 def _subscriptions(session: Session) -> Iterator[GaugeMetricFamily]:

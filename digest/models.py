@@ -146,6 +146,10 @@ class Feed(Base):
     deactivated_reason: Mapped[str | None] = mapped_column(String(200))
     # guid policy learned from the feed (see feeds.identity)
     guids_repeat: Mapped[bool] = mapped_column(default=False)
+    # cumulative poll outcomes, for /metrics (counted in the database: the same whichever machine polled)
+    polls_ok: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    polls_not_modified: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    polls_failed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Item(Base):

@@ -93,9 +93,12 @@ def poll_feed(feed_id: int, now: str | None = None) -> str:
     """Poll one feed. Its errors are recorded on the feed (and scheduled for retry there), not raised."""
     from digest.config import get_settings
     from digest.feeds.poll import poll_feed as poll_one
+    from digest.logs import log_context
+    from digest.metrics import count_poll
 
-    with session_scope() as session:
+    with log_context(feed_id=feed_id), session_scope() as session:
         outcome = poll_one(session, feed_id, _now(now), get_settings())
+        count_poll(session, feed_id, outcome.status)
     return outcome.status
 
 
@@ -138,9 +141,10 @@ def dispatch_due(now: str | None = None) -> None:
 def deliver_batch(user_ids: list[int], cadence: str, window_end: str, now: str | None = None) -> None:
     from digest.config import get_settings
     from digest.digests import Context, deliver_digests
+    from digest.logs import log_context
 
     ctx = Context.for_settings(get_settings())
-    with session_scope() as session:
+    with log_context(cadence=cadence, window_end=window_end, users=len(user_ids)), session_scope() as session:
         deliver_digests(session, ctx, user_ids, cadence, clock.parse_now(window_end), _now(now))
 
 
@@ -149,9 +153,10 @@ def deliver(delivery_id: int, now: str | None = None) -> None:
     """One delivery by id (a digest or an alert email): what the sweeper re-queues."""
     from digest.config import get_settings
     from digest.digests import Context, deliver_one
+    from digest.logs import log_context
 
     ctx = Context.for_settings(get_settings())
-    with session_scope() as session:
+    with log_context(delivery_id=delivery_id), session_scope() as session:
         deliver_one(session, ctx, delivery_id, _now(now))
 
 

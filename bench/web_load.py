@@ -1,0 +1,85 @@
+"""Helpers for bench/web_load.sh: a scratch PostgreSQL database with the taxonomy and the HN postings, wrk's
+Lua scripts, and the parsing of wrk's report.
+
+    python -m bench.web_load prepare            # prints the database URL
+    python -m bench.web_load report NAME FILE   # one line from a wrk --latency output
+    python -m bench.web_load drop URL
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests import services
+from tests.helpers import REPO, digest_env
+
+TARGET_P99_MS = 100.0
+
+
+def prepare(shared: Path, data_dir: Path) -> str:
+    from digest.db import migrate
+
+    url = services.create_database(services.postgres_url())
+    migrate(url)
+    env = digest_env(DIGEST_DATABASE_URL=url, DIGEST_DATA_DIR=str(data_dir), DIGEST_SECRET_KEY="load")
+    subprocess.run([sys.executable, "-m", "digest.cli", "init"], env=env, cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "digest.cli",
+            "import-jobs",
+            str(shared / "hn-whoishiring-2026q1"),
+            "--format",
+            "hn",
+            "--json",
+        ],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    return url
+
+
+def _ms(value: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if not m:
+        return float("nan")
+    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
+
+
+def report(name: str, text: str, target: bool) -> str:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    pct = dict(re.findall(r"^\s+(50|99)\.000%\s+(\S+)", text, re.M)) or dict(
+        re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M)
+    )
+    total = re.search(r"(\d+) requests in", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    errors += sum(int(g) for g in sock.groups()) if sock else 0
+    p50, p99 = _ms(pct.get("50", "")), _ms(pct.get("99", ""))
+    line = (f"{name:<28} {float(rps.group(1)) if rps else 0:8.1f} req/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
+            f"errors {errors} of {int(total.group(1)) if total else 0}")  # fmt: skip
+    if target:
+        ok = p99 <= TARGET_P99_MS and errors == 0
+        line += f"   (target p99 <= {TARGET_P99_MS:.0f} ms, 0 errors: {'met' if ok else 'NOT met'})"
+    return line
+
+
+def main() -> None:
+    cmd = sys.argv[1]
+    if cmd == "prepare":
+        print(prepare(Path(sys.argv[2]), Path(sys.argv[3])))
+    elif cmd == "report":
+        print(report(sys.argv[2], Path(sys.argv[3]).read_text(), target=len(sys.argv) > 4))
+    elif cmd == "drop":
+        services.drop_database(services.postgres_url(), sys.argv[2])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Load on the web app as in production: uvicorn with several workers on 127.0.0.1, PostgreSQL with the
+# taxonomy and the HN postings, wrk (Debian's) on loopback at a fixed request rate.
+#
+#   bench/web_load.sh                      # 200 req/s for 20 s per endpoint, 2 uvicorn workers
+#   RATE=400 SECONDS_EACH=30 WEB_WORKERS=4 bench/web_load.sh
+#
+# Prints requests per second, p50, p99 and errors for the skill page, /api/skills/{slug}/demand and
+# subscribe (POST /api/subscriptions), then the skill page's ceiling (no rate limit on the client).
+# Target: skill page p99 <= 100 ms at 200 req/s, zero errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATE=${RATE:-200}
+SECONDS_EACH=${SECONDS_EACH:-20}
+WEB_WORKERS=${WEB_WORKERS:-2}
+CONNS=${CONNS:-20}
+SLUG=${SLUG:-python}
+PY=.venv/bin/python
+command -v wrk >/dev/null || { echo "bench/web_load.sh needs wrk: apt-get install -y wrk" >&2; exit 2; }
+export DIGEST_SHARED_DATA=${DIGEST_SHARED_DATA:-$(cd .. && pwd)/shared/data}
+work=$(mktemp -d /tmp/digest-webload-XXXXXX)
+url=$($PY -m bench.web_load prepare "$DIGEST_SHARED_DATA" "$work/var")
+port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export DIGEST_DATABASE_URL=$url DIGEST_DATA_DIR=$work/var DIGEST_SECRET_KEY=load DIGEST_LOG_JSON=1 \
+  DIGEST_RATE_LIMIT_PER_CLIENT_HOUR=100000000 DIGEST_RATE_LIMIT_PER_ADDRESS_HOUR=100000000
+setsid $PY -m uvicorn digest.web.app:create_app --factory --host 127.0.0.1 --port "$port" \
+  --workers "$WEB_WORKERS" --log-level warning --no-access-log >"$work/web.log" 2>&1 &
+web=$!
+cleanup() { kill -TERM -- -"$web" 2>/dev/null || true; wait "$web" 2>/dev/null || true; $PY -m bench.web_load drop "$url"; }
+trap cleanup EXIT
+for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+base="http://127.0.0.1:$port"
+
+# each connection waits CONNS/RATE seconds between requests: RATE requests per second in all
+delay_ms=$(( CONNS * 1000 / RATE ))
+cat >"$work/paced.lua" <<LUA
+function delay() return $delay_ms end
+LUA
+cat >"$work/subscribe.lua" <<LUA
+counter = 0
+function delay() return $delay_ms end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"email": "load-%d-%d@example.com", "skill": "$SLUG", "cadence": "daily"}',
+                              math.random(1, 1000000000), counter)
+  return wrk.format("POST", "/api/subscriptions", {["Content-Type"] = "application/json"}, body)
+end
+LUA
+curl -fs "$base/skills/$SLUG" >/dev/null && curl -fs "$base/api/skills/$SLUG/demand" >/dev/null  # warm caches
+
+echo "web load: $WEB_WORKERS uvicorn workers, $CONNS connections, $RATE req/s for ${SECONDS_EACH}s each ($(nproc) cores)"
+runs=0
+run() {  # name, target?, wrk args...
+  local name=$1 target=$2 out="$work/run$((++runs)).txt"; shift 2
+  wrk --latency -t2 -c"$CONNS" -d"${SECONDS_EACH}s" "$@" >"$out" 2>&1
+  $PY -m bench.web_load report "$name" "$out" $target
+}
+run "skill page /skills/$SLUG" target -s "$work/paced.lua" "$base/skills/$SLUG"
+run "demand API" "" -s "$work/paced.lua" "$base/api/skills/$SLUG/demand"
+run "subscribe POST" "" -s "$work/subscribe.lua" "$base/api/subscriptions"
+run "skill page, unpaced" "" "$base/skills/$SLUG"
+echo "wrk outputs and the web log: $work"
