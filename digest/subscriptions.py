@@ -9,7 +9,7 @@ cadence, pausing or resuming never loses or doubles an item.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -492,9 +492,10 @@ def deliver(session: Session, settings: Settings, pending: PendingEmail, now: da
 # --- finding skills to follow --------------------------------------------------------------------
 
 
-def find_skills(session: Session, query: str, limit: int = 20) -> list[Skill]:
+def find_skills(session: Session, query: str, limit: int = 20, as_of: date | None = None) -> list[Skill]:
     """Skills whose name, slug or alias contains `query`, best first (exact match, then prefix, then the
-    rest by name). An empty query lists skills by name."""
+    rest by name). An empty query lists the skills most asked for in the 90 days to `as_of`, then the
+    O*NET Hot Technologies by name."""
     from sqlalchemy import func, or_
 
     from digest.models import SkillAlias
@@ -502,7 +503,7 @@ def find_skills(session: Session, query: str, limit: int = 20) -> list[Skill]:
 
     text = " ".join(query.split()).lower()[:200]
     if not text:
-        return list(session.scalars(select(Skill).order_by(Skill.hot.desc(), Skill.name).limit(limit)))
+        return _skills_to_browse(session, limit, as_of)
     aliased_ids = select(SkillAlias.skill_id).where(func.lower(SkillAlias.alias).contains(text, autoescape=True))
     rows = session.scalars(
         select(Skill)
@@ -525,3 +526,26 @@ def find_skills(session: Session, query: str, limit: int = 20) -> list[Skill]:
     if exact is not None and exact not in found:
         found.insert(0, exact)
     return found[:limit]
+
+
+def _skills_to_browse(session: Session, limit: int, as_of: date | None) -> list[Skill]:
+    from sqlalchemy import func
+
+    from digest.models import DemandSkillDay
+
+    ranked: list[Skill] = []
+    if as_of is not None:
+        postings = func.sum(DemandSkillDay.postings)
+        ranked = list(
+            session.scalars(
+                select(Skill)
+                .join(DemandSkillDay, DemandSkillDay.skill_id == Skill.id)
+                .where(DemandSkillDay.day > as_of - timedelta(days=90), DemandSkillDay.day <= as_of)
+                .group_by(Skill.id)
+                .order_by(postings.desc(), Skill.name)
+                .limit(limit)
+            )
+        )
+    seen = {s.id for s in ranked}
+    hot = session.scalars(select(Skill).where(Skill.hot).order_by(Skill.name).limit(limit + len(seen)))
+    return (ranked + [s for s in hot if s.id not in seen])[:limit]

@@ -251,3 +251,21 @@ def test_emails_can_be_queued_for_after_the_answer(settings: Any, session: Sessi
     assert outbox(settings.outbox_dir) == [] and [p.template for p in later] == ["confirm", "login"]
     assert all(subs.deliver(session, settings, p, NOW) for p in later)
     assert [m["To"] for m in outbox(settings.outbox_dir)] == ["ko@example.com", "ko@example.com"]
+
+
+def test_browse_list_puts_the_skills_most_asked_for_first(settings: Any, session: Session, skills: Any) -> None:
+    from datetime import date
+
+    from digest.models import DemandSkillDay, Skill
+
+    by_slug = {s.slug: s for s in session.scalars(select(Skill))}
+    session.add_all(
+        [
+            DemandSkillDay(skill_id=by_slug["rust"].id, day=date(2026, 3, 1), postings=9),
+            DemandSkillDay(skill_id=by_slug["go"].id, day=date(2026, 3, 1), postings=4),
+            DemandSkillDay(skill_id=by_slug["python"].id, day=date(2025, 10, 1), postings=99),  # outside 90 days
+        ]
+    )
+    session.flush()
+    found = [s.slug for s in subs.find_skills(session, "", 50, as_of=date(2026, 3, 2))]
+    assert found[:2] == ["rust", "go"] and "python" not in found[:2]
