@@ -495,7 +495,7 @@ def deliver(session: Session, settings: Settings, pending: PendingEmail, now: da
 def find_skills(session: Session, query: str, limit: int = 20, as_of: date | None = None) -> list[Skill]:
     """Skills whose name, slug or alias contains `query`, best first (exact match, then prefix, then the
     rest by name). An empty query lists the skills most asked for in the 90 days to `as_of`, then the
-    O*NET Hot Technologies by name."""
+    O*NET Hot Technologies, then the others, by name."""
     from sqlalchemy import func, or_
 
     from digest.models import SkillAlias
@@ -547,5 +547,5 @@ def _skills_to_browse(session: Session, limit: int, as_of: date | None) -> list[
             )
         )
     seen = {s.id for s in ranked}
-    hot = session.scalars(select(Skill).where(Skill.hot).order_by(Skill.name).limit(limit + len(seen)))
-    return (ranked + [s for s in hot if s.id not in seen])[:limit]
+    rest = session.scalars(select(Skill).order_by(Skill.hot.desc(), Skill.name).limit(limit + len(seen)))
+    return (ranked + [s for s in rest if s.id not in seen])[:limit]
