@@ -189,45 +189,33 @@ def store_entries(
     return result
 
 
-_ROW_KEY = ("kind", "title", "url", "canonical_url", "summary", "published_at", "company", "location_raw", "title_raw")
-
-
 def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[Item]:
     """INSERT the rows and return their ORM objects in the rows' order.
 
-    SQLite: one multi-row INSERT per chunk (its writer holds the database lock, and an INTEGER PRIMARY KEY
-    takes max(rowid) + 1 per row, so the chunk's ids are the consecutive ones ending at last_insert_rowid()),
-    then one SELECT of those ids. An INSERT ... RETURNING through the ORM runs one statement per row there.
-    PostgreSQL: INSERT ... RETURNING in insertmanyvalues batches, left unordered (asking for parameter order
-    costs a sort per batch); the returned rows are matched back to ours by their values (rows with equal
-    values are interchangeable)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return _insert_items_sqlite(session, rows)
-    returned: dict[tuple[Any, ...], list[Item]] = {}
-    for item in session.scalars(insert(Item).returning(Item), rows):
-        returned.setdefault(tuple(getattr(item, k) for k in _ROW_KEY), []).append(item)
-    return [returned[tuple(row[k] for k in _ROW_KEY)].pop() for row in rows]
-
-
-_SQLITE_ROWS = 500  # 14 columns: well under SQLite's 32,766 bound parameters
-
-
-def _insert_items_sqlite(session: Session, rows: list[dict[str, Any]]) -> list[Item]:
+    SQLite: one executemany INSERT without RETURNING (its writer holds the database lock, and an INTEGER
+    PRIMARY KEY takes max(rowid) + 1 per row, so the rows' ids are the consecutive ones ending at
+    last_insert_rowid()). PostgreSQL: the ids are drawn from the sequence in one query and inserted with
+    the rows (insertmanyvalues). Then one SELECT loads the ORM objects.
+    (An ORM INSERT ... RETURNING ran one statement per row on SQLite, and cost many round trips on PostgreSQL.)"""
     session.flush()
     conn = session.connection()
     table = cast(Table, Item.__table__)
-    ids: list[int] = []
-    for start in range(0, len(rows), _SQLITE_ROWS):
-        chunk = rows[start : start + _SQLITE_ROWS]
-        conn.execute(insert(table).values(chunk))
+    if conn.dialect.name == "sqlite":
+        conn.execute(insert(table), rows)
         last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
-        ids.extend(range(last - len(chunk) + 1, last + 1))
+        ids = list(range(last - len(rows) + 1, last + 1))
+    else:
+        ids = list(
+            conn.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, %s)", (len(rows),)
+            ).scalars()
+        )
+        conn.execute(insert(table), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
     by_id: dict[int, Item] = {}
     for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
-        by_id.update((i.id, i) for i in session.scalars(select(Item).where(Item.id.between(part[0], part[-1]))))
+        by_id.update((i.id, i) for i in session.scalars(select(Item).where(Item.id.in_(ids[start : start + CHUNK]))))
     items = [by_id[i] for i in ids]
-    for item, row in zip(items, rows, strict=True):  # the lock-and-rowid reasoning above, checked
+    for item, row in zip(items, rows, strict=True):  # the id reasoning above, checked
         if item.title != row["title"] or item.published_at != row["published_at"]:
             raise RuntimeError(f"item {item.id} is not the row inserted for it")
     return items
