@@ -127,7 +127,7 @@ def link_items(session: Session, items: Sequence[Item], now: datetime) -> dict[i
     for start in range(0, len(item_ids), _CHUNK):
         session.execute(delete(ItemSkill).where(ItemSkill.item_id.in_(item_ids[start : start + _CHUNK])))
     for start in range(0, len(rows), _CHUNK):
-        session.execute(insert(ItemSkill), rows[start : start + _CHUNK])
+        session.connection().execute(insert(cast(Table, ItemSkill.__table__)), rows[start : start + _CHUNK])
     for item in items:  # the rows were written around the ORM: reload the collection when next asked
         session.expire(item, ["skills"])
     return linked
