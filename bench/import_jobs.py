@@ -5,9 +5,9 @@ title and metro resolution, cross-source dedupe and the demand rollups, on SQLit
 
 Synthetic postings: real skill names of the bundled taxonomy (Zipf-like popularity, 1-6 per posting) in a
 sentence of description, common job titles, real city names, posted over 365 days; one in twenty is a
-repost of an earlier posting (merged by title+company+location). Reports postings/s as wall time and as
-CPU time of this process plus the database server's share is not visible: CPU time of the importer
-process is printed beside wall time because the machine is shared.
+repost of an earlier posting (merged by title+company+location). Prints postings/s over wall time and,
+because the machine is shared, over the importer process's CPU time (the database server's CPU is not in
+it). The matcher is built once per process before timing (its build time is printed apart).
 """
 
 from __future__ import annotations
