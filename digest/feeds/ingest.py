@@ -241,11 +241,16 @@ def _existing_matches(
     if job_keys:
         earliest = min(p.published for p in pending if p.job_key) - JOB_DEDUPE_WINDOW
         for part in _chunks(job_keys):
-            for iid, key, when in session.execute(
-                select(Item.id, Item.dedupe_key, Item.published_at)
-                .where(Item.kind == ItemKind.job, Item.dedupe_key.in_(part), Item.published_at >= earliest)
+            # kind is tested here, not in SQL: given `kind = 'job'` SQLite without statistics (before the
+            # importer's first ANALYZE) picks the kind index, a scan of every posting per batch; this way the
+            # dedupe_key index is the only one that applies (job keys and URL keys never collide anyway)
+            for iid, kind, key, when in session.execute(
+                select(Item.id, Item.kind, Item.dedupe_key, Item.published_at)
+                .where(Item.dedupe_key.in_(part), Item.published_at >= earliest)
                 .order_by(Item.id)
             ):
+                if kind != ItemKind.job:
+                    continue
                 if key:
                     by_job.setdefault(key, []).append((iid, when))
     return by_url, by_job
