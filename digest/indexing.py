@@ -18,6 +18,6 @@ def index_new_items(session: Session, items: Sequence[Item], now: datetime) -> N
     if not items:
         return
     session.flush()
-    link_items(session, items, now)
+    linked = link_items(session, items, now)
     session.flush()
-    add_postings(session, [i for i in items if i.kind == ItemKind.job])
+    add_postings(session, [i for i in items if i.kind == ItemKind.job], linked)

@@ -8,7 +8,7 @@ A posting counts once, on its `posted_on` day; postings without a date are not c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -68,13 +68,18 @@ def count_postings(rows: Iterable[tuple[date, int | None, int | None, Sequence[i
     return counts
 
 
-def add_postings(session: Session, items: Sequence[Item]) -> None:
+def add_postings(session: Session, items: Sequence[Item], linked: Mapping[int, Sequence[int]] | None = None) -> None:
     """Count newly stored job postings (already linked to skills, title and metro) into the rollups.
-    Called exactly once per new posting; a posting seen again on another source is not new."""
+    Called exactly once per new posting; a posting seen again on another source is not new.
+    `linked`: the skill ids link_items just wrote per item id, saving the read-back of item_skills."""
     jobs = [i for i in items if i.kind == ItemKind.job and i.posted_on is not None]
     if not jobs:
         return
     session.flush()
+    if linked is not None and all(i.id in linked for i in jobs):
+        rows_known = ((i.posted_on, i.job_title_id, i.metro_id, linked[i.id]) for i in jobs)
+        apply_counts(session, count_postings(rows_known))  # type: ignore[arg-type]
+        return
     skills: dict[int, list[int]] = {i.id: [] for i in jobs}
     ids = list(skills)
     for start in range(0, len(ids), BATCH):

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 from digest.taxonomy.matcher import get_matcher
@@ -75,20 +76,25 @@ def link_text(item: Item) -> str:
     return "\n".join(parts)
 
 
-def link_items(session: Session, items: Sequence[Item], now: datetime) -> None:
+def link_items(session: Session, items: Sequence[Item], now: datetime) -> dict[int, list[int]]:
     """Write ItemSkill rows (one per skill per item, with the matched alias and span) and set
     job_title_id / metro_id on job postings. Idempotent: re-linking replaces the item's rows.
-    Creates no skill, title or metro: those come from `digest init` (load_taxonomy)."""
+    Creates no skill, title or metro: those come from `digest init` (load_taxonomy).
+    Returns the skill ids written per item id (for the demand rollups of the same items)."""
     if not items:
-        return
+        return {}
     session.flush()
     ids = _ids(session)
     matcher = get_matcher()
     rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    linked: dict[int, list[int]] = {}
     for item in items:
+        skill_ids = linked.setdefault(item.id, [])
         for m in matcher.match(link_text(item)):
             skill_id = ids.skills.get(m.slug)
             if skill_id is not None:
+                skill_ids.append(skill_id)
                 rows.append(
                     {
                         "item_id": item.id,
@@ -98,18 +104,30 @@ def link_items(session: Session, items: Sequence[Item], now: datetime) -> None:
                         "span_end": m.end,
                     }
                 )
+        values: dict[str, Any] = {"matched_at": now}
         if item.kind == ItemKind.job:
             title = normalize_title(item.title_raw or item.title)
-            item.job_title_id = ids.titles.get(title[0]) if title else None
+            values["job_title_id"] = ids.titles.get(title[0]) if title else None
             metro = resolve_metro(item.location_raw)
             if metro is None and item.remote:
                 metro = ("remote", "Remote")
-            item.metro_id = ids.metros.get(metro[0]) if metro else None
-        item.matched_at = now
+            values["metro_id"] = ids.metros.get(metro[0]) if metro else None
+        for key, value in values.items():  # in memory without a per-object UPDATE at flush: written below
+            set_committed_value(item, key, value)
+        updates.append({"b_id": item.id, **values})
+    table = cast(Table, Item.__table__)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for u in updates:  # jobs set three columns, other items one: one executemany by primary key per shape
+        groups.setdefault(tuple(u), []).append(u)
+    for shape, group in groups.items():
+        keys = [k for k in shape if k != "b_id"]
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values({k: bindparam(k) for k in keys})
+        session.connection().execute(stmt, group)
     item_ids = [i.id for i in items]
     for start in range(0, len(item_ids), _CHUNK):
         session.execute(delete(ItemSkill).where(ItemSkill.item_id.in_(item_ids[start : start + _CHUNK])))
     for start in range(0, len(rows), _CHUNK):
-        session.execute(insert(ItemSkill), rows[start : start + _CHUNK])
+        session.connection().execute(insert(cast(Table, ItemSkill.__table__)), rows[start : start + _CHUNK])
     for item in items:  # the rows were written around the ORM: reload the collection when next asked
         session.expire(item, ["skills"])
+    return linked
