@@ -13,6 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from digest.config import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_sqlite_immediate = False
+
+
+def use_immediate_transactions() -> None:
+    """Worker processes, whose transactions almost all write, take SQLite's write lock when they begin.
+    A deferred transaction that reads and then writes fails at once with "database is locked" when another
+    process committed in between (WAL cannot upgrade a stale snapshot); waiting at BEGIN avoids that.
+    No effect on PostgreSQL."""
+    global _sqlite_immediate
+    _sqlite_immediate = True
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -34,7 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

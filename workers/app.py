@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_init, worker_process_init
 from kombu.entity import Queue
 
 from digest.config import Settings, settings_or_exit
@@ -76,6 +76,14 @@ def ensure_broker_dirs(settings: Settings) -> None:
     if settings.embedded_broker:
         for sub in ("queue", "control"):
             (settings.broker_dir / sub).mkdir(parents=True, exist_ok=True)
+
+
+@worker_init.connect
+def _worker_transactions(**_: Any) -> None:
+    # set before the pool forks, so every child (and a solo pool) begins SQLite transactions IMMEDIATE
+    from digest.db import use_immediate_transactions
+
+    use_immediate_transactions()
 
 
 @worker_process_init.connect

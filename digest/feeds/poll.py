@@ -97,13 +97,17 @@ def claim_due_feeds(session: Session, now: datetime, limit: int, lease_seconds: 
 def poll_feed(
     session: Session, feed_id: int, now: datetime, settings: Settings, client: httpx.Client | None = None
 ) -> PollOutcome:
-    """Poll one feed once: conditional GET, parse, store new items, record health and the next poll time."""
+    """Poll one feed once: conditional GET, parse, store new items, record health and the next poll time.
+    Commits what the session holds before fetching, so no transaction stays open across the network."""
     feed = session.get(Feed, feed_id)
     if feed is None or not feed.active:
         return PollOutcome(feed_id, feed.url if feed else "", "skipped")
     limits = fetch_limits(settings)
     own_client = client is None
     http = client or make_client(limits)
+    # Never hold a transaction across the network: on SQLite a read snapshot kept through a slow fetch
+    # cannot be upgraded to a write once another process has written ("database is locked").
+    session.commit()
     feed.last_polled_at = now
     try:
         try:
@@ -252,8 +256,9 @@ def poll_due(
                 break
             for feed_id in ids:
                 polled.add(feed_id)
-                with session_factory() as session, session.begin():
+                with session_factory() as session:
                     summary.outcomes.append(poll_feed(session, feed_id, now, settings, client))
+                    session.commit()
             if limit is not None and len(polled) >= limit:
                 break
     return summary
