@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,8 @@ from digest.web.templating import templates
 router = APIRouter()
 
 
-def _skill(session: Session, slug: str) -> Skill:
+def _skill(session: Session, slug: str, request: Request) -> Skill:
+    """The skill at this slug; an alias or name in the URL redirects (301) to the canonical slug."""
     skill = session.scalar(select(Skill).where(Skill.slug == slug))
     if skill is not None:
         return skill
@@ -32,12 +33,10 @@ def _skill(session: Session, slug: str) -> Skill:
     except UnknownSkill as exc:
         hint = "; ".join(f"{s.name} (/skills/{s.slug})" for s in exc.suggestions)
         raise HTTPException(404, f"No skill called {slug!r}." + (f" Did you mean: {hint}?" if hint else "")) from None
-    raise _Moved(found.slug)
-
-
-class _Moved(Exception):
-    def __init__(self, slug: str) -> None:
-        self.slug = slug
+    url = str(request.url.path).replace(f"/skills/{slug}", f"/skills/{found.slug}", 1)
+    if request.url.query:
+        url += "?" + request.url.query
+    raise HTTPException(301, f"This skill lives at {url}.", headers={"Location": url})
 
 
 def _as_of(value: str | None) -> date:
@@ -49,21 +48,11 @@ def _as_of(value: str | None) -> date:
         raise HTTPException(400, f"as_of must be an ISO date (YYYY-MM-DD), not {value!r}.") from None
 
 
-def _redirect(request: Request, slug: str, old: str) -> RedirectResponse:
-    url = str(request.url.path).replace(f"/skills/{old}", f"/skills/{slug}", 1)
-    if request.url.query:
-        url += "?" + request.url.query
-    return RedirectResponse(url, status_code=301)
-
-
 @router.get("/api/skills/{slug}/demand")
 def demand(request: Request, slug: str, as_of: str | None = None) -> Response:
     day = _as_of(as_of)
     with session_scope() as session:
-        try:
-            skill = _skill(session, slug)
-        except _Moved as moved:
-            return _redirect(request, moved.slug, slug)
+        skill = _skill(session, slug, request)
         return JSONResponse(demand_figures(session, skill, day, memo=True))
 
 
@@ -71,10 +60,7 @@ def demand(request: Request, slug: str, as_of: str | None = None) -> Response:
 def chart(request: Request, slug: str, as_of: str | None = None) -> Response:
     day = _as_of(as_of)
     with session_scope() as session:
-        try:
-            skill = _skill(session, slug)
-        except _Moved as moved:
-            return _redirect(request, moved.slug, slug)
+        skill = _skill(session, slug, request)
         png = weekly_chart_png(session, skill, day)
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
@@ -91,10 +77,7 @@ def items_api(
     item_kind = _kind(kind)
     after = _since(since)
     with session_scope() as session:
-        try:
-            skill = _skill(session, slug)
-        except _Moved as moved:
-            return _redirect(request, moved.slug, slug)
+        skill = _skill(session, slug, request)
         try:
             rows, nxt = skill_items(session, skill, kind=item_kind, since=after, cursor=cursor, limit=limit)
         except BadCursor as exc:
@@ -126,10 +109,7 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
     item_kind = _kind(kind)
     settings = request.app.state.settings
     with session_scope() as session:
-        try:
-            skill = _skill(session, slug)
-        except _Moved as moved:
-            return _redirect(request, moved.slug, slug)
+        skill = _skill(session, slug, request)
         rows, _ = skill_items(session, skill, kind=item_kind, limit=50)
         body = atom_feed(skill, rows, settings.base_url, clock.utcnow())
     return Response(body, media_type="application/atom+xml; charset=utf-8")
@@ -139,10 +119,7 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
 def skill_page(request: Request, slug: str, as_of: str | None = None) -> Response:
     day = _as_of(as_of)
     with session_scope() as session:
-        try:
-            skill = _skill(session, slug)
-        except _Moved as moved:
-            return _redirect(request, moved.slug, slug)
+        skill = _skill(session, slug, request)
         figures = demand_figures(session, skill, day, memo=True)
         jobs, _ = skill_items(session, skill, kind=ItemKind.job, limit=8)
         news, _ = skill_items(session, skill, kind=ItemKind.news, limit=6)
