@@ -51,8 +51,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+_opened: set[str] = set()
+
+
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
+    _opened.add(url)
     return make_engine(url)
 
 
@@ -88,17 +92,9 @@ def ping(engine: Engine | None = None) -> bool:
 
 
 def dispose_engines() -> None:
-    """After fork (Celery prefork), children must not share the parent's connections."""
-    for engine in _engine_cache_values():
-        engine.dispose(close=False)
-
-
-def _engine_cache_values() -> list[Engine]:
-    # lru_cache exposes no values; keep the one engine we know of
-    try:
-        return [get_engine()]
-    except Exception:
-        return []
+    """After fork (Celery prefork), children must not share the parent's pooled connections."""
+    for url in list(_opened):
+        _engine_for(url).dispose(close=False)
 
 
 def alembic_config(url: str | None = None) -> Any:

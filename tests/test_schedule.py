@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -59,9 +60,7 @@ def test_skipped_hour_sends_at_the_next_valid_time(
         assert got.astimezone(p_zone(zone)).hour == 2
 
 
-def p_zone(name: str):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
+def p_zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
