@@ -196,3 +196,15 @@ def test_weekly_chart_is_a_png_for_any_counts() -> None:
         }
         png = render_weekly_chart(data)
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) < 40_000
+
+
+def test_cached_chart_follows_postings_added_the_same_day(session: Session, tmp_path: Any) -> None:
+    from digest.demand.chart import weekly_chart_png
+
+    (s,) = synthetic.skills(session, ["Elixir"])
+    empty = weekly_chart_png(session, s, D, tmp_path)
+    assert weekly_chart_png(session, s, D, tmp_path) == empty  # served from the cache
+    synthetic.add(session, [synthetic.posting(D - timedelta(days=3), [s.id])])
+    session.commit()
+    assert weekly_chart_png(session, s, D, tmp_path) != empty
+    assert len(list(tmp_path.glob("elixir-2026-05-17-*.png"))) == 2

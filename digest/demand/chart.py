@@ -1,9 +1,12 @@
 """The weekly postings chart: a small PNG made server-side (matplotlib, Agg), the same for pages and
-emails. Cached on disk per skill and as-of day under settings.data_dir/charts."""
+emails. Cached on disk under settings.data_dir/charts, keyed by skill, as-of day and the series drawn, so a
+posting imported later the same day draws a new chart instead of serving a stale one."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import tempfile
 import threading
@@ -27,17 +30,19 @@ BAR, BAR_PARTIAL, RECENT = "#9db4e3", "#d5deef", "#2457c5"
 _lock = threading.Lock()  # matplotlib's font cache is not thread-safe
 
 
-def chart_path(skill: Skill, as_of: date, cache_dir: Path | None = None) -> Path:
+def chart_path(fig_data: dict[str, Any], cache_dir: Path | None = None) -> Path:
     base = cache_dir or get_settings().data_dir / "charts"
-    return base / f"{skill.slug}-{as_of.isoformat()}.png"
+    drawn = json.dumps([fig_data["name"], fig_data["weekly"]], sort_keys=True).encode()
+    return base / f"{fig_data['skill']}-{fig_data['as_of']}-{hashlib.sha256(drawn).hexdigest()[:12]}.png"
 
 
 def weekly_chart_png(session: Session, skill: Skill, as_of: date, cache_dir: Path | None = None) -> bytes:
     """~560x220 PNG of the weekly postings in the 90-day window; the last 4 weeks highlighted."""
-    path = chart_path(skill, as_of, cache_dir)
+    fig_data = demand_figures(session, skill, as_of, memo=True)
+    path = chart_path(fig_data, cache_dir)
     if path.exists():
         return path.read_bytes()
-    png = render_weekly_chart(demand_figures(session, skill, as_of))
+    png = render_weekly_chart(fig_data)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "wb") as f:
@@ -73,6 +78,8 @@ def render_weekly_chart(fig_data: dict[str, Any]) -> bytes:
         ax.set_axisbelow(True)
         ax.set_title(f"{fig_data['name']}: postings per week (week starting)", fontsize=9, loc="left", color="#1d2330")
         if not any(values):
+            ax.set_ylim(0, 1)
+            ax.set_yticks([])  # no axis of fractions of a posting under an empty chart
             ax.text(0.5, 0.5, "no postings in the last 90 days", transform=ax.transAxes, ha="center", color="#5b6475")
         fig.tight_layout(pad=0.6)
         buf = io.BytesIO()
