@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     login_link_max_age: int = Field(default=30 * 60, gt=0, description="seconds")
     session_max_age: int = Field(default=30 * 24 * 3600, gt=0, description="seconds")
     unsubscribe_link_max_age: int = Field(default=2 * 365 * 24 * 3600, gt=0, description="seconds")
+    web_cache_ttl: float = Field(default=60.0, ge=0, description="seconds a web process reuses a skill's figures")
+    web_cache_size: int = Field(default=2000, gt=0, description="(skill, day) entries kept per web process")
 
     queue_prefix: str = Field(default="digest", pattern=r"^[A-Za-z0-9_.-]+$")
     log_json: bool = False
