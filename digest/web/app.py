@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest import __version__
 from digest.config import Settings, get_settings
+from digest.db import immediate_transactions
 from digest.web.cache import TTLCache
+from digest.web.security import UNSAFE
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -19,4 +22,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (system, pages, skills, accounts, webhooks):
         app.include_router(module.router)
     security.install(app)
+    app.add_middleware(WritesLockFirst)
     return app
+
+
+class WritesLockFirst:
+    """Requests with an unsafe method write: on SQLite their transactions begin IMMEDIATE (digest.db)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in UNSAFE:
+            with immediate_transactions():
+                await self.app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
