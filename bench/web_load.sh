@@ -6,8 +6,9 @@
 #   RATE=400 SECONDS_EACH=30 WEB_WORKERS=4 REPEAT=1 bench/web_load.sh
 #   DIGEST_WEB_CACHE_TTL=0 bench/web_load.sh  # without the page cache
 #
-# Prints requests per second, p50, p99 and errors (medians of REPEAT runs; errors summed) for the skill page, /api/skills/{slug}/demand and
-# subscribe (POST /api/subscriptions), then the skill page's ceiling (no rate limit on the client).
+# Prints requests per second, p50, p99 and errors (medians of REPEAT runs; errors summed) for the skill
+# page, /api/skills/{slug}/demand and subscribe (POST /api/subscriptions), then the skill page's ceiling
+# (no rate limit on the client). The page cache expires during the runs: its misses are in the figures.
 # Target: skill page p99 <= 100 ms at 200 req/s, zero errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
