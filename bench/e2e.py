@@ -5,7 +5,8 @@ separate queues (polling; delivery + default), the web app under uvicorn, 50 fee
 (item text from the corpora in shared/data, new items appearing as simulated time passes), the HN postings
 imported when the import is available, N subscribers across skills and cadences, and the sendgrid backend
 pointed at the local fake SendGrid. Time is driven with `now`: this script sends, step by step, the tasks
-beat would send (poll_due_feeds, dispatch_due, sweep) and waits for the queues to drain.
+beat would send (poll_due_feeds, dispatch_due, sweep) and waits for the queues to drain. A real `celery beat`
+(redbeat, bench/e2e_beat.py) runs beside it on the wall clock and sends heartbeat and sweep.
 
 Faults: SIGKILL of a worker at random moments, one Redis restart (without persistence: queued messages are
 lost), fake SendGrid answering 10% 500s and 5% 429s, one PostgreSQL connection terminated, two feeds timing
@@ -107,6 +108,11 @@ class Report:
     faults: dict[str, int] = field(default_factory=dict)
     sendgrid_requests: int = 0
     hn_postings: int = 0
+    beat_sent: dict[str, int] = field(default_factory=dict)
+    beat_starts: int = 0
+    beat_heartbeat_seen: bool = False
+    beat_lock_held: int = 0
+    beat_lock_checks: int = 0
     metrics_ok: bool = False
     pages_ok: bool = False
     notes: list[str] = field(default_factory=list)
@@ -137,6 +143,9 @@ class Report:
             f"{self.healthy_items_stored:,}, stored twice {self.healthy_items_duplicated} (target: all, once)",
             f"failing feeds {self.failing_feeds}: backed off {self.failing_backed_off}, recovered "
             f"{self.failing_recovered} (target {self.failing_feeds})",
+            f"beat (redbeat): sent {json.dumps(self.beat_sent, sort_keys=True)}, its heartbeat recorded by a "
+            f"worker: {self.beat_heartbeat_seen}, lock in Redis at {self.beat_lock_held} of {self.beat_lock_checks} "
+            f"steps, started {self.beat_starts} time(s) (a Redis restart loses the lock: beat exits and restarts)",
             f"HN postings imported: {self.hn_postings:,}; /metrics ok: {self.metrics_ok}; pages ok: {self.pages_ok}",
             *self.notes,
             f"PROMISES KEPT: {self.promises_kept}",
@@ -268,15 +277,20 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", ",".join(self.queues),
+                "-P", "solo", "--loglevel", "INFO", "-n", f"{self.name}-{self.starts}@%h",
+                "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
+
     def start(self) -> None:
         self.starts += 1
-        cmd = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-Q", ",".join(self.queues),
-               "-P", "solo", "--loglevel", "INFO", "-n", f"{self.name}-{self.starts}@%h",
-               "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
         out = self.log.open("ab")
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(self.command(), env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # fmt: skip
         out.close()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -290,6 +304,25 @@ class Worker:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class Beat(Worker):
+    """`celery beat` with redbeat (bench/e2e_beat.py): heartbeat and sweep from beat on the wall clock."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        super().__init__("beat", [], env, log)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "bench.e2e_beat", "beat", "--loglevel", "INFO"]
+
+    def sent(self) -> Counter[str]:
+        """Entries beat sent, by name, from its log ("Scheduler: Sending due task heartbeat (...)")."""
+        marker = "Sending due task "
+        return Counter(
+            line.split(marker, 1)[1].split(" ", 1)[0]
+            for line in self.log.read_text(errors="replace").splitlines()
+            if marker in line
+        )
 
 
 @contextmanager
@@ -368,8 +401,8 @@ def _import_hn(url: str, shared: Path, now: datetime, workdir: Path) -> int:
 class Driver:
     """Sends the tasks beat would send, with `now`, and waits until the broker holds no work."""
 
-    def __init__(self, app: Any, rds: RedisServer, queues: dict[str, str], workers: list[Worker]) -> None:
-        self.app, self.rds, self.queues, self.workers = app, rds, queues, workers
+    def __init__(self, app: Any, rds: RedisServer, queues: dict[str, str], workers: list[Worker], beat: Beat) -> None:
+        self.app, self.rds, self.queues, self.workers, self.beat = app, rds, queues, workers, beat
 
     def send(self, task: str, now: datetime) -> None:
         for attempt in range(50):
@@ -392,8 +425,8 @@ class Driver:
         deadline = time.monotonic() + timeout
         quiet = 0
         while quiet < 3:  # three quiet looks in a row: a task between dequeue and unacked is not missed
-            for w in self.workers:
-                if w.proc is None or w.proc.poll() is not None:
+            for w in [*self.workers, self.beat]:  # a machine's supervisor restarts what died
+                if not w.alive():
                     w.start()
             quiet = quiet + 1 if self.pending() == 0 else 0
             if time.monotonic() > deadline:
@@ -494,8 +527,13 @@ def run(
         for w in workers:
             w.start()
             stack.callback(w.stop)
+        beat = Beat(env, workdir / "beat.log")
+        beat.start()
+        stack.callback(beat.stop)
+        beat_started = datetime.now(UTC)
+        lock_key = f"{worker_settings.queue_prefix}:redbeat:lock"
         app = make_celery(worker_settings)
-        driver = Driver(app, rds, queues, workers)
+        driver = Driver(app, rds, queues, workers, beat)
 
         steps = hours * 60 // step_minutes
         report.steps = steps
@@ -535,6 +573,8 @@ def run(
                 time.sleep(rng.uniform(0.1, 1.0))
                 counted["pg_terminated"] += _terminate_one_backend(admin, url)
             driver.drain()
+            report.beat_lock_checks += 1
+            report.beat_lock_held += _exists(rds, lock_key)
             backed_off |= _backed_off(url, failing_ids, now)
             if step % 8 == 0:
                 log(f"  {now:%a %H:%M}: step {step}/{steps}, {time.perf_counter() - started:.0f} s")
@@ -546,6 +586,9 @@ def run(
             for task in ("sweep", "dispatch_due"):
                 driver.send(task, later)
             driver.drain()
+        report.beat_sent = dict(beat.sent())
+        report.beat_starts = beat.starts
+        report.beat_heartbeat_seen = _heartbeat_at(url, "beat", beat_started)
         counted.update({f"sendgrid_{k}": v for k, v in fake.faults.items()})
         report.faults = dict(counted)
         report.sendgrid_requests = fake.requests
@@ -557,6 +600,24 @@ def run(
     _capacity(workdir, report)
     log(f"logs in {workdir}")
     return report
+
+
+def _exists(rds: RedisServer, key: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(rds.url).exists(key))
+    except redis.ConnectionError:
+        return False
+
+
+def _heartbeat_at(url: str, name: str, since: datetime) -> bool:
+    """Whether a worker recorded the heartbeat `name` at or after `since` (wall clock: beat's own tasks)."""
+    from digest.health import heartbeats
+
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        at = heartbeats(session).get(name)
+    engine.dispose()
+    return at is not None and at >= since - timedelta(seconds=5)
 
 
 def _terminate_one_backend(admin: str, url: str) -> int:

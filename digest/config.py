@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     feed_max_interval: int = Field(default=24 * 3600, gt=0, description="seconds between polls, at most")
     feed_claim_lease: int = Field(default=900, gt=0, description="seconds a claimed feed stays claimed")
     feed_summary_max_chars: int = Field(default=1000, gt=50)
+    item_retention_days: int = Field(default=90, gt=0, description="days news items are kept after ingestion")
+    # at least digest.feeds.retention.JOB_LOOKBACK_DAYS: a rollup rebuild must still see every figure's postings
+    job_retention_days: int = Field(default=400, ge=252, description="days job postings are kept")
 
     # delivery
     dispatch_batch_size: int = Field(default=50, gt=0)
@@ -77,6 +80,8 @@ class Settings(BaseSettings):
     login_link_max_age: int = Field(default=30 * 60, gt=0, description="seconds")
     session_max_age: int = Field(default=30 * 24 * 3600, gt=0, description="seconds")
     unsubscribe_link_max_age: int = Field(default=2 * 365 * 24 * 3600, gt=0, description="seconds")
+    web_cache_ttl: float = Field(default=60.0, ge=0, description="seconds a web process reuses a skill's figures")
+    web_cache_size: int = Field(default=2000, gt=0, description="(skill, day) entries kept per web process")
 
     queue_prefix: str = Field(default="digest", pattern=r"^[A-Za-z0-9_.-]+$")
     log_json: bool = False

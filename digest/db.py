@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +26,23 @@ def use_immediate_transactions() -> None:
     _sqlite_immediate = True
 
 
+# Per request (the web app): a contextvar, so it follows a request into the thread that runs its handler.
+_immediate_here: ContextVar[bool] = ContextVar("digest_sqlite_immediate", default=False)
+
+
+@contextmanager
+def immediate_transactions() -> Iterator[None]:
+    """SQLite transactions begun inside this block (this task or thread, and what it starts) take the write
+    lock at BEGIN, waiting up to the busy timeout: for web requests that write, which would otherwise fail
+    at once with "database is locked" when a worker commits between their first read and their first write.
+    No effect on PostgreSQL."""
+    token = _immediate_here.set(True)
+    try:
+        yield
+    finally:
+        _immediate_here.reset(token)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -44,7 +62,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_immediate else "BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_immediate or _immediate_here.get() else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

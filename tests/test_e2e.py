@@ -1,6 +1,7 @@
 """The production-shape run, reduced: 1,000 subscribers, real workers on a Redis of our own, PostgreSQL, the
 fake SendGrid answering 500s and 429s, workers SIGKILLed, a feed timing out and one returning garbage until
-they recover. Nothing due is lost, nothing is sent twice, every healthy feed's items are stored once."""
+they recover, and a real beat (redbeat) sending heartbeat and sweep. Nothing due is lost, nothing is sent
+twice, every healthy feed's items are stored once."""
 
 from __future__ import annotations
 
@@ -29,3 +30,7 @@ def test_production_shape_keeps_its_promises(tmp_path: Path, shared_data: Path) 
     assert report.healthy_items_duplicated == 0, summary
     assert report.failing_feeds == 2 and report.failing_backed_off == 2 and report.failing_recovered == 2, summary
     assert report.metrics_ok and report.pages_ok, summary
+    # a real beat (redbeat) ran beside the driver: its heartbeat reached a worker, its sweeps were sent,
+    # and it held its lock in Redis
+    assert report.beat_heartbeat_seen and report.beat_sent.get("sweep", 0) >= 1, summary
+    assert report.beat_lock_held == report.beat_lock_checks > 0, summary

@@ -4,6 +4,7 @@ and the page as a person sees it in headless Chromium (screenshot under test-art
 from __future__ import annotations
 
 import io
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from digest.demand import synthetic
 from digest.demand.figures import clear_memo, demand_figures
 from digest.models import ItemKind, SkillAlias
 from digest.web.app import create_app
+from digest.web.cache import TTLCache
 from tests.conftest import _empty_database
 from tests.helpers import REPO, wait_for
 
@@ -86,6 +88,27 @@ def test_page_api_and_chart(settings: Any, session: Session) -> None:
     assert Image.open(io.BytesIO(png.content)).size == (560, 220)
     (cached,) = (settings.data_dir / "charts").glob(f"kubernetes-{AS_OF}-*.png")
     assert cached.read_bytes() == png.content
+
+
+def test_page_and_api_answer_from_the_cache_for_the_ttl(settings: Any, session: Session) -> None:
+    """A hot page reads no SQL while fresh; an import shows once the TTL has passed; a CSRF token per visitor."""
+    skill = _data(session)["skill"]
+    now = [0.0]
+    app = create_app(settings)
+    app.state.page_cache = TTLCache(settings.web_cache_ttl, settings.web_cache_size, clock=lambda: now[0])
+    client = TestClient(app)
+    url, api = f"/skills/kubernetes?as_of={AS_OF}", f"/api/skills/kubernetes/demand?as_of={AS_OF}"
+    before = client.get(api).json()["postings"]
+    first = client.get(url).text
+    synthetic.add(session, [synthetic.posting(AS_OF, [skill.id], title="Fresh posting") for _ in range(3)])
+    session.commit()
+    now[0] += settings.web_cache_ttl - 1
+    assert client.get(api).json()["postings"] == before and "Fresh posting" not in client.get(url).text
+    other = TestClient(app).get(url).text  # another visitor: same data, its own token
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    assert token.findall(first) and token.findall(first) != token.findall(other)
+    now[0] += 2
+    assert client.get(api).json()["postings"] == before + 3 and "Fresh posting" in client.get(url).text
 
 
 def test_items_stream_json_and_atom(settings: Any, session: Session) -> None:

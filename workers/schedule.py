@@ -10,6 +10,7 @@ SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {"task": "workers.tasks.heartbeat", "schedule": 60.0, "args": ("beat",)},
     "sweep": {"task": "workers.tasks.sweep", "schedule": crontab(minute="*/5")},
     "poll-due-feeds": {"task": "workers.tasks.poll_due_feeds", "schedule": 60.0},
+    "prune-items": {"task": "workers.tasks.prune_items", "schedule": crontab(minute=15, hour=3)},
     # digests and delivery: due digests and alert emails, every minute
     "dispatch-due": {"task": "workers.tasks.dispatch_due", "schedule": crontab()},
     # jobs index and demand: after each completed week (weeks start on Monday, UTC)

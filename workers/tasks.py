@@ -102,6 +102,20 @@ def poll_feed(feed_id: int, now: str | None = None) -> str:
     return outcome.status
 
 
+@app.task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def prune_items(now: str | None = None) -> int:
+    """Daily: delete items past their retention (tombstones keep feeds from bringing them back)."""
+    from digest.config import get_settings
+    from digest.feeds.retention import prune_expired
+    from digest.health import beat
+
+    moment = _now(now)
+    with session_scope() as session:
+        deleted = prune_expired(session, get_settings(), moment)
+        beat(session, "prune_items", moment, f"{deleted} deleted")
+    return deleted
+
+
 # --- digests and delivery -------------------------------------------------------------------------
 
 DELIVERY_TASK = {

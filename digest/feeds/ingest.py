@@ -257,9 +257,14 @@ def _existing_matches(
 
 
 def prune_items(session: Session, fetched_before: datetime, now: datetime, limit: int = 5000) -> int:
-    """Delete items ingested before `fetched_before`, leaving a tombstone for every source identity so a feed
-    that still carries them never brings them back as new. Returns the number of items deleted."""
+    """Delete items ingested before `fetched_before` (at most `limit`). Returns the number deleted."""
     ids = list(session.scalars(select(Item.id).where(Item.fetched_at < fetched_before).order_by(Item.id).limit(limit)))
+    return delete_items(session, ids, now)
+
+
+def delete_items(session: Session, ids: Sequence[int], now: datetime) -> int:
+    """Delete these items, leaving a tombstone for every source identity so a feed that still carries them
+    never brings them back as new. Returns the number of items deleted."""
     if not ids:
         return 0
     rows = session.execute(select(ItemSource.source_key, ItemSource.identity).where(ItemSource.item_id.in_(ids)))

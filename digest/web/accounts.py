@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from digest import clock, ratelimit
 from digest import subscriptions as subs
 from digest.config import Settings
-from digest.db import session_scope
+from digest.db import immediate_transactions, session_scope
 from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
 from digest.tokens import ExpiredToken, InvalidToken
@@ -433,7 +433,7 @@ def _home_error(
 def confirm_page(request: Request, token: str = "") -> HTMLResponse:
     """Opening the link confirms (double opt-in in one click)."""
     try:
-        with session_scope() as session:
+        with immediate_transactions(), session_scope() as session:
             done = subs.confirm(session, _settings(request), token, clock.utcnow())
             ctx = {"skill": done.skill.name, "cadence": done.subscription.cadence.value, "email": done.user.email}
     except InvalidToken as exc:

@@ -18,6 +18,7 @@ from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_i
 from digest.demand.text import change_words, verdict_words
 from digest.models import ItemKind, Skill
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill
+from digest.web.cache import TTLCache
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -48,12 +49,30 @@ def _as_of(value: str | None) -> date:
         raise HTTPException(400, f"as_of must be an ISO date (YYYY-MM-DD), not {value!r}.") from None
 
 
+def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
+    """What the skill page and the demand API show for a skill on a day: from the process's cache while
+    fresh (no SQL at all), otherwise read. An alias or an unknown slug raises (301/404) and is not cached."""
+
+    def read() -> dict[str, Any]:
+        with session_scope() as session:
+            skill = _skill(session, slug, request)
+            jobs, _ = skill_items(session, skill, kind=ItemKind.job, limit=8)
+            news, _ = skill_items(session, skill, kind=ItemKind.news, limit=6)
+            return {
+                "skill": {"slug": skill.slug, "name": skill.name},
+                "figures": demand_figures(session, skill, day, memo=True),
+                "jobs": [item_json(i) for i in jobs],
+                "news": [item_json(i) for i in news],
+            }
+
+    cache: TTLCache = request.app.state.page_cache
+    data: dict[str, Any] = cache.get((slug, day), read)
+    return data
+
+
 @router.get("/api/skills/{slug}/demand")
 def demand(request: Request, slug: str, as_of: str | None = None) -> Response:
-    day = _as_of(as_of)
-    with session_scope() as session:
-        skill = _skill(session, slug, request)
-        return JSONResponse(demand_figures(session, skill, day, memo=True))
+    return JSONResponse(_page_data(request, slug, _as_of(as_of))["figures"])
 
 
 @router.get("/skills/{slug}/chart.png")
@@ -117,20 +136,16 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
 
 @router.get("/skills/{slug}", response_class=HTMLResponse)
 def skill_page(request: Request, slug: str, as_of: str | None = None) -> Response:
-    day = _as_of(as_of)
-    with session_scope() as session:
-        skill = _skill(session, slug, request)
-        figures = demand_figures(session, skill, day, memo=True)
-        jobs, _ = skill_items(session, skill, kind=ItemKind.job, limit=8)
-        news, _ = skill_items(session, skill, kind=ItemKind.news, limit=6)
-        context = {
-            "skill": skill,
-            "f": figures,
-            "as_of_param": as_of or "",
-            "change_words": change_words(figures["change_vs_prior_4_weeks"]),
-            "verdict_words": verdict_words(figures["shift"]),
-            "jobs": [item_json(i) for i in jobs],
-            "news": [item_json(i) for i in news],
-            "cadences": ["daily", "weekly", "hourly"],
-        }
-        return templates.TemplateResponse(request, "skill.html", context)
+    data = _page_data(request, slug, _as_of(as_of))
+    figures = data["figures"]
+    context = {
+        "skill": data["skill"],
+        "f": figures,
+        "as_of_param": as_of or "",
+        "change_words": change_words(figures["change_vs_prior_4_weeks"]),
+        "verdict_words": verdict_words(figures["shift"]),
+        "jobs": data["jobs"],
+        "news": data["news"],
+        "cadences": ["daily", "weekly", "hourly"],
+    }
+    return templates.TemplateResponse(request, "skill.html", context)

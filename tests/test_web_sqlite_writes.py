@@ -1,0 +1,92 @@
+"""On SQLite, a web request that writes takes the write lock when its transaction begins, so a worker that
+commits between the request's first read and its first write cannot make it fail with "database is locked"
+(a deferred transaction cannot upgrade a stale WAL snapshot; it fails at once instead of waiting)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.orm import Session
+
+from digest.db import immediate_transactions, make_engine
+from digest.demand import synthetic
+from digest.models import Subscription, SubscriptionStatus
+from digest.web.app import create_app
+from tests.accounts_data import link_in, outbox
+from tests.helpers import wait_for
+
+
+@pytest.fixture
+def sqlite_engine(settings: Any, engine: Engine) -> Engine:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock; PostgreSQL takes row locks as it writes")
+    return engine
+
+
+@pytest.fixture
+def statements(sqlite_engine: Engine) -> Iterator[list[str]]:
+    """The statements the web app's engine sends, in order (BEGIN included)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement.split(None, 2)[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else ""))
+
+    event.listen(sqlite_engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(sqlite_engine, "before_cursor_execute", record)
+
+
+def _while_a_worker_writes(settings: Any, statements: list[str], call: Callable[[], int]) -> int:
+    """Run one request while another connection (a worker) holds SQLite's write lock, and commit that
+    worker's write once the request has begun: after its first statement (a deferred transaction that
+    read now holds a stale snapshot) or while it waits at BEGIN IMMEDIATE. The request's status code."""
+    worker = make_engine(settings.db_url).connect()
+    with immediate_transactions():
+        worker.begin()
+    worker.execute(text("INSERT INTO heartbeats (name, at) VALUES ('worker', :at)"), {"at": datetime.now(UTC)})
+    worker.execute(text("DELETE FROM heartbeats WHERE name = 'worker'"))
+    statements.clear()
+    answers: list[int] = []
+    request = threading.Thread(target=lambda: answers.append(call()))
+    request.start()
+    try:
+        wait_for(lambda: any(s != "BEGIN" for s in statements), timeout=30, message="the request to begin")
+        worker.commit()
+    finally:
+        worker.close()
+        request.join(60)
+    assert answers, statements
+    assert statements[0] == "BEGIN IMMEDIATE", statements
+    return answers[0]
+
+
+def test_subscribe_and_confirm_while_a_worker_writes(settings: Any, session: Session, statements: list[str]) -> None:
+    synthetic.skills(session, ["Python"])
+    session.commit()
+    client = TestClient(create_app(settings))
+    body = {"email": "a@example.com", "skill": "python"}
+    assert (
+        _while_a_worker_writes(settings, statements, lambda: client.post("/api/subscriptions", json=body).status_code)
+        == 202
+    )
+    link = urlparse(link_in(outbox(settings.outbox_dir)[-1], "/confirm"))
+    confirm = f"{link.path}?{link.query}"
+    # the confirmation link reads the token and the subscription before it writes
+    assert _while_a_worker_writes(settings, statements, lambda: client.get(confirm).status_code) == 200
+    session.expire_all()
+    assert session.scalar(select(Subscription.status)) == SubscriptionStatus.active
+
+
+def test_reads_stay_deferred(settings: Any, session: Session, statements: list[str]) -> None:
+    synthetic.skills(session, ["Python"])
+    session.commit()
+    statements.clear()
+    assert TestClient(create_app(settings)).get("/api/skills?q=python").status_code == 200
+    assert statements[0] == "BEGIN", statements
