@@ -22,11 +22,13 @@ from digest.web.app import create_app
 from tests.accounts_data import link_in, outbox
 from tests.helpers import wait_for
 
+# SQLite's write lock only: PostgreSQL takes row locks as it writes, so there is nothing to test there.
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def sqlite_engine(settings: Any, engine: Engine) -> Engine:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's write lock; PostgreSQL takes row locks as it writes")
+    assert engine.dialect.name == "sqlite"
     return engine
 
 
