@@ -22,6 +22,8 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from digest.demand import window
+from digest.demand.rollups import ROLLUPS
 from digest.feeds.entry import Entry
 from digest.feeds.identity import import_identity
 from digest.feeds.ingest import store_entries
@@ -282,7 +284,20 @@ def import_rows(
         if len(pending) >= batch:
             flush()
     flush()
+    if result.added:
+        vacuum_rollups(session)
     return result
+
+
+def vacuum_rollups(session: Session) -> None:
+    """PostgreSQL, after a bulk load: VACUUM ANALYZE the demand rollups, so a `stats` read is an index-only
+    scan at once (until vacuumed, every row read also visits the table), whenever autovacuum gets to them."""
+    engine = session.get_bind().engine
+    if engine.dialect.name != "postgresql":
+        return
+    tables = ", ".join([model.__tablename__ for model, _ in ROLLUPS.values()] + [window.TABLE])
+    with engine.connect() as conn:  # VACUUM cannot run inside a transaction
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"VACUUM (ANALYZE) {tables}")
 
 
 def refresh_statistics(session: Session) -> None:

@@ -16,10 +16,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, aliased
 
 from digest.bulk import add_rows
+from digest.demand import window
 from digest.models import (
     DemandSkillDay,
     DemandSkillMetroDay,
     DemandSkillPairDay,
+    DemandSkillPairWindow,
     DemandSkillTitleDay,
     DemandTitleDay,
     DemandTotalDay,
@@ -99,6 +101,7 @@ def apply_counts(session: Session, counts: Counts) -> None:
     for name, counter in counts.items():
         model, keys = ROLLUPS[name]
         add_rows(session, model.__tablename__, keys, [(*k, n) for k, n in sorted(counter.items())])
+    window.add_pairs(session, counts["skill_pair"])
 
 
 def raw_counts(session: Session) -> Counts:
@@ -156,6 +159,7 @@ def rebuild(session: Session, now: datetime) -> dict[str, int]:
     beat(session, REBUILT, now)  # moves the generation mark: memoised figures are recomputed
     for model, _keys in ROLLUPS.values():
         session.execute(delete(model))
+    session.execute(delete(DemandSkillPairWindow))
     apply_counts(session, counts)
     session.flush()
     return {name: len(c) for name, c in counts.items()}
@@ -169,4 +173,4 @@ def check(session: Session) -> list[str]:
         for key in sorted(set(raw[name]) | set(stored[name]), key=str):
             if raw[name].get(key, 0) != stored[name].get(key, 0):
                 problems.append(f"{name}{key}: stored {stored[name].get(key, 0)}, raw {raw[name].get(key, 0)}")
-    return problems
+    return problems + window.check(session)
