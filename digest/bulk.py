@@ -8,22 +8,31 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 UPSERT_ROWS = 20_000  # rows per upsert statement
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT rows (dicts with the same keys). Values must be what the column types accept as is:
-    PostgreSQL's COPY skips SQLAlchemy's type processing (enums are str enums, datetimes aware)."""
+    """INSERT rows (dicts with the same keys). On PostgreSQL, values must be what COPY accepts as they are
+    (str enums, aware datetimes): SQLAlchemy's type processing is skipped there."""
     if not rows:
         return
     conn = session.connection()
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), list(rows))
-        return
     columns = list(rows[0])
+    if conn.dialect.name != "postgresql":  # straight to the driver, each column's type processing applied
+        procs = [table.c[c].type.bind_processor(conn.dialect) for c in columns]
+        values = [[row[c] for c in columns] for row in rows]
+        for i, proc in enumerate(procs):
+            if proc is not None:
+                for v in values:
+                    v[i] = proc(v[i])
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", list(map(tuple, values))
+        )
+        return
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
