@@ -62,6 +62,10 @@ def add_pairs(session: Session, pairs: Mapping[tuple[Any, Any, Any], int]) -> No
 def advance(session: Session, to: date) -> None:
     """Sum the window for as-of date `to`: shift it by the days between (a few days' rows), or sum it
     afresh when it is new, moves back, or moves by a whole window or more."""
+    if session.get_bind().dialect.name == "postgresql":
+        # writers of pair rows finish first and wait for this one: what is summed is what is committed,
+        # also before the first window exists (no demand_window row to lock yet)
+        session.execute(text("LOCK TABLE demand_skill_pair_day IN SHARE MODE"))
     current = session.execute(select(DemandWindow).where(DemandWindow.id == 1).with_for_update()).scalar()
     if current is not None and current.as_of == to:
         return
