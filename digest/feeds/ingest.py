@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, insert, select
@@ -224,7 +224,7 @@ def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[Item]:
     items = []
     for i, row in zip(ids, rows, strict=True):
         item = manager.new_instance()
-        item.__dict__.update((k, v.astimezone(UTC) if isinstance(v, datetime) else v) for k, v in row.items())
+        item.__dict__.update(row)
         item.__dict__["id"] = i
         make_transient_to_detached(item)
         items.append(item)
