@@ -35,6 +35,7 @@ REQUIRED = ("id", "title", "posted_at")
 FORMATS = ("csv", "jsonl", "hn")
 MAX_SUMMARY = 4000
 BATCH = 2000  # postings per transaction: a crash loses none that were reported stored
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024  # page cache of the importing connection (the pool keeps it)
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,10 @@ def import_rows(
     progress: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     """Validate and store rows in batches, one transaction each; bad rows are reported and skipped."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's default page cache is 2 MB: a batch's rollup upserts touch far more pages, which then
+        # spill to the WAL mid-transaction and are read back (measured: 1,007 -> 2,034 postings/s at 100,000)
+        session.execute(text(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}"))
     result = ImportResult()
     pending: list[Posting] = []
     batches = 0
