@@ -382,6 +382,7 @@ def import_jobs(
     from digest.db import session_scope
     from digest.demand import importer
     from digest.demand.shifts import run_detection
+    from digest.demand.window import advance as advance_window
 
     moment = parse_now(now)
     fmt = fmt or importer.guess_format(file)
@@ -432,6 +433,9 @@ def import_jobs(
         "bad_rows": [{"line": e.line, "error": e.message} for e in result.errors],
         "seconds": round(elapsed, 2),
     }
+    if result.added:
+        with session_scope() as session:  # today's paired skills from the window at once, not from 00:05
+            advance_window(session, moment.date())
     if detect and result.added:
         with session_scope() as session:
             run = run_detection(session, moment)

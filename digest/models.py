@@ -338,6 +338,26 @@ class DemandSkillPairDay(Base):
     postings: Mapped[int] = mapped_column(default=0)
 
 
+class DemandSkillPairWindow(Base):
+    """Skill pairs summed over the 90-day window ending on DemandWindow.as_of (digest.demand.window)."""
+
+    __tablename__ = "demand_skill_pair_window"
+    __table_args__ = (Index("ix_demand_skill_pair_window_top", "skill_id", "postings"),)
+
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    other_skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandWindow(Base):
+    """One row (id 1): the as-of date the window tables are summed for."""
+
+    __tablename__ = "demand_window"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date]
+
+
 class ShiftEvaluation(Base):
     """One weekly verdict per skill: the input to persistence (2 consecutive) and hysteresis."""
 

@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.demand import rollups, synthetic
+from digest.demand import rollups, synthetic, window
 from digest.demand.figures import demand_figures
 from digest.demand.raw import raw_figures
 from digest.demand.weeks import week_index, week_index_sql
-from digest.models import DemandTotalDay, ItemKind, Skill
+from digest.models import DemandSkillPairWindow, DemandTotalDay, ItemKind, Skill
 from tests.conftest import _empty_database
 
 
@@ -146,6 +146,38 @@ def test_rollups_equal_raw_on_synthetic_postings(session: Session) -> None:
     before = rollups.stored_counts(session)
     rollups.rebuild(session, datetime(2026, 5, 18, tzinfo=UTC))
     assert rollups.stored_counts(session) == before
+
+
+def test_pair_window_follows_postings_and_moves_with_the_same_figures(session: Session) -> None:
+    rng = random.Random(11)
+    skills = synthetic.skills(session, [f"Skill {i}" for i in range(15)])
+
+    def postings(n: int) -> list[Any]:
+        days = [date(2026, 1, 1) + timedelta(days=rng.randrange(200)) for _ in range(n)]
+        return [synthetic.posting(d, [s.id for s in rng.sample(skills, rng.choice([1, 2, 3, 4]))]) for d in days]
+
+    def same_as_raw(as_of: date) -> None:
+        assert window.as_of(session) == as_of
+        assert session.scalar(select(func.count()).select_from(DemandSkillPairWindow))  # the window path is taken
+        assert rollups.check(session) == []
+        for skill in skills[:8]:
+            fig = demand_figures(session, skill, as_of)
+            fig.pop("shift")
+            assert fig == raw_figures(session, skill, as_of), (skill.slug, as_of)
+
+    synthetic.add(session, postings(300))
+    window.advance(session, D)  # summed afresh
+    synthetic.add(session, postings(200))  # kept current as postings arrive
+    session.commit()
+    same_as_raw(D)
+    # shifted by a few days, by more than a month; summed afresh when it moves back or by a whole window
+    for as_of in (D + timedelta(days=3), D + timedelta(days=40), D - timedelta(days=60), D + timedelta(days=50)):
+        window.advance(session, as_of)
+        session.commit()
+        same_as_raw(as_of)
+    rollups.rebuild(session, datetime(2026, 5, 18, tzinfo=UTC))
+    session.commit()
+    same_as_raw(D + timedelta(days=50))
 
 
 def test_memoised_top_lists_follow_new_postings_and_rebuilds(session: Session) -> None:

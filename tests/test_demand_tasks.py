@@ -72,3 +72,10 @@ def test_beat_runs_detection_after_each_completed_week() -> None:
     assert entry["task"] == "workers.tasks.detect_shifts"
     cron = entry["schedule"]
     assert cron.day_of_week == {1} and cron.hour == {0} and cron.minute == {30}  # Monday 00:30
+
+
+def test_beat_moves_the_pair_window_to_each_new_day() -> None:
+    entry = SCHEDULE["advance-demand-window"]
+    assert entry["task"] == "workers.tasks.advance_demand_window"
+    cron = entry["schedule"]
+    assert cron.day_of_week == set(range(7)) and cron.hour == {0} and cron.minute == {5}  # daily 00:05

@@ -205,6 +205,19 @@ def detect_shifts(now: str | None = None, as_of: str | None = None) -> dict[str,
         return {"week_start": run.week_start.isoformat(), "opened": len(run.opened), "closed": len(run.closed)}
 
 
+@app.task(acks_late=True, soft_time_limit=600, time_limit=660)
+def advance_demand_window(now: str | None = None) -> str:
+    """Sum the paired-skills window for today, UTC (beat: daily 00:05), so today's `stats` read it."""
+    from digest.demand.window import advance
+    from digest.health import beat
+
+    moment = _now(now)
+    with session_scope() as session:
+        advance(session, moment.date())
+        beat(session, "advance_demand_window", moment)
+    return moment.date().isoformat()
+
+
 @app.task(acks_late=True, soft_time_limit=1800, time_limit=1900)
 def rebuild_rollups(now: str | None = None) -> dict[str, int]:
     """Recompute every demand rollup from the raw postings (after a taxonomy change, or to repair)."""

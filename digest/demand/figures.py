@@ -11,13 +11,16 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from digest.demand import window
 from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
 from digest.demand.weeks import monday, weeks_meeting
+from digest.demand.window import WINDOW_DAYS
 from digest.models import (
     DemandSkillDay,
     DemandSkillMetroDay,
     DemandSkillPairDay,
+    DemandSkillPairWindow,
     DemandSkillTitleDay,
     DemandTitleDay,
     DemandTotalDay,
@@ -27,7 +30,6 @@ from digest.models import (
     Skill,
 )
 
-WINDOW_DAYS = 90
 TOP = 10
 
 
@@ -65,14 +67,18 @@ _TITLE_TOTALS = (
     )
     .group_by(DemandTitleDay.job_title_id)
 )
-_n_metro = func.sum(DemandSkillMetroDay.postings)
-_METROS = (
-    select(Metro.name, _n_metro)
-    .join(Metro, Metro.id == DemandSkillMetroDay.metro_id)
+_n_metro = func.sum(DemandSkillMetroDay.postings).label("n")
+_metro_sums = (  # aggregate first, then join the names of the metros (not of every day row)
+    select(DemandSkillMetroDay.metro_id, _n_metro)
     .where(DemandSkillMetroDay.skill_id == _S, DemandSkillMetroDay.day > _A, DemandSkillMetroDay.day <= _B)
-    .group_by(Metro.id, Metro.name)
-    .having(_n_metro > 0)
-    .order_by(_n_metro.desc(), Metro.name)
+    .group_by(DemandSkillMetroDay.metro_id)
+    .subquery()
+)
+_METROS = (
+    select(Metro.name, _metro_sums.c.n)
+    .join(_metro_sums, _metro_sums.c.metro_id == Metro.id)
+    .where(_metro_sums.c.n > 0)
+    .order_by(_metro_sums.c.n.desc(), Metro.name)
 )
 _n_pair = func.sum(DemandSkillPairDay.postings).label("n")
 _pair_sums = (  # aggregate first, then join the names of the partners (not of every day row)
@@ -86,6 +92,25 @@ _PAIRS = (
     .join(_pair_sums, _pair_sums.c.other_skill_id == Skill.id)
     .where(_pair_sums.c.n > 0)
     .order_by(_pair_sums.c.n.desc(), Skill.name)
+    .limit(TOP)
+)
+
+
+# paired_skills on the window table's date: the window's sums, only the top rows read (index by postings)
+_W = DemandSkillPairWindow
+_tenth = (
+    select(_W.postings)
+    .where(_W.skill_id == _S, _W.postings > 0)
+    .order_by(_W.postings.desc())
+    .limit(1)
+    .offset(TOP - 1)
+    .scalar_subquery()
+)
+_PAIRS_WINDOW = (
+    select(Skill.slug, Skill.name, _W.postings)
+    .join(Skill, Skill.id == _W.other_skill_id)
+    .where(_W.skill_id == _S, _W.postings > 0, _W.postings >= func.coalesce(_tenth, 1))  # the top ten and ties
+    .order_by(_W.postings.desc(), Skill.name)
     .limit(TOP)
 )
 
@@ -158,7 +183,8 @@ def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: i
         title_totals = {t: int(n) for t, n in session.execute(_TITLE_TOTALS, ids)}
     metro_rows = session.execute(_METROS, params).all()
     with_metro = sum(int(n) for _, n in metro_rows)
-    pair_rows = session.execute(_PAIRS, params).all()
+    pairs = _PAIRS_WINDOW if window.as_of(session) == as_of else _PAIRS
+    pair_rows = session.execute(pairs, params).all()
     tops = {
         "top_titles": [
             {"title": name, "postings": int(n), "share_of_title": _share(int(n), title_totals.get(tid, 0))}

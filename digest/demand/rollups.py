@@ -8,17 +8,20 @@ A posting counts once, on its `posted_on` day; postings without a date are not c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, aliased
 
+from digest.bulk import add_rows
+from digest.demand import window
 from digest.models import (
     DemandSkillDay,
     DemandSkillMetroDay,
     DemandSkillPairDay,
+    DemandSkillPairWindow,
     DemandSkillTitleDay,
     DemandTitleDay,
     DemandTotalDay,
@@ -28,7 +31,6 @@ from digest.models import (
 )
 
 BATCH = 2000
-PG_ROWS = 10_000  # rows per array upsert
 REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the rollups
 
 # table -> its key columns (all but `postings`)
@@ -52,7 +54,7 @@ def count_postings(rows: Iterable[tuple[date, int | None, int | None, Sequence[i
     """Rollup increments for postings given as (posted_on, job_title_id, metro_id, skill ids)."""
     counts = _empty()
     for day, title_id, metro_id, skill_ids in rows:
-        skills = sorted(set(skill_ids))
+        skills = set(skill_ids)
         counts["total"][(day,)] += 1
         if title_id is not None:
             counts["title"][(title_id, day)] += 1
@@ -76,9 +78,11 @@ def add_postings(session: Session, items: Sequence[Item], linked: Mapping[int, S
     if not jobs:
         return
     session.flush()
+    # SQLite stores a date as ISO text: convert once per posting rather than per rollup row
+    day: Callable[[Any], Any] = date.isoformat if session.get_bind().dialect.name == "sqlite" else (lambda d: d)
     if linked is not None and all(i.id in linked for i in jobs):
-        rows_known = ((i.posted_on, i.job_title_id, i.metro_id, linked[i.id]) for i in jobs)
-        apply_counts(session, count_postings(rows_known))  # type: ignore[arg-type]
+        rows_known = ((day(i.posted_on), i.job_title_id, i.metro_id, linked[i.id]) for i in jobs)
+        apply_counts(session, count_postings(rows_known))
         return
     skills: dict[int, list[int]] = {i.id: [] for i in jobs}
     ids = list(skills)
@@ -88,47 +92,16 @@ def add_postings(session: Session, items: Sequence[Item], linked: Mapping[int, S
             select(ItemSkill.item_id, ItemSkill.skill_id).where(ItemSkill.item_id.in_(chunk))
         ):
             skills[item_id].append(skill_id)
-    rows = ((i.posted_on, i.job_title_id, i.metro_id, skills[i.id]) for i in jobs)
-    apply_counts(session, count_postings(rows))  # type: ignore[arg-type]
+    rows = ((day(i.posted_on), i.job_title_id, i.metro_id, skills[i.id]) for i in jobs)
+    apply_counts(session, count_postings(rows))
 
 
 def apply_counts(session: Session, counts: Counts) -> None:
-    """Add the increments with one batched upsert per table (SQLite and PostgreSQL). The statement goes
-    straight to the driver's executemany: these are the hottest rows of an import."""
-    conn = session.connection()
-    dialect = conn.dialect.name
-    mark = "?" if dialect == "sqlite" else "%s"
+    """Add the increments with one batched upsert per table (rows sorted: see add_rows)."""
     for name, counter in counts.items():
-        if not counter:
-            continue
         model, keys = ROLLUPS[name]
-        table = model.__tablename__
-        cols = ", ".join((*keys, "postings"))
-        marks = ", ".join([mark] * (len(keys) + 1))
-        sql = (
-            f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({', '.join(keys)}) "
-            f"DO UPDATE SET postings = {table}.postings + excluded.postings"
-        )
-        # a stable order keeps concurrent writers from deadlocking on PostgreSQL
-        rows = [(*k, n) for k, n in sorted(counter.items())]
-        if dialect == "sqlite":  # SQLAlchemy stores SQLite dates as ISO text; the day is the last key
-            iso: dict[date, str] = {}
-            rows = [
-                (*row[:-2], iso.get(row[-2]) or iso.setdefault(row[-2], row[-2].isoformat()), row[-1]) for row in rows
-            ]
-        if dialect == "sqlite":  # executemany is an in-process loop: cheap
-            for start in range(0, len(rows), BATCH):
-                conn.exec_driver_sql(sql, rows[start : start + BATCH])
-            continue
-        # PostgreSQL: one statement over arrays (fixed text: parsed once; one round trip per chunk)
-        casts = ", ".join(f"%s::{'date' if k == 'day' else 'int'}[]" for k in (*keys, "postings"))
-        unnest = (
-            f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({casts}) ON CONFLICT ({', '.join(keys)}) "
-            f"DO UPDATE SET postings = {table}.postings + excluded.postings"
-        )
-        for start in range(0, len(rows), PG_ROWS):
-            chunk = rows[start : start + PG_ROWS]
-            conn.exec_driver_sql(unnest, tuple(list(col) for col in zip(*chunk, strict=True)))
+        add_rows(session, model.__tablename__, keys, [(*k, n) for k, n in sorted(counter.items())])
+    window.add_pairs(session, counts["skill_pair"])
 
 
 def raw_counts(session: Session) -> Counts:
@@ -186,6 +159,7 @@ def rebuild(session: Session, now: datetime) -> dict[str, int]:
     beat(session, REBUILT, now)  # moves the generation mark: memoised figures are recomputed
     for model, _keys in ROLLUPS.values():
         session.execute(delete(model))
+    session.execute(delete(DemandSkillPairWindow))
     apply_counts(session, counts)
     session.flush()
     return {name: len(c) for name, c in counts.items()}
@@ -199,4 +173,4 @@ def check(session: Session) -> list[str]:
         for key in sorted(set(raw[name]) | set(stored[name]), key=str):
             if raw[name].get(key, 0) != stored[name].get(key, 0):
                 problems.append(f"{name}{key}: stored {stored[name].get(key, 0)}, raw {raw[name].get(key, 0)}")
-    return problems
+    return problems + window.check(session)

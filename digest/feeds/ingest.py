@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
 
+from digest.bulk import insert_rows
 from digest.feeds.entry import Entry
 from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, url_dedupe_key
-from digest.indexing import index_new_items
+from digest.indexing import index_new_items, resolve_new
 from digest.models import Item, ItemKind, ItemSource, ItemTombstone
 
 CHUNK = 500
@@ -169,6 +171,7 @@ def store_entries(
         if p.job_key:
             batch_job.setdefault(p.job_key, []).append((index, p.published))
 
+    resolutions = resolve_new(session, item_rows, now) if item_rows else []
     if item_rows:
         result.new = _insert_items(session, item_rows)
     new_ids = [item.id for item in result.new]
@@ -184,8 +187,8 @@ def store_entries(
         }
         for p, (stored, index) in zip(pending, targets, strict=True)
     ]
-    session.execute(insert(cast(Table, ItemSource.__table__)), source_rows)  # Core: no ORM bookkeeping
-    index_new_items(session, result.new, now)
+    insert_rows(session, cast(Table, ItemSource.__table__), source_rows)
+    index_new_items(session, result.new, resolutions)
     return result
 
 
@@ -194,8 +197,9 @@ def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[Item]:
 
     SQLite: one executemany INSERT without RETURNING (its writer holds the database lock, and an INTEGER
     PRIMARY KEY takes max(rowid) + 1 per row, so the rows' ids are the consecutive ones ending at
-    last_insert_rowid()). PostgreSQL: the ids are drawn from the sequence in one query and inserted with
-    the rows (insertmanyvalues). Then one SELECT loads the ORM objects.
+    last_insert_rowid(); the first and last rows are read back to check it). PostgreSQL: the ids are drawn
+    from the sequence in one query and inserted with the rows (COPY). The ORM objects are made from the
+    rows, not loaded back.
     (An ORM INSERT ... RETURNING ran one statement per row on SQLite, and cost many round trips on PostgreSQL.)"""
     session.flush()
     conn = session.connection()
@@ -204,20 +208,27 @@ def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[Item]:
         conn.execute(insert(table), rows)
         last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
         ids = list(range(last - len(rows) + 1, last + 1))
+        stored = dict(session.execute(select(Item.id, Item.title).where(Item.id.in_({ids[0], ids[-1]}))).tuples().all())
+        if stored != {ids[0]: rows[0]["title"], ids[-1]: rows[-1]["title"]}:
+            raise RuntimeError(f"items {ids[0]}..{ids[-1]} are not the rows just inserted")
     else:
         ids = list(
             conn.exec_driver_sql(
                 "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, %s)", (len(rows),)
             ).scalars()
         )
-        conn.execute(insert(table), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
-    by_id: dict[int, Item] = {}
-    for start in range(0, len(ids), CHUNK):
-        by_id.update((i.id, i) for i in session.scalars(select(Item).where(Item.id.in_(ids[start : start + CHUNK]))))
-    items = [by_id[i] for i in ids]
-    for item, row in zip(items, rows, strict=True):  # the id reasoning above, checked
-        if item.title != row["title"] or item.published_at != row["published_at"]:
-            raise RuntimeError(f"item {item.id} is not the row inserted for it")
+        insert_rows(session, table, [{"id": i, **row} for row, i in zip(rows, ids, strict=True)])
+    # made as a load makes them (no __init__, no attribute events: these are the hottest objects of an
+    # import), then attached as persistent with nothing to flush
+    manager = manager_of_class(Item)
+    items = []
+    for i, row in zip(ids, rows, strict=True):
+        item = manager.new_instance()
+        item.__dict__.update(row)
+        item.__dict__["id"] = i
+        make_transient_to_detached(item)
+        items.append(item)
+    session.add_all(items)
     return items
 
 

@@ -6,21 +6,26 @@ whose raw title differs from its title, a newline and the raw title.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from digest.bulk import insert_rows
 from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 from digest.taxonomy.matcher import get_matcher
 from digest.taxonomy.metros import resolve_metro
 from digest.taxonomy.titles import normalize_title
 
 _CHUNK = 500
+# titles and locations repeat across postings: resolve each distinct string once per process
+_title = lru_cache(maxsize=65_536)(normalize_title)
+_metro = lru_cache(maxsize=65_536)(resolve_metro)
 
 
 @dataclass
@@ -70,51 +75,80 @@ def _ids(session: Session) -> _Ids:
 
 def link_text(item: Item) -> str:
     """The text an item's skill spans index."""
-    parts = [item.title or "", item.summary or ""]
-    if item.kind == ItemKind.job and item.title_raw and item.title_raw.strip() != (item.title or "").strip():
-        parts.append(item.title_raw)
+    return _text(item.kind, item.title, item.summary, item.title_raw)
+
+
+def _text(kind: ItemKind, title: str | None, summary: str | None, title_raw: str | None) -> str:
+    parts = [title or "", summary or ""]
+    if kind == ItemKind.job and title_raw and title_raw.strip() != (title or "").strip():
+        parts.append(title_raw)
     return "\n".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What the taxonomy finds in one item: its skill mentions, and the columns to set on it."""
+
+    mentions: list[tuple[int, str, int, int]]  # (skill id, alias as written, span start, span end)
+    values: dict[str, Any]  # matched_at; for a job also job_title_id and metro_id
+
+    @property
+    def skill_ids(self) -> list[int]:
+        return [m[0] for m in self.mentions]
+
+
+def resolve(session: Session, items: Sequence[Mapping[str, Any]], now: datetime) -> list[Resolution]:
+    """Resolve items given by their fields (kind, title, summary, title_raw, location_raw, remote), stored
+    or not yet: new items are resolved before they are inserted, so no UPDATE follows the INSERT."""
+    ids = _ids(session)
+    matcher = get_matcher()
+    out: list[Resolution] = []
+    for item in items:
+        kind = item["kind"]
+        mentions = []
+        for m in matcher.match(_text(kind, item["title"], item["summary"], item["title_raw"])):
+            skill_id = ids.skills.get(m.slug)
+            if skill_id is not None:
+                mentions.append((skill_id, m.alias[:200], m.start, m.end))
+        values: dict[str, Any] = {"matched_at": now}
+        if kind == ItemKind.job:
+            title = _title(item["title_raw"] or item["title"])
+            values["job_title_id"] = ids.titles.get(title[0]) if title else None
+            metro = _metro(item["location_raw"])
+            if metro is None and item["remote"]:
+                metro = ("remote", "Remote")
+            values["metro_id"] = ids.metros.get(metro[0]) if metro else None
+        out.append(Resolution(mentions, values))
+    return out
+
+
+def write_mentions(session: Session, item_ids: Sequence[int], resolutions: Sequence[Resolution]) -> None:
+    """INSERT the ItemSkill rows of items that have none yet."""
+    rows = [
+        {"item_id": item_id, "skill_id": s, "alias": alias, "span_start": start, "span_end": end}
+        for item_id, r in zip(item_ids, resolutions, strict=True)
+        for s, alias, start, end in r.mentions
+    ]
+    insert_rows(session, cast(Table, ItemSkill.__table__), rows)
+
+
+_FIELDS = ("kind", "title", "summary", "title_raw", "location_raw", "remote")
+
+
 def link_items(session: Session, items: Sequence[Item], now: datetime) -> dict[int, list[int]]:
-    """Write ItemSkill rows (one per skill per item, with the matched alias and span) and set
-    job_title_id / metro_id on job postings. Idempotent: re-linking replaces the item's rows.
+    """Re-resolve stored items: replace their ItemSkill rows (one per skill per item, with the matched
+    alias and span) and set job_title_id / metro_id on job postings. Idempotent.
     Creates no skill, title or metro: those come from `digest init` (load_taxonomy).
-    Returns the skill ids written per item id (for the demand rollups of the same items)."""
+    Returns the skill ids written per item id."""
     if not items:
         return {}
     session.flush()
-    ids = _ids(session)
-    matcher = get_matcher()
-    rows: list[dict[str, Any]] = []
+    resolutions = resolve(session, [{f: getattr(i, f) for f in _FIELDS} for i in items], now)
     updates: list[dict[str, Any]] = []
-    linked: dict[int, list[int]] = {}
-    for item in items:
-        skill_ids = linked.setdefault(item.id, [])
-        for m in matcher.match(link_text(item)):
-            skill_id = ids.skills.get(m.slug)
-            if skill_id is not None:
-                skill_ids.append(skill_id)
-                rows.append(
-                    {
-                        "item_id": item.id,
-                        "skill_id": skill_id,
-                        "alias": m.alias[:200],
-                        "span_start": m.start,
-                        "span_end": m.end,
-                    }
-                )
-        values: dict[str, Any] = {"matched_at": now}
-        if item.kind == ItemKind.job:
-            title = normalize_title(item.title_raw or item.title)
-            values["job_title_id"] = ids.titles.get(title[0]) if title else None
-            metro = resolve_metro(item.location_raw)
-            if metro is None and item.remote:
-                metro = ("remote", "Remote")
-            values["metro_id"] = ids.metros.get(metro[0]) if metro else None
-        for key, value in values.items():  # in memory without a per-object UPDATE at flush: written below
+    for item, r in zip(items, resolutions, strict=True):
+        for key, value in r.values.items():  # in memory without a per-object UPDATE at flush: written below
             set_committed_value(item, key, value)
-        updates.append({"b_id": item.id, **values})
+        updates.append({"b_id": item.id, **r.values})
     table = cast(Table, Item.__table__)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for u in updates:  # jobs set three columns, other items one: one executemany by primary key per shape
@@ -126,8 +160,7 @@ def link_items(session: Session, items: Sequence[Item], now: datetime) -> dict[i
     item_ids = [i.id for i in items]
     for start in range(0, len(item_ids), _CHUNK):
         session.execute(delete(ItemSkill).where(ItemSkill.item_id.in_(item_ids[start : start + _CHUNK])))
-    for start in range(0, len(rows), _CHUNK):
-        session.connection().execute(insert(cast(Table, ItemSkill.__table__)), rows[start : start + _CHUNK])
+    write_mentions(session, item_ids, resolutions)
     for item in items:  # the rows were written around the ORM: reload the collection when next asked
         session.expire(item, ["skills"])
-    return linked
+    return {i.id: r.skill_ids for i, r in zip(items, resolutions, strict=True)}

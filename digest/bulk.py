@@ -1,0 +1,65 @@
+"""Many-row writes on the hot path of an import, in the fewest round trips each database allows, inside
+the session's transaction. SQLite runs in process, so an executemany is a cheap loop there; PostgreSQL
+gets COPY (plain inserts) or one statement over arrays (additive upserts) instead of a statement per row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+UPSERT_ROWS = 20_000  # rows per upsert statement
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT rows (dicts with the same keys). On PostgreSQL, values must be what COPY accepts as they are
+    (str enums, aware datetimes): SQLAlchemy's type processing is skipped there."""
+    if not rows:
+        return
+    conn = session.connection()
+    columns = list(rows[0])
+    if conn.dialect.name != "postgresql":  # straight to the driver, each column's type processing applied
+        procs = [table.c[c].type.bind_processor(conn.dialect) for c in columns]
+        values = [[row[c] for c in columns] for row in rows]
+        for i, proc in enumerate(procs):
+            if proc is not None:
+                for v in values:
+                    v[i] = proc(v[i])
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", list(map(tuple, values))
+        )
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
+def add_rows(session: Session, table: str, keys: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Add counts: each row is (*key values, n); a new key is inserted, a known one gets `postings += n`.
+    Keys are ints and dates. Rows are applied in the given order (sort them: concurrent writers then take
+    row locks in one order and cannot deadlock on PostgreSQL)."""
+    if not rows:
+        return
+    conn = session.connection()
+    cols = ", ".join((*keys, "postings"))
+    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET postings = {table}.postings + excluded.postings"
+    if conn.dialect.name != "postgresql":
+        # the sqlite3 driver has no date type: SQLAlchemy stores ISO text
+        at = keys.index("day") if "day" in keys else -1
+        iso: dict[date, str] = {}
+        if at >= 0 and isinstance(rows[0][at], date):
+            rows = [(*r[:at], iso.get(r[at]) or iso.setdefault(r[at], r[at].isoformat()), *r[at + 1 :]) for r in rows]
+        marks = ", ".join("?" * (len(keys) + 1))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {conflict}", list(rows))
+        return
+    # one statement over arrays given as text literals: psycopg's list adapter costs more than the upsert
+    casts = ", ".join(f"%s::{'date' if k == 'day' else 'int'}[]" for k in (*keys, "postings"))
+    sql = f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({casts}) {conflict}"
+    for start in range(0, len(rows), UPSERT_ROWS):
+        columns = zip(*rows[start : start + UPSERT_ROWS], strict=True)
+        conn.exec_driver_sql(sql, tuple("{" + ",".join(map(str, col)) + "}" for col in columns))
