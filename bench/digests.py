@@ -104,7 +104,10 @@ def populate(url: str, subscribers: int, seed: int = 7) -> dict[str, int]:
         _copy(conn, "demand_skill_day", ["skill_id", "day", "postings"], demand)
         for table in ("skills", "users", "subscriptions", "items"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        conn.execute("ANALYZE")
+        # only what was loaded: an ANALYZE of the still empty ledger tables would record them as empty, and
+        # PostgreSQL would check their foreign keys by sequential scan until autovacuum re-analyzes them
+        # (a fresh install never analyzes an empty table; in production the statistics track their size)
+        conn.execute("ANALYZE skills, users, subscriptions, items, item_skills, demand_skill_day")
         conn.commit()
     finally:
         raw.close()
