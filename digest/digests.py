@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
+from digest.db import any_of
 from digest.demand.chart import weekly_chart_png
 from digest.logs import log_context
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
@@ -236,7 +237,8 @@ def _claim(
             Delivery.window_end == window_end,
         )
         got += _claim_where(session, ctx, where, now)
-    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_([u for _, u in got]))).tuples().all())
+    users = select(User.id, User.email).where(any_of(session, User.id, [u for _, u in got]))
+    emails = dict(session.execute(users).tuples().all())
     suppressed = suppressed_among(session, list(emails.values()))
     return [
         _Claimed(delivery_id=d, user_id=u, email=emails[u], suppressed=canonical_address(emails[u]) in suppressed)
@@ -270,7 +272,7 @@ def _build(
     by_user = {c.user_id: c for c in claimed}
     subs = session.execute(
         select(Subscription.id, Subscription.user_id, Subscription.cursor).where(
-            Subscription.user_id.in_(list(by_user)),
+            any_of(session, Subscription.user_id, list(by_user)),
             Subscription.cadence == Cadence(cadence),
             Subscription.status == SubscriptionStatus.active,
             Subscription.cursor < window_end,
@@ -292,7 +294,7 @@ def _build(
             Subscription.skill_id,
         )
         .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
-        .where(DeliverySubscription.delivery_id.in_(ids))
+        .where(any_of(session, DeliverySubscription.delivery_id, ids))
         .order_by(DeliverySubscription.subscription_id)
     ).all()
     for w in windows:
@@ -311,7 +313,7 @@ def _build(
     if not insert_ignore(session, DeliveryItem, ("delivery_id", "user_id", "item_id", "skill_id"), rows):
         owned = set(
             session.execute(
-                select(DeliveryItem.user_id, DeliveryItem.item_id).where(DeliveryItem.delivery_id.in_(ids))
+                select(DeliveryItem.user_id, DeliveryItem.item_id).where(any_of(session, DeliveryItem.delivery_id, ids))
             ).tuples()
         )
     for c in claimed:
@@ -387,7 +389,7 @@ def _plan(
             )
             .join(Item, Item.id == ItemSkill.item_id)
             .outerjoin(Metro, Metro.id == Item.metro_id)
-            .where(ItemSkill.skill_id.in_(chunk), Item.fetched_at > lo, Item.fetched_at <= hi)
+            .where(any_of(session, ItemSkill.skill_id, chunk), Item.fetched_at > lo, Item.fetched_at <= hi)
         ).all()
         for r in rows:
             view = views.get((r.id, r.skill_id))
@@ -407,17 +409,18 @@ def _plan(
                 views[(r.id, r.skill_id)] = view
             ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
     by_skill = {sid: ctx.items[(sid, lo, hi)] for sid in skill_ids}
-    item_ids = sorted({v.id for items in by_skill.values() for _, v in items})
-    taken: dict[int, set[int]] = defaultdict(set)  # user -> items they got in another delivery
+    item_ids = [v.id for items in by_skill.values() for _, v in items]
+    taken: dict[int, set[int]] = defaultdict(set)  # user -> items they got in another delivery (and others)
     if item_ids:
-        for chunk in _chunks(item_ids, 5000):
-            q = select(DeliveryItem.user_id, DeliveryItem.item_id, DeliveryItem.delivery_id).where(
-                DeliveryItem.user_id.in_(user_ids), DeliveryItem.item_id.in_(chunk)
-            )
-            for u, i, d in session.execute(q).tuples():
-                if own is None or own.get(u) != d:
-                    taken[u].add(i)
-    skills = {s.id: s for s in session.scalars(select(Skill).where(Skill.id.in_(skill_ids)))}
+        # the range of the window's item ids on the (user_id, item_id) key: a short index range per user,
+        # whatever the statistics say; what it returns beyond the window's items is never intersected with
+        q = select(DeliveryItem.user_id, DeliveryItem.item_id, DeliveryItem.delivery_id).where(
+            any_of(session, DeliveryItem.user_id, user_ids), DeliveryItem.item_id.between(min(item_ids), max(item_ids))
+        )
+        for u, i, d in session.execute(q).tuples():
+            if own is None or own.get(u) != d:
+                taken[u].add(i)
+    skills = {s.id: s for s in session.scalars(select(Skill).where(any_of(session, Skill.id, skill_ids)))}
     snaps = snapshots(session, skill_ids, as_of.date(), ctx.snapshots)
     alerts = _alerts(session, skill_ids, lo, hi)
     out: dict[int, list[SkillSection]] = defaultdict(list)
