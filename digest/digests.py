@@ -555,22 +555,24 @@ def _recording(session: Session, window_end: datetime, now: datetime) -> Iterato
 
         yield record_in_session
         return
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.exec_driver_sql("SET synchronous_commit = off")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        driver = conn.connection.driver_connection  # straight to psycopg: this runs once per email
+        assert driver is not None
+        with driver.cursor() as cur:
+            cur.execute("SET synchronous_commit = off")
 
-        def record(outcome: Outcome) -> None:
-            delivery_id, status, provider, error = outcome
-            advance = status in (DeliveryStatus.sent, DeliveryStatus.empty)
-            params = {"id": delivery_id, "status": status.value, "provider": provider, "error": error,
-                      "advance": advance, "sent_at": now if advance else None, "now": now,
-                      "end": window_end}  # fmt: skip
-            conn.exec_driver_sql(_RECORD_ONE, params)
+            def record(outcome: Outcome) -> None:
+                delivery_id, status, provider, error = outcome
+                advance = status in (DeliveryStatus.sent, DeliveryStatus.empty)
+                params = {"id": delivery_id, "status": status.value, "provider": provider, "error": error,
+                          "advance": advance, "sent_at": now if advance else None, "now": now,
+                          "end": window_end}  # fmt: skip
+                cur.execute(_RECORD_ONE, params)
 
-        try:
-            yield record
-        finally:
-            conn.exec_driver_sql("RESET synchronous_commit")
+            try:
+                yield record
+            finally:
+                cur.execute("RESET synchronous_commit")
 
 
 def _send(ctx: Context, email: OutgoingEmail, now: datetime) -> Outcome:
