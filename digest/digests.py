@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -220,14 +220,13 @@ def _claim(
     """A new delivery is inserted already 'sending': the insert is the claim, the unique key lets only one
     worker make it. Rows that already exist (left pending, or stuck in 'sending') go through the
     conditional update instead."""
-    rows = [
-        {"user_id": u, "kind": DeliveryKind.digest, "cadence": cadence, "window_end": window_end,
-         "status": DeliveryStatus.sending, "attempts": 1, "created_at": now, "updated_at": now}
-        for u in user_ids
-    ]  # fmt: skip
-    table = Delivery.__table__
-    insert = _dialect_insert(session)(table).on_conflict_do_nothing().returning(table.c.id, table.c.user_id)
-    got = [(int(d), int(u)) for d, u in session.execute(insert, rows)]
+    columns = Delivery.__table__.c
+    values = {"kind": DeliveryKind.digest, "cadence": cadence, "window_end": window_end,
+              "status": DeliveryStatus.sending, "attempts": 1, "created_at": now, "updated_at": now}  # fmt: skip
+    constants = (literal(v, columns[k].type) for k, v in values.items())
+    new = select(User.id, *constants).where(any_of(session, User.id, user_ids))
+    insert = _dialect_insert(session)(Delivery).from_select(["user_id", *values], new).on_conflict_do_nothing()
+    got = [(int(d), int(u)) for d, u in session.execute(insert.returning(Delivery.id, Delivery.user_id))]
     existing = sorted(set(user_ids) - {u for _, u in got})
     if existing:
         where = and_(
