@@ -2,13 +2,15 @@
 
 The ledger makes lost and duplicated digests visible and rare:
 
-1. claim   - a `deliveries` row unique per (user, kind, cadence, window end) moves pending -> sending by a
-             conditional UPDATE; only the worker whose UPDATE matched goes on. The subscription windows
-             (cursor, window end] and the items shown are recorded in the same transaction, each
-             (user, item) once, so an item reaches a person at most once across skills and cadences.
+1. claim   - a `deliveries` row unique per (user, kind, cadence, window end) is inserted as 'sending', or
+             an existing one moves pending -> sending by a conditional UPDATE; only the worker whose
+             statement wrote the row goes on. The subscription windows (cursor, window end] and the items
+             shown are recorded in the same transaction, each (user, item) once, so an item reaches a
+             person at most once across skills and cadences. A whole batch is claimed and built at once.
 2. send    - the irreversible step, after the claim committed. The delivery id travels with the message
              (outbox file name, X-Digest-Delivery-Id header, SendGrid custom_args).
-3. record  - sending -> sent and the cursors advance to the window end, in one transaction.
+3. record  - sending -> sent and the cursors advance to the window end, in one transaction per send,
+             committed before the next send (see `_recording`).
 
 A crash between 1 and 3 leaves the row in 'sending'; the sweeper re-queues it after
 `delivery_stuck_after` and the retry rebuilds the same email from the recorded items (the file backend
