@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from digest.feeds.entry import Entry
 from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, url_dedupe_key
 from digest.indexing import index_new_items
-from digest.models import Item, ItemKind, ItemSource, ItemTombstone
+from digest.models import DeliveryItem, Item, ItemKind, ItemSource, ItemTombstone
 
 CHUNK = 500
 JOB_DEDUPE_WINDOW = timedelta(days=30)
@@ -273,6 +273,7 @@ def prune_items(session: Session, fetched_before: datetime, now: datetime, limit
     )
     session.flush()
     session.execute(delete(ItemSource).where(ItemSource.item_id.in_(ids)))
+    session.execute(delete(DeliveryItem).where(DeliveryItem.item_id.in_(ids)))  # no foreign key: see the model
     session.execute(delete(Item).where(Item.id.in_(ids)))
     return len(ids)
 
