@@ -2,13 +2,15 @@
 
 The ledger makes lost and duplicated digests visible and rare:
 
-1. claim   - a `deliveries` row unique per (user, kind, cadence, window end) moves pending -> sending by a
-             conditional UPDATE; only the worker whose UPDATE matched goes on. The subscription windows
-             (cursor, window end] and the items shown are recorded in the same transaction, each
-             (user, item) once, so an item reaches a person at most once across skills and cadences.
+1. claim   - a `deliveries` row unique per (user, kind, cadence, window end) is inserted as 'sending', or
+             an existing one moves pending -> sending by a conditional UPDATE; only the worker whose
+             statement wrote the row goes on. The subscription windows (cursor, window end] and the items
+             shown are recorded in the same transaction, each (user, item) once, so an item reaches a
+             person at most once across skills and cadences. A whole batch is claimed and built at once.
 2. send    - the irreversible step, after the claim committed. The delivery id travels with the message
              (outbox file name, X-Digest-Delivery-Id header, SendGrid custom_args).
-3. record  - sending -> sent and the cursors advance to the window end, in one transaction.
+3. record  - sending -> sent and the cursors advance to the window end, in one transaction per send,
+             committed before the next send (see `_recording`).
 
 A crash between 1 and 3 leaves the row in 'sending'; the sweeper re-queues it after
 `delivery_stuck_after` and the retry rebuilds the same email from the recorded items (the file backend
@@ -19,24 +21,25 @@ These functions commit at the step boundaries above: pass a session the caller d
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import random
 import signal
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
+from digest.db import any_of
 from digest.demand.chart import weekly_chart_png
 from digest.logs import log_context
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
@@ -177,6 +180,7 @@ class _Claimed:
     delivery_id: int
     user_id: int
     email: str
+    suppressed: bool = False
     digest: Digest | None = None
     subscription_ids: list[int] = field(default_factory=list)
 
@@ -215,21 +219,32 @@ def deliver_one(session: Session, ctx: Context, delivery_id: int, now: datetime)
 def _claim(
     session: Session, ctx: Context, user_ids: list[int], cadence: str, window_end: datetime, now: datetime
 ) -> list[_Claimed]:
-    rows = [
-        {"user_id": u, "kind": DeliveryKind.digest, "cadence": cadence, "window_end": window_end,
-         "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now}
-        for u in user_ids
-    ]  # fmt: skip
-    insert_ignore(session, Delivery, rows)
-    where = and_(
-        Delivery.user_id.in_(user_ids),
-        Delivery.kind == DeliveryKind.digest,
-        Delivery.cadence == cadence,
-        Delivery.window_end == window_end,
-    )
-    got = _claim_where(session, ctx, where, now)
-    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_([u for _, u in got]))).tuples().all())
-    return [_Claimed(delivery_id=d, user_id=u, email=emails[u]) for d, u in sorted(got, key=lambda r: r[1])]
+    """A new delivery is inserted already 'sending': the insert is the claim, the unique key lets only one
+    worker make it. Rows that already exist (left pending, or stuck in 'sending') go through the
+    conditional update instead."""
+    columns = Delivery.__table__.c
+    values = {"kind": DeliveryKind.digest, "cadence": cadence, "window_end": window_end,
+              "status": DeliveryStatus.sending, "attempts": 1, "created_at": now, "updated_at": now}  # fmt: skip
+    constants = (literal(v, columns[k].type) for k, v in values.items())
+    new = select(User.id, *constants).where(any_of(session, User.id, user_ids))
+    insert = _dialect_insert(session)(Delivery).from_select(["user_id", *values], new).on_conflict_do_nothing()
+    got = [(int(d), int(u)) for d, u in session.execute(insert.returning(Delivery.id, Delivery.user_id))]
+    existing = sorted(set(user_ids) - {u for _, u in got})
+    if existing:
+        where = and_(
+            Delivery.user_id.in_(existing),
+            Delivery.kind == DeliveryKind.digest,
+            Delivery.cadence == cadence,
+            Delivery.window_end == window_end,
+        )
+        got += _claim_where(session, ctx, where, now)
+    users = select(User.id, User.email).where(any_of(session, User.id, [u for _, u in got]))
+    emails = dict(session.execute(users).tuples().all())
+    suppressed = suppressed_among(session, list(emails.values()))
+    return [
+        _Claimed(delivery_id=d, user_id=u, email=emails[u], suppressed=canonical_address(emails[u]) in suppressed)
+        for d, u in sorted(got, key=lambda r: r[1])
+    ]
 
 
 def _claim_where(session: Session, ctx: Context, where: Any, now: datetime) -> list[tuple[int, int]]:
@@ -258,7 +273,7 @@ def _build(
     by_user = {c.user_id: c for c in claimed}
     subs = session.execute(
         select(Subscription.id, Subscription.user_id, Subscription.cursor).where(
-            Subscription.user_id.in_(list(by_user)),
+            any_of(session, Subscription.user_id, list(by_user)),
             Subscription.cadence == Cadence(cadence),
             Subscription.status == SubscriptionStatus.active,
             Subscription.cursor < window_end,
@@ -267,7 +282,8 @@ def _build(
     insert_ignore(
         session,
         DeliverySubscription,
-        [{"delivery_id": by_user[u].delivery_id, "subscription_id": s, "window_start": c} for s, u, c in subs],
+        ("delivery_id", "subscription_id", "window_start"),
+        [(by_user[u].delivery_id, s, c) for s, u, c in subs],
     )
     ids = [c.delivery_id for c in claimed]
     windows = session.execute(
@@ -279,7 +295,7 @@ def _build(
             Subscription.skill_id,
         )
         .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
-        .where(DeliverySubscription.delivery_id.in_(ids))
+        .where(any_of(session, DeliverySubscription.delivery_id, ids))
         .order_by(DeliverySubscription.subscription_id)
     ).all()
     for w in windows:
@@ -289,17 +305,18 @@ def _build(
     plan = _plan(session, ctx, wins, own, window_end)
     # record the shown items; a concurrent delivery to the same person may have taken one: keep what we own
     rows = [
-        {"delivery_id": own[u], "user_id": u, "item_id": i, "skill_id": s}
-        for u, digest_sections in plan.items()
-        for sec in digest_sections
-        for i, s in ((it.id, sec.skill_id) for it in sec.shown_items)
+        (own[u], u, item.id, section.skill_id)
+        for u, sections in plan.items()
+        for section in sections
+        for item in section.shown_items
     ]
-    insert_ignore(session, DeliveryItem, rows)
-    owned = set(
-        session.execute(select(DeliveryItem.user_id, DeliveryItem.item_id).where(DeliveryItem.delivery_id.in_(ids)))
-        .tuples()
-        .all()
-    )
+    owned: set[tuple[int, int]] | None = None  # None: every row was ours to insert
+    if not insert_ignore(session, DeliveryItem, ("delivery_id", "user_id", "item_id", "skill_id"), rows):
+        owned = set(
+            session.execute(
+                select(DeliveryItem.user_id, DeliveryItem.item_id).where(any_of(session, DeliveryItem.delivery_id, ids))
+            ).tuples()
+        )
     for c in claimed:
         sections = [_keep(sec, c.user_id, owned) for sec in plan.get(c.user_id, [])]
         c.digest = build_digest(
@@ -312,8 +329,8 @@ def _build(
         )
 
 
-def _keep(section: SkillSection, user_id: int, owned: set[tuple[int, int]]) -> SkillSection:
-    if all((user_id, i.id) in owned for i in section.shown_items):
+def _keep(section: SkillSection, user_id: int, owned: set[tuple[int, int]] | None) -> SkillSection:
+    if owned is None or all((user_id, i.id) in owned for i in section.shown_items):
         return section
     return replace(
         section,
@@ -373,7 +390,7 @@ def _plan(
             )
             .join(Item, Item.id == ItemSkill.item_id)
             .outerjoin(Metro, Metro.id == Item.metro_id)
-            .where(ItemSkill.skill_id.in_(chunk), Item.fetched_at > lo, Item.fetched_at <= hi)
+            .where(any_of(session, ItemSkill.skill_id, chunk), Item.fetched_at > lo, Item.fetched_at <= hi)
         ).all()
         for r in rows:
             view = views.get((r.id, r.skill_id))
@@ -393,17 +410,18 @@ def _plan(
                 views[(r.id, r.skill_id)] = view
             ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
     by_skill = {sid: ctx.items[(sid, lo, hi)] for sid in skill_ids}
-    item_ids = sorted({v.id for items in by_skill.values() for _, v in items})
-    taken: dict[int, set[int]] = defaultdict(set)  # user -> items they got in another delivery
+    item_ids = [v.id for items in by_skill.values() for _, v in items]
+    taken: dict[int, set[int]] = defaultdict(set)  # user -> items they got in another delivery (and others)
     if item_ids:
-        for chunk in _chunks(item_ids, 5000):
-            q = select(DeliveryItem.user_id, DeliveryItem.item_id, DeliveryItem.delivery_id).where(
-                DeliveryItem.user_id.in_(user_ids), DeliveryItem.item_id.in_(chunk)
-            )
-            for u, i, d in session.execute(q).tuples():
-                if own is None or own.get(u) != d:
-                    taken[u].add(i)
-    skills = {s.id: s for s in session.scalars(select(Skill).where(Skill.id.in_(skill_ids)))}
+        # the range of the window's item ids on the (user_id, item_id) key: a short index range per user,
+        # whatever the statistics say; what it returns beyond the window's items is never intersected with
+        q = select(DeliveryItem.user_id, DeliveryItem.item_id, DeliveryItem.delivery_id).where(
+            any_of(session, DeliveryItem.user_id, user_ids), DeliveryItem.item_id.between(min(item_ids), max(item_ids))
+        )
+        for u, i, d in session.execute(q).tuples():
+            if own is None or own.get(u) != d:
+                taken[u].add(i)
+    skills = {s.id: s for s in session.scalars(select(Skill).where(any_of(session, Skill.id, skill_ids)))}
     snaps = snapshots(session, skill_ids, as_of.date(), ctx.snapshots)
     alerts = _alerts(session, skill_ids, lo, hi)
     out: dict[int, list[SkillSection]] = defaultdict(list)
@@ -467,44 +485,95 @@ def _alert_view(a: ShiftAlert) -> AlertView:
 def _send_and_record(
     session: Session, ctx: Context, claimed: list[_Claimed], window_end: datetime, now: datetime, summary: Counter[str]
 ) -> None:
-    done: list[Outcome] = []  # id, status, provider id, error
-    recorded: list[Outcome] = []
-    suppressed = suppressed_among(session, [c.email for c in claimed])
+    unsent: list[Outcome] = []  # empty and suppressed: nothing goes out, so they are recorded together
     try:
-        for c in claimed:
-            assert c.digest is not None
-            if c.digest.is_empty:
-                done.append((c.delivery_id, DeliveryStatus.empty, None, None))
-                continue
-            if canonical_address(c.email) in suppressed:
-                done.append((c.delivery_id, DeliveryStatus.failed, None, "address is suppressed"))
-                continue
-            rendered = ctx.renderer.render(c.digest)
-            email = OutgoingEmail(
-                key=f"delivery-{c.delivery_id}",
-                to=c.email,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                from_email=ctx.settings.from_email,
-                images=images_for(c.digest.sections),
-                unsubscribe_url=c.digest.unsubscribe_url,
-                delivery_id=c.delivery_id,
-                categories=("digest", c.digest.cadence),
-            )
-            with log_context(delivery_id=c.delivery_id):
-                outcome = _send(ctx, email, now)
-            _crash_point(ctx.settings, "after_send")
-            # record each send as soon as it is made: a worker killed later in the batch must not leave
-            # messages already accepted by the provider in 'sending', to be sent again by the sweeper
+        with _recording(session, window_end, now) as record:
+            for c in claimed:
+                assert c.digest is not None
+                if c.digest.is_empty:
+                    unsent.append((c.delivery_id, DeliveryStatus.empty, None, None))
+                    continue
+                if c.suppressed:
+                    unsent.append((c.delivery_id, DeliveryStatus.failed, None, "address is suppressed"))
+                    continue
+                with log_context(delivery_id=c.delivery_id):
+                    outcome = _send(ctx, _digest_email(ctx, c.delivery_id, c.digest), now)
+                _crash_point(ctx.settings, "after_send")
+                record(outcome)
+                summary[str(outcome[1])] += 1
+    finally:
+        _record(session, unsent, window_end, now)
+        session.commit()
+    for _, status, _, _ in unsent:
+        summary[str(status)] += 1
+
+
+def _digest_email(ctx: Context, delivery_id: int, digest: Digest) -> OutgoingEmail:
+    rendered = ctx.renderer.render(digest)
+    return OutgoingEmail(
+        key=f"delivery-{delivery_id}",
+        to=digest.to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        from_email=ctx.settings.from_email,
+        images=images_for(digest.sections),
+        unsubscribe_url=digest.unsubscribe_url,
+        delivery_id=delivery_id,
+        categories=("digest", digest.cadence),
+    )
+
+
+# One statement marks a delivery and advances its cursors, so on PostgreSQL each send is recorded in one
+# round trip. The %(advance)s flag is false for outcomes that leave the window open (failed, pending).
+_RECORD_ONE = """
+WITH marked AS (
+    UPDATE deliveries SET status = %(status)s, updated_at = %(now)s, sent_at = COALESCE(%(sent_at)s, sent_at),
+        provider_message_id = %(provider)s, last_error = %(error)s
+    WHERE id = %(id)s AND status = 'sending'
+    RETURNING id
+)
+UPDATE subscriptions SET cursor = %(end)s, updated_at = %(now)s
+FROM delivery_subscriptions ds, marked
+WHERE %(advance)s AND ds.delivery_id = marked.id AND subscriptions.id = ds.subscription_id
+    AND subscriptions.cursor < %(end)s
+"""
+
+
+@contextmanager
+def _recording(session: Session, window_end: datetime, now: datetime) -> Iterator[Callable[[Outcome], None]]:
+    """A function that records one send's outcome in its own transaction, committed before it returns:
+    a worker killed later cannot leave a message the provider accepted in 'sending', for the sweeper to
+    send again. On PostgreSQL each record is one statement on an autocommit connection with
+    synchronous_commit off: the commit does not wait for the WAL flush, which only a crash of the
+    PostgreSQL server itself (not of a worker) could undo."""
+    engine = session.get_bind().engine
+    if engine.dialect.name != "postgresql":
+
+        def record_in_session(outcome: Outcome) -> None:
             _record(session, [outcome], window_end, now)
             session.commit()
-            recorded.append(outcome)
-    finally:
-        _record(session, done, window_end, now)
-        session.commit()
-    for _, status, _, _ in done + recorded:
-        summary[str(status)] += 1
+
+        yield record_in_session
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        driver = conn.connection.driver_connection  # straight to psycopg: this runs once per email
+        assert driver is not None
+        with driver.cursor() as cur:
+            cur.execute("SET synchronous_commit = off")
+
+            def record(outcome: Outcome) -> None:
+                delivery_id, status, provider, error = outcome
+                advance = status in (DeliveryStatus.sent, DeliveryStatus.empty)
+                params = {"id": delivery_id, "status": status.value, "provider": provider, "error": error,
+                          "advance": advance, "sent_at": now if advance else None, "now": now,
+                          "end": window_end}  # fmt: skip
+                cur.execute(_RECORD_ONE, params)
+
+            try:
+                yield record
+            finally:
+                cur.execute("RESET synchronous_commit")
 
 
 def _send(ctx: Context, email: OutgoingEmail, now: datetime) -> Outcome:
@@ -621,16 +690,14 @@ def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]
                 ~recent.exists(),
             )
         ).all()
-        insert_ignore(
-            session,
-            Delivery,
-            [
-                {"user_id": u, "kind": DeliveryKind.alert, "cadence": key, "window_end": a.created_at,
-                 "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now,
-                 "payload": {"alert_id": a.id, "skill_id": a.skill_id}}
-                for u in users
-            ],
-        )  # fmt: skip
+        rows = [
+            {"user_id": u, "kind": DeliveryKind.alert, "cadence": key, "window_end": a.created_at,
+             "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now,
+             "payload": {"alert_id": a.id, "skill_id": a.skill_id}}
+            for u in users
+        ]  # fmt: skip
+        if rows:
+            session.execute(_dialect_insert(session)(Delivery.__table__).on_conflict_do_nothing(), rows)
     # only the ones made now: older pending ones are already queued, or the sweeper's
     ids = list(
         session.scalars(
@@ -651,54 +718,66 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
         session, ctx, and_(Delivery.id.in_(list(delivery_ids)), Delivery.kind == DeliveryKind.alert), now
     )
     session.commit()
-    done: list[Outcome] = []
+    unsent: list[Outcome] = []  # alert deliveries have no subscription windows: window end is just `now`
     try:
-        for delivery_id, user_id in got:
-            row = session.get(Delivery, delivery_id)
-            assert row is not None and row.payload is not None
-            alert = session.get(ShiftAlert, int(row.payload["alert_id"]))
-            user = session.get(User, user_id)
-            assert user is not None
-            sub = session.scalar(
-                select(Subscription).where(Subscription.user_id == user_id, Subscription.skill_id == alert.skill_id)
-            ) if alert else None  # fmt: skip
-            if alert is None or sub is None or is_suppressed(session, user.email):
-                done.append((delivery_id, DeliveryStatus.failed, None, "alert, subscription or address gone"))
-                continue
-            skill = session.get(Skill, alert.skill_id)
-            assert skill is not None
-            snap = snapshots(session, [skill.id], now.date(), ctx.snapshots).get(skill.id)
-            view = _alert_view(alert)
-            section = build_section(
-                skill_id=skill.id, slug=skill.slug, name=skill.name, base_url=ctx.settings.base_url, items=[],
-                snapshot=snap, alerts=[view],
-            )  # fmt: skip
-            unsub = unsubscribe_url(ctx.settings, sub.id, user_id, now)
-            rendered = ctx.renderer.render_alert(
-                section,
-                view,
-                {"to": user.email, "settings_url": settings_url(ctx.settings), "unsubscribe_url": unsub,
-                 "interval_days": ctx.settings.alert_email_interval_days},
-            )  # fmt: skip
-            email = OutgoingEmail(
-                key=f"delivery-{delivery_id}",
-                to=user.email,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                from_email=ctx.settings.from_email,
-                images=images_for([section]),
-                unsubscribe_url=unsub,
-                delivery_id=delivery_id,
-                categories=("alert",),
-            )
-            done.append(_send(ctx, email, now))
+        with _recording(session, now, now) as record:
+            for delivery_id, user_id in got:
+                email = _alert_email(session, ctx, delivery_id, user_id, now)
+                if email is None:
+                    unsent.append((delivery_id, DeliveryStatus.failed, None, "alert, subscription or address gone"))
+                    continue
+                with log_context(delivery_id=delivery_id):
+                    outcome = _send(ctx, email, now)
+                _crash_point(ctx.settings, "after_send")
+                record(outcome)
+                summary[f"alert {outcome[1]}"] += 1
     finally:
-        _record(session, done, now, now)  # alert deliveries have no subscription windows to advance
+        _record(session, unsent, now, now)
         session.commit()
-    for _, status, _, _ in done:
+    for _, status, _, _ in unsent:
         summary[f"alert {status}"] += 1
     return summary
+
+
+def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
+    """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
+    row = session.get(Delivery, delivery_id)
+    assert row is not None and row.payload is not None
+    alert = session.get(ShiftAlert, int(row.payload["alert_id"]))
+    user = session.get(User, user_id)
+    assert user is not None
+    sub = session.scalar(
+        select(Subscription).where(Subscription.user_id == user_id, Subscription.skill_id == alert.skill_id)
+    ) if alert else None  # fmt: skip
+    if alert is None or sub is None or is_suppressed(session, user.email):
+        return None
+    skill = session.get(Skill, alert.skill_id)
+    assert skill is not None
+    snap = snapshots(session, [skill.id], now.date(), ctx.snapshots).get(skill.id)
+    view = _alert_view(alert)
+    section = build_section(
+        skill_id=skill.id, slug=skill.slug, name=skill.name, base_url=ctx.settings.base_url, items=[],
+        snapshot=snap, alerts=[view],
+    )  # fmt: skip
+    unsub = unsubscribe_url(ctx.settings, sub.id, user_id, now)
+    rendered = ctx.renderer.render_alert(
+        section,
+        view,
+        {"to": user.email, "settings_url": settings_url(ctx.settings), "unsubscribe_url": unsub,
+         "interval_days": ctx.settings.alert_email_interval_days},
+    )  # fmt: skip
+    return OutgoingEmail(
+        key=f"delivery-{delivery_id}",
+        to=user.email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        from_email=ctx.settings.from_email,
+        images=images_for([section]),
+        unsubscribe_url=unsub,
+        delivery_id=delivery_id,
+        categories=("alert",),
+    )
 
 
 # --- the synchronous path and preview ---------------------------------------------------------------
@@ -843,22 +922,19 @@ def _snapshot(days: dict[date, int], as_of: date, verdict: tuple[str, bool] | No
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING for many rows: the ledger's idempotent writes. On PostgreSQL the
-    rows are COPYed into a temporary table and inserted from there in one statement (several times
-    cheaper per row than bound parameters); elsewhere one prepared statement runs for all rows."""
+def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING for many rows (tuples of `columns`): the ledger's idempotent
+    writes. Returns True when every row was inserted (none existed). On PostgreSQL the rows are COPYed
+    (several times cheaper per row than bound parameters); elsewhere one prepared statement runs for all."""
     if not rows:
-        return
+        return True
     table = model.__table__
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
-        return
-    columns = list(rows[0])
-    if any(isinstance(v, dict | list) for v in rows[0].values()):  # JSON columns: the plain path
-        session.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
-        return
+        result = session.execute(
+            _dialect_insert(session)(table).on_conflict_do_nothing(), [dict(zip(columns, r, strict=True)) for r in rows]
+        )
+        return bool(result.rowcount == len(rows))  # type: ignore[attr-defined]
     names = ", ".join(f'"{c}"' for c in columns)
-    values = [[_plain(row[c]) for c in columns] for row in rows]
     conn = session.connection().connection.driver_connection
     assert conn is not None
     # the common case has no conflicts: COPY straight into the table, under a savepoint
@@ -866,13 +942,13 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> N
         cur.execute("SAVEPOINT ledger_copy")
         try:
             with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for v in values:
-                    copy.write_row(v)
+                for row in rows:
+                    copy.write_row(row)
         except psycopg.errors.UniqueViolation:
             cur.execute("ROLLBACK TO SAVEPOINT ledger_copy")
         else:
             cur.execute("RELEASE SAVEPOINT ledger_copy")
-            return
+            return True
     scratch = f"_copy_{table.name}"
     with conn.cursor() as cur:
         cur.execute(
@@ -880,14 +956,16 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> N
             f"SELECT {names} FROM {table.name} WITH NO DATA"
         )
         with cur.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
-            for v in values:
-                copy.write_row(v)
+            for row in rows:
+                copy.write_row(row)
         cur.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch} ON CONFLICT DO NOTHING")
         cur.execute(f"TRUNCATE {scratch}")
+    return False
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
+def _dialect_insert(session: Session) -> Any:
+    """The INSERT construct with ON CONFLICT support for the session's database."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:

@@ -483,16 +483,22 @@ class DeliverySubscription(Base):
 
 
 class DeliveryItem(Base):
-    """An item reaches a person at most once, across all skills and cadences."""
+    """An item reaches a person at most once, across all skills and cadences: (user, item) is the key.
+
+    The ledger's largest table (one row per item shown), written by COPY, so it carries only the key and
+    the delivery's foreign key (whose cascade also removes a deleted account's rows): no surrogate id, no
+    foreign-key check per row on users, skills or items. `digest.feeds.ingest.delete_items`, the one path
+    that deletes items, deletes their rows here; skill_id is the section the item was shown under, a
+    record kept as written."""
 
     __tablename__ = "delivery_items"
-    __table_args__ = (UniqueConstraint("user_id", "item_id"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False, index=True
+    )
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"), index=True)
+    skill_id: Mapped[int | None]
 
 
 class Suppression(Base):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -41,5 +42,6 @@ def read_token(secret: str, purpose: str, token: str, now: datetime, max_age: ti
     return body["d"], str(body.get("jti", ""))
 
 
-def _serializer(secret: str, purpose: str) -> URLSafeSerializer:
+@lru_cache(maxsize=16)
+def _serializer(secret: str, purpose: str) -> URLSafeSerializer:  # stateless: one per key and purpose
     return URLSafeSerializer(secret, salt=f"digest.{purpose}")

@@ -1,6 +1,6 @@
 """demand: skill pairs summed over the current 90-day window, and the date they are summed for
 
-Revision ID: 0005_demand
+Revision ID: 0005
 Revises: 0004
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_demand"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

@@ -21,7 +21,7 @@ from digest.bulk import insert_rows
 from digest.feeds.entry import Entry
 from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, url_dedupe_key
 from digest.indexing import index_new_items, resolve_new
-from digest.models import Item, ItemKind, ItemSource, ItemTombstone
+from digest.models import DeliveryItem, Item, ItemKind, ItemSource, ItemTombstone
 
 CHUNK = 500
 JOB_DEDUPE_WINDOW = timedelta(days=30)
@@ -289,6 +289,7 @@ def delete_items(session: Session, ids: Sequence[int], now: datetime) -> int:
     )
     session.flush()
     session.execute(delete(ItemSource).where(ItemSource.item_id.in_(ids)))
+    session.execute(delete(DeliveryItem).where(DeliveryItem.item_id.in_(ids)))  # no foreign key: see the model
     session.execute(delete(Item).where(Item.id.in_(ids)))
     return len(ids)
 

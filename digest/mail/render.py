@@ -5,6 +5,7 @@ Text is mandatory and rendered without autoescaping; HTML is autoescaped and its
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -67,6 +68,7 @@ def render_email(name: str, context: dict[str, Any]) -> Rendered:
 
 _MARK = "<!--digest-section-{}-->"
 _TEXT_MARK = "@@digest-section-{}@@"
+_SLOT = re.compile(r"(@@digest-[a-z0-9-]+@@|<!--digest-section-\d+-->)")  # every placeholder in a shell
 
 
 class _Placeholders:
@@ -80,24 +82,32 @@ class _Placeholders:
         self.unsubscribe_url = "@@digest-unsubscribe-url@@"
 
 
-def _raw(value: str, attribute: bool) -> str:
-    return value
+def _html_text(value: str) -> str:
+    """Escaped as the HTML serializer does in a text node: & < >."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _html_text(value: str, attribute: bool) -> str:
-    """Escape as the HTML serializer does: text nodes escape & < >, attribute values & and "."""
-    value = value.replace("&", "&amp;")
-    return value.replace('"', "&quot;") if attribute else value.replace("<", "&lt;").replace(">", "&gt;")
+def _html_attribute(value: str) -> str:
+    """Escaped as the HTML serializer does in an attribute value: & and \"."""
+    return value.replace("&", "&amp;").replace('"', "&quot;")
 
 
-_ATTRIBUTES = {"settings_url", "unsubscribe_url"}  # used only inside href="..." in the templates
+def _values(digest: Digest, html: bool) -> dict[str, str]:
+    """Each subscriber's own values by placeholder; the URLs appear only inside href="..." in the templates."""
+    text, attribute = (_html_text, _html_attribute) if html else (str, str)
+    return {
+        "@@digest-subject@@": text(digest.subject),
+        "@@digest-reason@@": text(digest.reason),
+        "@@digest-settings-url@@": attribute(digest.settings_url),
+        "@@digest-unsubscribe-url@@": attribute(digest.unsubscribe_url),
+    }
 
 
-def _fill(shell: str, digest: Digest, escape: Any) -> str:
-    for name in ("subject", "reason", "settings_url", "unsubscribe_url"):
-        value = escape(getattr(digest, name), name in _ATTRIBUTES)
-        shell = shell.replace(f"@@digest-{name.replace('_', '-')}@@", value)
-    return shell
+def _splice(pieces: list[str], values: dict[str, str]) -> str:
+    """A shell split at its placeholders (literal, placeholder, literal, ...) joined with the values."""
+    out = pieces.copy()
+    out[1::2] = [values[p] for p in pieces[1::2]]
+    return "".join(out)
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +130,7 @@ class DigestRenderer:
         self.reuse = reuse
         self.max_sections = max_sections
         self._sections: dict[tuple[object, ...], tuple[str, str]] = {}
-        self._shells: dict[tuple[str, int], tuple[str, str, str]] = {}
+        self._shells: dict[tuple[str, int], tuple[list[str], list[str], list[str]]] = {}
         self._pieces: dict[tuple[Any, ...], str] = {}
         self._wrap: tuple[str, str] | None = None
         self.hits = 0
@@ -184,18 +194,18 @@ class DigestRenderer:
     def render(self, digest: Digest) -> Rendered:
         if not self.reuse:
             return self._render_whole(digest)
-        parts = [self.section(s) for s in digest.sections]
-        subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(parts))
-        subject = " ".join(_fill(subject_shell, digest, _raw).split())
-        text = _fill(text_shell, digest, _raw)
-        html = _fill(html_shell, digest, _html_text)
-        for n, (section_html, section_text) in enumerate(parts):
-            text = text.replace(_TEXT_MARK.format(n), section_text, 1)
-            html = html.replace(_MARK.format(n), section_html, 1)
-        return Rendered(subject=subject, text=text, html=html)
+        subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(digest.sections))
+        text_values, html_values = _values(digest, html=False), _values(digest, html=True)
+        for n, section in enumerate(digest.sections):
+            html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = self.section(section)
+        return Rendered(
+            subject=" ".join(_splice(subject_shell, text_values).split()),
+            text=_splice(text_shell, text_values),
+            html=_splice(html_shell, html_values),
+        )
 
-    def _shell(self, cadence: str, sections: int) -> tuple[str, str, str]:
-        """The digest templates rendered and inlined once per (cadence, number of sections), with
+    def _shell(self, cadence: str, sections: int) -> tuple[list[str], list[str], list[str]]:
+        """The digest templates rendered and inlined once per (cadence, number of sections), split at the
         placeholders where each subscriber's own values and the shared sections go."""
         key = (cadence, sections)
         if key not in self._shells:
@@ -204,9 +214,9 @@ class DigestRenderer:
             texts = [_TEXT_MARK.format(n) for n in range(sections)]
             context = {"digest": _Placeholders(cadence), "sections_text": texts, "sections_html": marks}
             self._shells[key] = (
-                text_env.get_template("digest/subject.txt").render(context),
-                text_env.get_template("digest/body.txt").render(context),
-                _inliner().inline(html_env.get_template("digest/body.html").render(context)),
+                _SLOT.split(text_env.get_template("digest/subject.txt").render(context)),
+                _SLOT.split(text_env.get_template("digest/body.txt").render(context)),
+                _SLOT.split(_inliner().inline(html_env.get_template("digest/body.html").render(context))),
             )
         return self._shells[key]
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digest.db import any_of
 from digest.models import Suppression
 
 
@@ -26,7 +27,8 @@ def suppressed_among(session: Session, addresses: list[str]) -> set[str]:
     wanted = sorted({canonical_address(a) for a in addresses})
     found: set[str] = set()
     for i in range(0, len(wanted), 1000):
-        found.update(session.scalars(select(Suppression.email).where(Suppression.email.in_(wanted[i : i + 1000]))))
+        chunk = wanted[i : i + 1000]
+        found.update(session.scalars(select(Suppression.email).where(any_of(session, Suppression.email, chunk))))
     return found
 
 
