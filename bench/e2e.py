@@ -95,6 +95,7 @@ class Report:
     lost: int = 0
     duplicated: int = 0
     duplicate_ids: list[str] = field(default_factory=list)
+    resent_as_new_message: int = 0  # a re-send with another Message-ID: a duplicate even in the recipient's mailbox
     empty: int = 0
     failed: int = 0
     unaccounted_users: int = 0
@@ -122,6 +123,7 @@ class Report:
         return (
             self.lost == 0
             and self.duplicated == 0
+            and self.resent_as_new_message == 0
             and self.unaccounted_users == 0
             and self.healthy_items_stored == self.healthy_items_expected
             and self.healthy_items_duplicated == 0
@@ -138,7 +140,9 @@ class Report:
             f"lost {self.lost} (target 0), duplicated {self.duplicated} (target 0), "
             f"users with a due window and no delivery {self.unaccounted_users} (target 0)",
             f"sendgrid requests {self.sendgrid_requests:,} for {self.delivered:,} messages; delivery ids accepted "
-            f"twice: {self.duplicate_ids} (a fault between the provider's 202 and the commit recording it)",
+            f"twice: {self.duplicate_ids} (a fault between the provider's 202 and the commit recording it); "
+            f"re-sent with another Message-ID: {self.resent_as_new_message} (target 0: a re-send is the same message "
+            "to the recipient's mail system)",
             f"healthy feeds {self.healthy_feeds}: items expected {self.healthy_items_expected:,}, stored "
             f"{self.healthy_items_stored:,}, stored twice {self.healthy_items_duplicated} (target: all, once)",
             f"failing feeds {self.failing_feeds}: backed off {self.failing_backed_off}, recovered "
@@ -671,6 +675,7 @@ def _count(
         report.lost = report.due - report.delivered - report.failed
         report.duplicated = sum(n - 1 for n in accepted.values() if n > 1)
         report.duplicate_ids = sorted(d for d, n in accepted.items() if n > 1)
+        report.resent_as_new_message = sum(1 for ids in fake.message_ids().values() if len(ids) > 1)
         # every user with an active subscription and a due window by the end has at least one ledger row
         suppressed = set(session.scalars(select(Suppression.email)))
         prefs = session.execute(

@@ -25,6 +25,7 @@ def test_production_shape_keeps_its_promises(tmp_path: Path, shared_data: Path) 
     # message and before the commit that records it sends that one message again. Each send is recorded at
     # once, so a fault costs at most one duplicate; no other cause may add one.
     assert report.duplicated <= report.faults["sigkills"] + report.faults["pg_terminated"], summary
+    assert report.resent_as_new_message == 0, summary  # a re-send carries the first attempt's Message-ID
     assert report.healthy_items_expected > 0, summary
     assert report.healthy_items_stored == report.healthy_items_expected, summary
     assert report.healthy_items_duplicated == 0, summary

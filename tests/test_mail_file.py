@@ -5,10 +5,21 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from digest.mail.backends import FileBackend
-from digest.mail.message import InlineImage, OutgoingEmail
+import pytest
+
+from digest.mail.backends import FileBackend, sendgrid_body
+from digest.mail.message import InlineImage, OutgoingEmail, message_id
 
 NOW = datetime(2026, 5, 17, 8, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from digest import config
+
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "installation-one")
+    monkeypatch.setenv("DIGEST_DATA_DIR", str(tmp_path / "var"))
+    config.get_settings.cache_clear()
 
 
 def test_file_backend_writes_one_rfc5322_message_per_key(tmp_path: Path) -> None:
@@ -22,15 +33,30 @@ def test_file_backend_writes_one_rfc5322_message_per_key(tmp_path: Path) -> None
         unsubscribe_url="http://127.0.0.1:8000/unsubscribe?token=abc",
         delivery_id=17,
     )
-    backend = FileBackend(tmp_path)
+    backend = FileBackend(tmp_path / "outbox")
     assert backend.send(email, NOW) == "delivery-17.eml"
     backend.send(email, NOW)  # a retry rewrites its own file
-    assert [p.name for p in tmp_path.iterdir()] == ["delivery-17.eml"]
-    msg = BytesParser(policy=policy.default).parsebytes((tmp_path / "delivery-17.eml").read_bytes())
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["delivery-17.eml"]
+    msg = BytesParser(policy=policy.default).parsebytes((tmp_path / "outbox" / "delivery-17.eml").read_bytes())
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "multipart/related"]
     assert msg.get_body(("plain",)).get_content().strip() == "plain ü"  # type: ignore[union-attr]
     assert "cid:chart" in msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert msg["List-Unsubscribe"] == "<http://127.0.0.1:8000/unsubscribe?token=abc>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert msg["X-Digest-Delivery-Id"] == "17" and msg["Message-ID"]
+    assert msg["X-Digest-Delivery-Id"] == "17"
+    # every attempt at this email is one message to the recipient's mail system, whichever backend sent it
+    assert msg["Message-ID"] == message_id(email) == sendgrid_body(email)["headers"]["Message-ID"]
+    assert msg["Message-ID"].startswith("<delivery-17.") and msg["Message-ID"].endswith("@localhost>")
+
+
+def test_message_ids_differ_between_emails_and_installations(monkeypatch: pytest.MonkeyPatch) -> None:
+    from digest import config
+
+    one = OutgoingEmail(key="delivery-1", to="a@example.com", subject="s", text="t")
+    two = OutgoingEmail(key="delivery-2", to="a@example.com", subject="s", text="t")
+    assert message_id(one) != message_id(two)
+    first = message_id(one)
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "installation-two")  # staging beside production, one domain
+    config.get_settings.cache_clear()
+    assert message_id(one) != first

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from digest.config import Settings
-from digest.mail.message import OutgoingEmail, to_mime
+from digest.mail.message import OutgoingEmail, message_id, to_mime
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class SendGridBackend:
 
 
 def sendgrid_body(email: OutgoingEmail) -> dict[str, Any]:
-    headers: dict[str, str] = {}  # SendGrid sets Message-ID itself
+    headers = {"Message-ID": message_id(email)}  # ours, not SendGrid's: the same on a retry
     if email.unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -152,8 +152,7 @@ def sendgrid_body(email: OutgoingEmail) -> dict[str, Any]:
         "content": content,
         "tracking_settings": {"subscription_tracking": {"enable": False}},
     }
-    if headers:
-        body["headers"] = headers
+    body["headers"] = headers
     if email.categories:
         body["categories"] = list(dict.fromkeys(email.categories))[:10]
     if email.images:

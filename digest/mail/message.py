@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
+
+from digest.config import get_settings
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,20 @@ class OutgoingEmail:
     categories: tuple[str, ...] = ()
 
 
+def message_id(email: OutgoingEmail) -> str:
+    """The same for every attempt at one email (it is made from the email's key, not a random part): a
+    message sent again after a crash between the provider's acceptance and our record of it is then the
+    same message to the recipient's mail system, which keeps one copy of a Message-ID (Gmail does). A tag
+    derived from the installation's secret keeps two installations sending from one domain apart."""
+    domain = email.from_email.rpartition("@")[2] or "localhost"
+    local = "".join(c if c.isalnum() or c in ".-_" else "-" for c in email.key)
+    return f"<{local}.{_installation_tag()}@{domain}>"
+
+
+def _installation_tag() -> str:
+    return hashlib.sha256(b"message-id:" + get_settings().secret.encode()).hexdigest()[:10]
+
+
 def to_mime(email: OutgoingEmail, now: datetime) -> EmailMessage:
     """multipart/alternative (text first, then HTML with its inline images as multipart/related)."""
     msg = EmailMessage()
@@ -38,8 +55,7 @@ def to_mime(email: OutgoingEmail, now: datetime) -> EmailMessage:
     msg["To"] = Address(addr_spec=email.to)
     msg["Subject"] = email.subject
     msg["Date"] = format_datetime(now)
-    domain = email.from_email.rpartition("@")[2] or "localhost"
-    msg["Message-ID"] = make_msgid(idstring=email.key.replace("/", "-"), domain=domain)
+    msg["Message-ID"] = message_id(email)
     if email.unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

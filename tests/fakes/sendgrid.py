@@ -68,6 +68,14 @@ class FakeSendGrid:
     def delivery_ids(self) -> Counter[str]:
         return Counter(m["personalizations"][0]["custom_args"]["delivery_id"] for m in self.accepted)
 
+    def message_ids(self) -> dict[str, set[str]]:
+        """Per delivery id, the Message-IDs it was accepted with: one, however often it was sent."""
+        out: dict[str, set[str]] = {}
+        for m in self.accepted:
+            did = m["personalizations"][0]["custom_args"]["delivery_id"]
+            out.setdefault(did, set()).add(m.get("headers", {}).get("Message-ID", ""))
+        return out
+
     def _next_fault(self) -> str | None:
         with self._lock:
             self.requests += 1
