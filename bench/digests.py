@@ -54,6 +54,9 @@ class NullBackend:
         self.sent += 1
         return f"null-{email.delivery_id}"
 
+    def find_accepted(self, email: OutgoingEmail) -> str | None:
+        return None
+
 
 def _copy(conn: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:

@@ -510,6 +510,7 @@ def run(
             DIGEST_SENDGRID_API_KEY=fake.api_key,
             DIGEST_SENDGRID_HOST=fake.host,
             DIGEST_SENDGRID_TIMEOUT="5",
+            DIGEST_SENDGRID_ACTIVITY_API="1",  # a retry asks the fake's Email Activity API before sending again
             DIGEST_SEND_BACKOFF_BASE="0.05",
             DIGEST_SEND_RETRY_MAX_WAIT="3",
             DIGEST_FEEDS_ALLOW_PRIVATE="1",

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     send_backoff_base: float = Field(default=1.0, ge=0, description="seconds; doubled per try, with jitter")
     send_retry_max_wait: float = Field(default=30.0, ge=0, description="longest in-task wait (429 reset)")
     sendgrid_timeout: float = Field(default=20.0, gt=0, description="seconds per SendGrid request")
+    # the account has SendGrid's Email Activity API (a paid add-on): a retry asks it before sending again
+    sendgrid_activity_api: bool = False
     smtp_timeout: float = Field(default=20.0, gt=0)
     smtp_ca_file: str = ""  # extra CA bundle for the SMTP server's STARTTLS certificate (self-hosted relays)
     webhook_max_age: int = Field(default=600, gt=0, description="seconds: older signed webhook timestamps are refused")

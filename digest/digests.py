@@ -181,6 +181,7 @@ class _Claimed:
     user_id: int
     email: str
     suppressed: bool = False
+    attempts: int = 1  # more than one: an earlier attempt may have reached the provider
     digest: Digest | None = None
     subscription_ids: list[int] = field(default_factory=list)
 
@@ -228,8 +229,9 @@ def _claim(
     constants = (literal(v, columns[k].type) for k, v in values.items())
     new = select(User.id, *constants).where(any_of(session, User.id, user_ids))
     insert = _dialect_insert(session)(Delivery).from_select(["user_id", *values], new).on_conflict_do_nothing()
-    got = [(int(d), int(u)) for d, u in session.execute(insert.returning(Delivery.id, Delivery.user_id))]
-    existing = sorted(set(user_ids) - {u for _, u in got})
+    returning = insert.returning(Delivery.id, Delivery.user_id, Delivery.attempts)
+    got = [(int(d), int(u), int(a)) for d, u, a in session.execute(returning)]
+    existing = sorted(set(user_ids) - {u for _, u, _ in got})
     if existing:
         where = and_(
             Delivery.user_id.in_(existing),
@@ -238,17 +240,18 @@ def _claim(
             Delivery.window_end == window_end,
         )
         got += _claim_where(session, ctx, where, now)
-    users = select(User.id, User.email).where(any_of(session, User.id, [u for _, u in got]))
+    users = select(User.id, User.email).where(any_of(session, User.id, [u for _, u, _ in got]))
     emails = dict(session.execute(users).tuples().all())
     suppressed = suppressed_among(session, list(emails.values()))
     return [
-        _Claimed(delivery_id=d, user_id=u, email=emails[u], suppressed=canonical_address(emails[u]) in suppressed)
-        for d, u in sorted(got, key=lambda r: r[1])
+        _Claimed(d, u, emails[u], suppressed=canonical_address(emails[u]) in suppressed, attempts=a)
+        for d, u, a in sorted(got, key=lambda r: r[1])
     ]
 
 
-def _claim_where(session: Session, ctx: Context, where: Any, now: datetime) -> list[tuple[int, int]]:
-    """pending -> sending (or a 'sending' row stuck past the deadline), atomically; (id, user id) won."""
+def _claim_where(session: Session, ctx: Context, where: Any, now: datetime) -> list[tuple[int, int, int]]:
+    """pending -> sending (or a 'sending' row stuck past the deadline), atomically; (id, user id, attempts)
+    of the rows won."""
     stuck = now - timedelta(seconds=ctx.settings.delivery_stuck_after)
     stmt = (
         update(Delivery)
@@ -260,10 +263,10 @@ def _claim_where(session: Session, ctx: Context, where: Any, now: datetime) -> l
             ),
         )
         .values(status=DeliveryStatus.sending, attempts=Delivery.attempts + 1, updated_at=now)
-        .returning(Delivery.id, Delivery.user_id)
+        .returning(Delivery.id, Delivery.user_id, Delivery.attempts)
         .execution_options(synchronize_session=False)
     )
-    return [(int(d), int(u)) for d, u in session.execute(stmt).tuples().all()]
+    return [(int(d), int(u), int(a)) for d, u, a in session.execute(stmt).tuples().all()]
 
 
 def _build(
@@ -497,7 +500,7 @@ def _send_and_record(
                     unsent.append((c.delivery_id, DeliveryStatus.failed, None, "address is suppressed"))
                     continue
                 with log_context(delivery_id=c.delivery_id):
-                    outcome = _send(ctx, _digest_email(ctx, c.delivery_id, c.digest), now)
+                    outcome = _send(ctx, _digest_email(ctx, c.delivery_id, c.digest), now, retry=c.attempts > 1)
                 _crash_point(ctx.settings, "after_send")
                 record(outcome)
                 summary[str(outcome[1])] += 1
@@ -576,10 +579,14 @@ def _recording(session: Session, window_end: datetime, now: datetime) -> Iterato
                 cur.execute("RESET synchronous_commit")
 
 
-def _send(ctx: Context, email: OutgoingEmail, now: datetime) -> Outcome:
+def _send(ctx: Context, email: OutgoingEmail, now: datetime, retry: bool = False) -> Outcome:
     """Send with bounded retries: backoff with full jitter, or the provider's reset time for a 429.
-    Gives up to the sweeper (status back to pending) when the wait would be too long."""
+    Gives up to the sweeper (status back to pending) when the wait would be too long. A `retry` of a
+    delivery an earlier attempt may have sent asks the backend first, and records what it already has."""
     assert email.delivery_id is not None
+    if retry and (found := ctx.backend.find_accepted(email)) is not None:
+        log.info("delivery %s: the provider already has it (%s); recorded, not sent again", email.delivery_id, found)
+        return email.delivery_id, DeliveryStatus.sent, found, None
     s = ctx.settings
     for attempt in range(s.send_attempts):
         try:
@@ -721,13 +728,13 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
     unsent: list[Outcome] = []  # alert deliveries have no subscription windows: window end is just `now`
     try:
         with _recording(session, now, now) as record:
-            for delivery_id, user_id in got:
+            for delivery_id, user_id, attempts in got:
                 email = _alert_email(session, ctx, delivery_id, user_id, now)
                 if email is None:
                     unsent.append((delivery_id, DeliveryStatus.failed, None, "alert, subscription or address gone"))
                     continue
                 with log_context(delivery_id=delivery_id):
-                    outcome = _send(ctx, email, now)
+                    outcome = _send(ctx, email, now, retry=attempts > 1)
                 _crash_point(ctx.settings, "after_send")
                 record(outcome)
                 summary[f"alert {outcome[1]}"] += 1
@@ -838,6 +845,9 @@ def preview(session: Session, settings: Settings, address: str, now: datetime) -
 class _NullBackend:
     def send(self, email: OutgoingEmail, now: datetime) -> str:
         raise RuntimeError("preview never sends")
+
+    def find_accepted(self, email: OutgoingEmail) -> str | None:
+        return None
 
 
 # --- demand snapshot (the one place a digest reads demand figures) ----------------------------------

@@ -55,6 +55,19 @@ def test_request_body_follows_the_spec_and_carries_the_delivery_id() -> None:
     assert base64.b64decode(att["content"]) == b"\x89PNG\r\n"
 
 
+def test_a_retry_finds_what_the_provider_already_accepted() -> None:
+    with FakeSendGrid().running() as fake:
+        backend = SendGridBackend("SG.test", fake.host, timeout=2, activity_api=True)
+        assert backend.find_accepted(_email()) is None  # never sent
+        backend.send(_email(), NOW)
+        assert backend.find_accepted(_email()) == "fake-1"
+        assert backend.find_accepted(_email(delivery_id=8)) is None
+        assert SendGridBackend("SG.test", fake.host, timeout=2).find_accepted(_email()) is None  # no add-on: no call
+        assert fake.lookups == 3
+        wrong_key = SendGridBackend("SG.wrong", fake.host, timeout=2, activity_api=True)
+        assert wrong_key.find_accepted(_email()) is None  # an error means "cannot tell": it is sent again
+
+
 def test_errors_are_classified(caplog: pytest.LogCaptureFixture) -> None:
     with FakeSendGrid(hang=1.0).running() as fake:
         backend = SendGridBackend("SG.test", fake.host, timeout=0.3)

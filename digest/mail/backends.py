@@ -8,6 +8,7 @@ Each raises PermanentSendError (do not retry: bad payload, credentials, size) or
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import smtplib
@@ -41,6 +42,11 @@ class EmailBackend(Protocol):
         """Send; return the provider's message id (or the file name). Raise Permanent/TemporarySendError."""
         ...
 
+    def find_accepted(self, email: OutgoingEmail) -> str | None:
+        """Asked before a retry of an email an earlier attempt may have sent (a worker died between the
+        send and its record): the provider's id if it has it, None if not or if it cannot tell."""
+        ...
+
 
 class FileBackend:
     """Writes one .eml per email to the outbox, named by its key: a retry rewrites its own file."""
@@ -55,6 +61,10 @@ class FileBackend:
         tmp.write_bytes(bytes(to_mime(email, now)))
         os.replace(tmp, self.outbox / name)  # atomic: a reader never sees half a message
         return name
+
+    def find_accepted(self, email: OutgoingEmail) -> str | None:
+        name = f"{_safe(email.key)}.eml"
+        return name if (self.outbox / name).exists() else None
 
 
 def _safe(key: str) -> str:
@@ -104,18 +114,24 @@ class SmtpBackend:
             raise PermanentSendError(f"recipient refused: {refused}")
         return str(msg["Message-ID"])
 
+    def find_accepted(self, email: OutgoingEmail) -> str | None:
+        return None  # SMTP cannot be asked; the re-send carries the same Message-ID
+
 
 class SendGridBackend:
     """POST /v3/mail/send with the sendgrid client. Text part first, List-Unsubscribe headers, the
     delivery id in custom_args (events and retries are reconciled by it), SendGrid's own unsubscribe
     tracking off (the app owns unsubscribe)."""
 
-    def __init__(self, api_key: str, host: str = "https://api.sendgrid.com", timeout: float = 20.0) -> None:
+    def __init__(
+        self, api_key: str, host: str = "https://api.sendgrid.com", timeout: float = 20.0, activity_api: bool = False
+    ) -> None:
         from sendgrid import SendGridAPIClient
 
         self.client = SendGridAPIClient(api_key=api_key, host=host)
         self.client.client.timeout = timeout  # the library default is no timeout at all
         self.timeout = timeout
+        self.activity_api = activity_api
 
     def send(self, email: OutgoingEmail, now: datetime) -> str:
         from python_http_client import exceptions as http
@@ -129,6 +145,20 @@ class SendGridBackend:
             raise TemporarySendError(f"SendGrid unreachable: {exc}") from None
         headers = response.headers
         return str(headers.get("X-Message-Id") or "") if headers else ""
+
+    def find_accepted(self, email: OutgoingEmail) -> str | None:
+        """GET /v3/messages by our delivery id (custom_args reach the Email Activity API as unique_args).
+        Any error answers "cannot tell": the email is sent again, as without the API."""
+        if not self.activity_api or email.delivery_id is None:
+            return None
+        query = f"unique_args['delivery_id']=\"{email.delivery_id}\""
+        try:
+            response = self.client.client.messages.get(query_params={"query": query, "limit": 1}, timeout=self.timeout)
+            found = json.loads(response.body or b"{}").get("messages") or []
+        except Exception as exc:  # any failure means "cannot tell", never "it was sent"
+            log.warning("delivery %s: Email Activity API gave no answer (%s); sending again", email.delivery_id, exc)
+            return None
+        return str(found[0].get("msg_id") or "accepted") if found else None
 
 
 def sendgrid_body(email: OutgoingEmail) -> dict[str, Any]:
@@ -195,5 +225,7 @@ def get_backend(settings: Settings) -> EmailBackend:
     if settings.email_backend == "smtp":
         return SmtpBackend(settings.smtp_url, settings.smtp_timeout, settings.smtp_ca_file)
     if settings.email_backend == "sendgrid":
-        return SendGridBackend(settings.sendgrid_api_key, settings.sendgrid_host, settings.sendgrid_timeout)
+        return SendGridBackend(
+            settings.sendgrid_api_key, settings.sendgrid_host, settings.sendgrid_timeout, settings.sendgrid_activity_api
+        )
     return FileBackend(settings.outbox_dir)

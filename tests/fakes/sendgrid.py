@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -20,6 +21,7 @@ from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -56,6 +58,7 @@ class FakeSendGrid:
         self.accepted: list[dict[str, Any]] = []
         self.invalid: list[str] = []
         self.requests = 0
+        self.lookups = 0  # Email Activity API queries
         self.faults: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -100,6 +103,24 @@ class FakeSendGrid:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a scripted timeout)
+
+            def do_GET(self) -> None:
+                """The Email Activity API, as far as a retry uses it: messages by unique_args['delivery_id']."""
+                url = urlsplit(self.path)
+                if url.path != "/v3/messages":
+                    return self._reply(404, {"errors": [{"message": "not found"}]})
+                if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
+                    return self._reply(401, {"errors": [{"message": "authorization required"}]})
+                query = parse_qs(url.query).get("query", [""])[0]
+                wanted = re.fullmatch(r"unique_args\['delivery_id'\]=\"(\d+)\"", query)
+                if not wanted:
+                    return self._reply(400, {"errors": [{"message": f"unsupported query {query!r}"}]})
+                with fake._lock:
+                    fake.lookups += 1
+                    args = [m["personalizations"][0].get("custom_args", {}) for m in fake.accepted]
+                    hits = [n for n, a in enumerate(args, 1) if a.get("delivery_id") == wanted[1]]
+                messages = [{"msg_id": f"fake-{n}", "status": "processed"} for n in hits[:1]]
+                return self._reply(200, {"messages": messages})
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
