@@ -1,6 +1,7 @@
-"""Many-row writes on the hot path of an import, in the fewest round trips each database allows, inside
-the session's transaction. SQLite runs in process, so an executemany is a cheap loop there; PostgreSQL
-gets COPY (plain inserts) or one statement over arrays (additive upserts) instead of a statement per row."""
+"""Many-row writes on the hot paths (an import, the delivery ledger), in the fewest round trips each
+database allows, inside the session's transaction. SQLite runs in process, so an executemany is a cheap
+loop there; PostgreSQL gets COPY (plain inserts, the ledger's insert-or-ignore) or one statement over
+arrays (additive upserts) instead of a statement per row."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import psycopg
 from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 UPSERT_ROWS = 20_000  # rows per upsert statement
@@ -63,3 +66,49 @@ def add_rows(session: Session, table: str, keys: Sequence[str], rows: Sequence[t
     for start in range(0, len(rows), UPSERT_ROWS):
         columns = zip(*rows[start : start + UPSERT_ROWS], strict=True)
         conn.exec_driver_sql(sql, tuple("{" + ",".join(map(str, col)) + "}" for col in columns))
+
+
+def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING for many rows (tuples of `columns`): the delivery ledger's
+    idempotent writes. Returns True when every row was inserted (none existed). On PostgreSQL the rows are COPYed
+    (several times cheaper per row than bound parameters); elsewhere one prepared statement runs for all."""
+    if not rows:
+        return True
+    table = model.__table__
+    if session.get_bind().dialect.name != "postgresql":
+        result = session.execute(
+            dialect_insert(session)(table).on_conflict_do_nothing(), [dict(zip(columns, r, strict=True)) for r in rows]
+        )
+        return bool(result.rowcount == len(rows))  # type: ignore[attr-defined]
+    names = ", ".join(f'"{c}"' for c in columns)
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    # the common case has no conflicts: COPY straight into the table, under a savepoint
+    with conn.cursor() as cur:
+        cur.execute("SAVEPOINT ledger_copy")
+        try:
+            with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT ledger_copy")
+        else:
+            cur.execute("RELEASE SAVEPOINT ledger_copy")
+            return True
+    scratch = f"_copy_{table.name}"
+    with conn.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DELETE ROWS AS "
+            f"SELECT {names} FROM {table.name} WITH NO DATA"
+        )
+        with cur.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch} ON CONFLICT DO NOTHING")
+        cur.execute(f"TRUNCATE {scratch}")
+    return False
+
+
+def dialect_insert(session: Session) -> Any:
+    """The INSERT construct with ON CONFLICT support for the session's database."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

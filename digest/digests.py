@@ -13,8 +13,9 @@ The ledger makes lost and duplicated digests visible and rare:
              committed before the next send (see `_recording`).
 
 A crash between 1 and 3 leaves the row in 'sending'; the sweeper re-queues it after
-`delivery_stuck_after` and the retry rebuilds the same email from the recorded items (the file backend
-rewrites its own file). Empty digests are recorded as 'empty' and their cursors advance too.
+`delivery_stuck_after` and the retry rebuilds the same email from the recorded items. Before sending it
+again, the retry asks the backend whether an earlier attempt already reached it (`find_accepted`: the
+outbox file; SendGrid's Email Activity API when enabled) and then only records it. Empty digests are recorded as 'empty' and their cursors advance too.
 
 These functions commit at the step boundaries above: pass a session the caller does not share.
 """
@@ -33,11 +34,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import psycopg
 from sqlalchemy import and_, case, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from digest.bulk import dialect_insert, insert_ignore
 from digest.config import Settings
 from digest.db import any_of
 from digest.demand.chart import weekly_chart_png
@@ -228,7 +228,7 @@ def _claim(
               "status": DeliveryStatus.sending, "attempts": 1, "created_at": now, "updated_at": now}  # fmt: skip
     constants = (literal(v, columns[k].type) for k, v in values.items())
     new = select(User.id, *constants).where(any_of(session, User.id, user_ids))
-    insert = _dialect_insert(session)(Delivery).from_select(["user_id", *values], new).on_conflict_do_nothing()
+    insert = dialect_insert(session)(Delivery).from_select(["user_id", *values], new).on_conflict_do_nothing()
     returning = insert.returning(Delivery.id, Delivery.user_id, Delivery.attempts)
     got = [(int(d), int(u), int(a)) for d, u, a in session.execute(returning)]
     existing = sorted(set(user_ids) - {u for _, u, _ in got})
@@ -704,7 +704,7 @@ def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]
             for u in users
         ]  # fmt: skip
         if rows:
-            session.execute(_dialect_insert(session)(Delivery.__table__).on_conflict_do_nothing(), rows)
+            session.execute(dialect_insert(session)(Delivery.__table__).on_conflict_do_nothing(), rows)
     # only the ones made now: older pending ones are already queued, or the sweeper's
     ids = list(
         session.scalars(
@@ -930,52 +930,6 @@ def _snapshot(days: dict[date, int], as_of: date, verdict: tuple[str, bool] | No
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-
-def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING for many rows (tuples of `columns`): the ledger's idempotent
-    writes. Returns True when every row was inserted (none existed). On PostgreSQL the rows are COPYed
-    (several times cheaper per row than bound parameters); elsewhere one prepared statement runs for all."""
-    if not rows:
-        return True
-    table = model.__table__
-    if session.get_bind().dialect.name != "postgresql":
-        result = session.execute(
-            _dialect_insert(session)(table).on_conflict_do_nothing(), [dict(zip(columns, r, strict=True)) for r in rows]
-        )
-        return bool(result.rowcount == len(rows))  # type: ignore[attr-defined]
-    names = ", ".join(f'"{c}"' for c in columns)
-    conn = session.connection().connection.driver_connection
-    assert conn is not None
-    # the common case has no conflicts: COPY straight into the table, under a savepoint
-    with conn.cursor() as cur:
-        cur.execute("SAVEPOINT ledger_copy")
-        try:
-            with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except psycopg.errors.UniqueViolation:
-            cur.execute("ROLLBACK TO SAVEPOINT ledger_copy")
-        else:
-            cur.execute("RELEASE SAVEPOINT ledger_copy")
-            return True
-    scratch = f"_copy_{table.name}"
-    with conn.cursor() as cur:
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DELETE ROWS AS "
-            f"SELECT {names} FROM {table.name} WITH NO DATA"
-        )
-        with cur.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cur.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch} ON CONFLICT DO NOTHING")
-        cur.execute(f"TRUNCATE {scratch}")
-    return False
-
-
-def _dialect_insert(session: Session) -> Any:
-    """The INSERT construct with ON CONFLICT support for the session's database."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
