@@ -15,17 +15,16 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from bench.databases import scratch_database
 from digest import indexing
 from digest.db import make_engine, migrate, session_factory
 from digest.demand import importer, window
@@ -177,20 +176,8 @@ def main() -> None:
     if args.postings < 1_000_000:
         print(f"  (run at {args.postings:,} postings instead of the 1,000,000 default, to fit the shared machine)")
     for db in args.db.split(","):
-        if db == "sqlite":
-            folder = Path(tempfile.mkdtemp(prefix="digest-bench-"))
-            url, cleanup = f"sqlite:///{folder / 'bench.sqlite3'}", None
-        else:
-            from tests import services
-
-            admin = services.postgres_url()
-            url = services.create_database(admin)
-            cleanup = (admin, url)
-        try:
+        with scratch_database(db) as url:
             r = bench(url, args.postings, args.skills)
-        finally:
-            if cleanup:
-                services.drop_database(*cleanup)
         print(f"\n[{db}]")
         print(f"  import incl. matching + rollups : {r['import_per_s']:8,.0f} postings/s   (target >= 5,000/s)")
         print(

@@ -16,15 +16,14 @@ import argparse
 import cProfile
 import pstats
 import random
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.databases import scratch_database
 from digest.db import make_engine, migrate, session_factory
 from digest.demand import importer
 from digest.models import Item, ItemSkill, Skill
@@ -117,20 +116,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"import-jobs benchmark: {args.postings:,} synthetic postings, real matcher, 365 days")
     for db in args.db.split(","):
-        cleanup = None
-        if db == "sqlite":
-            url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='digest-bench-')) / 'bench.sqlite3'}"
-        else:
-            from tests import services
-
-            admin = services.postgres_url()
-            url = services.create_database(admin)
-            cleanup = (admin, url)
-        try:
+        with scratch_database(db) as url:
             r = bench(url, args.postings, args.profile)
-        finally:
-            if cleanup:
-                services.drop_database(*cleanup)
         print(f"\n[{db}] {r['added']:,} new postings, {r['skills']:,} skill links")
         print(
             f"  import incl. matching + rollups: {args.postings / r['wall']:8,.0f} postings/s wall"
