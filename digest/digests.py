@@ -15,7 +15,8 @@ The ledger makes lost and duplicated digests visible and rare:
 A crash between 1 and 3 leaves the row in 'sending'; the sweeper re-queues it after
 `delivery_stuck_after` and the retry rebuilds the same email from the recorded items. Before sending it
 again, the retry asks the backend whether an earlier attempt already reached it (`find_accepted`: the
-outbox file; SendGrid's Email Activity API when enabled) and then only records it. Empty digests are recorded as 'empty' and their cursors advance too.
+outbox file; SendGrid's Email Activity API when enabled) and then only records it. Empty digests are
+recorded as 'empty' and their cursors advance too.
 
 These functions commit at the step boundaries above: pass a session the caller does not share.
 """
