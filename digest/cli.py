@@ -291,6 +291,19 @@ def _load_taxonomy_step(settings: Settings) -> str:
 INIT_STEPS.append(_load_taxonomy_step)
 
 
+def _count_pending_step(settings: Settings) -> str:
+    """Postings a migration or a crash left pending are counted into the demand figures."""
+    from digest.db import session_scope
+    from digest.demand.rollups import fold
+
+    with session_scope() as session:
+        folded = fold(session)
+    return f"demand figures: {folded.postings:,} pending postings counted"
+
+
+INIT_STEPS.append(_count_pending_step)
+
+
 @skills_app.command("resolve")
 def skills_resolve(
     text: str = typer.Argument(..., help="text to find skills in (a posting, a headline, or one skill name)"),
@@ -376,7 +389,7 @@ def import_jobs(
     detect: bool = typer.Option(True, "--detect/--no-detect", help="run shift detection after the import"),
 ) -> None:
     """Bulk-load job postings (backfill) with a progress bar; the same file twice adds nothing."""
-    settings_or_exit()
+    settings = settings_or_exit()
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from digest.db import session_scope
@@ -414,8 +427,20 @@ def import_jobs(
                 counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
                 bar.update(task, completed=bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
 
+            def counting(pending: int) -> None:
+                bar.update(task, completed=size)
+                bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
+
             with session_scope() as session:
-                result = importer.import_rows(session, rows, importer.source_key_for(file), moment, progress=report)
+                result = importer.import_rows(
+                    session,
+                    rows,
+                    importer.source_key_for(file),
+                    moment,
+                    progress=report,
+                    counting=counting,
+                    match_processes=settings.import_match_processes,
+                )
                 bar.update(task, completed=size)
     except importer.ImportFormatError as exc:
         fail(f"{file}: {exc}")

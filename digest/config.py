@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     item_retention_days: int = Field(default=90, gt=0, description="days news items are kept after ingestion")
     # at least digest.feeds.retention.JOB_LOOKBACK_DAYS: a rollup rebuild must still see every figure's postings
     job_retention_days: int = Field(default=400, ge=252, description="days job postings are kept")
+    import_match_processes: int = Field(
+        default=1, ge=0, description="processes matching skills beside `import-jobs` (0: in the importer itself)"
+    )
 
     # delivery
     dispatch_batch_size: int = Field(default=50, gt=0)

@@ -1,17 +1,17 @@
 """What happens to every newly stored item, whatever its source (feed poll or bulk import): its skills,
 title and metro are resolved before it is inserted (`resolve_new`), then its skill mentions are written and
-new job postings counted into the demand rollups (`index_new_items`)."""
+each new job posting is marked for the demand rollups (`index_new_items`), which count it when folded."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from digest.demand.rollups import add_postings
-from digest.models import Item, ItemKind
+from digest.demand.rollups import mark_pending
+from digest.models import ItemKind
 from digest.taxonomy.link import Resolution, resolve, write_mentions
 
 
@@ -23,12 +23,15 @@ def resolve_new(session: Session, rows: Sequence[dict[str, Any]], now: datetime)
     return resolutions
 
 
-def index_new_items(session: Session, items: Sequence[Item], resolutions: Sequence[Resolution]) -> None:
-    """Write the skill mentions of just inserted items (`resolutions` from resolve_new, in the same order)
-    and count the new job postings into the demand rollups. Call once per item, when it is first stored
-    (not when another source repeats it)."""
-    if not items:
-        return
-    write_mentions(session, [i.id for i in items], resolutions)
-    linked = {i.id: r.skill_ids for i, r in zip(items, resolutions, strict=True)}
-    add_postings(session, [i for i in items if i.kind == ItemKind.job], linked)
+def index_new_items(
+    session: Session, ids: Sequence[int], rows: Sequence[Mapping[str, Any]], resolutions: Sequence[Resolution]
+) -> list[int]:
+    """Write the skill mentions of just inserted items (their ids, the rows inserted and `resolutions` from
+    resolve_new, in one order) and mark the new job postings pending for the demand rollups. Call once per
+    item, when it is first stored (not when another source repeats it). Returns the postings marked."""
+    if not ids:
+        return []
+    write_mentions(session, ids, resolutions, [row["posted_on"] for row in rows])
+    jobs = [i for i, row in zip(ids, rows, strict=True) if row["kind"] == ItemKind.job and row["posted_on"] is not None]
+    mark_pending(session, jobs)
+    return jobs

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -179,12 +180,24 @@ class Item(Base):
     remote: Mapped[bool | None]
     posted_on: Mapped[date | None]  # the posting's posted_at date in UTC (demand figures)
     title_raw: Mapped[str | None] = mapped_column(Text)
-    job_title_id: Mapped[int | None] = mapped_column(ForeignKey("job_titles.id", ondelete="SET NULL"), index=True)
-    metro_id: Mapped[int | None] = mapped_column(ForeignKey("metros.id", ondelete="SET NULL"), index=True)
+    # no foreign keys on the hot rows of an import (each check cost a PostgreSQL lookup per row): titles and
+    # metros are never deleted, and the taxonomy resolver writes only ids it read from their tables
+    job_title_id: Mapped[int | None] = mapped_column(index=True)
+    metro_id: Mapped[int | None] = mapped_column(index=True)
     matched_at: Mapped[datetime | None]  # when skills were last resolved
 
-    sources: Mapped[list[ItemSource]] = relationship(back_populates="item", cascade="all, delete-orphan")
-    skills: Mapped[list[ItemSkill]] = relationship(back_populates="item", cascade="all, delete-orphan")
+    # item_sources and item_skills carry no foreign key (see ItemSkill): the joins are declared here, and
+    # digest.feeds.ingest.delete_items deletes their rows with the item
+    sources: Mapped[list[ItemSource]] = relationship(
+        back_populates="item",
+        cascade="all, delete-orphan",
+        primaryjoin="Item.id == foreign(ItemSource.item_id)",
+    )
+    skills: Mapped[list[ItemSkill]] = relationship(
+        back_populates="item",
+        cascade="all, delete-orphan",
+        primaryjoin="Item.id == foreign(ItemSkill.item_id)",
+    )
 
 
 class ItemSource(Base):
@@ -194,7 +207,7 @@ class ItemSource(Base):
     __table_args__ = (UniqueConstraint("source_key", "identity"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
     source_key: Mapped[str] = mapped_column(String(200))
     identity: Mapped[str] = mapped_column(String(64))  # sha256 hex of the identity material
@@ -202,7 +215,7 @@ class ItemSource(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime]
 
-    item: Mapped[Item] = relationship(back_populates="sources")
+    item: Mapped[Item] = relationship(back_populates="sources", primaryjoin="Item.id == foreign(ItemSource.item_id)")
 
 
 class ItemTombstone(Base):
@@ -264,37 +277,45 @@ class Metro(Base):
 
 
 class ItemSkill(Base):
-    """An item mentions a skill once; the matched alias and span say why."""
+    """An item mentions a skill once; the matched alias and span say why.
+
+    Written once per item by the one write path (digest.indexing), 3-4 rows per posting: no foreign keys,
+    whose per-row checks were a third of PostgreSQL's work in an import (skills are never deleted; an item's
+    rows go with it in delete_items). `posted_on` repeats the posting's date, so a skill's postings in a
+    window are one index range (paired skills on a date the window table does not hold)."""
 
     __tablename__ = "item_skills"
-    __table_args__ = (Index("ix_item_skills_skill_item", "skill_id", "item_id"),)
+    __table_args__ = (Index("ix_item_skills_skill_posted_on", "skill_id", "posted_on", "item_id"),)
 
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(primary_key=True)
     alias: Mapped[str] = mapped_column(String(200))
     span_start: Mapped[int]
     span_end: Mapped[int]
+    posted_on: Mapped[date | None] = mapped_column(Date)  # job postings: Item.posted_on
 
-    item: Mapped[Item] = relationship(back_populates="skills")
-
-
-# --- demand rollups (per day, so every window edge is exact) --------------------------------------
+    item: Mapped[Item] = relationship(back_populates="skills", primaryjoin="Item.id == foreign(ItemSkill.item_id)")
 
 
-class DemandSkillDay(Base):
-    __tablename__ = "demand_skill_day"
+# --- demand rollups ---------------------------------------------------------------------------------
+#
+# Derived from the postings (digest.demand.rollups folds new postings in and can rebuild them), so they
+# carry no foreign keys. Each is keyed skill first, then day, then the other key: a skill's rows in a
+# window are one range of the primary key, which also holds the count (PostgreSQL: INCLUDE; SQLite:
+# WITHOUT ROWID, the table is its key) - one b-tree written per row, and reads that never visit a heap.
 
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    postings: Mapped[int] = mapped_column(default=0)
+
+def _rollup_key(*columns: str) -> tuple[Any, ...]:
+    return (PrimaryKeyConstraint(*columns, postgresql_include=["postings"]), {"sqlite_with_rowid": False})
 
 
 class DemandTotalDay(Base):
     """All job postings per day: the exposure for shares."""
 
     __tablename__ = "demand_total_day"
+    __table_args__ = _rollup_key("day")
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
     postings: Mapped[int] = mapped_column(default=0)
 
 
@@ -302,50 +323,55 @@ class DemandTitleDay(Base):
     """All postings of a canonical title per day: the denominator of share_of_title."""
 
     __tablename__ = "demand_title_day"
+    __table_args__ = _rollup_key("job_title_id", "day")
 
-    job_title_id: Mapped[int] = mapped_column(ForeignKey("job_titles.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    job_title_id: Mapped[int]
+    day: Mapped[date] = mapped_column(Date)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandSkillDay(Base):
+    __tablename__ = "demand_skill_day"
+    __table_args__ = _rollup_key("skill_id", "day")
+
+    skill_id: Mapped[int]
+    day: Mapped[date] = mapped_column(Date)
     postings: Mapped[int] = mapped_column(default=0)
 
 
 class DemandSkillTitleDay(Base):
     __tablename__ = "demand_skill_title_day"
-    __table_args__ = (Index("ix_demand_skill_title_day_window", "skill_id", "day", "job_title_id", "postings"),)
+    __table_args__ = _rollup_key("skill_id", "day", "job_title_id")
 
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
-    job_title_id: Mapped[int] = mapped_column(ForeignKey("job_titles.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    skill_id: Mapped[int]
+    day: Mapped[date] = mapped_column(Date)
+    job_title_id: Mapped[int]
     postings: Mapped[int] = mapped_column(default=0)
 
 
 class DemandSkillMetroDay(Base):
     __tablename__ = "demand_skill_metro_day"
-    __table_args__ = (Index("ix_demand_skill_metro_day_window", "skill_id", "day", "metro_id", "postings"),)
+    __table_args__ = _rollup_key("skill_id", "day", "metro_id")
 
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
-    metro_id: Mapped[int] = mapped_column(ForeignKey("metros.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    postings: Mapped[int] = mapped_column(default=0)
-
-
-class DemandSkillPairDay(Base):
-    __tablename__ = "demand_skill_pair_day"
-    __table_args__ = (Index("ix_demand_skill_pair_day_window", "skill_id", "day", "other_skill_id", "postings"),)
-
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
-    other_skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    skill_id: Mapped[int]
+    day: Mapped[date] = mapped_column(Date)
+    metro_id: Mapped[int]
     postings: Mapped[int] = mapped_column(default=0)
 
 
 class DemandSkillPairWindow(Base):
-    """Skill pairs summed over the 90-day window ending on DemandWindow.as_of (digest.demand.window)."""
+    """Skill pairs summed over the 90-day window ending on DemandWindow.as_of (digest.demand.window).
+    Pairs are kept for that window only: per day they were half of every rollup row an import wrote."""
 
     __tablename__ = "demand_skill_pair_window"
-    __table_args__ = (Index("ix_demand_skill_pair_window_top", "skill_id", "postings"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("skill_id", "other_skill_id"),
+        Index("ix_demand_skill_pair_window_top", "skill_id", "postings"),
+        {"sqlite_with_rowid": False},
+    )
 
-    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
-    other_skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int]
+    other_skill_id: Mapped[int]
     postings: Mapped[int] = mapped_column(default=0)
 
 
@@ -356,6 +382,16 @@ class DemandWindow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     as_of: Mapped[date]
+
+
+class DemandPending(Base):
+    """Job postings stored but not yet counted into the rollups: written in the transaction that stores
+    the posting, deleted in the one that counts it (digest.demand.rollups.fold), so a crash in between
+    leaves it here to be counted later, never lost and never counted twice."""
+
+    __tablename__ = "demand_pending"
+
+    item_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
 
 
 class ShiftEvaluation(Base):

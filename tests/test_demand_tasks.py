@@ -56,7 +56,7 @@ def test_detect_shifts_task_on_a_real_worker(tmp_path: Path, sqlite_url: str) ->
         sender.close()
     finally:
         with session_factory(engine)() as s:
-            for model, _ in rollups.ROLLUPS.values():
+            for model, _, _ in rollups.ROLLUPS.values():
                 s.query(model).delete()
             s.query(ShiftEvaluation).delete()
             s.query(Heartbeat).delete()
@@ -74,8 +74,7 @@ def test_beat_runs_detection_after_each_completed_week() -> None:
     assert cron.day_of_week == {1} and cron.hour == {0} and cron.minute == {30}  # Monday 00:30
 
 
-def test_beat_moves_the_pair_window_to_each_new_day() -> None:
-    entry = SCHEDULE["advance-demand-window"]
-    assert entry["task"] == "workers.tasks.advance_demand_window"
-    cron = entry["schedule"]
-    assert cron.day_of_week == set(range(7)) and cron.hour == {0} and cron.minute == {5}  # daily 00:05
+def test_beat_counts_pending_postings_and_moves_the_pair_window_every_minute() -> None:
+    entry = SCHEDULE["count-demand"]
+    assert entry["task"] == "workers.tasks.count_demand"
+    assert entry["schedule"] == 60.0

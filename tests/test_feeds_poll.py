@@ -336,7 +336,7 @@ def test_store_entries_for_an_importer_source(session: Session, settings: Any) -
     twins = [Entry(identity=import_identity(f"t{i}"), title="Same", link="https://x.example/", summary="same",
                    published_at=NOW) for i in range(3)]  # fmt: skip
     stored = store_entries(session, "import:twins", None, twins, NOW)
-    assert stored.new_count == 3 and len({i.id for i in stored.new}) == 3
+    assert stored.new_count == 3 and len(set(stored.new)) == 3
     session.commit()
     per_item = session.execute(
         select(ItemSource.item_id, func.count())

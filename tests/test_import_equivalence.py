@@ -175,10 +175,17 @@ def canonical_dump(session: Session) -> dict[str, Any]:
         "item_sources": sorted(sources),
         "item_skills": sorted(skills),
     }
+    order = ("skill_id", "job_title_id", "metro_id", "day")  # key columns in a fixed order, whatever the table's
     for name, counter in rollups.stored_counts(session).items():
-        _model, keys = rollups.ROLLUPS[name]
+        _model, keys, _ = rollups.ROLLUPS[name]
         out[f"rollup_{name}"] = sorted(
-            [*(names[k][v] if k in names else v.isoformat() for k, v in zip(keys, key, strict=True)), n]
+            [
+                *(
+                    names[k][v] if k in names else v.isoformat()
+                    for k, v in sorted(zip(keys, key, strict=True), key=lambda kv: order.index(kv[0]))
+                ),
+                n,
+            ]
             for key, n in counter.items()
         )
     return out

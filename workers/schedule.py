@@ -13,8 +13,8 @@ SCHEDULE: dict[str, dict[str, Any]] = {
     "prune-items": {"task": "workers.tasks.prune_items", "schedule": crontab(minute=15, hour=3)},
     # digests and delivery: due digests and alert emails, every minute
     "dispatch-due": {"task": "workers.tasks.dispatch_due", "schedule": crontab()},
-    # jobs index and demand: the paired-skills window moves to each new day; shift detection runs after each
-    # completed week (weeks start on Monday, UTC)
-    "advance-demand-window": {"task": "workers.tasks.advance_demand_window", "schedule": crontab(minute=5, hour=0)},
+    # jobs index and demand: postings left pending are counted and the paired-skills window moves to each new
+    # day; shift detection runs after each completed week (weeks start on Monday, UTC)
+    "count-demand": {"task": "workers.tasks.count_demand", "schedule": 60.0},
     "detect-shifts": {"task": "workers.tasks.detect_shifts", "schedule": crontab(minute=30, hour=0, day_of_week="mon")},
 }

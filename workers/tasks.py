@@ -206,16 +206,22 @@ def detect_shifts(now: str | None = None, as_of: str | None = None) -> dict[str,
 
 
 @app.task(acks_late=True, soft_time_limit=600, time_limit=660)
-def advance_demand_window(now: str | None = None) -> str:
-    """Sum the paired-skills window for today, UTC (beat: daily 00:05), so today's `stats` read it."""
+def count_demand(now: str | None = None) -> int:
+    """Fold every pending posting into the demand rollups (those a crash or a busy lock left), and move the
+    paired-skills window to today, UTC, so today's `stats` read it (beat: every minute). Returns the
+    postings counted; none when another fold holds the lock (the next run gets them)."""
+    from digest.demand.rollups import fold
     from digest.demand.window import advance
     from digest.health import beat
 
     moment = _now(now)
     with session_scope() as session:
+        folded = fold(session, wait=False)
+        if folded.skipped:
+            return 0
         advance(session, moment.date())
-        beat(session, "advance_demand_window", moment)
-    return moment.date().isoformat()
+        beat(session, "count_demand", moment, f"{folded.postings} postings counted")
+    return folded.postings
 
 
 @app.task(acks_late=True, soft_time_limit=1800, time_limit=1900)

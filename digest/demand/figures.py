@@ -1,4 +1,5 @@
-"""A skill's demand figures, exactly as DESIGN.md defines them, read from the per-day rollups."""
+"""A skill's demand figures, exactly as DESIGN.md defines them, read from the per-day rollups (and the
+pair window, digest.demand.window)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, bindparam, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from digest.demand import window
 from digest.demand.rollups import REBUILT
@@ -17,14 +18,15 @@ from digest.demand.shifts import verdict
 from digest.demand.weeks import monday, weeks_meeting
 from digest.demand.window import WINDOW_DAYS
 from digest.models import (
+    DemandPending,
     DemandSkillDay,
     DemandSkillMetroDay,
-    DemandSkillPairDay,
     DemandSkillPairWindow,
     DemandSkillTitleDay,
     DemandTitleDay,
     DemandTotalDay,
     Heartbeat,
+    ItemSkill,
     JobTitle,
     Metro,
     Skill,
@@ -80,17 +82,25 @@ _METROS = (
     .where(_metro_sums.c.n > 0)
     .order_by(_metro_sums.c.n.desc(), Metro.name)
 )
-_n_pair = func.sum(DemandSkillPairDay.postings).label("n")
-_pair_sums = (  # aggregate first, then join the names of the partners (not of every day row)
-    select(DemandSkillPairDay.other_skill_id, _n_pair)
-    .where(DemandSkillPairDay.skill_id == _S, DemandSkillPairDay.day > _A, DemandSkillPairDay.day <= _B)
-    .group_by(DemandSkillPairDay.other_skill_id)
+# paired_skills on any other date: the pairs of the skill's counted postings in that window (one range of
+# the item_skills index by skill and day, then each posting's other skills)
+_mine, _other = aliased(ItemSkill), aliased(ItemSkill)
+_pair_sums = (
+    select(_other.skill_id.label("other_skill_id"), func.count().label("n"))
+    .select_from(_mine)
+    .join(_other, (_other.item_id == _mine.item_id) & (_other.skill_id != _mine.skill_id))
+    .where(
+        _mine.skill_id == _S,
+        _mine.posted_on > _A,
+        _mine.posted_on <= _B,
+        ~exists().where(DemandPending.item_id == _mine.item_id),
+    )
+    .group_by(_other.skill_id)
     .subquery()
 )
 _PAIRS = (
     select(Skill.slug, Skill.name, _pair_sums.c.n)
     .join(_pair_sums, _pair_sums.c.other_skill_id == Skill.id)
-    .where(_pair_sums.c.n > 0)
     .order_by(_pair_sums.c.n.desc(), Skill.name)
     .limit(TOP)
 )

@@ -1,26 +1,34 @@
-"""Per-day demand rollups, maintained as postings arrive and rebuildable from the raw postings.
+"""Per-day demand rollups, counted from the postings in bulk and rebuildable from them.
 
-Six tables, each keyed by day so every window edge (D-90, D-28, D-56) is exact:
-total (all postings), skill, title (all postings of a title), skill x title, skill x metro, skill pairs.
-A posting counts once, on its `posted_on` day; postings without a date are not counted.
+Five tables keyed by day, so every window edge (D-90, D-28, D-56) is exact: total (all postings), title
+(all postings of a title), skill, skill x title, skill x metro; and the skill pairs of the current 90-day
+window (digest.demand.window). A posting counts once, on its `posted_on` day.
+
+A new posting is stored with a `demand_pending` row in the same transaction. `fold` counts pending
+postings into the rollups with one INSERT .. SELECT .. GROUP BY .. ON CONFLICT per table, run by the
+database over the postings' rows, and deletes their pending rows in the same transaction: a feed poll
+folds its own new postings at once, an import folds its postings when it is done (one pass, however many
+batches it stored), and the beat folds whatever a crash left pending. Folds are serialised (PostgreSQL:
+an advisory lock; SQLite: its one writer), so no posting is counted twice.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
 
 from digest.bulk import add_rows
 from digest.demand import window
 from digest.models import (
+    DemandPending,
     DemandSkillDay,
     DemandSkillMetroDay,
-    DemandSkillPairDay,
     DemandSkillPairWindow,
     DemandSkillTitleDay,
     DemandTitleDay,
@@ -30,121 +38,164 @@ from digest.models import (
     ItemSkill,
 )
 
-BATCH = 2000
 REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the rollups
+ANALYZE_OVER = 10_000  # a fold of more postings than this refreshes the planner's view of its id table
 
-# table -> its key columns (all but `postings`)
-ROLLUPS: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "total": (DemandTotalDay, ("day",)),
-    "skill": (DemandSkillDay, ("skill_id", "day")),
-    "title": (DemandTitleDay, ("job_title_id", "day")),
-    "skill_title": (DemandSkillTitleDay, ("skill_id", "job_title_id", "day")),
-    "skill_metro": (DemandSkillMetroDay, ("skill_id", "metro_id", "day")),
-    "skill_pair": (DemandSkillPairDay, ("skill_id", "other_skill_id", "day")),
+# table -> (model, key columns, SELECT of (*keys, count) over the postings in `demand_fold`)
+_FOLD_FROM = "FROM demand_fold f JOIN items i ON i.id = f.item_id"
+_SKILLS_FROM = "FROM demand_fold f JOIN item_skills s ON s.item_id = f.item_id"
+ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
+    "total": (DemandTotalDay, ("day",), f"SELECT i.posted_on, COUNT(*) {_FOLD_FROM} WHERE true GROUP BY 1"),
+    "title": (
+        DemandTitleDay,
+        ("job_title_id", "day"),
+        f"SELECT i.job_title_id, i.posted_on, COUNT(*) {_FOLD_FROM} WHERE i.job_title_id IS NOT NULL GROUP BY 1, 2",
+    ),
+    "skill": (
+        DemandSkillDay,
+        ("skill_id", "day"),
+        f"SELECT s.skill_id, s.posted_on, COUNT(*) {_SKILLS_FROM} WHERE true GROUP BY 1, 2",
+    ),
+    "skill_title": (
+        DemandSkillTitleDay,
+        ("skill_id", "day", "job_title_id"),
+        f"SELECT s.skill_id, s.posted_on, i.job_title_id, COUNT(*) {_SKILLS_FROM} JOIN items i ON i.id = f.item_id "
+        "WHERE i.job_title_id IS NOT NULL GROUP BY 1, 2, 3",
+    ),
+    "skill_metro": (
+        DemandSkillMetroDay,
+        ("skill_id", "day", "metro_id"),
+        f"SELECT s.skill_id, s.posted_on, i.metro_id, COUNT(*) {_SKILLS_FROM} JOIN items i ON i.id = f.item_id "
+        "WHERE i.metro_id IS NOT NULL GROUP BY 1, 2, 3",
+    ),
 }
 
 Counts = dict[str, Counter[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True)
+class Folded:
+    postings: int  # pending postings counted by this fold
+    skipped: bool = False  # another fold held the lock (wait=False): nothing was done
 
 
 def _empty() -> Counts:
     return {name: Counter() for name in ROLLUPS}
 
 
-def count_postings(rows: Iterable[tuple[date, int | None, int | None, Sequence[int]]]) -> Counts:
-    """Rollup increments for postings given as (posted_on, job_title_id, metro_id, skill ids)."""
-    counts = _empty()
-    for day, title_id, metro_id, skill_ids in rows:
-        skills = set(skill_ids)
-        counts["total"][(day,)] += 1
-        if title_id is not None:
-            counts["title"][(title_id, day)] += 1
-        for s in skills:
-            counts["skill"][(s, day)] += 1
-            if title_id is not None:
-                counts["skill_title"][(s, title_id, day)] += 1
-            if metro_id is not None:
-                counts["skill_metro"][(s, metro_id, day)] += 1
-            for o in skills:
-                if o != s:
-                    counts["skill_pair"][(s, o, day)] += 1
-    return counts
+def mark_pending(session: Session, item_ids: Sequence[int]) -> None:
+    """Record just stored job postings (with a posted_on date) as not yet counted: in their transaction."""
+    from digest.bulk import insert_rows
+
+    insert_rows(session, DemandPending.__table__, [{"item_id": i} for i in item_ids])  # type: ignore[arg-type]
 
 
-def add_postings(session: Session, items: Sequence[Item], linked: Mapping[int, Sequence[int]] | None = None) -> None:
-    """Count newly stored job postings (already linked to skills, title and metro) into the rollups.
-    Called exactly once per new posting; a posting seen again on another source is not new.
-    `linked`: the skill ids link_items just wrote per item id, saving the read-back of item_skills."""
-    jobs = [i for i in items if i.kind == ItemKind.job and i.posted_on is not None]
-    if not jobs:
-        return
+def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = True) -> Folded:
+    """Count pending postings into the rollups and the pair window; their pending rows go in the same
+    transaction. `item_ids`: only these (a poll's own new postings); None: every pending posting.
+    `wait=False`: when another fold holds the lock, return at once (the postings stay pending for the next
+    fold). Call it in a transaction that has already written, or outside one (SQLite: it then begins one
+    that takes the write lock first, so its reads and writes see one state)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not window.lock(session, wait):
+        return Folded(0, skipped=True)
     session.flush()
-    # SQLite stores a date as ISO text: convert once per posting rather than per rollup row
-    day: Callable[[Any], Any] = date.isoformat if session.get_bind().dialect.name == "sqlite" else (lambda d: d)
-    if linked is not None and all(i.id in linked for i in jobs):
-        rows_known = ((day(i.posted_on), i.job_title_id, i.metro_id, linked[i.id]) for i in jobs)
-        apply_counts(session, count_postings(rows_known))
+    _fold_ids(session, item_ids, postgres)
+    n = int(session.execute(text("SELECT COUNT(*) FROM demand_fold")).scalar_one())
+    if n:
+        if postgres:
+            session.execute(text("SET LOCAL jit = off"))  # compiling these plans costs more than running them
+            if n > ANALYZE_OVER:
+                session.execute(text("ANALYZE demand_fold"))
+        for model, keys, select_sql in ROLLUPS.values():
+            table = model.__tablename__
+            session.execute(
+                text(
+                    f"INSERT INTO {table} ({', '.join(keys)}, postings) {select_sql} "
+                    f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET postings = {table}.postings + excluded.postings"
+                )
+            )
+        window.fold_pairs(session)
+        session.execute(text("DELETE FROM demand_pending WHERE item_id IN (SELECT item_id FROM demand_fold)"))
+    session.execute(text("DELETE FROM demand_fold"))
+    return Folded(n)
+
+
+def _fold_ids(session: Session, item_ids: Sequence[int] | None, postgres: bool) -> None:
+    """The postings this fold counts, fixed at its start in a temporary table (on PostgreSQL a posting
+    committed by another session meanwhile is left for the next fold)."""
+    if postgres:
+        session.execute(
+            text("CREATE TEMP TABLE IF NOT EXISTS demand_fold (item_id bigint PRIMARY KEY) ON COMMIT DELETE ROWS")
+        )
+    else:
+        session.execute(text("CREATE TEMP TABLE IF NOT EXISTS demand_fold (item_id INTEGER PRIMARY KEY)"))
+    session.execute(text("DELETE FROM demand_fold"))
+    if item_ids is None:
+        session.execute(text("INSERT INTO demand_fold (item_id) SELECT item_id FROM demand_pending"))
         return
-    skills: dict[int, list[int]] = {i.id: [] for i in jobs}
-    ids = list(skills)
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        for item_id, skill_id in session.execute(
-            select(ItemSkill.item_id, ItemSkill.skill_id).where(ItemSkill.item_id.in_(chunk))
-        ):
-            skills[item_id].append(skill_id)
-    rows = ((day(i.posted_on), i.job_title_id, i.metro_id, skills[i.id]) for i in jobs)
-    apply_counts(session, count_postings(rows))
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        if postgres:
+            session.execute(
+                text("INSERT INTO demand_fold (item_id) SELECT item_id FROM demand_pending WHERE item_id = ANY(:ids)"),
+                {"ids": chunk},
+            )
+        else:
+            marks = ", ".join(map(str, chunk))  # ints only
+            session.execute(
+                text(f"INSERT INTO demand_fold (item_id) SELECT item_id FROM demand_pending WHERE item_id IN ({marks})")
+            )
+
+
+def pending_count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(DemandPending)).scalar_one())
 
 
 def apply_counts(session: Session, counts: Counts) -> None:
-    """Add the increments with one batched upsert per table (rows sorted: see add_rows)."""
+    """Add increments given directly (tests and the backtest put series into the rollups this way; postings
+    are counted by `fold`). Rows sorted: see add_rows."""
     for name, counter in counts.items():
-        model, keys = ROLLUPS[name]
+        model, keys, _ = ROLLUPS[name]
         add_rows(session, model.__tablename__, keys, [(*k, n) for k, n in sorted(counter.items())])
-    window.add_pairs(session, counts["skill_pair"])
+
+
+def count_postings(rows: Iterable[tuple[date | None, int | None, int | None, Sequence[int]]]) -> Counts:
+    """Rollup increments for postings given as (posted_on, job_title_id, metro_id, skill ids)."""
+    counts = _empty()
+    for day, title_id, metro_id, skill_ids in rows:
+        counts["total"][(day,)] += 1
+        if title_id is not None:
+            counts["title"][(title_id, day)] += 1
+        for s in set(skill_ids):
+            counts["skill"][(s, day)] += 1
+            if title_id is not None:
+                counts["skill_title"][(s, day, title_id)] += 1
+            if metro_id is not None:
+                counts["skill_metro"][(s, day, metro_id)] += 1
+    return counts
 
 
 def raw_counts(session: Session) -> Counts:
-    """Every rollup computed straight from the raw postings (the reference for rebuild and checks)."""
-    counts = _empty()
-    job = (Item.kind == ItemKind.job) & Item.posted_on.is_not(None)
-    n = func.count()
-    for day, c in session.execute(select(Item.posted_on, n).where(job).group_by(Item.posted_on)):
-        counts["total"][(day,)] = c
-    q = select(Item.job_title_id, Item.posted_on, n).where(job, Item.job_title_id.is_not(None))
-    for t, day, c in session.execute(q.group_by(Item.job_title_id, Item.posted_on)):
-        counts["title"][(t, day)] = c
-    base = select(ItemSkill.skill_id).join(Item, Item.id == ItemSkill.item_id).where(job)
-    for s, day, c in session.execute(base.add_columns(Item.posted_on, n).group_by(ItemSkill.skill_id, Item.posted_on)):
-        counts["skill"][(s, day)] = c
-    for s, t, day, c in session.execute(
-        base.add_columns(Item.job_title_id, Item.posted_on, n)
-        .where(Item.job_title_id.is_not(None))
-        .group_by(ItemSkill.skill_id, Item.job_title_id, Item.posted_on)
+    """Every rollup computed straight from the raw postings that are counted (not pending): the reference
+    for checks."""
+    job = (Item.kind == ItemKind.job) & Item.posted_on.is_not(None) & Item.id.not_in(select(DemandPending.item_id))
+    rows: dict[int, tuple[date | None, int | None, int | None, list[int]]] = {}
+    for iid, day, title_id, metro_id in session.execute(
+        select(Item.id, Item.posted_on, Item.job_title_id, Item.metro_id).where(job)
     ):
-        counts["skill_title"][(s, t, day)] = c
-    for s, m, day, c in session.execute(
-        base.add_columns(Item.metro_id, Item.posted_on, n)
-        .where(Item.metro_id.is_not(None))
-        .group_by(ItemSkill.skill_id, Item.metro_id, Item.posted_on)
+        rows[iid] = (day, title_id, metro_id, [])
+    for iid, skill_id in session.execute(
+        select(ItemSkill.item_id, ItemSkill.skill_id).join(Item, Item.id == ItemSkill.item_id).where(job)
     ):
-        counts["skill_metro"][(s, m, day)] = c
-    other = aliased(ItemSkill)
-    pairs = (
-        select(ItemSkill.skill_id, other.skill_id, Item.posted_on, n)
-        .join(other, (other.item_id == ItemSkill.item_id) & (other.skill_id != ItemSkill.skill_id))
-        .join(Item, Item.id == ItemSkill.item_id)
-        .where(job)
-        .group_by(ItemSkill.skill_id, other.skill_id, Item.posted_on)
-    )
-    for s, o, day, c in session.execute(pairs):
-        counts["skill_pair"][(s, o, day)] = c
-    return counts
+        rows[iid][3].append(skill_id)
+    return count_postings(rows.values())
 
 
 def stored_counts(session: Session) -> Counts:
     counts = _empty()
-    for name, (model, keys) in ROLLUPS.items():
+    for name, (model, keys, _) in ROLLUPS.items():
         cols = [getattr(model, k) for k in keys]
         for row in session.execute(select(*cols, model.postings).where(model.postings != 0)):
             counts[name][tuple(row[:-1])] = row[-1]
@@ -152,21 +203,32 @@ def stored_counts(session: Session) -> Counts:
 
 
 def rebuild(session: Session, now: datetime) -> dict[str, int]:
-    """Recompute every rollup from the raw postings; returns rows written per table."""
+    """Recompute every rollup from the raw postings (after a taxonomy change re-linked items, or to
+    repair): every posting becomes pending again and one fold counts them all. Returns rows per table."""
     from digest.health import beat
 
-    counts = raw_counts(session)
+    window.lock(session)
     beat(session, REBUILT, now)  # moves the generation mark: memoised figures are recomputed
-    for model, _keys in ROLLUPS.values():
+    for model, _keys, _ in ROLLUPS.values():
         session.execute(delete(model))
     session.execute(delete(DemandSkillPairWindow))
-    apply_counts(session, counts)
+    session.execute(
+        text(
+            "INSERT INTO demand_pending (item_id) SELECT id FROM items "
+            "WHERE kind = 'job' AND posted_on IS NOT NULL AND id NOT IN (SELECT item_id FROM demand_pending)"
+        )
+    )
+    fold(session)
+    window.refill(session)
     session.flush()
-    return {name: len(c) for name, c in counts.items()}
+    return {
+        name: int(session.execute(select(func.count()).select_from(model)).scalar_one())
+        for name, (model, _keys, _) in ROLLUPS.items()
+    }
 
 
 def check(session: Session) -> list[str]:
-    """Differences between the stored rollups and a rebuild from raw postings (empty when they agree)."""
+    """Differences between the stored rollups and the counted raw postings (empty when they agree)."""
     raw, stored = raw_counts(session), stored_counts(session)
     problems: list[str] = []
     for name in ROLLUPS:

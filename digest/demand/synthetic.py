@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from digest.demand.rollups import add_postings
+from digest.demand.rollups import fold, mark_pending
 from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 
 
@@ -52,13 +52,18 @@ def posting(
         metro_id=metro_id,
         summary="",
     )
-    item.skills = [ItemSkill(skill_id=s, alias="x", span_start=0, span_end=1) for s in dict.fromkeys(skill_ids)]
+    item.skills = [
+        ItemSkill(skill_id=s, alias="x", span_start=0, span_end=1, posted_on=item.posted_on)
+        for s in dict.fromkeys(skill_ids)
+    ]
     return item
 
 
 def add(session: Session, items: Sequence[Item]) -> list[Item]:
-    """Store items and count the new job postings into the rollups (what index_new_items does)."""
+    """Store items and count the new job postings into the rollups (what store_entries does)."""
     session.add_all(items)
     session.flush()
-    add_postings(session, list(items))
+    jobs = [i.id for i in items if i.kind == ItemKind.job and i.posted_on is not None]
+    mark_pending(session, jobs)
+    fold(session, jobs)
     return list(items)

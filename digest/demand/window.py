@@ -1,80 +1,109 @@
-"""Skill pairs summed over the current 90-day window: `paired_skills` without summing every day row.
+"""Skill pairs summed over the current 90-day window: `paired_skills` without reading every pair of every
+day.
 
-A frequent skill pairs with thousands of skills on every day, so summing `demand_skill_pair_day` over 90
-days reads tens of thousands of rows per `stats`. `demand_skill_pair_window` holds those sums for one
-as-of date (the row of `demand_window`): moved forward once a day (`advance`, beat), kept current as
-postings arrive (`add_pairs`, from the rollups' one write path), rebuilt with the rollups. A `stats` for
-that date reads its top pairs from it; any other date sums the day rows as before. Same numbers either
-way (`check` compares them).
+A frequent skill pairs with thousands of skills on every day, and pairs per day were half of all rollup
+rows an import wrote. So pairs are kept for one window only: `demand_skill_pair_window` holds, for the
+as-of date in `demand_window`, how many counted postings in (as_of - 90 days, as_of] mention each pair of
+skills. A fold adds its postings that fall in the window (`fold_pairs`); `advance` moves the window to a
+new date (beat, daily; and after an import) by adding the postings of the days entering it and
+subtracting those of the days leaving it, read from the postings themselves (`items` by posted_on, their
+`item_skills`). A `stats` for that date reads its top pairs from this table; any other date counts the
+pairs of the skill's postings in that window (digest.demand.figures). Postings still pending are in
+neither until their fold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
 
-from sqlalchemy import Date, bindparam, delete, func, select, text
+from sqlalchemy import Date, bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
-from digest.bulk import add_rows
-from digest.models import DemandSkillPairDay, DemandSkillPairWindow, DemandWindow
+from digest.db import immediate_transactions
+from digest.models import DemandSkillPairWindow, DemandWindow
 
 WINDOW_DAYS = 90
 TABLE = DemandSkillPairWindow.__tablename__
-KEYS = ("skill_id", "other_skill_id")
+_UPSERT = f"ON CONFLICT (skill_id, other_skill_id) DO UPDATE SET postings = {TABLE}.postings + excluded.postings"
+_PAIRS = "JOIN item_skills a ON a.item_id = i.id JOIN item_skills b ON b.item_id = i.id AND b.skill_id <> a.skill_id"
+_COUNTED = "NOT EXISTS (SELECT 1 FROM demand_pending p WHERE p.item_id = i.id)"
 
-# one statement for both databases: + the days entering the window, - the days leaving it
+_FOLD = text(
+    f"INSERT INTO {TABLE} (skill_id, other_skill_id, postings) "
+    f"SELECT a.skill_id, b.skill_id, COUNT(*) FROM demand_fold f JOIN items i ON i.id = f.item_id {_PAIRS} "
+    f"WHERE i.posted_on > :after AND i.posted_on <= :upto GROUP BY 1, 2 {_UPSERT}"
+).bindparams(bindparam("after", type_=Date), bindparam("upto", type_=Date))
+
+# + the days entering the window, - the days leaving it
 _SHIFT = text(
     f"INSERT INTO {TABLE} (skill_id, other_skill_id, postings) "
-    "SELECT skill_id, other_skill_id, SUM(CASE WHEN day > :enter_after THEN postings ELSE -postings END) "
-    "FROM demand_skill_pair_day "
-    "WHERE (day > :enter_after AND day <= :enter_upto) OR (day > :leave_after AND day <= :leave_upto) "
-    "GROUP BY skill_id, other_skill_id "
-    f"ON CONFLICT (skill_id, other_skill_id) DO UPDATE SET postings = {TABLE}.postings + excluded.postings"
+    "SELECT a.skill_id, b.skill_id, SUM(CASE WHEN i.posted_on > :enter_after THEN 1 ELSE -1 END) "
+    f"FROM items i {_PAIRS} WHERE i.kind = 'job' "
+    "AND ((i.posted_on > :enter_after AND i.posted_on <= :enter_upto) "
+    "OR (i.posted_on > :leave_after AND i.posted_on <= :leave_upto)) "
+    f"AND {_COUNTED} GROUP BY 1, 2 {_UPSERT}"
 ).bindparams(*(bindparam(n, type_=Date) for n in ("enter_after", "enter_upto", "leave_after", "leave_upto")))
 
-
-def as_of(session: Session, lock: bool = False) -> date | None:
-    """The date the window is summed for (None before the first `advance`). `lock`: a writer adding pairs
-    holds it shared, so `advance` (which holds it exclusively) never moves the window under it (PostgreSQL;
-    SQLite writers are serialised anyway)."""
-    q = select(DemandWindow.as_of).where(DemandWindow.id == 1)
-    return session.execute(q.with_for_update(read=True) if lock else q).scalar()
+_SUMS = text(
+    f"SELECT a.skill_id, b.skill_id, COUNT(*) FROM items i {_PAIRS} "
+    f"WHERE i.kind = 'job' AND i.posted_on > :after AND i.posted_on <= :upto AND {_COUNTED} GROUP BY 1, 2"
+).bindparams(bindparam("after", type_=Date), bindparam("upto", type_=Date))
 
 
-def add_pairs(session: Session, pairs: Mapping[tuple[Any, Any, Any], int]) -> None:
-    """Add pair increments given per (skill, other skill, day) to the window, those whose day is in it.
-    Days may be dates or ISO text (SQLite): both compare in date order."""
-    end = as_of(session, lock=True)
-    if end is None or not pairs:
-        return
-    first, last = end - timedelta(days=WINDOW_DAYS), end
-    if isinstance(next(iter(pairs))[2], str):
-        first, last = first.isoformat(), last.isoformat()  # type: ignore[assignment]
-    sums: dict[tuple[int, int], int] = {}
-    for (s, o, day), n in pairs.items():
-        if first < day <= last:
-            sums[(s, o)] = sums.get((s, o), 0) + n
-    add_rows(session, TABLE, KEYS, [(*k, n) for k, n in sorted(sums.items())])
+_REFILL = text(f"INSERT INTO {TABLE} (skill_id, other_skill_id, postings) {_SUMS.text}").bindparams(
+    bindparam("after", type_=Date), bindparam("upto", type_=Date)
+)
+
+LOCK_KEY = 0x64656D616E64  # PostgreSQL advisory lock ("demand"): one writer of the rollups at a time
+
+
+def lock(session: Session, wait: bool = True) -> bool:
+    """Take the rollups' write lock for this transaction: every fold, window move and rebuild holds it, so
+    each sees the others' work whole. PostgreSQL: an advisory lock (`wait=False`: False at once when it is
+    held). SQLite has one writer: outside a transaction this begins one that takes the write lock first
+    (a deferred one that read before writing could not write after another commit); inside one, call it
+    after the transaction's first write."""
+    if session.get_bind().dialect.name == "postgresql":
+        fn = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+        return session.execute(text(f"SELECT {fn}(:key)"), {"key": LOCK_KEY}).scalar() is not False
+    if not session.in_transaction():
+        with immediate_transactions():
+            session.connection()
+    return True
+
+
+def as_of(session: Session) -> date | None:
+    """The date the window is summed for (None before the first `advance`)."""
+    return session.execute(select(DemandWindow.as_of).where(DemandWindow.id == 1)).scalar()
+
+
+def _bounds(end: date) -> dict[str, date]:
+    return {"after": end - timedelta(days=WINDOW_DAYS), "upto": end}
+
+
+def fold_pairs(session: Session) -> None:
+    """Add the pairs of the postings being folded (the `demand_fold` table of rollups.fold) whose day is in
+    the window. Runs under the fold's lock, as `advance` does."""
+    end = as_of(session)
+    if end is not None:
+        session.execute(_FOLD, _bounds(end))
 
 
 def advance(session: Session, to: date) -> None:
-    """Sum the window for as-of date `to`: shift it by the days between (a few days' rows), or sum it
+    """Sum the window for as-of date `to`: shift it by the days between (a few days' postings), or sum it
     afresh when it is new, moves back, or moves by a whole window or more."""
-    if session.get_bind().dialect.name == "postgresql":
-        # writers of pair rows finish first and wait for this one: what is summed is what is committed,
-        # also before the first window exists (no demand_window row to lock yet)
-        session.execute(text("LOCK TABLE demand_skill_pair_day IN SHARE MODE"))
-    current = session.execute(select(DemandWindow).where(DemandWindow.id == 1).with_for_update()).scalar()
+    lock(session)
+    current = session.execute(select(DemandWindow).where(DemandWindow.id == 1)).scalar()
     if current is not None and current.as_of == to:
         return
-    if current is None or to < current.as_of or (to - current.as_of).days >= WINDOW_DAYS:
-        session.execute(delete(DemandSkillPairWindow))
-        session.flush()
-        refill(session, to)
+    if current is None:
+        session.add(DemandWindow(id=1, as_of=to))
+    elif to < current.as_of or (to - current.as_of).days >= WINDOW_DAYS:
+        current.as_of = to
     else:
         old = current.as_of
+        current.as_of = to
+        session.flush()
         session.execute(
             _SHIFT,
             {
@@ -85,43 +114,29 @@ def advance(session: Session, to: date) -> None:
             },
         )
         session.execute(delete(DemandSkillPairWindow).where(DemandSkillPairWindow.postings == 0))
-    if current is None:
-        session.add(DemandWindow(id=1, as_of=to))
-    else:
-        current.as_of = to
+        return
     session.flush()
+    refill(session)
 
 
-def refill(session: Session, to: date) -> None:
-    """Insert the window's sums for `to` into an empty window table."""
-    session.execute(
-        DemandSkillPairWindow.__table__.insert().from_select(  # type: ignore[attr-defined]
-            ["skill_id", "other_skill_id", "postings"], _sums(to)
-        )
-    )
-
-
-def _sums(to: date) -> Any:
-    d = DemandSkillPairDay
-    n = func.sum(d.postings)
-    return (
-        select(d.skill_id, d.other_skill_id, n)
-        .where(d.day > to - timedelta(days=WINDOW_DAYS), d.day <= to)
-        .group_by(d.skill_id, d.other_skill_id)
-        .having(n != 0)
-    )
+def refill(session: Session) -> None:
+    """Sum the window afresh for its as-of date (nothing when there is none)."""
+    session.execute(delete(DemandSkillPairWindow))
+    end = as_of(session)
+    if end is not None:
+        session.execute(_REFILL, _bounds(end))
 
 
 def check(session: Session) -> list[str]:
-    """Differences between the window table and the day rows it sums (empty when they agree)."""
+    """Differences between the window table and the counted postings it sums (empty when they agree)."""
     end = as_of(session)
     if end is None:
         return []
-    expected = {(s, o): int(n) for s, o, n in session.execute(_sums(end))}
+    expected = {(s, o): int(n) for s, o, n in session.execute(_SUMS, _bounds(end))}
     w = DemandSkillPairWindow
     stored = {(s, o): n for s, o, n in session.execute(select(w.skill_id, w.other_skill_id, w.postings))}
     return [
-        f"pair_window{key}: stored {stored.get(key, 0)}, days {expected.get(key, 0)}"
+        f"pair_window{key}: stored {stored.get(key, 0)}, postings {expected.get(key, 0)}"
         for key in sorted(set(expected) | set(stored))
         if expected.get(key, 0) != stored.get(key, 0)
     ]

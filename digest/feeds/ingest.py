@@ -8,20 +8,22 @@ cross-source matches, and the new rows go out in one flush.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, insert, select
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.orm import Session
 
 from digest.bulk import insert_rows
+from digest.db import any_of
+from digest.demand import rollups
 from digest.feeds.entry import Entry
 from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, url_dedupe_key
 from digest.indexing import index_new_items, resolve_new
-from digest.models import DeliveryItem, Item, ItemKind, ItemSource, ItemTombstone
+from digest.models import DeliveryItem, DemandPending, Item, ItemKind, ItemSkill, ItemSource, ItemTombstone
+from digest.taxonomy.link import Resolution
 
 CHUNK = 500
 JOB_DEDUPE_WINDOW = timedelta(days=30)
@@ -30,7 +32,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 
 @dataclass
 class IngestResult:
-    new: list[Item] = field(default_factory=list)
+    new: list[int] = field(default_factory=list)  # ids of the items stored for the first time
     seen: int = 0  # identities this source had already (or tombstoned)
     merged: int = 0  # first seen here, but the same item already came from elsewhere: one more source
 
@@ -54,13 +56,15 @@ def known_identities(session: Session, source_key: str, identities: Sequence[str
     for part in _chunks(identities):
         found.update(
             session.scalars(
-                select(ItemSource.identity).where(ItemSource.source_key == source_key, ItemSource.identity.in_(part))
+                select(ItemSource.identity).where(
+                    ItemSource.source_key == source_key, any_of(session, ItemSource.identity, part)
+                )
             )
         )
         found.update(
             session.scalars(
                 select(ItemTombstone.identity).where(
-                    ItemTombstone.source_key == source_key, ItemTombstone.identity.in_(part)
+                    ItemTombstone.source_key == source_key, any_of(session, ItemTombstone.identity, part)
                 )
             )
         )
@@ -98,8 +102,14 @@ def store_entries(
     entries: Sequence[Entry],
     now: datetime,
     source_name: str | None = None,
+    fold: bool = True,
+    resolved: Mapping[str, Resolution] | None = None,
 ) -> IngestResult:
-    """Store what is new in `entries`; call the indexing hook once for the new items. Idempotent."""
+    """Store what is new in `entries`; call the indexing hook once for the new items. Idempotent.
+    `fold`: count the new postings into the demand rollups in this transaction (a poll); an import leaves
+    them pending and folds them all once at its end (digest.demand.rollups.fold). `resolved`: the
+    taxonomy's resolution of each entry by identity, made beforehand (the importer matches in another
+    process); by default the new entries are resolved here."""
     result = IngestResult()
     unique: dict[str, Entry] = {}
     for e in entries:
@@ -127,6 +137,7 @@ def store_entries(
     batch_url: dict[tuple[ItemKind, str], int] = {}
     batch_job: dict[str, list[tuple[int, datetime]]] = {}
     item_rows: list[dict[str, Any]] = []
+    row_identities: list[str] = []
     targets: list[tuple[int | None, int | None]] = []  # (stored item id, new row index)
     for p in pending:
         e = p.entry
@@ -166,15 +177,21 @@ def store_entries(
             }
         )
         targets.append((None, index))
+        row_identities.append(e.identity)
         if p.url_key:
             batch_url[(e.kind, p.url_key)] = index
         if p.job_key:
             batch_job.setdefault(p.job_key, []).append((index, p.published))
 
-    resolutions = resolve_new(session, item_rows, now) if item_rows else []
+    if resolved is None:
+        resolutions = resolve_new(session, item_rows, now) if item_rows else []
+    else:
+        resolutions = [resolved[identity] for identity in row_identities]
+        for item_row, r in zip(item_rows, resolutions, strict=True):
+            item_row.update(r.values)
     if item_rows:
         result.new = _insert_items(session, item_rows)
-    new_ids = [item.id for item in result.new]
+    new_ids = result.new
     source_rows = [
         {
             "item_id": stored if stored is not None else new_ids[index],  # type: ignore[index]
@@ -188,18 +205,20 @@ def store_entries(
         for p, (stored, index) in zip(pending, targets, strict=True)
     ]
     insert_rows(session, cast(Table, ItemSource.__table__), source_rows)
-    index_new_items(session, result.new, resolutions)
+    jobs = index_new_items(session, new_ids, item_rows, resolutions)
+    if fold and jobs:
+        rollups.fold(session, jobs, wait=False)  # another fold running: they stay pending for the next one
     return result
 
 
-def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[Item]:
-    """INSERT the rows and return their ORM objects in the rows' order.
+def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT the rows and return their ids in the rows' order.
 
     SQLite: one executemany INSERT without RETURNING (its writer holds the database lock, and an INTEGER
     PRIMARY KEY takes max(rowid) + 1 per row, so the rows' ids are the consecutive ones ending at
     last_insert_rowid(); the first and last rows are read back to check it). PostgreSQL: the ids are drawn
-    from the sequence in one query and inserted with the rows (COPY). The ORM objects are made from the
-    rows, not loaded back.
+    from the sequence in one query and inserted with the rows (COPY). No ORM objects are made: the rows
+    are the hottest objects of an import, and nothing reads them back.
     (An ORM INSERT ... RETURNING ran one statement per row on SQLite, and cost many round trips on PostgreSQL.)"""
     session.flush()
     conn = session.connection()
@@ -211,25 +230,14 @@ def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[Item]:
         stored = dict(session.execute(select(Item.id, Item.title).where(Item.id.in_({ids[0], ids[-1]}))).tuples().all())
         if stored != {ids[0]: rows[0]["title"], ids[-1]: rows[-1]["title"]}:
             raise RuntimeError(f"items {ids[0]}..{ids[-1]} are not the rows just inserted")
-    else:
-        ids = list(
-            conn.exec_driver_sql(
-                "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, %s)", (len(rows),)
-            ).scalars()
-        )
-        insert_rows(session, table, [{"id": i, **row} for row, i in zip(rows, ids, strict=True)])
-    # made as a load makes them (no __init__, no attribute events: these are the hottest objects of an
-    # import), then attached as persistent with nothing to flush
-    manager = manager_of_class(Item)
-    items = []
-    for i, row in zip(ids, rows, strict=True):
-        item = manager.new_instance()
-        item.__dict__.update(row)
-        item.__dict__["id"] = i
-        make_transient_to_detached(item)
-        items.append(item)
-    session.add_all(items)
-    return items
+        return ids
+    ids = list(
+        conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, %s)", (len(rows),)
+        ).scalars()
+    )
+    insert_rows(session, table, [{"id": i, **row} for row, i in zip(rows, ids, strict=True)])
+    return ids
 
 
 def _within(candidates: Iterable[tuple[int, datetime]], when: datetime) -> int | None:
@@ -245,7 +253,9 @@ def _existing_matches(
     by_job: dict[str, list[tuple[int, datetime]]] = {}
     for part in _chunks(urls):
         for iid, kind, url in session.execute(
-            select(Item.id, Item.kind, Item.canonical_url).where(Item.canonical_url.in_(part)).order_by(Item.id)
+            select(Item.id, Item.kind, Item.canonical_url)
+            .where(any_of(session, Item.canonical_url, part))
+            .order_by(Item.id)
         ):
             if url:
                 by_url.setdefault((kind, url), iid)
@@ -257,7 +267,7 @@ def _existing_matches(
             # dedupe_key index is the only one that applies (job keys and URL keys never collide anyway)
             for iid, kind, key, when in session.execute(
                 select(Item.id, Item.kind, Item.dedupe_key, Item.published_at)
-                .where(Item.dedupe_key.in_(part), Item.published_at >= earliest)
+                .where(any_of(session, Item.dedupe_key, part), Item.published_at >= earliest)
                 .order_by(Item.id)
             ):
                 if kind != ItemKind.job:
@@ -288,8 +298,9 @@ def delete_items(session: Session, ids: Sequence[int], now: datetime) -> int:
         ItemTombstone(source_key=k, identity=i, pruned_at=now) for k, i in sorted(pairs) if (k, i) not in existing
     )
     session.flush()
-    session.execute(delete(ItemSource).where(ItemSource.item_id.in_(ids)))
-    session.execute(delete(DeliveryItem).where(DeliveryItem.item_id.in_(ids)))  # no foreign key: see the model
+    # none of these rows has a foreign key to the item (see the models): deleted here, with it
+    for model in (ItemSource, ItemSkill, DemandPending, DeliveryItem):
+        session.execute(delete(model).where(model.item_id.in_(ids)))
     session.execute(delete(Item).where(Item.id.in_(ids)))
     return len(ids)
 

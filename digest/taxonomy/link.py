@@ -29,7 +29,7 @@ _metro = lru_cache(maxsize=65_536)(resolve_metro)
 
 
 @dataclass
-class _Ids:
+class TaxonomyIds:
     fingerprint: tuple[Any, ...]
     skills: dict[str, int]
     titles: dict[str, int]
@@ -37,7 +37,7 @@ class _Ids:
 
 
 # slug -> id maps per database (keyed by its URL), checked against a cheap fingerprint once per batch
-_CACHE: dict[str, _Ids] = {}
+_CACHE: dict[str, TaxonomyIds] = {}
 
 
 def forget_ids() -> None:
@@ -58,12 +58,13 @@ def _fingerprint(session: Session) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _ids(session: Session) -> _Ids:
+def ids_of(session: Session) -> TaxonomyIds:
+    """The database's ids of skills, titles and metros by slug (cached per database, checked per call)."""
     key = str(session.get_bind().engine.url)
     fingerprint = _fingerprint(session)
     cached = _CACHE.get(key)
     if cached is None or cached.fingerprint != fingerprint:
-        cached = _Ids(
+        cached = TaxonomyIds(
             fingerprint,
             dict(session.execute(select(Skill.slug, Skill.id)).tuples().all()),
             dict(session.execute(select(JobTitle.slug, JobTitle.id)).tuples().all()),
@@ -100,7 +101,11 @@ class Resolution:
 def resolve(session: Session, items: Sequence[Mapping[str, Any]], now: datetime) -> list[Resolution]:
     """Resolve items given by their fields (kind, title, summary, title_raw, location_raw, remote), stored
     or not yet: new items are resolved before they are inserted, so no UPDATE follows the INSERT."""
-    ids = _ids(session)
+    return resolve_with(ids_of(session), items, now)
+
+
+def resolve_with(ids: TaxonomyIds, items: Sequence[Mapping[str, Any]], now: datetime) -> list[Resolution]:
+    """`resolve` given the ids: no database needed (the importer's matching process runs it)."""
     matcher = get_matcher()
     out: list[Resolution] = []
     for item in items:
@@ -122,11 +127,13 @@ def resolve(session: Session, items: Sequence[Mapping[str, Any]], now: datetime)
     return out
 
 
-def write_mentions(session: Session, item_ids: Sequence[int], resolutions: Sequence[Resolution]) -> None:
-    """INSERT the ItemSkill rows of items that have none yet."""
+def write_mentions(
+    session: Session, item_ids: Sequence[int], resolutions: Sequence[Resolution], posted_on: Sequence[Any]
+) -> None:
+    """INSERT the ItemSkill rows of items that have none yet (`posted_on`: each item's, None for news)."""
     rows = [
-        {"item_id": item_id, "skill_id": s, "alias": alias, "span_start": start, "span_end": end}
-        for item_id, r in zip(item_ids, resolutions, strict=True)
+        {"item_id": item_id, "skill_id": s, "alias": alias, "span_start": start, "span_end": end, "posted_on": day}
+        for item_id, r, day in zip(item_ids, resolutions, posted_on, strict=True)
         for s, alias, start, end in r.mentions
     ]
     insert_rows(session, cast(Table, ItemSkill.__table__), rows)
@@ -160,7 +167,7 @@ def link_items(session: Session, items: Sequence[Item], now: datetime) -> dict[i
     item_ids = [i.id for i in items]
     for start in range(0, len(item_ids), _CHUNK):
         session.execute(delete(ItemSkill).where(ItemSkill.item_id.in_(item_ids[start : start + _CHUNK])))
-    write_mentions(session, item_ids, resolutions)
+    write_mentions(session, item_ids, resolutions, [i.posted_on for i in items])
     for item in items:  # the rows were written around the ORM: reload the collection when next asked
         session.expire(item, ["skills"])
     return {i.id: r.skill_ids for i, r in zip(items, resolutions, strict=True)}

@@ -1,0 +1,147 @@
+"""demand rollups folded in bulk: pending postings, rollups keyed skill-day first without foreign keys,
+skill pairs for the current window only, no foreign keys on an import's hot rows
+
+- `demand_pending`: postings stored but not yet counted. Every job posting already stored becomes pending
+  here: the next fold (`digest init`, an import, or the beat's count_demand within a minute) counts them.
+- The rollup tables are made anew (their contents are derived): primary key (skill, day, other key) that
+  holds the count (PostgreSQL INCLUDE, SQLite WITHOUT ROWID), no covering index beside it, no foreign
+  keys; `demand_skill_pair_day` goes (pairs are summed for the window only, from the postings).
+- `item_skills` gets `posted_on` (the posting's date) and an index (skill, posted_on, item) instead of
+  (skill, item); it, `items` (title, metro) and `item_sources` (item) lose their foreign keys.
+
+Downgrade restores the old tables empty: run the rebuild_rollups task on the old code after it.
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+ROLLUPS = (
+    "demand_total_day",
+    "demand_title_day",
+    "demand_skill_day",
+    "demand_skill_title_day",
+    "demand_skill_metro_day",
+    "demand_skill_pair_window",
+)
+
+
+def _rollup(name: str, *keys: tuple[str, sa.types.TypeEngine[object]]) -> None:
+    op.create_table(
+        name,
+        *(sa.Column(k, t, nullable=False) for k, t in keys),
+        sa.Column("postings", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(*(k for k, _ in keys), name=f"pk_{name}", postgresql_include=["postings"]),
+        sqlite_with_rowid=False,
+    )
+
+
+def upgrade() -> None:
+    for name in (*ROLLUPS, "demand_skill_pair_day"):
+        op.drop_table(name)
+    _rollup("demand_total_day", ("day", sa.Date()))
+    _rollup("demand_title_day", ("job_title_id", sa.Integer()), ("day", sa.Date()))
+    _rollup("demand_skill_day", ("skill_id", sa.Integer()), ("day", sa.Date()))
+    _rollup("demand_skill_title_day", ("skill_id", sa.Integer()), ("day", sa.Date()), ("job_title_id", sa.Integer()))
+    _rollup("demand_skill_metro_day", ("skill_id", sa.Integer()), ("day", sa.Date()), ("metro_id", sa.Integer()))
+    op.create_table(
+        "demand_skill_pair_window",
+        sa.Column("skill_id", sa.Integer(), nullable=False),
+        sa.Column("other_skill_id", sa.Integer(), nullable=False),
+        sa.Column("postings", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("skill_id", "other_skill_id", name="pk_demand_skill_pair_window"),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_demand_skill_pair_window_top", "demand_skill_pair_window", ["skill_id", "postings"])
+    op.execute("DELETE FROM demand_window")  # the window is summed afresh on its next move
+    op.create_table(
+        "demand_pending",
+        sa.Column("item_id", ID, nullable=False),
+        sa.PrimaryKeyConstraint("item_id", name="pk_demand_pending"),
+    )
+    op.execute("INSERT INTO demand_pending (item_id) SELECT id FROM items WHERE kind = 'job' AND posted_on IS NOT NULL")
+
+    with op.batch_alter_table("item_skills") as batch:
+        batch.drop_constraint("fk_item_skills_item_id_items", type_="foreignkey")
+        batch.drop_constraint("fk_item_skills_skill_id_skills", type_="foreignkey")
+        batch.drop_index("ix_item_skills_skill_item")
+        batch.add_column(sa.Column("posted_on", sa.Date(), nullable=True))
+    op.execute(
+        "UPDATE item_skills SET posted_on = (SELECT posted_on FROM items WHERE items.id = item_skills.item_id) "
+        "WHERE item_id IN (SELECT id FROM items WHERE posted_on IS NOT NULL)"
+    )
+    op.create_index("ix_item_skills_skill_posted_on", "item_skills", ["skill_id", "posted_on", "item_id"])
+    with op.batch_alter_table("items") as batch:
+        batch.drop_constraint("fk_items_job_title_id_job_titles", type_="foreignkey")
+        batch.drop_constraint("fk_items_metro_id_metros", type_="foreignkey")
+    with op.batch_alter_table("item_sources") as batch:
+        batch.drop_constraint("fk_item_sources_item_id_items", type_="foreignkey")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("item_sources") as batch:
+        batch.create_foreign_key("fk_item_sources_item_id_items", "items", ["item_id"], ["id"], ondelete="CASCADE")
+    with op.batch_alter_table("items") as batch:
+        batch.create_foreign_key("fk_items_metro_id_metros", "metros", ["metro_id"], ["id"], ondelete="SET NULL")
+        batch.create_foreign_key(
+            "fk_items_job_title_id_job_titles", "job_titles", ["job_title_id"], ["id"], ondelete="SET NULL"
+        )
+    op.drop_index("ix_item_skills_skill_posted_on", table_name="item_skills")
+    with op.batch_alter_table("item_skills") as batch:
+        batch.drop_column("posted_on")
+        batch.create_index("ix_item_skills_skill_item", ["skill_id", "item_id"])
+        batch.create_foreign_key("fk_item_skills_skill_id_skills", "skills", ["skill_id"], ["id"], ondelete="CASCADE")
+        batch.create_foreign_key("fk_item_skills_item_id_items", "items", ["item_id"], ["id"], ondelete="CASCADE")
+    op.drop_table("demand_pending")
+    op.execute("DELETE FROM demand_window")
+    op.drop_index("ix_demand_skill_pair_window_top", table_name="demand_skill_pair_window")
+    for name in ROLLUPS:
+        op.drop_table(name)
+
+    def day_table(name: str, keys: list[str], fks: list[tuple[str, str]]) -> None:
+        op.create_table(
+            name,
+            *(sa.Column(k, sa.Date() if k == "day" else sa.Integer(), nullable=False) for k in keys),
+            sa.Column("postings", sa.Integer(), nullable=False),
+            *(
+                sa.ForeignKeyConstraint([c], [f"{t}.id"], name=f"fk_{name}_{c}_{t}", ondelete="CASCADE")
+                for c, t in fks
+            ),
+            sa.PrimaryKeyConstraint(*keys, name=f"pk_{name}"),
+        )
+
+    def fk(column: str, table: str) -> tuple[str, str]:
+        return column, table
+
+    day_table("demand_total_day", ["day"], [])
+    day_table("demand_title_day", ["job_title_id", "day"], [fk("job_title_id", "job_titles")])
+    day_table("demand_skill_day", ["skill_id", "day"], [fk("skill_id", "skills")])
+    day_table(
+        "demand_skill_title_day",
+        ["skill_id", "job_title_id", "day"],
+        [fk("skill_id", "skills"), fk("job_title_id", "job_titles")],
+    )
+    day_table("demand_skill_metro_day", ["skill_id", "metro_id", "day"], [fk("skill_id", "skills"), fk("metro_id", "metros")])
+    day_table(
+        "demand_skill_pair_day",
+        ["skill_id", "other_skill_id", "day"],
+        [fk("skill_id", "skills"), fk("other_skill_id", "skills")],
+    )
+    day_table("demand_skill_pair_window", ["skill_id", "other_skill_id"], [fk("skill_id", "skills"), fk("other_skill_id", "skills")])
+    op.create_index("ix_demand_skill_pair_window_top", "demand_skill_pair_window", ["skill_id", "postings"])
+    for name, cols in {
+        "demand_skill_pair_day": ["skill_id", "day", "other_skill_id", "postings"],
+        "demand_skill_title_day": ["skill_id", "day", "job_title_id", "postings"],
+        "demand_skill_metro_day": ["skill_id", "day", "metro_id", "postings"],
+    }.items():
+        op.create_index(f"ix_{name}_window", name, cols)

@@ -1,0 +1,179 @@
+"""Postings are counted into the demand rollups by a fold: a crash before it leaves them pending (counted
+later, once), a fold that finds another running leaves them for the next, deleting items leaves nothing
+behind, and a database migrated from before folds counts what it already held. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from digest.db import alembic_config, make_engine, session_factory
+from digest.demand import rollups, synthetic, window
+from digest.demand.figures import demand_figures
+from digest.demand.raw import raw_figures
+from digest.feeds.entry import Entry
+from digest.feeds.ingest import delete_items, store_entries
+from digest.models import DemandPending, Item, ItemKind, ItemSkill, ItemSource, Skill
+from digest.taxonomy.link import forget_ids
+from tests import services
+from tests.conftest import _empty_database
+
+D = date(2026, 5, 17)
+NOW = datetime(2026, 5, 17, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def _empty_at_start(engine: Any) -> None:
+    _empty_database(engine)
+    forget_ids()
+
+
+def _entries(n: int, first: int = 0) -> list[Entry]:
+    return [
+        Entry(
+            identity=f"job-{i}",
+            title="Platform Engineer",
+            link=None,
+            summary="Python, Kubernetes and Terraform" if i % 2 else "Rust and Kubernetes",
+            published_at=NOW - timedelta(days=i % 40),
+            kind=ItemKind.job,
+            company=f"Company {i}",
+            location_raw="Berlin, Germany",
+            title_raw="Platform Engineer",
+        )
+        for i in range(first, first + n)
+    ]
+
+
+def _figures_equal_raw(session: Session, slugs: list[str]) -> None:
+    for slug in slugs:
+        skill = session.scalar(select(Skill).where(Skill.slug == slug))
+        assert skill is not None
+        fig = demand_figures(session, skill, D)
+        fig.pop("shift")
+        assert fig == raw_figures(session, skill, D), slug
+
+
+def _postings(session: Session, slug: str) -> int:
+    skill = session.scalar(select(Skill).where(Skill.slug == slug))
+    assert skill is not None
+    return int(demand_figures(session, skill, D)["postings"])
+
+
+def _skills(session: Session) -> None:
+    for name in ("Python", "Kubernetes", "Terraform", "Rust"):
+        synthetic.skills(session, [name])
+    session.commit()
+
+
+@pytest.mark.usefixtures("_empty_at_start")
+def test_postings_a_crash_left_pending_are_counted_once(session: Session) -> None:
+    _skills(session)
+    window.advance(session, D)
+    store_entries(session, "import:a.csv", None, _entries(30), NOW, fold=False)  # an import's batch...
+    session.commit()  # ...committed, then the process dies before its fold
+    assert rollups.pending_count(session) == 30
+    assert _postings(session, "kubernetes") == 0  # not counted yet, and the figures agree with each other
+    assert rollups.check(session) == []
+    assert rollups.fold(session).postings == 30
+    session.commit()
+    assert rollups.pending_count(session) == 0 and _postings(session, "kubernetes") == 30
+    assert rollups.fold(session).postings == 0  # a second fold finds nothing: counted once
+    session.commit()
+    assert rollups.check(session) == []
+    _figures_equal_raw(session, ["kubernetes", "python", "rust"])
+    # a poll's postings are folded in the poll's own transaction
+    store_entries(session, "feed:1", None, _entries(10, first=100), NOW)
+    session.commit()
+    assert rollups.pending_count(session) == 0 and _postings(session, "kubernetes") == 40
+    assert rollups.check(session) == []
+
+
+@pytest.mark.usefixtures("_empty_at_start")
+def test_delete_items_leaves_no_rows_behind(session: Session) -> None:
+    _skills(session)
+    stored = store_entries(session, "import:a.csv", None, _entries(6), NOW, fold=False)
+    session.commit()
+    delete_items(session, stored.new[:4], NOW)
+    session.commit()
+    for model in (ItemSkill, ItemSource, DemandPending):
+        left = set(session.scalars(select(model.item_id)))
+        assert left <= set(stored.new[4:]), model.__tablename__
+    assert rollups.fold(session).postings == 2
+
+
+def test_a_poll_that_finds_a_fold_running_leaves_its_postings_for_the_next(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    _empty_database(engine)
+    forget_ids()
+    make = session_factory(engine)
+    with make() as holder, make() as poller:
+        _skills(poller)
+        assert window.lock(holder)  # a long fold (an import's) holds the lock
+        store_entries(poller, "feed:1", None, _entries(5), NOW)  # does not wait for it
+        poller.commit()
+        assert rollups.pending_count(poller) == 5
+        assert not window.lock(poller, wait=False)
+        poller.rollback()
+        holder.rollback()
+        assert rollups.fold(poller).postings == 5  # the next fold (the beat's count_demand) counts them
+        poller.commit()
+        assert _postings(poller, "kubernetes") == 5 and rollups.check(poller) == []
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url_at_0006(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    else:
+        url = services.create_database(request.config._pg_admin_url)  # type: ignore[attr-defined]
+    command.upgrade(alembic_config(url), "0006")
+    yield url
+    if request.param == "postgresql":
+        services.drop_database(request.config._pg_admin_url, url)  # type: ignore[attr-defined]
+
+
+def test_upgrading_counts_the_postings_stored_before(url_at_0006: str) -> None:
+    engine = make_engine(url_at_0006)
+    with engine.begin() as conn:  # what 0006 held: postings, mentions, rollups kept per posting
+        conn.execute(text("INSERT INTO skills (id, slug, name, hot, weak) VALUES (1, 'go', 'Go', false, false)"))
+        conn.execute(text("INSERT INTO skills (id, slug, name, hot, weak) VALUES (2, 'sql', 'SQL', false, false)"))
+        for i in range(1, 8):
+            day = D - timedelta(days=10 * i)
+            conn.execute(
+                text(
+                    "INSERT INTO items (id, kind, title, summary, published_at, fetched_at, posted_on) "
+                    "VALUES (:id, 'job', 'Engineer', '', :at, :at, :day)"
+                ),
+                {"id": i, "at": datetime(day.year, day.month, day.day, 12), "day": day},
+            )
+            for skill in (1, 2) if i % 2 else (1,):
+                conn.execute(
+                    text(
+                        "INSERT INTO item_skills (item_id, skill_id, alias, span_start, span_end) "
+                        "VALUES (:i, :s, 'x', 0, 1)"
+                    ),
+                    {"i": i, "s": skill},
+                )
+        conn.execute(text("INSERT INTO demand_total_day (day, postings) VALUES (:d, 99)"), {"d": D})
+    command.upgrade(alembic_config(url_at_0006), "head")
+    with session_factory(engine)() as session:
+        assert rollups.pending_count(session) == 7
+        assert session.scalar(select(func.count()).where(ItemSkill.posted_on.is_(None))) == 0
+        assert rollups.fold(session).postings == 7
+        window.advance(session, D)
+        session.commit()
+        assert rollups.check(session) == []
+        go = session.scalar(select(Skill).where(Skill.slug == "go"))
+        assert go is not None
+        fig = demand_figures(session, go, D)
+        assert fig["postings"] == 7 and fig["paired_skills"][0]["postings"] == 4
+        assert session.scalar(select(func.count()).select_from(Item)) == 7
+    engine.dispose()
