@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,32 @@ def add_rows(session: Session, table: str, keys: Sequence[str], rows: Sequence[t
     for start in range(0, len(rows), UPSERT_ROWS):
         columns = zip(*rows[start : start + UPSERT_ROWS], strict=True)
         conn.exec_driver_sql(sql, tuple("{" + ",".join(map(str, col)) + "}" for col in columns))
+
+
+def add_selected(
+    session: Session, table: str, keys: Sequence[str], select_sql: str, params: Mapping[str, Any] | None = None
+) -> None:
+    """Add counts computed by the database: `select_sql` yields (*keys, n) rows, each key at most once; a new
+    key is inserted, a known one gets `postings += n`. Rows go in key order (an ordered b-tree insert is
+    the cheap one). PostgreSQL runs a MERGE: ~30% cheaper than INSERT .. ON CONFLICT, which inserts each row
+    speculatively, but it takes no lock against a concurrent insert of the same key, so callers serialise
+    (digest.demand.window.lock). SQLite runs the upsert."""
+    order = ", ".join(str(i + 1) for i in range(len(keys)))
+    source = f"{select_sql} ORDER BY {order}"
+    cols = ", ".join(keys)
+    if session.get_bind().dialect.name == "postgresql":
+        match = " AND ".join(f"t.{k} = d.{k}" for k in keys)
+        sql = (
+            f"MERGE INTO {table} t USING ({source}) d ({cols}, n) ON {match} "
+            "WHEN MATCHED THEN UPDATE SET postings = t.postings + d.n "
+            f"WHEN NOT MATCHED THEN INSERT ({cols}, postings) VALUES ({', '.join(f'd.{k}' for k in keys)}, d.n)"
+        )
+    else:  # WHERE true: SQLite reads `ON CONFLICT` after a bare join as the join's ON otherwise
+        sql = (
+            f"INSERT INTO {table} ({cols}, postings) SELECT * FROM ({source}) WHERE true "
+            f"ON CONFLICT ({cols}) DO UPDATE SET postings = {table}.postings + excluded.postings"
+        )
+    session.execute(text(sql), dict(params or {}))
 
 
 def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -180,10 +181,11 @@ class Item(Base):
     remote: Mapped[bool | None]
     posted_on: Mapped[date | None]  # the posting's posted_at date in UTC (demand figures)
     title_raw: Mapped[str | None] = mapped_column(Text)
-    # no foreign keys on the hot rows of an import (each check cost a PostgreSQL lookup per row): titles and
-    # metros are never deleted, and the taxonomy resolver writes only ids it read from their tables
-    job_title_id: Mapped[int | None] = mapped_column(index=True)
-    metro_id: Mapped[int | None] = mapped_column(index=True)
+    # no foreign keys or indexes on the hot rows of an import (each cost a PostgreSQL lookup or b-tree write
+    # per row): titles and metros are never deleted, the taxonomy resolver writes only ids it read from
+    # their tables, and nothing looks postings up by title or metro (the rollups answer that)
+    job_title_id: Mapped[int | None]
+    metro_id: Mapped[int | None]
     matched_at: Mapped[datetime | None]  # when skills were last resolved
 
     # item_sources and item_skills carry no foreign key (see ItemSkill): the joins are declared here, and
@@ -204,11 +206,20 @@ class ItemSource(Base):
     """Where an item was seen: one row per (source, identity). source_key is 'feed:<id>' or 'import:<name>'."""
 
     __tablename__ = "item_sources"
-    __table_args__ = (UniqueConstraint("source_key", "identity"),)
+    __table_args__ = (
+        UniqueConstraint("source_key", "identity"),
+        # for a removed feed's rows; an import's have none, and are not in it
+        Index(
+            "ix_item_sources_feed_id",
+            "feed_id",
+            postgresql_where=text("feed_id IS NOT NULL"),
+            sqlite_where=text("feed_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     item_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
-    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
     source_key: Mapped[str] = mapped_column(String(200))
     identity: Mapped[str] = mapped_column(String(64))  # sha256 hex of the identity material
     url: Mapped[str | None] = mapped_column(String(2048))

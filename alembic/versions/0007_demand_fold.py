@@ -7,7 +7,9 @@ skill pairs for the current window only, no foreign keys on an import's hot rows
   holds the count (PostgreSQL INCLUDE, SQLite WITHOUT ROWID), no covering index beside it, no foreign
   keys; `demand_skill_pair_day` goes (pairs are summed for the window only, from the postings).
 - `item_skills` gets `posted_on` (the posting's date) and an index (skill, posted_on, item) instead of
-  (skill, item); it, `items` (title, metro) and `item_sources` (item) lose their foreign keys.
+  (skill, item); it, `items` (title, metro) and `item_sources` (item) lose their foreign keys; `items`
+  loses its indexes on title and metro (no query used them), and the index of `item_sources` by feed
+  holds only rows that have a feed (an import's have none).
 
 Downgrade restores the old tables empty: run the rebuild_rollups task on the old code after it.
 
@@ -84,14 +86,25 @@ def upgrade() -> None:
     with op.batch_alter_table("items") as batch:
         batch.drop_constraint("fk_items_job_title_id_job_titles", type_="foreignkey")
         batch.drop_constraint("fk_items_metro_id_metros", type_="foreignkey")
+        batch.drop_index("ix_items_job_title_id")
+        batch.drop_index("ix_items_metro_id")
     with op.batch_alter_table("item_sources") as batch:
         batch.drop_constraint("fk_item_sources_item_id_items", type_="foreignkey")
+        batch.drop_index("ix_item_sources_feed_id")
+    not_null = sa.text("feed_id IS NOT NULL")
+    op.create_index(
+        "ix_item_sources_feed_id", "item_sources", ["feed_id"], postgresql_where=not_null, sqlite_where=not_null
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_item_sources_feed_id", table_name="item_sources")
     with op.batch_alter_table("item_sources") as batch:
+        batch.create_index("ix_item_sources_feed_id", ["feed_id"])
         batch.create_foreign_key("fk_item_sources_item_id_items", "items", ["item_id"], ["id"], ondelete="CASCADE")
     with op.batch_alter_table("items") as batch:
+        batch.create_index("ix_items_job_title_id", ["job_title_id"])
+        batch.create_index("ix_items_metro_id", ["metro_id"])
         batch.create_foreign_key("fk_items_metro_id_metros", "metros", ["metro_id"], ["id"], ondelete="SET NULL")
         batch.create_foreign_key(
             "fk_items_job_title_id_job_titles", "job_titles", ["job_title_id"], ["id"], ondelete="SET NULL"

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from digest.bulk import add_rows
+from digest.bulk import add_rows, add_selected
 from digest.demand import window
 from digest.models import (
     DemandPending,
@@ -39,7 +39,6 @@ from digest.models import (
 )
 
 REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the rollups
-ANALYZE_OVER = 10_000  # a fold of more postings than this refreshes the planner's view of its id table
 
 # table -> (model, key columns, SELECT of (*keys, count) over the postings in `demand_fold`)
 _FOLD_FROM = "FROM demand_fold f JOIN items i ON i.id = f.item_id"
@@ -103,18 +102,11 @@ def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = T
     _fold_ids(session, item_ids, postgres)
     n = int(session.execute(text("SELECT COUNT(*) FROM demand_fold")).scalar_one())
     if n:
-        if postgres:
+        if postgres:  # plans for this many ids (the temporary table has no statistics), compiled by no JIT
+            session.execute(text("ANALYZE demand_fold"))
             session.execute(text("SET LOCAL jit = off"))  # compiling these plans costs more than running them
-            if n > ANALYZE_OVER:
-                session.execute(text("ANALYZE demand_fold"))
         for model, keys, select_sql in ROLLUPS.values():
-            table = model.__tablename__
-            session.execute(
-                text(
-                    f"INSERT INTO {table} ({', '.join(keys)}, postings) {select_sql} "
-                    f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET postings = {table}.postings + excluded.postings"
-                )
-            )
+            add_selected(session, model.__tablename__, keys, select_sql)
         window.fold_pairs(session)
         session.execute(text("DELETE FROM demand_pending WHERE item_id IN (SELECT item_id FROM demand_fold)"))
     session.execute(text("DELETE FROM demand_fold"))

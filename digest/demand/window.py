@@ -15,34 +15,34 @@ neither until their fold.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Date, bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
+from digest.bulk import add_selected
 from digest.db import immediate_transactions
 from digest.models import DemandSkillPairWindow, DemandWindow
 
 WINDOW_DAYS = 90
 TABLE = DemandSkillPairWindow.__tablename__
-_UPSERT = f"ON CONFLICT (skill_id, other_skill_id) DO UPDATE SET postings = {TABLE}.postings + excluded.postings"
+KEYS = ("skill_id", "other_skill_id")
 _PAIRS = "JOIN item_skills a ON a.item_id = i.id JOIN item_skills b ON b.item_id = i.id AND b.skill_id <> a.skill_id"
 _COUNTED = "NOT EXISTS (SELECT 1 FROM demand_pending p WHERE p.item_id = i.id)"
 
-_FOLD = text(
-    f"INSERT INTO {TABLE} (skill_id, other_skill_id, postings) "
+_FOLD = (
     f"SELECT a.skill_id, b.skill_id, COUNT(*) FROM demand_fold f JOIN items i ON i.id = f.item_id {_PAIRS} "
-    f"WHERE i.posted_on > :after AND i.posted_on <= :upto GROUP BY 1, 2 {_UPSERT}"
-).bindparams(bindparam("after", type_=Date), bindparam("upto", type_=Date))
+    "WHERE i.posted_on > :after AND i.posted_on <= :upto GROUP BY 1, 2"
+)
 
 # + the days entering the window, - the days leaving it
-_SHIFT = text(
-    f"INSERT INTO {TABLE} (skill_id, other_skill_id, postings) "
+_SHIFT = (
     "SELECT a.skill_id, b.skill_id, SUM(CASE WHEN i.posted_on > :enter_after THEN 1 ELSE -1 END) "
     f"FROM items i {_PAIRS} WHERE i.kind = 'job' "
     "AND ((i.posted_on > :enter_after AND i.posted_on <= :enter_upto) "
     "OR (i.posted_on > :leave_after AND i.posted_on <= :leave_upto)) "
-    f"AND {_COUNTED} GROUP BY 1, 2 {_UPSERT}"
-).bindparams(*(bindparam(n, type_=Date) for n in ("enter_after", "enter_upto", "leave_after", "leave_upto")))
+    f"AND {_COUNTED} GROUP BY 1, 2"
+)
 
 _SUMS = text(
     f"SELECT a.skill_id, b.skill_id, COUNT(*) FROM items i {_PAIRS} "
@@ -81,12 +81,19 @@ def _bounds(end: date) -> dict[str, date]:
     return {"after": end - timedelta(days=WINDOW_DAYS), "upto": end}
 
 
+def _dates(session: Session, params: dict[str, date]) -> dict[str, Any]:
+    """Dates as the database stores them, for statements given as plain SQL (SQLite: ISO text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return dict(params)
+    return {k: v.isoformat() for k, v in params.items()}
+
+
 def fold_pairs(session: Session) -> None:
     """Add the pairs of the postings being folded (the `demand_fold` table of rollups.fold) whose day is in
     the window. Runs under the fold's lock, as `advance` does."""
     end = as_of(session)
     if end is not None:
-        session.execute(_FOLD, _bounds(end))
+        add_selected(session, TABLE, KEYS, _FOLD, _dates(session, _bounds(end)))
 
 
 def advance(session: Session, to: date) -> None:
@@ -104,15 +111,13 @@ def advance(session: Session, to: date) -> None:
         old = current.as_of
         current.as_of = to
         session.flush()
-        session.execute(
-            _SHIFT,
-            {
-                "enter_after": old,
-                "enter_upto": to,
-                "leave_after": old - timedelta(days=WINDOW_DAYS),
-                "leave_upto": to - timedelta(days=WINDOW_DAYS),
-            },
-        )
+        moves = {
+            "enter_after": old,
+            "enter_upto": to,
+            "leave_after": old - timedelta(days=WINDOW_DAYS),
+            "leave_upto": to - timedelta(days=WINDOW_DAYS),
+        }
+        add_selected(session, TABLE, KEYS, _SHIFT, _dates(session, moves))
         session.execute(delete(DemandSkillPairWindow).where(DemandSkillPairWindow.postings == 0))
         return
     session.flush()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, insert, select
+from sqlalchemy import Table, and_, delete, select
 from sqlalchemy.orm import Session
 
 from digest.bulk import insert_rows
@@ -224,7 +224,7 @@ def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     conn = session.connection()
     table = cast(Table, Item.__table__)
     if conn.dialect.name == "sqlite":
-        conn.execute(insert(table), rows)
+        insert_rows(session, table, rows)
         last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
         ids = list(range(last - len(rows) + 1, last + 1))
         stored = dict(session.execute(select(Item.id, Item.title).where(Item.id.in_({ids[0], ids[-1]}))).tuples().all())
