@@ -3,6 +3,7 @@ database on the test server (tests/services.py), dropped afterwards."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,3 +24,16 @@ def scratch_database(kind: str) -> Iterator[str]:
         yield url
     finally:
         services.drop_database(admin, url)
+
+
+def backend_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these PostgreSQL backends (0 where /proc does not show them: a remote
+    server, another user)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total

@@ -23,11 +23,11 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select, text
 
+from bench.databases import backend_cpu
 from digest.config import Settings
 from digest.db import make_engine, migrate, session_factory
 from digest.digests import Context, Window, _plan, deliver_digests, due_batches
@@ -119,19 +119,6 @@ def populate(url: str, subscribers: int, seed: int = 7) -> dict[str, int]:
     return {"users": len(users), "subscriptions": len(subs), "items": len(items), "item_skills": len(item_skills)}
 
 
-def _backend_cpu(pids: list[int]) -> float:
-    """CPU seconds used so far by these PostgreSQL backends (0 where /proc does not show them: a remote
-    server, another user)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def _deliver_share(
     args: tuple[str, list[tuple[list[int], str, str]]],
 ) -> tuple[dict[str, int], int, float, float, float]:
@@ -147,7 +134,7 @@ def _deliver_share(
     with session_factory(engine)() as session:
         for user_ids, cadence, end in batches:
             summary.update(deliver_digests(session, ctx, user_ids, cadence, datetime.fromisoformat(end), NOW))
-    pg_cpu = _backend_cpu(pids)
+    pg_cpu = backend_cpu(pids)
     engine.dispose()
     hit_rate = ctx.renderer.hits / max(1, ctx.renderer.hits + ctx.renderer.misses)
     return dict(summary), backend.sent, hit_rate, time.process_time() - cpu, pg_cpu

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, any_, bindparam, create_engine, event, text
+from sqlalchemy import Engine, any_, bindparam, create_engine, event, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,10 +101,16 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
+_SEP = "\x1f"  # the ASCII unit separator: no key, URL or identity holds it
+
+
 def any_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
     """`column IN values`. On PostgreSQL one array parameter (= ANY): a list of thousands of ids is one
-    bind, not thousands for SQLAlchemy to render and the driver to parse."""
+    bind, not thousands for SQLAlchemy to render and the driver to parse; strings go as one string split by
+    the server (psycopg adapts a list item by item, ~3 us each)."""
     if session.get_bind().dialect.name == "postgresql":
+        if values and all(isinstance(v, str) and _SEP not in v for v in values):
+            return column == any_(func.string_to_array(bindparam(None, _SEP.join(values)), _SEP))
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
 

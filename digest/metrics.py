@@ -102,7 +102,8 @@ def _items(session: Session) -> Iterator[CounterMetricFamily]:
         new.add_metric([str(kind)], n)
     yield new
     matched = CounterMetricFamily("digest_items_matched", "Items with at least one skill, by kind", labels=["kind"])
-    q = select(Item.kind, func.count(func.distinct(ItemSkill.item_id))).join(ItemSkill).group_by(Item.kind)
+    q = select(Item.kind, func.count(func.distinct(ItemSkill.item_id)))
+    q = q.join(ItemSkill, ItemSkill.item_id == Item.id).group_by(Item.kind)
     for kind, n in session.execute(q):
         matched.add_metric([str(kind)], n)
     yield matched

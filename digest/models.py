@@ -203,11 +203,12 @@ class Item(Base):
 
 
 class ItemSource(Base):
-    """Where an item was seen: one row per (source, identity). source_key is 'feed:<id>' or 'import:<name>'."""
+    """Where an item was seen: one row per (source, identity), its key (no surrogate id: one index and one
+    sequence call less per posting). source_key is 'feed:<id>' or 'import:<name>'."""
 
     __tablename__ = "item_sources"
     __table_args__ = (
-        UniqueConstraint("source_key", "identity"),
+        PrimaryKeyConstraint("source_key", "identity"),
         # for a removed feed's rows; an import's have none, and are not in it
         Index(
             "ix_item_sources_feed_id",
@@ -217,7 +218,6 @@ class ItemSource(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     item_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
     source_key: Mapped[str] = mapped_column(String(200))

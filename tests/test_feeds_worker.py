@@ -60,7 +60,13 @@ def test_poll_due_feeds_and_poll_feed_on_a_real_worker(tmp_path: Path, pg_url: s
             with sessions() as s:
                 row = s.get(Feed, feed_id)
                 assert row is not None and row.last_ok_at == NOW and row.consecutive_failures == 0
-                titles = set(s.scalars(select(Item.title).join(ItemSource).where(ItemSource.feed_id == feed_id)))
+                titles = set(
+                    s.scalars(
+                        select(Item.title)
+                        .join(ItemSource, ItemSource.item_id == Item.id)
+                        .where(ItemSource.feed_id == feed_id)
+                    )
+                )
                 assert titles == {"Rust Engineer", "Go Developer"}
             assert len(server.requests_to(f"/{prefix}.xml")) == 1
         finally:

@@ -9,7 +9,8 @@ skill pairs for the current window only, no foreign keys on an import's hot rows
 - `item_skills` gets `posted_on` (the posting's date) and an index (skill, posted_on, item) instead of
   (skill, item); it, `items` (title, metro) and `item_sources` (item) lose their foreign keys; `items`
   loses its indexes on title and metro (no query used them), and the index of `item_sources` by feed
-  holds only rows that have a feed (an import's have none).
+  holds only rows that have a feed (an import's have none); `item_sources` is keyed by (source, identity),
+  its unique key, instead of a surrogate id.
 
 Downgrade restores the old tables empty: run the rebuild_rollups task on the old code after it.
 
@@ -91,6 +92,10 @@ def upgrade() -> None:
     with op.batch_alter_table("item_sources") as batch:
         batch.drop_constraint("fk_item_sources_item_id_items", type_="foreignkey")
         batch.drop_index("ix_item_sources_feed_id")
+        batch.drop_constraint("uq_item_sources_source_key_identity", type_="unique")
+        batch.drop_constraint("pk_item_sources", type_="primary")
+        batch.drop_column("id")
+        batch.create_primary_key("pk_item_sources", ["source_key", "identity"])
     not_null = sa.text("feed_id IS NOT NULL")
     op.create_index(
         "ix_item_sources_feed_id", "item_sources", ["feed_id"], postgresql_where=not_null, sqlite_where=not_null
@@ -100,6 +105,18 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_item_sources_feed_id", table_name="item_sources")
     with op.batch_alter_table("item_sources") as batch:
+        batch.drop_constraint("pk_item_sources", type_="primary")
+        batch.add_column(sa.Column("id", ID, nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE SEQUENCE item_sources_id_seq OWNED BY item_sources.id")
+        op.execute("ALTER TABLE item_sources ALTER COLUMN id SET DEFAULT nextval('item_sources_id_seq')")
+        op.execute("UPDATE item_sources SET id = nextval('item_sources_id_seq')")
+    else:
+        op.execute("UPDATE item_sources SET id = rowid")
+    with op.batch_alter_table("item_sources") as batch:
+        batch.alter_column("id", existing_type=ID, nullable=False)
+        batch.create_primary_key("pk_item_sources", ["id"])
+        batch.create_unique_constraint("uq_item_sources_source_key_identity", ["source_key", "identity"])
         batch.create_index("ix_item_sources_feed_id", ["feed_id"])
         batch.create_foreign_key("fk_item_sources_item_id_items", "items", ["item_id"], ["id"], ondelete="CASCADE")
     with op.batch_alter_table("items") as batch:

@@ -25,7 +25,7 @@ from digest.indexing import index_new_items, resolve_new
 from digest.models import DeliveryItem, DemandPending, Item, ItemKind, ItemSkill, ItemSource, ItemTombstone
 from digest.taxonomy.link import Resolution
 
-CHUNK = 500
+CHUNK = 500  # values per lookup on SQLite (bound one by one); PostgreSQL takes a batch's in one
 JOB_DEDUPE_WINDOW = timedelta(days=30)
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -45,15 +45,16 @@ def feed_source_key(feed_id: int) -> str:
     return f"feed:{feed_id}"
 
 
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for i in range(0, len(values), CHUNK):
-        yield values[i : i + CHUNK]
+def _chunks(session: Session, values: Sequence[str]) -> Iterable[Sequence[str]]:
+    size = max(len(values), 1) if session.get_bind().dialect.name == "postgresql" else CHUNK
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
 
 
 def known_identities(session: Session, source_key: str, identities: Sequence[str]) -> set[str]:
     """Identities of this source already stored or tombstoned."""
     found: set[str] = set()
-    for part in _chunks(identities):
+    for part in _chunks(session, identities):
         found.update(
             session.scalars(
                 select(ItemSource.identity).where(
@@ -251,7 +252,7 @@ def _existing_matches(
     job_keys = sorted({p.job_key for p in pending if p.job_key})
     by_url: dict[tuple[ItemKind, str], int] = {}
     by_job: dict[str, list[tuple[int, datetime]]] = {}
-    for part in _chunks(urls):
+    for part in _chunks(session, urls):
         for iid, kind, url in session.execute(
             select(Item.id, Item.kind, Item.canonical_url)
             .where(any_of(session, Item.canonical_url, part))
@@ -261,7 +262,7 @@ def _existing_matches(
                 by_url.setdefault((kind, url), iid)
     if job_keys:
         earliest = min(p.published for p in pending if p.job_key) - JOB_DEDUPE_WINDOW
-        for part in _chunks(job_keys):
+        for part in _chunks(session, job_keys):
             # kind is tested here, not in SQL: given `kind = 'job'` SQLite without statistics (before the
             # importer's first ANALYZE) picks the kind index, a scan of every posting per batch; this way the
             # dedupe_key index is the only one that applies (job keys and URL keys never collide anyway)
@@ -307,7 +308,7 @@ def delete_items(session: Session, ids: Sequence[int], now: datetime) -> int:
 
 def known_tombstones(session: Session, source_key: str, identities: Sequence[str]) -> set[str]:
     found: set[str] = set()
-    for part in _chunks(identities):
+    for part in _chunks(session, identities):
         found.update(
             session.scalars(
                 select(ItemTombstone.identity).where(
