@@ -217,14 +217,16 @@ def main() -> None:
     parser.add_argument("--skills", type=int, default=5000)
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions of the import")
+    parser.add_argument("--file", type=Path, help="the postings file: written if missing, reused if there")
     args = parser.parse_args()
     n = args.postings
     print(f"demand benchmark: {n:,} postings over {args.skills:,} real skills, 365 days, real matcher")
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
-        path = Path(folder) / "postings.jsonl"
-        t = time.perf_counter()
-        write_postings(path, n, args.skills)
-        print(f"  (file written in {time.perf_counter() - t:.0f} s: {path.stat().st_size / 1e6:,.0f} MB)")
+        path = args.file or Path(folder) / "postings.jsonl"
+        if not path.exists():
+            t = time.perf_counter()
+            write_postings(path, n, args.skills)
+            print(f"  (file written in {time.perf_counter() - t:.0f} s: {path.stat().st_size / 1e6:,.0f} MB)")
         for db in args.db.split(","):
             with scratch_database(db) as url:
                 r = bench(url, path, n, args.profile)

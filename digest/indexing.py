@@ -32,6 +32,10 @@ def index_new_items(
     if not ids:
         return []
     write_mentions(session, ids, resolutions, [row["posted_on"] for row in rows])
-    jobs = [i for i, row in zip(ids, rows, strict=True) if row["kind"] == ItemKind.job and row["posted_on"] is not None]
+    jobs = [
+        {"item_id": i, "posted_on": row["posted_on"], "job_title_id": row["job_title_id"], "metro_id": row["metro_id"]}
+        for i, row in zip(ids, rows, strict=True)
+        if row["kind"] == ItemKind.job and row["posted_on"] is not None
+    ]
     mark_pending(session, jobs)
-    return jobs
+    return [j["item_id"] for j in jobs]

@@ -403,6 +403,10 @@ class DemandPending(Base):
     __tablename__ = "demand_pending"
 
     item_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # the posting's own columns a fold needs: it reads these and the mentions, never the wide items rows
+    posted_on: Mapped[date] = mapped_column(Date)
+    job_title_id: Mapped[int | None]
+    metro_id: Mapped[int | None]
 
 
 class ShiftEvaluation(Base):

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.demand import rollups, synthetic
 from digest.demand.importer import import_rows, read_jsonl, store_postings, validate
-from digest.models import DemandTotalDay, Item, ItemSource
+from digest.models import DemandTotalDay, Item, ItemSkill, ItemSource
 from tests.conftest import _empty_database
 
 
@@ -136,3 +136,42 @@ def test_stats_and_shifts_commands(settings: Any, session: Session) -> None:
     assert bad.exit_code == 2
     shifts = json.loads(_run("shifts", "--as-of", "2026-03-17", "--json").stdout)
     assert shifts["week_start"] == "2026-03-16" and shifts["shifts"] == []
+
+
+def test_matching_in_another_process_stores_what_inline_matching_does(
+    settings: Any, session: Session, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DIGEST_IMPORT_MATCH_PROCESSES: 1 (a forked process, the default) and 0 (in the importer) give the
+    same items and mentions; the CLI passes the setting through."""
+    from digest.taxonomy.load import load_taxonomy
+
+    folder = shared_data / "hn-whoishiring-2026q1" / "2026-02-01"
+
+    def stored() -> list[tuple[Any, ...]]:
+        rows = session.execute(
+            select(
+                Item.url, Item.job_title_id, Item.metro_id, ItemSkill.skill_id, ItemSkill.alias, ItemSkill.span_start
+            )
+            .join(ItemSkill, ItemSkill.item_id == Item.id)
+            .order_by(Item.url, ItemSkill.skill_id)
+        )
+        return [tuple(r) for r in rows]
+
+    results = []
+    for processes in ("1", "0"):
+        session.rollback()  # no snapshot from before the emptying (SQLite WAL)
+        _empty_database(session.get_bind())
+        load_taxonomy(session)
+        session.commit()
+        monkeypatch.setenv("DIGEST_IMPORT_MATCH_PROCESSES", processes)
+        from digest import config
+
+        config.get_settings.cache_clear()
+        out = json.loads(
+            _run("import-jobs", str(folder), "--format", "hn", "--now", NOW, "--json", "--no-detect").stdout
+        )
+        assert out["added"] > 250
+        session.expire_all()
+        results.append(stored())
+        session.rollback()
+    assert len(results[0]) > 1000 and results[0] == results[1]

@@ -70,9 +70,15 @@ def upgrade() -> None:
     op.create_table(
         "demand_pending",
         sa.Column("item_id", ID, nullable=False),
+        sa.Column("posted_on", sa.Date(), nullable=False),
+        sa.Column("job_title_id", sa.Integer(), nullable=True),
+        sa.Column("metro_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("item_id", name="pk_demand_pending"),
     )
-    op.execute("INSERT INTO demand_pending (item_id) SELECT id FROM items WHERE kind = 'job' AND posted_on IS NOT NULL")
+    op.execute(
+        "INSERT INTO demand_pending (item_id, posted_on, job_title_id, metro_id) "
+        "SELECT id, posted_on, job_title_id, metro_id FROM items WHERE kind = 'job' AND posted_on IS NOT NULL"
+    )
 
     with op.batch_alter_table("item_skills") as batch:
         batch.drop_constraint("fk_item_skills_item_id_items", type_="foreignkey")

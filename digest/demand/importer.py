@@ -343,6 +343,7 @@ def sqlite_for_import(session: Session) -> None:
         session.execute(text(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}"))
         session.execute(text(f"PRAGMA wal_autocheckpoint = {SQLITE_IMPORT_CHECKPOINT_PAGES}"))
         session.execute(text(f"PRAGMA journal_size_limit = {64 * 1024 * 1024}"))
+        session.execute(text("PRAGMA analysis_limit = 1000"))  # refresh_statistics samples; it need not read all
         session.commit()
 
 

@@ -15,7 +15,7 @@ an advisory lock; SQLite: its one writer), so no posting is counted twice.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from digest.bulk import add_rows, add_selected
+from digest.bulk import add_rows, add_selected, insert_rows
 from digest.demand import window
 from digest.models import (
     DemandPending,
@@ -40,32 +40,32 @@ from digest.models import (
 
 REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the rollups
 
-# table -> (model, key columns, SELECT of (*keys, count) over the postings in `demand_fold`)
-_FOLD_FROM = "FROM demand_fold f JOIN items i ON i.id = f.item_id"
-_SKILLS_FROM = "FROM demand_fold f JOIN item_skills s ON s.item_id = f.item_id"
+# table -> (model, key columns, SELECT of (*keys, count) over the postings being folded: `demand_fold`, a
+# copy of their pending rows (day, title, metro), and their mentions; the wide items rows are never read)
+_SKILLS = "FROM demand_fold f JOIN item_skills s ON s.item_id = f.item_id"
 ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
-    "total": (DemandTotalDay, ("day",), f"SELECT i.posted_on, COUNT(*) {_FOLD_FROM} WHERE true GROUP BY 1"),
+    "total": (DemandTotalDay, ("day",), "SELECT f.posted_on, COUNT(*) FROM demand_fold f WHERE true GROUP BY 1"),
     "title": (
         DemandTitleDay,
         ("job_title_id", "day"),
-        f"SELECT i.job_title_id, i.posted_on, COUNT(*) {_FOLD_FROM} WHERE i.job_title_id IS NOT NULL GROUP BY 1, 2",
+        "SELECT f.job_title_id, f.posted_on, COUNT(*) FROM demand_fold f "
+        "WHERE f.job_title_id IS NOT NULL GROUP BY 1, 2",
     ),
     "skill": (
         DemandSkillDay,
         ("skill_id", "day"),
-        f"SELECT s.skill_id, s.posted_on, COUNT(*) {_SKILLS_FROM} WHERE true GROUP BY 1, 2",
+        f"SELECT s.skill_id, f.posted_on, COUNT(*) {_SKILLS} WHERE true GROUP BY 1, 2",
     ),
     "skill_title": (
         DemandSkillTitleDay,
         ("skill_id", "day", "job_title_id"),
-        f"SELECT s.skill_id, s.posted_on, i.job_title_id, COUNT(*) {_SKILLS_FROM} JOIN items i ON i.id = f.item_id "
-        "WHERE i.job_title_id IS NOT NULL GROUP BY 1, 2, 3",
+        f"SELECT s.skill_id, f.posted_on, f.job_title_id, COUNT(*) {_SKILLS} WHERE f.job_title_id IS NOT NULL "
+        "GROUP BY 1, 2, 3",
     ),
     "skill_metro": (
         DemandSkillMetroDay,
         ("skill_id", "day", "metro_id"),
-        f"SELECT s.skill_id, s.posted_on, i.metro_id, COUNT(*) {_SKILLS_FROM} JOIN items i ON i.id = f.item_id "
-        "WHERE i.metro_id IS NOT NULL GROUP BY 1, 2, 3",
+        f"SELECT s.skill_id, f.posted_on, f.metro_id, COUNT(*) {_SKILLS} WHERE f.metro_id IS NOT NULL GROUP BY 1, 2, 3",
     ),
 }
 
@@ -82,11 +82,10 @@ def _empty() -> Counts:
     return {name: Counter() for name in ROLLUPS}
 
 
-def mark_pending(session: Session, item_ids: Sequence[int]) -> None:
-    """Record just stored job postings (with a posted_on date) as not yet counted: in their transaction."""
-    from digest.bulk import insert_rows
-
-    insert_rows(session, DemandPending.__table__, [{"item_id": i} for i in item_ids])  # type: ignore[arg-type]
+def mark_pending(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Record just stored job postings as not yet counted, in their transaction: dicts with item_id and the
+    posting's posted_on (not None), job_title_id and metro_id."""
+    insert_rows(session, DemandPending.__table__, rows)  # type: ignore[arg-type]
 
 
 def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = True) -> Folded:
@@ -116,28 +115,43 @@ def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = T
 def _fold_ids(session: Session, item_ids: Sequence[int] | None, postgres: bool) -> None:
     """The postings this fold counts, fixed at its start in a temporary table (on PostgreSQL a posting
     committed by another session meanwhile is left for the next fold)."""
+    columns = "item_id, posted_on, job_title_id, metro_id"
     if postgres:
         session.execute(
-            text("CREATE TEMP TABLE IF NOT EXISTS demand_fold (item_id bigint PRIMARY KEY) ON COMMIT DELETE ROWS")
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS demand_fold (item_id bigint PRIMARY KEY, posted_on date, "
+                "job_title_id int, metro_id int) ON COMMIT DELETE ROWS"
+            )
         )
     else:
-        session.execute(text("CREATE TEMP TABLE IF NOT EXISTS demand_fold (item_id INTEGER PRIMARY KEY)"))
+        session.execute(
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS demand_fold "
+                "(item_id INTEGER PRIMARY KEY, posted_on DATE, job_title_id INTEGER, metro_id INTEGER)"
+            )
+        )
     session.execute(text("DELETE FROM demand_fold"))
     if item_ids is None:
-        session.execute(text("INSERT INTO demand_fold (item_id) SELECT item_id FROM demand_pending"))
+        session.execute(text(f"INSERT INTO demand_fold ({columns}) SELECT {columns} FROM demand_pending"))
         return
     ids = sorted(set(item_ids))
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         if postgres:
             session.execute(
-                text("INSERT INTO demand_fold (item_id) SELECT item_id FROM demand_pending WHERE item_id = ANY(:ids)"),
+                text(
+                    f"INSERT INTO demand_fold ({columns}) SELECT {columns} FROM demand_pending "
+                    "WHERE item_id = ANY(:ids)"
+                ),
                 {"ids": chunk},
             )
         else:
             marks = ", ".join(map(str, chunk))  # ints only
             session.execute(
-                text(f"INSERT INTO demand_fold (item_id) SELECT item_id FROM demand_pending WHERE item_id IN ({marks})")
+                text(
+                    f"INSERT INTO demand_fold ({columns}) SELECT {columns} FROM demand_pending "
+                    f"WHERE item_id IN ({marks})"
+                )
             )
 
 
@@ -206,7 +220,8 @@ def rebuild(session: Session, now: datetime) -> dict[str, int]:
     session.execute(delete(DemandSkillPairWindow))
     session.execute(
         text(
-            "INSERT INTO demand_pending (item_id) SELECT id FROM items "
+            "INSERT INTO demand_pending (item_id, posted_on, job_title_id, metro_id) "
+            "SELECT id, posted_on, job_title_id, metro_id FROM items "
             "WHERE kind = 'job' AND posted_on IS NOT NULL AND id NOT IN (SELECT item_id FROM demand_pending)"
         )
     )

@@ -63,7 +63,13 @@ def add(session: Session, items: Sequence[Item]) -> list[Item]:
     """Store items and count the new job postings into the rollups (what store_entries does)."""
     session.add_all(items)
     session.flush()
-    jobs = [i.id for i in items if i.kind == ItemKind.job and i.posted_on is not None]
-    mark_pending(session, jobs)
-    fold(session, jobs)
+    jobs = [i for i in items if i.kind == ItemKind.job and i.posted_on is not None]
+    mark_pending(
+        session,
+        [
+            {"item_id": i.id, "posted_on": i.posted_on, "job_title_id": i.job_title_id, "metro_id": i.metro_id}
+            for i in jobs
+        ],
+    )
+    fold(session, [i.id for i in jobs])
     return list(items)

@@ -31,8 +31,9 @@ _PAIRS = "JOIN item_skills a ON a.item_id = i.id JOIN item_skills b ON b.item_id
 _COUNTED = "NOT EXISTS (SELECT 1 FROM demand_pending p WHERE p.item_id = i.id)"
 
 _FOLD = (
-    f"SELECT a.skill_id, b.skill_id, COUNT(*) FROM demand_fold f JOIN items i ON i.id = f.item_id {_PAIRS} "
-    "WHERE i.posted_on > :after AND i.posted_on <= :upto GROUP BY 1, 2"
+    "SELECT a.skill_id, b.skill_id, COUNT(*) FROM demand_fold f JOIN item_skills a ON a.item_id = f.item_id "
+    "JOIN item_skills b ON b.item_id = f.item_id AND b.skill_id <> a.skill_id "
+    "WHERE f.posted_on > :after AND f.posted_on <= :upto GROUP BY 1, 2"
 )
 
 # + the days entering the window, - the days leaving it
