@@ -370,6 +370,38 @@ class DemandSkillMetroDay(Base):
     postings: Mapped[int] = mapped_column(default=0)
 
 
+class DemandTitleWindow(Base):
+    """All postings of a title in the 90-day window ending on DemandWindow.as_of (digest.demand.window)."""
+
+    __tablename__ = "demand_title_window"
+    __table_args__ = _rollup_key("job_title_id")
+
+    job_title_id: Mapped[int]
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandSkillTitleWindow(Base):
+    """A skill's postings per title in the 90-day window ending on DemandWindow.as_of."""
+
+    __tablename__ = "demand_skill_title_window"
+    __table_args__ = _rollup_key("skill_id", "job_title_id")
+
+    skill_id: Mapped[int]
+    job_title_id: Mapped[int]
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandSkillMetroWindow(Base):
+    """A skill's postings per metro in the 90-day window ending on DemandWindow.as_of."""
+
+    __tablename__ = "demand_skill_metro_window"
+    __table_args__ = _rollup_key("skill_id", "metro_id")
+
+    skill_id: Mapped[int]
+    metro_id: Mapped[int]
+    postings: Mapped[int] = mapped_column(default=0)
+
+
 class DemandSkillPairWindow(Base):
     """Skill pairs summed over the 90-day window ending on DemandWindow.as_of (digest.demand.window).
     Pairs are kept for that window only: per day they were half of every rollup row an import wrote."""

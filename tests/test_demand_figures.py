@@ -148,13 +148,22 @@ def test_rollups_equal_raw_on_synthetic_postings(session: Session) -> None:
     assert rollups.stored_counts(session) == before
 
 
-def test_pair_window_follows_postings_and_moves_with_the_same_figures(session: Session) -> None:
+def test_window_sums_follow_postings_and_move_with_the_same_figures(session: Session) -> None:
+    """Today's top titles, metros and pairs come from the window sums: kept current by folds, moved by
+    `advance`, rebuilt; the same figures as the raw postings on every date the window takes."""
     rng = random.Random(11)
     skills = synthetic.skills(session, [f"Skill {i}" for i in range(15)])
+    titles = synthetic.titles(session, [f"Title {i}" for i in range(6)])
+    metros = synthetic.metros(session, [f"Metro {i}" for i in range(5)])
 
     def postings(n: int) -> list[Any]:
-        days = [date(2026, 1, 1) + timedelta(days=rng.randrange(200)) for _ in range(n)]
-        return [synthetic.posting(d, [s.id for s in rng.sample(skills, rng.choice([1, 2, 3, 4]))]) for d in days]
+        out = []
+        for _ in range(n):
+            day = date(2026, 1, 1) + timedelta(days=rng.randrange(200))
+            picked = [s.id for s in rng.sample(skills, rng.choice([1, 2, 3, 4]))]
+            title, metro = rng.choice([None, *titles]), rng.choice([None, *metros])
+            out.append(synthetic.posting(day, picked, title and title.id, metro and metro.id))
+        return out
 
     def same_as_raw(as_of: date) -> None:
         assert window.as_of(session) == as_of

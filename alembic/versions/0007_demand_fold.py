@@ -5,7 +5,9 @@ skill pairs for the current window only, no foreign keys on an import's hot rows
   here: the next fold (`digest init`, an import, or the beat's count_demand within a minute) counts them.
 - The rollup tables are made anew (their contents are derived): primary key (skill, day, other key) that
   holds the count (PostgreSQL INCLUDE, SQLite WITHOUT ROWID), no covering index beside it, no foreign
-  keys; `demand_skill_pair_day` goes (pairs are summed for the window only, from the postings).
+  keys; `demand_skill_pair_day` goes (pairs are summed for the window only, from the postings); titles,
+  skill x title and skill x metro get window sums too (`demand_*_window`), so today's `stats` reads no
+  day rows for its top lists.
 - `item_skills` gets `posted_on` (the posting's date) and an index (skill, posted_on, item) instead of
   (skill, item); it, `items` (title, metro) and `item_sources` (item) lose their foreign keys; `items`
   loses its indexes on title and metro (no query used them), and the index of `item_sources` by feed
@@ -66,6 +68,9 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_demand_skill_pair_window_top", "demand_skill_pair_window", ["skill_id", "postings"])
+    _rollup("demand_title_window", ("job_title_id", sa.Integer()))
+    _rollup("demand_skill_title_window", ("skill_id", sa.Integer()), ("job_title_id", sa.Integer()))
+    _rollup("demand_skill_metro_window", ("skill_id", sa.Integer()), ("metro_id", sa.Integer()))
     op.execute("DELETE FROM demand_window")  # the window is summed afresh on its next move
     op.create_table(
         "demand_pending",
@@ -139,6 +144,8 @@ def downgrade() -> None:
         batch.create_foreign_key("fk_item_skills_skill_id_skills", "skills", ["skill_id"], ["id"], ondelete="CASCADE")
         batch.create_foreign_key("fk_item_skills_item_id_items", "items", ["item_id"], ["id"], ondelete="CASCADE")
     op.drop_table("demand_pending")
+    for name in ("demand_title_window", "demand_skill_title_window", "demand_skill_metro_window"):
+        op.drop_table(name)
     op.execute("DELETE FROM demand_window")
     op.drop_index("ix_demand_skill_pair_window_top", table_name="demand_skill_pair_window")
     for name in ROLLUPS:

@@ -21,9 +21,12 @@ from digest.models import (
     DemandPending,
     DemandSkillDay,
     DemandSkillMetroDay,
+    DemandSkillMetroWindow,
     DemandSkillPairWindow,
     DemandSkillTitleDay,
+    DemandSkillTitleWindow,
     DemandTitleDay,
+    DemandTitleWindow,
     DemandTotalDay,
     Heartbeat,
     ItemSkill,
@@ -82,6 +85,26 @@ _METROS = (
     .where(_metro_sums.c.n > 0)
     .order_by(_metro_sums.c.n.desc(), Metro.name)
 )
+# On the window table's date (today, as the beat keeps it) the top lists come from the window sums
+_TW, _TT, _MW = DemandSkillTitleWindow, DemandTitleWindow, DemandSkillMetroWindow
+_TITLES_WINDOW = (
+    select(JobTitle.id, JobTitle.name, _TW.postings)
+    .join(_TW, _TW.job_title_id == JobTitle.id)
+    .where(_TW.skill_id == _S, _TW.postings > 0)
+    .order_by(_TW.postings.desc(), JobTitle.name)
+    .limit(TOP)
+)
+_TITLE_TOTALS_WINDOW = select(_TT.job_title_id, _TT.postings).where(
+    _TT.job_title_id.in_(bindparam("title_ids", expanding=True))
+)
+_METROS_WINDOW = (
+    select(Metro.name, _MW.postings)
+    .join(_MW, _MW.metro_id == Metro.id)
+    .where(_MW.skill_id == _S, _MW.postings > 0)
+    .order_by(_MW.postings.desc(), Metro.name)
+)
+
+
 # paired_skills on any other date: the pairs of the skill's counted postings in that window (one range of
 # the item_skills index by skill and day, then each posting's other skills)
 _mine, _other = aliased(ItemSkill), aliased(ItemSkill)
@@ -186,15 +209,16 @@ def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: i
         if memo and key in _cache:
             _cache.move_to_end(key)
             return copy.deepcopy(_cache[key])
-    title_rows = session.execute(_TITLES, params).all()
+    windowed = window.as_of(session) == as_of
+    title_rows = session.execute(_TITLES_WINDOW if windowed else _TITLES, params).all()
     title_totals: dict[int, int] = {}
     if title_rows:
         ids = {"title_ids": [r[0] for r in title_rows], "after": start, "upto": as_of}
-        title_totals = {t: int(n) for t, n in session.execute(_TITLE_TOTALS, ids)}
-    metro_rows = session.execute(_METROS, params).all()
+        totals = _TITLE_TOTALS_WINDOW if windowed else _TITLE_TOTALS
+        title_totals = {t: int(n) for t, n in session.execute(totals, ids)}
+    metro_rows = session.execute(_METROS_WINDOW if windowed else _METROS, params).all()
     with_metro = sum(int(n) for _, n in metro_rows)
-    pairs = _PAIRS_WINDOW if window.as_of(session) == as_of else _PAIRS
-    pair_rows = session.execute(pairs, params).all()
+    pair_rows = session.execute(_PAIRS_WINDOW if windowed else _PAIRS, params).all()
     tops = {
         "top_titles": [
             {"title": name, "postings": int(n), "share_of_title": _share(int(n), title_totals.get(tid, 0))}

@@ -29,7 +29,6 @@ from digest.models import (
     DemandPending,
     DemandSkillDay,
     DemandSkillMetroDay,
-    DemandSkillPairWindow,
     DemandSkillTitleDay,
     DemandTitleDay,
     DemandTotalDay,
@@ -106,7 +105,7 @@ def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = T
             session.execute(text("SET LOCAL jit = off"))  # compiling these plans costs more than running them
         for model, keys, select_sql in ROLLUPS.values():
             add_selected(session, model.__tablename__, keys, select_sql)
-        window.fold_pairs(session)
+        window.fold(session)
         session.execute(text("DELETE FROM demand_pending WHERE item_id IN (SELECT item_id FROM demand_fold)"))
     session.execute(text("DELETE FROM demand_fold"))
     return Folded(n)
@@ -217,7 +216,6 @@ def rebuild(session: Session, now: datetime) -> dict[str, int]:
     beat(session, REBUILT, now)  # moves the generation mark: memoised figures are recomputed
     for model, _keys, _ in ROLLUPS.values():
         session.execute(delete(model))
-    session.execute(delete(DemandSkillPairWindow))
     session.execute(
         text(
             "INSERT INTO demand_pending (item_id, posted_on, job_title_id, metro_id) "

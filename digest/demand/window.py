@@ -1,15 +1,22 @@
-"""Skill pairs summed over the current 90-day window: `paired_skills` without reading every pair of every
-day.
+"""The top lists of the current 90-day window, summed: `stats` for today without reading every day row.
 
-A frequent skill pairs with thousands of skills on every day, and pairs per day were half of all rollup
-rows an import wrote. So pairs are kept for one window only: `demand_skill_pair_window` holds, for the
-as-of date in `demand_window`, how many counted postings in (as_of - 90 days, as_of] mention each pair of
-skills. A fold adds its postings that fall in the window (`fold_pairs`); `advance` moves the window to a
-new date (beat, daily; and after an import) by adding the postings of the days entering it and
-subtracting those of the days leaving it, read from the postings themselves (`items` by posted_on, their
-`item_skills`). A `stats` for that date reads its top pairs from this table; any other date counts the
-pairs of the skill's postings in that window (digest.demand.figures). Postings still pending are in
-neither until their fold.
+A frequent skill is asked for by hundreds of titles and metros and pairs with thousands of skills on every
+day, so summing day rows over 90 days reads tens of thousands of rows per `stats` (and pairs per day were
+half of all rollup rows an import wrote). For one as-of date, the one in `demand_window` (today: the beat
+moves it), four tables hold the window's sums over the counted postings in (as_of - 90 days, as_of]:
+
+| table | key |
+| --- | --- |
+| demand_title_window | title (all postings of the title: the denominator of share_of_title) |
+| demand_skill_title_window | skill, title |
+| demand_skill_metro_window | skill, metro |
+| demand_skill_pair_window | skill, other skill (pairs are kept for the window only) |
+
+A fold adds its postings that fall in the window (`fold`); `advance` moves the window to a new date by
+adding the postings of the days entering it and subtracting those of the days leaving it, read from the
+postings themselves (`items` by posted_on, their `item_skills`), or sums it afresh. A `stats` for that date
+reads these; any other date sums the day rollups for titles and metros, and counts the pairs of the skill's
+postings in that window (digest.demand.figures). Postings still pending are in neither until their fold.
 """
 
 from __future__ import annotations
@@ -17,45 +24,63 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, bindparam, delete, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from digest.bulk import add_selected
 from digest.db import immediate_transactions
-from digest.models import DemandSkillPairWindow, DemandWindow
+from digest.models import (
+    DemandSkillMetroWindow,
+    DemandSkillPairWindow,
+    DemandSkillTitleWindow,
+    DemandTitleWindow,
+    DemandWindow,
+)
 
 WINDOW_DAYS = 90
-TABLE = DemandSkillPairWindow.__tablename__
-KEYS = ("skill_id", "other_skill_id")
-_PAIRS = "JOIN item_skills a ON a.item_id = i.id JOIN item_skills b ON b.item_id = i.id AND b.skill_id <> a.skill_id"
-_COUNTED = "NOT EXISTS (SELECT 1 FROM demand_pending p WHERE p.item_id = i.id)"
-
-_FOLD = (
-    "SELECT a.skill_id, b.skill_id, COUNT(*) FROM demand_fold f JOIN item_skills a ON a.item_id = f.item_id "
-    "JOIN item_skills b ON b.item_id = f.item_id AND b.skill_id <> a.skill_id "
-    "WHERE f.posted_on > :after AND f.posted_on <= :upto GROUP BY 1, 2"
-)
-
-# + the days entering the window, - the days leaving it
-_SHIFT = (
-    "SELECT a.skill_id, b.skill_id, SUM(CASE WHEN i.posted_on > :enter_after THEN 1 ELSE -1 END) "
-    f"FROM items i {_PAIRS} WHERE i.kind = 'job' "
-    "AND ((i.posted_on > :enter_after AND i.posted_on <= :enter_upto) "
-    "OR (i.posted_on > :leave_after AND i.posted_on <= :leave_upto)) "
-    f"AND {_COUNTED} GROUP BY 1, 2"
-)
-
-_SUMS = text(
-    f"SELECT a.skill_id, b.skill_id, COUNT(*) FROM items i {_PAIRS} "
-    f"WHERE i.kind = 'job' AND i.posted_on > :after AND i.posted_on <= :upto AND {_COUNTED} GROUP BY 1, 2"
-).bindparams(bindparam("after", type_=Date), bindparam("upto", type_=Date))
-
-
-_REFILL = text(f"INSERT INTO {TABLE} (skill_id, other_skill_id, postings) {_SUMS.text}").bindparams(
-    bindparam("after", type_=Date), bindparam("upto", type_=Date)
-)
-
 LOCK_KEY = 0x64656D616E64  # PostgreSQL advisory lock ("demand"): one writer of the rollups at a time
+
+# Each table's sums as a SELECT of (*keys, n) over postings `p` (item_id, posted_on, job_title_id, metro_id,
+# sign): the postings being folded, the days entering (+1) and leaving (-1) the window, or all of it.
+_SKILLS = "JOIN item_skills s ON s.item_id = p.item_id"
+TABLES: dict[str, tuple[Any, tuple[str, ...], str]] = {
+    "title": (
+        DemandTitleWindow,
+        ("job_title_id",),
+        "SELECT p.job_title_id, SUM(p.sign) FROM {p} p WHERE p.job_title_id IS NOT NULL GROUP BY 1",
+    ),
+    "skill_title": (
+        DemandSkillTitleWindow,
+        ("skill_id", "job_title_id"),
+        f"SELECT s.skill_id, p.job_title_id, SUM(p.sign) FROM {{p}} p {_SKILLS} "
+        "WHERE p.job_title_id IS NOT NULL GROUP BY 1, 2",
+    ),
+    "skill_metro": (
+        DemandSkillMetroWindow,
+        ("skill_id", "metro_id"),
+        f"SELECT s.skill_id, p.metro_id, SUM(p.sign) FROM {{p}} p {_SKILLS} WHERE p.metro_id IS NOT NULL GROUP BY 1, 2",
+    ),
+    "pair": (
+        DemandSkillPairWindow,
+        ("skill_id", "other_skill_id"),
+        "SELECT a.skill_id, b.skill_id, SUM(p.sign) FROM {p} p JOIN item_skills a ON a.item_id = p.item_id "
+        "JOIN item_skills b ON b.item_id = p.item_id AND b.skill_id <> a.skill_id WHERE true GROUP BY 1, 2",
+    ),
+}
+TABLE = DemandSkillPairWindow.__tablename__
+
+_COLUMNS = "posted_on, job_title_id, metro_id"
+_COUNTED = "i.kind = 'job' AND NOT EXISTS (SELECT 1 FROM demand_pending d WHERE d.item_id = i.id)"
+_FOLDED = f"(SELECT item_id, {_COLUMNS}, 1 AS sign FROM demand_fold WHERE posted_on > :after AND posted_on <= :upto)"
+_IN_WINDOW = (
+    f"(SELECT i.id AS item_id, {_COLUMNS}, 1 AS sign FROM items i "
+    f"WHERE i.posted_on > :after AND i.posted_on <= :upto AND {_COUNTED})"
+)
+_MOVED = (
+    f"(SELECT i.id AS item_id, {_COLUMNS}, CASE WHEN i.posted_on > :enter_after THEN 1 ELSE -1 END AS sign "
+    "FROM items i WHERE ((i.posted_on > :enter_after AND i.posted_on <= :enter_upto) "
+    f"OR (i.posted_on > :leave_after AND i.posted_on <= :leave_upto)) AND {_COUNTED})"
+)
 
 
 def lock(session: Session, wait: bool = True) -> bool:
@@ -89,12 +114,17 @@ def _dates(session: Session, params: dict[str, date]) -> dict[str, Any]:
     return {k: v.isoformat() for k, v in params.items()}
 
 
-def fold_pairs(session: Session) -> None:
-    """Add the pairs of the postings being folded (the `demand_fold` table of rollups.fold) whose day is in
-    the window. Runs under the fold's lock, as `advance` does."""
+def _add(session: Session, postings: str, params: dict[str, date]) -> None:
+    for model, keys, sums in TABLES.values():
+        add_selected(session, model.__tablename__, keys, sums.format(p=postings), _dates(session, params))
+
+
+def fold(session: Session) -> None:
+    """Add the postings being folded (the `demand_fold` table of rollups.fold) whose day is in the window.
+    Runs under the fold's lock, as `advance` does."""
     end = as_of(session)
     if end is not None:
-        add_selected(session, TABLE, KEYS, _FOLD, _dates(session, _bounds(end)))
+        _add(session, _FOLDED, _bounds(end))
 
 
 def advance(session: Session, to: date) -> None:
@@ -118,31 +148,37 @@ def advance(session: Session, to: date) -> None:
             "leave_after": old - timedelta(days=WINDOW_DAYS),
             "leave_upto": to - timedelta(days=WINDOW_DAYS),
         }
-        add_selected(session, TABLE, KEYS, _SHIFT, _dates(session, moves))
-        session.execute(delete(DemandSkillPairWindow).where(DemandSkillPairWindow.postings == 0))
+        _add(session, _MOVED, moves)
+        for model, _keys, _sums in TABLES.values():
+            session.execute(delete(model).where(model.postings == 0))
         return
     session.flush()
     refill(session)
 
 
 def refill(session: Session) -> None:
-    """Sum the window afresh for its as-of date (nothing when there is none)."""
-    session.execute(delete(DemandSkillPairWindow))
+    """Sum the window afresh for its as-of date (emptied when there is none)."""
+    for model, _keys, _sums in TABLES.values():
+        session.execute(delete(model))
     end = as_of(session)
     if end is not None:
-        session.execute(_REFILL, _bounds(end))
+        _add(session, _IN_WINDOW, _bounds(end))
 
 
 def check(session: Session) -> list[str]:
-    """Differences between the window table and the counted postings it sums (empty when they agree)."""
+    """Differences between the window tables and the counted postings they sum (empty when they agree)."""
     end = as_of(session)
     if end is None:
         return []
-    expected = {(s, o): int(n) for s, o, n in session.execute(_SUMS, _bounds(end))}
-    w = DemandSkillPairWindow
-    stored = {(s, o): n for s, o, n in session.execute(select(w.skill_id, w.other_skill_id, w.postings))}
-    return [
-        f"pair_window{key}: stored {stored.get(key, 0)}, postings {expected.get(key, 0)}"
-        for key in sorted(set(expected) | set(stored))
-        if expected.get(key, 0) != stored.get(key, 0)
-    ]
+    problems = []
+    for name, (model, keys, sums) in TABLES.items():
+        query = text(sums.format(p=_IN_WINDOW))
+        expected = {tuple(r[:-1]): int(r[-1]) for r in session.execute(query, _dates(session, _bounds(end)))}
+        columns = [getattr(model, k) for k in keys]
+        stored = {tuple(r[:-1]): r[-1] for r in session.execute(select(*columns, model.postings))}
+        problems += [
+            f"{name}_window{key}: stored {stored.get(key, 0)}, postings {expected.get(key, 0)}"
+            for key in sorted(set(expected) | set(stored))
+            if expected.get(key, 0) != stored.get(key, 0)
+        ]
+    return problems
