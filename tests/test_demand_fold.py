@@ -113,19 +113,22 @@ def test_a_poll_that_finds_a_fold_running_leaves_its_postings_for_the_next(pg_ur
     _empty_database(engine)
     forget_ids()
     make = session_factory(engine)
-    with make() as holder, make() as poller:
-        _skills(poller)
-        assert window.lock(holder)  # a long fold (an import's) holds the lock
-        store_entries(poller, "feed:1", None, _entries(5), NOW)  # does not wait for it
-        poller.commit()
-        assert rollups.pending_count(poller) == 5
-        assert not window.lock(poller, wait=False)
-        poller.rollback()
-        holder.rollback()
-        assert rollups.fold(poller).postings == 5  # the next fold (the beat's count_demand) counts them
-        poller.commit()
-        assert _postings(poller, "kubernetes") == 5 and rollups.check(poller) == []
-    engine.dispose()
+    try:
+        with make() as holder, make() as poller:
+            _skills(poller)
+            assert window.lock(holder)  # a long fold (an import's) holds the lock
+            store_entries(poller, "feed:1", None, _entries(5), NOW)  # does not wait for it
+            poller.commit()
+            assert rollups.pending_count(poller) == 5
+            assert not window.lock(poller, wait=False)
+            poller.rollback()
+            holder.rollback()
+            assert rollups.fold(poller).postings == 5  # the next fold (the beat's count_demand) counts them
+            poller.commit()
+            assert _postings(poller, "kubernetes") == 5 and rollups.check(poller) == []
+    finally:
+        _empty_database(engine)  # the shared test database, as the `settings` fixture leaves it
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

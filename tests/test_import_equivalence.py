@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.demand import rollups
@@ -228,3 +228,37 @@ def test_import_results_equal_frozen_dump(settings: Any, session: Session, tmp_p
     if dump != expected:
         diff = difflib.unified_diff(_lines(expected), _lines(dump), "frozen", "now", lineterm="", n=0)
         pytest.fail("import results changed:\n" + "\n".join(list(diff)[:40]))
+
+
+def test_a_failed_batch_keeps_the_committed_batches_and_nothing_else(
+    settings: Any, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import commits after batches 1, 2, 4, 8 ... and every 10th: when batch 3 fails, batches 1 and 2
+    stay whole (pending for the next fold, which counts them once) and nothing of batch 3 is left."""
+    from digest.demand import importer
+
+    load_taxonomy(session)
+    session.commit()
+    names = list(session.scalars(select(Skill.name).order_by(Skill.slug)))[::7]
+    a, _b = _generate(names)
+    real, calls, committed = importer.store_postings, [], []
+
+    def failing(s: Session, *args: Any, **kwargs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 3:
+            committed.append(s.scalar(select(func.count()).select_from(ItemSource)))
+            raise RuntimeError("disk full")
+        return real(s, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "store_postings", failing)
+    rows, _ = open_rows(_write(tmp_path / "a.csv", a), "csv")
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_rows(session, rows, "import:a.csv", NOW, batch=250)
+    session.rollback()
+    assert committed[0] > 400  # two batches of 250 rows, a few of them bad
+    assert session.scalar(select(func.count()).select_from(ItemSource)) == committed[0]
+    items = session.scalar(select(func.count()).select_from(Item))
+    assert rollups.pending_count(session) == items
+    assert rollups.fold(session).postings == items
+    session.commit()
+    assert rollups.check(session) == []
