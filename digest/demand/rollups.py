@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from digest.bulk import add_rows, add_selected, insert_rows
+from digest.db import join_in_order
 from digest.demand import window
 from digest.models import (
     DemandPending,
@@ -41,7 +42,7 @@ REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the
 
 # table -> (model, key columns, SELECT of (*keys, count) over the postings being folded: `demand_fold`, a
 # copy of their pending rows (day, title, metro), and their mentions; the wide items rows are never read)
-_SKILLS = "FROM demand_fold f JOIN item_skills s ON s.item_id = f.item_id"
+_SKILLS = "FROM demand_fold f {join} item_skills s ON s.item_id = f.item_id"  # digest.db.join_in_order
 ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "total": (DemandTotalDay, ("day",), "SELECT f.posted_on, COUNT(*) FROM demand_fold f WHERE true GROUP BY 1"),
     "title": (
@@ -103,8 +104,9 @@ def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = T
         if postgres:  # plans for this many ids (the temporary table has no statistics), compiled by no JIT
             session.execute(text("ANALYZE demand_fold"))
             session.execute(text("SET LOCAL jit = off"))  # compiling these plans costs more than running them
+        join = join_in_order(session)
         for model, keys, select_sql in ROLLUPS.values():
-            add_selected(session, model.__tablename__, keys, select_sql)
+            add_selected(session, model.__tablename__, keys, select_sql.format(join=join))
         window.fold(session)
         session.execute(text("DELETE FROM demand_pending WHERE item_id IN (SELECT item_id FROM demand_fold)"))
     session.execute(text("DELETE FROM demand_fold"))

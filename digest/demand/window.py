@@ -28,7 +28,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from digest.bulk import add_selected
-from digest.db import immediate_transactions
+from digest.db import immediate_transactions, join_in_order
 from digest.models import (
     DemandSkillMetroWindow,
     DemandSkillPairWindow,
@@ -42,7 +42,7 @@ LOCK_KEY = 0x64656D616E64  # PostgreSQL advisory lock ("demand"): one writer of 
 
 # Each table's sums as a SELECT of (*keys, n) over postings `p` (item_id, posted_on, job_title_id, metro_id,
 # sign): the postings being folded, the days entering (+1) and leaving (-1) the window, or all of it.
-_SKILLS = "JOIN item_skills s ON s.item_id = p.item_id"
+_SKILLS = "{join} item_skills s ON s.item_id = p.item_id"  # digest.db.join_in_order
 TABLES: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "title": (
         DemandTitleWindow,
@@ -63,8 +63,8 @@ TABLES: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "pair": (
         DemandSkillPairWindow,
         ("skill_id", "other_skill_id"),
-        "SELECT a.skill_id, b.skill_id, SUM(p.sign) FROM {p} p JOIN item_skills a ON a.item_id = p.item_id "
-        "JOIN item_skills b ON b.item_id = p.item_id AND b.skill_id <> a.skill_id WHERE true GROUP BY 1, 2",
+        "SELECT a.skill_id, b.skill_id, SUM(p.sign) FROM {p} p {join} item_skills a ON a.item_id = p.item_id "
+        "{join} item_skills b ON b.item_id = p.item_id AND b.skill_id <> a.skill_id WHERE true GROUP BY 1, 2",
     ),
 }
 TABLE = DemandSkillPairWindow.__tablename__
@@ -116,7 +116,13 @@ def _dates(session: Session, params: dict[str, date]) -> dict[str, Any]:
 
 def _add(session: Session, postings: str, params: dict[str, date]) -> None:
     for model, keys, sums in TABLES.values():
-        add_selected(session, model.__tablename__, keys, sums.format(p=postings), _dates(session, params))
+        add_selected(
+            session,
+            model.__tablename__,
+            keys,
+            sums.format(p=postings, join=join_in_order(session)),
+            _dates(session, params),
+        )
 
 
 def fold(session: Session) -> None:
@@ -172,7 +178,7 @@ def check(session: Session) -> list[str]:
         return []
     problems = []
     for name, (model, keys, sums) in TABLES.items():
-        query = text(sums.format(p=_IN_WINDOW))
+        query = text(sums.format(p=_IN_WINDOW, join=join_in_order(session)))
         expected = {tuple(r[:-1]): int(r[-1]) for r in session.execute(query, _dates(session, _bounds(end)))}
         columns = [getattr(model, k) for k in keys]
         stored = {tuple(r[:-1]): r[-1] for r in session.execute(select(*columns, model.postings))}
