@@ -338,7 +338,7 @@ def sqlite_for_import(session: Session) -> None:
     spill to the WAL mid-transaction and are read back. The WAL is copied into the database when it
     reaches 1,000 pages by default, inside a commit: every few batches, each copying pages the next
     batches change again (100,000 pages halved the time spent committing at 600,000 postings); the
-    import truncates the WAL when it is done (`sqlite_after_import`)."""
+    import checkpoints and restores the default when it is done (`tidy_after_import`)."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}"))
         session.execute(text(f"PRAGMA wal_autocheckpoint = {SQLITE_IMPORT_CHECKPOINT_PAGES}"))
