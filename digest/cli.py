@@ -81,7 +81,8 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
     children = _start_children(settings, host, port)
     typer.echo(f"digest is running: http://{host}:{port}/")
     if settings.email_backend == "file":
-        typer.echo(f"emails are written to {settings.outbox_dir} (and shown at http://{host}:{port}/outbox)")
+        outbox = f"http://{host}:{port}/outbox?key={settings.outbox_key}"
+        typer.echo(f"emails are written to {settings.outbox_dir} (and shown, to you only, at {outbox})")
     typer.echo("press Ctrl-C to stop")
     _supervise(children)
 

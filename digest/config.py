@@ -136,19 +136,15 @@ class Settings(BaseSettings):
         """The signing key: DIGEST_SECRET_KEY, or one generated once into the data dir."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            try:  # O_EXCL: the first writer wins; a racing process reads the winner's key
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_urlsafe(48))
-        key = path.read_text().strip()
+        key = _generated_once(self.data_dir / "secret_key")
         object.__setattr__(self, "secret_key", key)
         return key
+
+    @property
+    def outbox_key(self) -> str:
+        """The key that opens /outbox (the file backend's emails hold sign-in links): generated once into
+        the data dir, printed by `digest run` in the outbox URL, known to whoever can read DATA_DIR."""
+        return _generated_once(self.data_dir / "outbox_key")
 
     def validate_combination(self) -> None:
         if self.email_backend == "smtp" and not self.smtp_url:
@@ -157,6 +153,25 @@ class Settings(BaseSettings):
             raise ConfigError("DIGEST_SENDGRID_API_KEY: required when DIGEST_EMAIL_BACKEND=sendgrid")
         if self.broker_url and not self.broker_url.startswith(("redis://", "rediss://", "amqp://", "memory://")):
             raise ConfigError(f"DIGEST_BROKER_URL: unsupported scheme in {self.broker_url!r}")
+
+
+def _generated_once(path: Path) -> str:
+    """A random key kept in `path` (mode 0600), made by the first process that asks. Written aside and
+    hard-linked into place, so a racing process sees no file or the whole key, and every racer reads the
+    winner's."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
+    return path.read_text().strip()
 
 
 def load_settings() -> Settings:
