@@ -169,7 +169,7 @@ def feeds_add(
     now: str | None = NowOption,
 ) -> None:
     """Add a feed; it is polled at the next `digest poll` (or by the worker)."""
-    settings_or_exit()
+    settings = settings_or_exit()
     from digest.db import session_scope
     from digest.feeds.manage import FeedInputError, add_feed
     from digest.models import FeedKind
@@ -179,7 +179,7 @@ def feeds_add(
     moment = parse_now(now)
     try:
         with session_scope() as session:
-            feed, created = add_feed(session, url, FeedKind(kind), moment)
+            feed, created = add_feed(session, url, FeedKind(kind), moment, allow_private=settings.feeds_allow_private)
             fid, furl = feed.id, feed.url
     except FeedInputError as exc:
         fail(str(exc))

@@ -53,7 +53,9 @@ class SlowServer:
                 if self.drip == "headers":
                     slow = HEADERS
                 else:
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n\r\n")  # no length: until close
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n\r\n"
+                    )  # no length: until close
                     slow = BODY
                 until = time.monotonic() + self.for_at_most
                 for i in range(len(slow)):
