@@ -212,7 +212,9 @@ def test_each_redirect_hop_is_checked_again(feed_server: FeedServer, monkeypatch
 
     real = fetch_module.resolve_checked
     monkeypatch.setattr(
-        fetch_module, "resolve_checked", lambda host, port, private=False: ["127.0.0.1"] if host == "localhost" else real(host, port, private)
+        fetch_module,
+        "resolve_checked",
+        lambda host, port, private=False: ["127.0.0.1"] if host == "localhost" else real(host, port, private),
     )
     feed_server.route("/r", status=302, headers={"Location": feed_server.url("/secret")})
     feed_server.route("/secret", body=b"internal")

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,6 +92,18 @@ def parse_posted_at(value: str) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+EARLIEST_POSTING = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def date_out_of_range(posted_at: datetime, now: datetime) -> str | None:
+    """Why a posting date before 1990 or more than a day after `now` is a bad row (near the calendar's ends
+    it would also overflow the dedupe window's arithmetic), or None."""
+    if EARLIEST_POSTING <= posted_at <= now + FUTURE_TOLERANCE:
+        return None
+    return f"posted_at {posted_at.date().isoformat()} is out of range (1990-01-01 to a day after now)"
+
+
 def validate(line: int, record: Any) -> Posting | RowError:
     if not isinstance(record, dict):
         return RowError(line, "not an object with the fields " + ", ".join(FIELDS))
@@ -101,8 +113,8 @@ def validate(line: int, record: Any) -> Posting | RowError:
         return RowError(line, "missing " + ", ".join(missing))
     try:
         posted_at = parse_posted_at(values["posted_at"])
-    except ValueError:
-        return RowError(line, f"posted_at is not an ISO date or date-time: {values['posted_at']!r}")
+    except (ValueError, OverflowError):  # overflow: an offset that moves 0001-01-01 or 9999-12-31 off the calendar
+        return RowError(line, f"posted_at is not an ISO date or date-time: {values['posted_at'][:40]!r}")
     if len(values["id"]) > 500:
         return RowError(line, "id is longer than 500 characters")
     return Posting(
@@ -407,8 +419,10 @@ def _import(
             commit()
 
     try:
-        for _line, row in rows:
+        for line, row in rows:
             result.read += 1
+            if isinstance(row, Posting) and (problem := date_out_of_range(row.posted_at, now)):
+                row = RowError(line, problem)
             if isinstance(row, RowError):
                 result.errors.append(row)
                 continue
