@@ -30,10 +30,10 @@ def _good(n: int) -> dict[str, str]:
 
 
 def test_dates_out_of_range_are_bad_rows_and_the_rest_loads(settings: Any, session: Session, tmp_path: Path) -> None:
-    rows = [_good(1), {**_good(2), "id": "old", "posted_at": "0001-01-01"}, _good(3),
-            {**_good(4), "id": "far", "posted_at": "9999-12-31T23:59:59"}, {**_good(5), "id": "pre", "posted_at": "1989-12-31"},
-            {**_good(6), "id": "soon", "posted_at": "2026-03-22"}, {**_good(7), "id": "off", "posted_at": "0001-01-01T00:00:00+01:00"},
-            _good(8)]  # fmt: skip
+    dated = [("old", "0001-01-01"), ("far", "9999-12-31T23:59:59"), ("pre", "1989-12-31"), ("soon", "2026-03-22"),
+             ("off", "0001-01-01T00:00:00+01:00")]  # fmt: skip
+    bad = [{**_good(10 + i), "id": name, "posted_at": when} for i, (name, when) in enumerate(dated)]
+    rows = [_good(1), bad[0], _good(3), bad[1], bad[2], bad[3], bad[4], _good(8)]
     path = tmp_path / "jobs.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     result = CliRunner().invoke(app, ["import-jobs", str(path), "--now", NOW.isoformat(), "--json", "--no-detect"])
