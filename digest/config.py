@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     test_crash_at: str = ""
 
     # web
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, description="request bodies (forms, JSON) above: 413")
     rate_limit_per_address_hour: int = Field(default=5, gt=0)
     rate_limit_per_client_hour: int = Field(default=30, gt=0)
     confirm_link_max_age: int = Field(default=7 * 24 * 3600, gt=0, description="seconds")

@@ -14,7 +14,13 @@ from digest.web.security import UNSAFE
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="digest", version=__version__, docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(
+        title="digest",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        max_body_size=settings.max_body_bytes,  # 413 before reading; Content-Length first, else as it streams
+    )
     app.state.settings = settings
     app.state.page_cache = TTLCache(settings.web_cache_ttl, settings.web_cache_size)
     from digest.web import accounts, pages, security, skills, system, webhooks
