@@ -23,7 +23,7 @@ from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
 from digest.tokens import ExpiredToken, InvalidToken
 from digest.web.pages import home_context
-from digest.web.security import clear_session, csrf_token, current_user, set_session
+from digest.web.security import clear_session, csrf_token, current_user, session_cookie, set_session
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -491,6 +491,23 @@ def login_complete(request: Request, token: Annotated[str, Form(max_length=2000)
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request) -> Response:
+    """This browser's session ends server-side: the cookie, or any copy of it, no longer signs in."""
+    token = session_cookie(request)
+    if token:
+        with session_scope() as session:
+            subs.end_session(session, _settings(request), token, clock.utcnow())
+    response = RedirectResponse("/", status_code=303)
+    clear_session(response)
+    return response
+
+
+@router.post("/settings/sign-out-everywhere", include_in_schema=False)
+def sign_out_everywhere(request: Request) -> Response:
+    """Every session of the account ends (a lost phone, a shared computer): each browser must sign in again."""
+    with session_scope() as session:
+        user = current_user(request, session)
+        if user is not None:
+            subs.end_all_sessions(session, user)
     response = RedirectResponse("/", status_code=303)
     clear_session(response)
     return response
