@@ -375,10 +375,16 @@ from pathlib import Path  # noqa: E402
 def _as_of(value: str | None, now: datetime) -> date:
     if value is None:
         return now.date()
+    from digest.demand.dates import BadAsOf, check_as_of
+
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         fail(f"--as-of: not an ISO date (YYYY-MM-DD): {value!r}", 2)
+    try:
+        return check_as_of(day, now.date())
+    except BadAsOf as exc:
+        fail(f"--as-of: {exc}")
 
 
 @app.command("import-jobs")

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from digest.db import immediate_transactions
-from digest.demand import rollups, window
+from digest.demand import dates, rollups, window
 from digest.feeds.entry import Entry
 from digest.feeds.identity import import_identity
 from digest.feeds.ingest import store_entries
@@ -92,14 +92,13 @@ def parse_posted_at(value: str) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-EARLIEST_POSTING = datetime(1990, 1, 1, tzinfo=UTC)
-FUTURE_TOLERANCE = timedelta(days=1)
+EARLIEST_POSTING = datetime.combine(dates.EARLIEST, time(0), tzinfo=UTC)
 
 
 def date_out_of_range(posted_at: datetime, now: datetime) -> str | None:
     """Why a posting date before 1990 or more than a day after `now` is a bad row (near the calendar's ends
     it would also overflow the dedupe window's arithmetic), or None."""
-    if EARLIEST_POSTING <= posted_at <= now + FUTURE_TOLERANCE:
+    if EARLIEST_POSTING <= posted_at <= now + dates.FUTURE_TOLERANCE:
         return None
     return f"posted_at {posted_at.date().isoformat()} is out of range (1990-01-01 to a day after now)"
 
