@@ -48,12 +48,14 @@ class NotFound(LookupError):
 
 
 def normalize_email(address: str) -> str:
-    """The canonical stored form of a syntactically valid address (no DNS lookups); BadInput otherwise."""
+    """The canonical stored form of an address we can deliver to (no DNS lookups); BadInput otherwise.
+    A non-ASCII local part is kept (it goes out with SMTPUTF8, which SendGrid supports too); an
+    internationalised domain is stored IDNA-encoded (xn--), the form every mail server routes."""
     try:
         checked = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         raise BadInput(f"That email address does not look right: {exc}") from None
-    return canonical_address(checked.normalized)
+    return canonical_address(f"{checked.local_part}@{checked.ascii_domain}")
 
 
 def parse_cadence(value: str) -> Cadence:
