@@ -68,7 +68,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     settings_or_exit()
     import uvicorn
 
-    uvicorn.run("digest.web.app:create_app", factory=True, host=host, port=port, log_level="info")
+    # proxy headers are the app's business (DIGEST_TRUSTED_PROXIES): uvicorn's own default trusts loopback
+    uvicorn.run("digest.web.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @app.command()

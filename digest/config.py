@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     test_crash_at: str = ""
 
     # web
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDR networks, comma
+    # separated); empty: none, the peer's own address is the client's
+    trusted_proxies: str = ""
     max_body_bytes: int = Field(default=64 * 1024, gt=0, description="request bodies (forms, JSON) above: 413")
     rate_limit_per_address_hour: int = Field(default=5, gt=0)
     rate_limit_per_client_hour: int = Field(default=30, gt=0)
@@ -103,6 +106,19 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, v: str) -> str:
+        import ipaddress
+
+        entries = [e.strip() for e in v.split(",") if e.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return ",".join(entries)
 
     @field_validator("smtp_url")
     @classmethod

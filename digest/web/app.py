@@ -29,6 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     security.install(app)
     app.add_middleware(WritesLockFirst)
+    if settings.trusted_proxies:  # outermost: every part of the app sees the real client and scheme
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 
