@@ -42,7 +42,7 @@ def test_behind_a_trusted_proxy_each_visitor_has_their_own_bucket(settings: Any,
 
 def test_the_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGEST_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
-    with pytest.raises(ConfigError, match="DIGEST_TRUSTED_PROXIES.*proxy.internal"):
+    with pytest.raises(ConfigError, match=r"DIGEST_TRUSTED_PROXIES.*proxy\.internal"):
         load_settings()
     assert Settings(trusted_proxies=" 10.0.0.1 ,fd00::/8").trusted_proxies == "10.0.0.1,fd00::/8"
 
