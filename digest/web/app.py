@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest import __version__
-from digest.config import Settings, get_settings
+from digest.config import STATIC_DIR, Settings, get_settings
 from digest.db import immediate_transactions
 from digest.web.cache import TTLCache
+from digest.web.headers import SecurityHeaders
 from digest.web.security import UNSAFE
 
 
@@ -27,8 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (system, pages, skills, accounts, webhooks):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     security.install(app)
     app.add_middleware(WritesLockFirst)
+    app.add_middleware(SecurityHeaders, docs_path=app.docs_url, https=settings.base_url.startswith("https://"))
     if settings.trusted_proxies:  # outermost: every part of the app sees the real client and scheme
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 

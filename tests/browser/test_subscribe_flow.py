@@ -107,6 +107,8 @@ def test_a_person_subscribes_confirms_signs_in_changes_cadence_and_unsubscribes(
 ) -> None:
     add_skills(session)
     email = "ada@example.com"
+    refused: list[str] = []  # the CSP allows no inline script: whatever a page needs runs from /static
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
 
     # find a skill
     page.goto(server + "/")
@@ -187,3 +189,4 @@ def test_a_person_subscribes_confirms_signs_in_changes_cadence_and_unsubscribes(
 
     page.goto(server + "/settings")
     assert "You follow no skills right now" in page.content()
+    assert refused == []
