@@ -521,7 +521,7 @@ class Subscription(Base):
     cursor: Mapped[datetime]
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
-    confirm_sent_at: Mapped[datetime | None]
+    confirm_sent_at: Mapped[datetime | None]  # the last sign-up email (confirmation or already-subscribed notice)
     updated_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(back_populates="subscriptions")

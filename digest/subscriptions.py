@@ -126,7 +126,11 @@ def subscribe(
         except IntegrityError:  # a concurrent request created it first: answer as for a repeat
             return SubscribeOutcome(session.scalars(existing).one().id, False, skill)
     elif sub.status in (SubscriptionStatus.active, SubscriptionStatus.paused):
-        return SubscribeOutcome(sub.id, False, skill)
+        if confirmed or _sent_lately(settings, sub, now):
+            return SubscribeOutcome(sub.id, False, skill)
+        # the same work as for a new address (a write and an email queued): timing tells nobody it exists
+        sent = send_already_subscribed(session, settings, user, sub, skill, now, later)
+        return SubscribeOutcome(sub.id, sent, skill)
     elif sub.status == SubscriptionStatus.unsubscribed:
         sub.status = SubscriptionStatus.pending
         sub.cadence = cad
@@ -138,11 +142,42 @@ def subscribe(
     if confirmed:
         _activate(session, sub, now)
         return SubscribeOutcome(sub.id, False, skill)
-    resend_after = timedelta(seconds=settings.confirm_resend_after)
-    if sub.confirm_sent_at is not None and now - sub.confirm_sent_at < resend_after:
+    if _sent_lately(settings, sub, now):
         return SubscribeOutcome(sub.id, False, skill)
     sent = send_confirmation(session, settings, user, sub, skill, now, later)
     return SubscribeOutcome(sub.id, sent, skill)
+
+
+def _sent_lately(settings: Settings, sub: Subscription, now: datetime) -> bool:
+    """Whether a sign-up email (confirmation or notice) went out for it less than `confirm_resend_after` ago."""
+    resend_after = timedelta(seconds=settings.confirm_resend_after)
+    return sub.confirm_sent_at is not None and now - sub.confirm_sent_at < resend_after
+
+
+def send_already_subscribed(
+    session: Session,
+    settings: Settings,
+    user: User,
+    sub: Subscription,
+    skill: Skill,
+    now: datetime,
+    later: list[PendingEmail] | None = None,
+) -> bool:
+    """A sign-up for a subscription that already runs: tell the address's owner (nothing changes)."""
+    unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
+    context = {
+        "skill": skill.name,
+        "status": sub.status.value,
+        "settings_url": settings_url(settings),
+        "base_url": settings.base_url,
+        "unsubscribe_url": unsubscribe,
+    }
+    sub.confirm_sent_at = now  # throttles notices as it throttles confirmations
+    session.flush()
+    key = f"already-{sub.id}-{int(now.timestamp())}"
+    return _send_or_queue(
+        session, settings, PendingEmail(user.email, "already_subscribed", context, key, unsubscribe), now, later
+    )
 
 
 def get_or_create_user(session: Session, address: str, now: datetime) -> User:
