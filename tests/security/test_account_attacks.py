@@ -45,7 +45,7 @@ def _account(app: Any, settings: Any, email: str, skill: str) -> tuple[TestClien
 
 
 def test_a_login_link_works_once_and_not_when_tampered(app: Any, settings: Any, now: Clock) -> None:
-    ann, _ = _account(app, settings, "ann@example.com", "python")
+    _account(app, settings, "ann@example.com", "python")
     now.now += timedelta(minutes=1)  # a new sign-in email, not the same file again
     assert TestClient(app).post("/api/login", json={"email": "ann@example.com"}).status_code == 202
     link = path_of(link_in(outbox(settings.outbox_dir)[-1], "/login"))
