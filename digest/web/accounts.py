@@ -23,7 +23,8 @@ from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
 from digest.tokens import ExpiredToken, InvalidToken
 from digest.web.pages import home_context
-from digest.web.security import clear_session, csrf_token, current_user, session_cookie, set_session
+from digest.web.problems import Problem, Suggestion
+from digest.web.security import clear_session, csrf_token, current_user, excerpt, session_cookie, set_session
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -100,11 +101,6 @@ class SkillOut(BaseModel):
     category: str | None = None
 
 
-class UnknownSkillOut(BaseModel):
-    detail: str
-    suggestions: list[SkillOut]
-
-
 class SubscriptionOut(BaseModel):
     id: int
     skill: SkillOut
@@ -162,10 +158,11 @@ def _api_user(request: Request, session: Session) -> User:
 def _unknown_skill(exc: UnknownSkill) -> JSONResponse:
     names = ", ".join(s.name for s in exc.suggestions)
     hint = f" Did you mean: {names}?" if names else " Try GET /api/skills?q= to search."
-    body = UnknownSkillOut(
-        detail=f"We do not know the skill {exc.query!r}.{hint}", suggestions=[_skill_out(s) for s in exc.suggestions]
+    body = Problem(
+        detail=f"We do not know the skill {excerpt(exc.query)!r}.{hint}",
+        suggestions=[Suggestion(slug=s.slug, name=s.name, category=s.category) for s in exc.suggestions],
     )
-    return JSONResponse(body.model_dump(), status_code=422)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
 
 
 # --- JSON API ---------------------------------------------------------------------------------------
@@ -176,7 +173,7 @@ def _unknown_skill(exc: UnknownSkill) -> JSONResponse:
     summary="Subscribe to a skill digest (double opt-in)",
     status_code=202,
     response_model=Message,
-    responses={422: {"model": UnknownSkillOut}, 429: {"model": Message}},
+    responses={429: {"model": Message}},
     tags=["subscriptions"],
 )
 def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -> Any:

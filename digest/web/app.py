@@ -11,6 +11,7 @@ from digest.config import STATIC_DIR, Settings, get_settings
 from digest.db import immediate_transactions
 from digest.web.cache import TTLCache
 from digest.web.headers import SecurityHeaders
+from digest.web.problems import ERRORS
 from digest.web.security import UNSAFE
 
 
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         max_body_size=settings.max_body_bytes,  # 413 before reading; Content-Length first, else as it streams
+        responses=ERRORS,  # every operation documents its error answers, in one shape
     )
     app.state.settings = settings
     app.state.page_cache = TTLCache(settings.web_cache_ttl, settings.web_cache_size)

@@ -152,7 +152,7 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
-@router.get("/skills/{slug}", response_class=HTMLResponse)
+@router.get("/skills/{slug}", response_class=HTMLResponse, include_in_schema=False)
 def skill_page(request: Request, slug: str, as_of: str | None = None) -> Response:
     data = _page_data(request, slug, _as_of(as_of))
     figures = data["figures"]

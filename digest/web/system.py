@@ -53,7 +53,7 @@ def _outbox(request: Request, key: str | None = None) -> Path:
     return Path(settings.outbox_dir)
 
 
-@router.get("/outbox", response_class=HTMLResponse)
+@router.get("/outbox", response_class=HTMLResponse, include_in_schema=False)
 def outbox(request: Request, key: str | None = None) -> Response:
     folder = _outbox(request, key)
     if key:  # first visit: keep the key in a cookie and take it out of the address bar (and history)
@@ -67,7 +67,7 @@ def outbox(request: Request, key: str | None = None) -> Response:
     return templates.TemplateResponse(request, "outbox.html", {"messages": messages, "folder": str(folder)})
 
 
-@router.get("/outbox/{name}", response_class=HTMLResponse)
+@router.get("/outbox/{name}", response_class=HTMLResponse, include_in_schema=False)
 def outbox_message(request: Request, name: str, part: str = "html") -> HTMLResponse:
     folder = _outbox(request)
     path = folder / name
