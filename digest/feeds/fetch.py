@@ -5,17 +5,21 @@ including each redirect hop, resolves the host, refuses non-global addresses and
 checked, so a DNS answer cannot change between the check and the connect. TLS still verifies the host name.
 Link-local and cloud-metadata addresses are refused even where private addresses are allowed (intranet feeds).
 
-One deadline bounds the whole exchange (connect, TLS, request, headers, body, every redirect): each socket
-operation waits at most for what is left of it, so a server dripping bytes cannot hold a worker longer.
+One deadline bounds the whole exchange (DNS, connect, TLS, request, headers, body, every redirect): each
+lookup and socket operation waits at most for what is left of it, so a server dripping bytes (or a resolver
+that never answers) cannot hold a worker longer.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import ssl
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -116,7 +120,7 @@ def address_allowed(ip: str, allow_private: bool = False) -> bool:
 def resolve_checked(host: str, port: int, allow_private: bool = False) -> list[str]:
     """The host's addresses, all of them allowed, or BlockedAddress."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _lookup(host, port)
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -129,6 +133,25 @@ def resolve_checked(host: str, port: int, allow_private: bool = False) -> list[s
 
 # the monotonic deadline of the fetch running in this thread (None outside a fetch)
 _deadline: ContextVar[float | None] = ContextVar("feed_fetch_deadline", default=None)
+# DNS lookups of fetches, in threads of their own: the C resolver takes no timeout, so a fetch waits for its
+# answer only as long as its deadline leaves (the lookup itself ends when the system resolver gives up).
+# One pool per process: a forked worker does not inherit its parent's threads.
+_resolvers: dict[int, ThreadPoolExecutor] = {}
+
+
+def _lookup(host: str, port: int) -> list[Any]:
+    end = _deadline.get()
+    if end is None:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    pool = _resolvers.get(os.getpid())
+    if pool is None:
+        pool = _resolvers.setdefault(os.getpid(), ThreadPoolExecutor(max_workers=8, thread_name_prefix="feed-dns"))
+    answer = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return answer.result(timeout=max(0.0, end - time.monotonic()))
+    except FutureTimeout:
+        answer.cancel()
+        raise FetchError(f"looking up {host} took longer than the fetch's time") from None
 
 
 @contextmanager

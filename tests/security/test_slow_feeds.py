@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -40,3 +41,23 @@ def test_a_dripping_server_is_cut_off_at_the_total_deadline(drip: str) -> None:
         took, error = _timed_fetch(server.url)
     assert isinstance(error, FetchError) and "longer than 1.5s" in str(error), error
     assert took < LIMITS.total_timeout + 1.0, f"held the worker {took:.1f} s"
+
+
+def test_a_resolver_that_never_answers_is_cut_off_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def silent_dns(host: str, *args: Any, **kwargs: Any) -> Any:  # DNS is off this machine: stand in for it
+        if host == "feeds.slow-dns.example":
+            released.wait(20)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent_dns)
+    try:
+        took, error = _timed_fetch("http://feeds.slow-dns.example/feed.xml")
+    finally:
+        released.set()
+    assert isinstance(error, FetchError) and "looking up feeds.slow-dns.example" in str(error), error
+    assert took < LIMITS.total_timeout + 1.0
