@@ -83,7 +83,9 @@ def _deliver(settings: Settings, emails: list[subs.PendingEmail]) -> None:
 
 class SubscribeIn(BaseModel):
     email: str = Field(max_length=320, description="the address to send the digest to")
-    skill: str = Field(max_length=200, description="a skill slug, name or alias ('python 3' finds Python)")
+    skill: str = Field(
+        max_length=200, pattern=r"^[^\x00]*$", description="a skill slug, name or alias ('python 3' finds Python)"
+    )
     cadence: Cadence = Cadence.daily
 
 
@@ -383,10 +385,12 @@ def form_subscribe(
     skill: Annotated[str, Form(max_length=200)] = "",
     cadence: Annotated[str, Form(max_length=20)] = "daily",
 ) -> Response:
-    form = {"email": email, "skill": skill, "cadence": cadence}
+    form = {"email": email, "skill": skill.replace("\x00", ""), "cadence": cadence}
     try:
         address = subs.normalize_email(email)
         cad = subs.parse_cadence(cadence)
+        if "\x00" in skill:
+            raise subs.BadInput("A skill name holds no NUL byte.")
     except subs.BadInput as exc:
         return _home_error(request, form, str(exc), [], 422)
     try:

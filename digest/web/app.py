@@ -11,6 +11,7 @@ from digest.config import STATIC_DIR, Settings, get_settings
 from digest.db import immediate_transactions
 from digest.web.cache import TTLCache
 from digest.web.headers import SecurityHeaders
+from digest.web.inputs import RefuseNulBytes
 from digest.web.problems import ERRORS
 from digest.web.security import UNSAFE
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     security.install(app)
     app.add_middleware(WritesLockFirst)
+    app.add_middleware(RefuseNulBytes)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url, https=settings.base_url.startswith("https://"))
     if settings.trusted_proxies:  # outermost: every part of the app sees the real client and scheme
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware

@@ -137,8 +137,8 @@ def _since(since: str | None) -> datetime | None:
         return None
     try:
         return clock.parse_now(since)
-    except ValueError:
-        raise HTTPException(400, f"since must be an ISO 8601 date-time, not {since!r}.") from None
+    except (ValueError, OverflowError):  # overflow: an offset that moves a date off the calendar
+        raise HTTPException(400, f"since must be an ISO 8601 date-time, not {since[:40]!r}.") from None
 
 
 @router.get("/skills/{slug}/feed.atom")
