@@ -68,7 +68,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     settings_or_exit()
     import uvicorn
 
-    uvicorn.run("digest.web.app:create_app", factory=True, host=host, port=port, log_level="info")
+    # proxy headers are the app's business (DIGEST_TRUSTED_PROXIES): uvicorn's own default trusts loopback
+    uvicorn.run("digest.web.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @app.command()
@@ -81,7 +82,8 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
     children = _start_children(settings, host, port)
     typer.echo(f"digest is running: http://{host}:{port}/")
     if settings.email_backend == "file":
-        typer.echo(f"emails are written to {settings.outbox_dir} (and shown at http://{host}:{port}/outbox)")
+        outbox = f"http://{host}:{port}/outbox?key={settings.outbox_key}"
+        typer.echo(f"emails are written to {settings.outbox_dir} (and shown, to you only, at {outbox})")
     typer.echo("press Ctrl-C to stop")
     _supervise(children)
 
@@ -168,7 +170,7 @@ def feeds_add(
     now: str | None = NowOption,
 ) -> None:
     """Add a feed; it is polled at the next `digest poll` (or by the worker)."""
-    settings_or_exit()
+    settings = settings_or_exit()
     from digest.db import session_scope
     from digest.feeds.manage import FeedInputError, add_feed
     from digest.models import FeedKind
@@ -178,7 +180,7 @@ def feeds_add(
     moment = parse_now(now)
     try:
         with session_scope() as session:
-            feed, created = add_feed(session, url, FeedKind(kind), moment)
+            feed, created = add_feed(session, url, FeedKind(kind), moment, allow_private=settings.feeds_allow_private)
             fid, furl = feed.id, feed.url
     except FeedInputError as exc:
         fail(str(exc))
@@ -374,10 +376,16 @@ from pathlib import Path  # noqa: E402
 def _as_of(value: str | None, now: datetime) -> date:
     if value is None:
         return now.date()
+    from digest.demand.dates import BadAsOf, check_as_of
+
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         fail(f"--as-of: not an ISO date (YYYY-MM-DD): {value!r}", 2)
+    try:
+        return check_as_of(day, now.date())
+    except BadAsOf as exc:
+        fail(f"--as-of: {exc}")
 
 
 @app.command("import-jobs")

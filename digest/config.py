@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = REPO_ROOT / "templates"
+STATIC_DIR = REPO_ROOT / "static"  # the pages' stylesheet and scripts (script-src 'self': no inline script)
 
 
 class ConfigError(RuntimeError):
@@ -78,6 +79,10 @@ class Settings(BaseSettings):
     test_crash_at: str = ""
 
     # web
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDR networks, comma
+    # separated); empty: none, the peer's own address is the client's
+    trusted_proxies: str = ""
+    max_body_bytes: int = Field(default=64 * 1024, gt=0, description="request bodies (forms, JSON) above: 413")
     rate_limit_per_address_hour: int = Field(default=5, gt=0)
     rate_limit_per_client_hour: int = Field(default=30, gt=0)
     confirm_link_max_age: int = Field(default=7 * 24 * 3600, gt=0, description="seconds")
@@ -102,6 +107,19 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, v: str) -> str:
+        import ipaddress
+
+        entries = [e.strip() for e in v.split(",") if e.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return ",".join(entries)
 
     @field_validator("smtp_url")
     @classmethod
@@ -136,19 +154,15 @@ class Settings(BaseSettings):
         """The signing key: DIGEST_SECRET_KEY, or one generated once into the data dir."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            try:  # O_EXCL: the first writer wins; a racing process reads the winner's key
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_urlsafe(48))
-        key = path.read_text().strip()
+        key = _generated_once(self.data_dir / "secret_key")
         object.__setattr__(self, "secret_key", key)
         return key
+
+    @property
+    def outbox_key(self) -> str:
+        """The key that opens /outbox (the file backend's emails hold sign-in links): generated once into
+        the data dir, printed by `digest run` in the outbox URL, known to whoever can read DATA_DIR."""
+        return _generated_once(self.data_dir / "outbox_key")
 
     def validate_combination(self) -> None:
         if self.email_backend == "smtp" and not self.smtp_url:
@@ -157,6 +171,25 @@ class Settings(BaseSettings):
             raise ConfigError("DIGEST_SENDGRID_API_KEY: required when DIGEST_EMAIL_BACKEND=sendgrid")
         if self.broker_url and not self.broker_url.startswith(("redis://", "rediss://", "amqp://", "memory://")):
             raise ConfigError(f"DIGEST_BROKER_URL: unsupported scheme in {self.broker_url!r}")
+
+
+def _generated_once(path: Path) -> str:
+    """A random key kept in `path` (mode 0600), made by the first process that asks. Written aside and
+    hard-linked into place, so a racing process sees no file or the whole key, and every racer reads the
+    winner's."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
+    return path.read_text().strip()
 
 
 def load_settings() -> Settings:

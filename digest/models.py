@@ -521,7 +521,7 @@ class Subscription(Base):
     cursor: Mapped[datetime]
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
-    confirm_sent_at: Mapped[datetime | None]
+    confirm_sent_at: Mapped[datetime | None]  # the last sign-up email (confirmation or already-subscribed notice)
     updated_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(back_populates="subscriptions")
@@ -615,6 +615,19 @@ class UsedToken(Base):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     used_at: Mapped[datetime]
+
+
+class UserSession(Base):
+    """A signed-in browser. Its cookie carries a random id (signed); the id's SHA-256 is kept here, so a copy of
+    the database holds no usable cookie. Deleting the row signs that browser out whatever its cookie says
+    (logout, "sign out everywhere")."""
+
+    __tablename__ = "user_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class RateEvent(Base):

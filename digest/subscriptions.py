@@ -8,6 +8,8 @@ cadence, pausing or resuming never loses or doubles an item.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,14 +17,14 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from digest.config import Settings
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import render_email
 from digest.mail.send import send_now
 from digest.mail.suppression import canonical_address, is_suppressed, suppress
-from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, UsedToken, User
+from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, UsedToken, User, UserSession
 from digest.schedule import Prefs, next_due, zone
 from digest.taxonomy.resolve import resolve_skill
 from digest.tokens import InvalidToken, make_token, read_token
@@ -46,12 +48,14 @@ class NotFound(LookupError):
 
 
 def normalize_email(address: str) -> str:
-    """The canonical stored form of a syntactically valid address (no DNS lookups); BadInput otherwise."""
+    """The canonical stored form of an address we can deliver to (no DNS lookups); BadInput otherwise.
+    A non-ASCII local part is kept (it goes out with SMTPUTF8, which SendGrid supports too); an
+    internationalised domain is stored IDNA-encoded (xn--), the form every mail server routes."""
     try:
         checked = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         raise BadInput(f"That email address does not look right: {exc}") from None
-    return canonical_address(checked.normalized)
+    return canonical_address(f"{checked.local_part}@{checked.ascii_domain}")
 
 
 def parse_cadence(value: str) -> Cadence:
@@ -122,7 +126,11 @@ def subscribe(
         except IntegrityError:  # a concurrent request created it first: answer as for a repeat
             return SubscribeOutcome(session.scalars(existing).one().id, False, skill)
     elif sub.status in (SubscriptionStatus.active, SubscriptionStatus.paused):
-        return SubscribeOutcome(sub.id, False, skill)
+        if confirmed or _sent_lately(settings, sub, now):
+            return SubscribeOutcome(sub.id, False, skill)
+        # the same work as for a new address (a write and an email queued): timing tells nobody it exists
+        sent = send_already_subscribed(session, settings, user, sub, skill, now, later)
+        return SubscribeOutcome(sub.id, sent, skill)
     elif sub.status == SubscriptionStatus.unsubscribed:
         sub.status = SubscriptionStatus.pending
         sub.cadence = cad
@@ -134,11 +142,42 @@ def subscribe(
     if confirmed:
         _activate(session, sub, now)
         return SubscribeOutcome(sub.id, False, skill)
-    resend_after = timedelta(seconds=settings.confirm_resend_after)
-    if sub.confirm_sent_at is not None and now - sub.confirm_sent_at < resend_after:
+    if _sent_lately(settings, sub, now):
         return SubscribeOutcome(sub.id, False, skill)
     sent = send_confirmation(session, settings, user, sub, skill, now, later)
     return SubscribeOutcome(sub.id, sent, skill)
+
+
+def _sent_lately(settings: Settings, sub: Subscription, now: datetime) -> bool:
+    """Whether a sign-up email (confirmation or notice) went out for it less than `confirm_resend_after` ago."""
+    resend_after = timedelta(seconds=settings.confirm_resend_after)
+    return sub.confirm_sent_at is not None and now - sub.confirm_sent_at < resend_after
+
+
+def send_already_subscribed(
+    session: Session,
+    settings: Settings,
+    user: User,
+    sub: Subscription,
+    skill: Skill,
+    now: datetime,
+    later: list[PendingEmail] | None = None,
+) -> bool:
+    """A sign-up for a subscription that already runs: tell the address's owner (nothing changes)."""
+    unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
+    context = {
+        "skill": skill.name,
+        "status": sub.status.value,
+        "settings_url": settings_url(settings),
+        "base_url": settings.base_url,
+        "unsubscribe_url": unsubscribe,
+    }
+    sub.confirm_sent_at = now  # throttles notices as it throttles confirmations
+    session.flush()
+    key = f"already-{sub.id}-{int(now.timestamp())}"
+    return _send_or_queue(
+        session, settings, PendingEmail(user.email, "already_subscribed", context, key, unsubscribe), now, later
+    )
 
 
 def get_or_create_user(session: Session, address: str, now: datetime) -> User:
@@ -278,15 +317,54 @@ def complete_login(session: Session, settings: Settings, token: str, now: dateti
 
 
 def session_token(settings: Settings, user: User, now: datetime) -> str:
-    return make_token(settings.secret, "session", {"u": user.id}, now)
+    """Start a signed-in session for `user`: the one place sessions begin (sign-in link, confirmation). Records
+    it server-side (in the database session `user` belongs to) and returns the cookie value, a signed token
+    carrying a random session id. It lives `session_max_age` seconds unless ended sooner."""
+    db = object_session(user)
+    assert db is not None, "the user must belong to a database session"
+    sid = secrets.token_urlsafe(32)
+    expires = now + timedelta(seconds=settings.session_max_age)
+    db.add(UserSession(id_hash=_session_hash(sid), user_id=user.id, created_at=now, expires_at=expires))
+    db.flush()
+    return make_token(settings.secret, "session", {"u": user.id, "sid": sid}, now)
 
 
 def user_from_session(session: Session, settings: Settings, token: str, now: datetime) -> User | None:
+    """The user a session cookie signs in, while its session lives (not expired, not ended); else None."""
+    row = _session_row(session, settings, token, now)
+    return session.get(User, row.user_id) if row is not None and row.expires_at > now else None
+
+
+def end_session(session: Session, settings: Settings, token: str, now: datetime) -> None:
+    """Sign out: the cookie's session ends server-side, so a copy of the cookie stops working too."""
+    row = _session_row(session, settings, token, now)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def end_all_sessions(session: Session, user: User) -> int:
+    """Sign out everywhere: every session of the account ends. The number ended."""
+    from sqlalchemy import delete
+
+    result = session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _session_row(session: Session, settings: Settings, token: str, now: datetime) -> UserSession | None:
     try:
         data, _ = read_token(settings.secret, "session", token, now, timedelta(seconds=settings.session_max_age))
-        return session.get(User, _int(data.get("u")))
+        user_id, sid = _int(data.get("u")), data.get("sid")
     except InvalidToken:
         return None
+    if not isinstance(sid, str):
+        return None  # a cookie from before server-side sessions
+    row = session.get(UserSession, _session_hash(sid))
+    return row if row is not None and row.user_id == user_id else None
+
+
+def _session_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 # --- account settings and subscription changes ----------------------------------------------------
@@ -393,15 +471,17 @@ def is_blocked(session: Session, user: User) -> bool:
 
 
 def housekeeping(session: Session, settings: Settings, now: datetime) -> int:
-    """Forget what can no longer matter: rate-limit events older than a day and spent single-use tokens
-    older than the longest single-use link (an expired link is refused anyway). The rows deleted."""
+    """Forget what can no longer matter: rate-limit events older than a day, spent single-use tokens older
+    than the longest single-use link (an expired link is refused anyway) and expired sessions. The rows
+    deleted."""
     from sqlalchemy import delete
 
     from digest.ratelimit import prune
 
     keep = timedelta(seconds=max(settings.confirm_link_max_age, settings.login_link_max_age)) + timedelta(days=1)
     result = session.execute(delete(UsedToken).where(UsedToken.used_at < now - keep))
-    return prune(session, now) + int(getattr(result, "rowcount", 0) or 0)
+    expired = session.execute(delete(UserSession).where(UserSession.expires_at <= now))
+    return prune(session, now) + sum(int(getattr(r, "rowcount", 0) or 0) for r in (result, expired))
 
 
 # --- unsubscribe links (also used by digest and alert emails) ------------------------------------

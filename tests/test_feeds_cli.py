@@ -79,3 +79,17 @@ def test_init_loads_default_feeds_idempotently(settings: Any, session: Session) 
     assert "already present" in runner.invoke(app, ["feeds", "add", bundled[0].url]).output
     session.rollback()  # a new snapshot: the CLI wrote through its own connection
     assert session.get(Feed, row.id).active  # type: ignore[union-attr]
+
+
+def test_add_refuses_an_address_the_poller_would_refuse(
+    settings: Any, session: Session, feed_server: FeedServer
+) -> None:
+    local = feed_server.route("/ok.xml", body=RSS)
+    settings.feeds_allow_private = False
+    out = runner.invoke(app, ["feeds", "add", local])
+    assert out.exit_code == 1 and "non-public address" in out.output and "DIGEST_FEEDS_ALLOW_PRIVATE=1" in out.output
+    settings.feeds_allow_private = True  # intranet feeds allowed: loopback passes, metadata never
+    assert runner.invoke(app, ["feeds", "add", local]).exit_code == 0
+    out = runner.invoke(app, ["feeds", "add", "http://169.254.169.254/latest/meta-data/"])
+    assert out.exit_code == 1 and "cloud-metadata" in out.output and "whatever DIGEST_FEEDS_ALLOW_PRIVATE" in out.output
+    assert session.scalar(select(func.count()).select_from(Feed)) == 1

@@ -123,6 +123,17 @@ def test_address_policy(ip: str, allowed: bool) -> None:
     assert address_allowed(ip) is allowed
 
 
+@pytest.mark.parametrize(
+    "ip,allowed",
+    [("127.0.0.1", True), ("10.1.2.3", True), ("192.168.0.1", True), ("fc00::1", True), ("::1", True),
+     ("169.254.169.254", False), ("169.254.0.1", False), ("fe80::1", False), ("fd00:ec2::254", False),
+     ("::ffff:169.254.169.254", False), ("64:ff9b::a9fe:a9fe", False), ("100.100.100.200", False),
+     ("192.0.0.192", False), ("0.0.0.0", False), ("224.0.0.1", False), ("93.184.216.34", True)],
+)  # fmt: skip
+def test_link_local_and_metadata_stay_refused_when_private_is_allowed(ip: str, allowed: bool) -> None:
+    assert address_allowed(ip, allow_private=True) is allowed
+
+
 def test_private_address_is_refused(feed_server: FeedServer) -> None:
     feed_server.route("/f", body=RSS)
     strict = FetchLimits()  # allow_private off
@@ -201,7 +212,9 @@ def test_each_redirect_hop_is_checked_again(feed_server: FeedServer, monkeypatch
 
     real = fetch_module.resolve_checked
     monkeypatch.setattr(
-        fetch_module, "resolve_checked", lambda host, port: ["127.0.0.1"] if host == "localhost" else real(host, port)
+        fetch_module,
+        "resolve_checked",
+        lambda host, port, private=False: ["127.0.0.1"] if host == "localhost" else real(host, port, private),
     )
     feed_server.route("/r", status=302, headers={"Location": feed_server.url("/secret")})
     feed_server.route("/secret", body=b"internal")
@@ -213,3 +226,14 @@ def test_each_redirect_hop_is_checked_again(feed_server: FeedServer, monkeypatch
         with pytest.raises(FetchError, match="not an http"):
             fetch(client, f"http://localhost:{feed_server.port}/file", strict)
     assert len(feed_server.requests_to("/r")) == 1 and feed_server.requests_to("/secret") == []
+
+
+def test_metadata_address_is_refused_even_when_private_feeds_are_allowed() -> None:
+    intranet = FetchLimits(allow_private=True, connect_timeout=1, total_timeout=2)
+    with make_client(intranet) as client:
+        for url in ("http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest/meta-data/"):
+            with pytest.raises(BlockedAddress, match="link-local or cloud-metadata"):
+                fetch(client, url, intranet)
+        # and in the connection itself, for a client that skips fetch's early check
+        with pytest.raises(BlockedAddress):
+            client.get("http://169.254.169.254/latest/meta-data/")

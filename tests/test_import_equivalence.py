@@ -101,6 +101,8 @@ def _generate(skill_names: list[str], seed: int = 5) -> tuple[list[dict[str, str
         src = a[rng.randrange(i)]
         if src["title"] and src["posted_at"] != "soon":
             later = datetime.fromisoformat(src["posted_at"]).replace(tzinfo=UTC) + timedelta(days=rng.randrange(60))
+            # more than a day after NOW is a bad row now (#14); such reposts were stored as of NOW: keep that
+            later = NOW if later > NOW + timedelta(days=1) else later
             a[i] = {**src, "id": f"a{i}", "posted_at": later.isoformat(), "url": ""}
     b: list[dict[str, str]] = []
     for j, row in enumerate(rng.sample(a, 400)):

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -28,6 +29,16 @@ def _get(url: str) -> tuple[int, dict[str, object]]:
             return resp.status, json.loads(resp.read())
     except OSError:
         return 0, {}
+
+
+def _status(url: str) -> int:
+    """The final status of a GET that keeps cookies across redirects, as a browser does."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    try:
+        with opener.open(url, timeout=5) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def test_digest_run_serves_executes_tasks_and_stops_cleanly(tmp_path: Path) -> None:
@@ -58,6 +69,10 @@ def test_digest_run_serves_executes_tasks_and_stops_cleanly(tmp_path: Path) -> N
         )
         out = (tmp_path / "run.log").read_text()
         assert f"http://127.0.0.1:{port}/" in out and str(tmp_path / "var" / "outbox") in out
+        # the outbox answers only with the key `digest run` printed
+        key = (tmp_path / "var" / "outbox_key").read_text().strip()
+        assert f"http://127.0.0.1:{port}/outbox?key={key}" in out
+        assert _status(f"{base}/outbox") == 404 and _status(f"{base}/outbox?key={key}") == 200
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)

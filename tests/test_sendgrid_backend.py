@@ -55,6 +55,13 @@ def test_request_body_follows_the_spec_and_carries_the_delivery_id() -> None:
     assert base64.b64decode(att["content"]) == b"\x89PNG\r\n"
 
 
+def test_an_smtputf8_address_goes_out_as_given() -> None:
+    with FakeSendGrid().running() as fake:
+        SendGridBackend("SG.test", fake.host, timeout=2).send(_email(to="jörg@xn--bcher-kva.de"), NOW)
+    assert fake.invalid == []
+    assert fake.accepted[0]["personalizations"][0]["to"] == [{"email": "jörg@xn--bcher-kva.de"}]
+
+
 def test_a_retry_finds_what_the_provider_already_accepted() -> None:
     with FakeSendGrid().running() as fake:
         backend = SendGridBackend("SG.test", fake.host, timeout=2, activity_api=True)

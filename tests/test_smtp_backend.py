@@ -7,6 +7,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
+from dataclasses import replace
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ def smtp_server(tmp_path: Path) -> Iterator[tuple[Inbox, int, Path]]:
         require_starttls=True,
         authenticator=_auth,
         auth_require_tls=True,
+        enable_SMTPUTF8=True,
     )
     controller.start()
     try:
@@ -128,3 +130,13 @@ def test_unreachable_server_is_temporary() -> None:
         port = s.getsockname()[1]  # bound, not listening: connection refused
         with pytest.raises(TemporarySendError):
             SmtpBackend(f"smtp://127.0.0.1:{port}", timeout=2).send(_email(), NOW)
+
+
+def test_a_non_ascii_local_part_goes_out_with_smtputf8(smtp_server: tuple[Inbox, int, Path]) -> None:
+    inbox, port, cert = smtp_server
+    backend = SmtpBackend(f"smtp://digest:s3cret%3A%2F%40@127.0.0.1:{port}", timeout=5, ca_file=str(cert))
+    email = _email()
+    backend.send(replace(email, to="jörg@example.com"), NOW)
+    ((envelope, msg),) = inbox.messages
+    assert envelope.rcpt_tos == ["jörg@example.com"] and "SMTPUTF8" in envelope.mail_options
+    assert msg["To"] == "jörg@example.com"

@@ -84,8 +84,10 @@ def test_resubscribing_while_pending_resends_rate_limited_and_active_is_untouche
     )
     cursor = sub.cursor
     out = subs.subscribe(session, settings, "cy@example.com", "rust", "weekly", NOW + timedelta(days=1))
-    assert not out.emailed and sub.status == SubscriptionStatus.active
+    assert out.emailed and sub.status == SubscriptionStatus.active  # a notice, as much work as a confirmation
     assert sub.cadence == Cadence.hourly and sub.cursor == cursor
+    notice = outbox(settings.outbox_dir)[-1]
+    assert notice["Subject"].endswith("You already get the Rust digest") and "/settings" in str(notice)
     assert session.scalar(select(func.count()).select_from(User)) == 1
 
 

@@ -23,7 +23,7 @@ def test_outbox_lists_and_shows_both_parts(settings: Any) -> None:
     msg.add_alternative("<p>html body</p>", subtype="html")
     (settings.outbox_dir / "42.eml").write_bytes(bytes(msg))
     client = TestClient(create_app(settings))
-    page = client.get("/outbox").text
+    page = client.get(f"/outbox?key={settings.outbox_key}").text
     assert "ann@example.com" in page and "Your &lt;b&gt;digest&lt;/b&gt;" in page
     assert "html body" in client.get("/outbox/42.eml").text
     assert "plain body" in client.get("/outbox/42.eml?part=text").text

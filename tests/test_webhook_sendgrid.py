@@ -104,3 +104,28 @@ def test_bad_or_stale_signatures_are_refused(
     assert client.post(URL, content=body).status_code == 403
     assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
     assert not is_suppressed(session, "bob@example.com")
+
+
+def test_bad_events_are_counted_and_skipped_good_ones_applied(
+    client: TestClient, key: ec.EllipticCurvePrivateKey, session: Session
+) -> None:
+    delivery_id = _delivery(session)
+    good = events(delivery_id)
+    ts = good[0]["timestamp"]
+    bad = [
+        {"email": "gus@example.com", "event": "delivered", "sg_event_id": "b1", "timestamp": ts,
+         "delivery_id": str(10**30)},  # out of range for the column: today a 500 that lost the batch
+        {"email": "hal\x00@example.com", "event": "bounce", "sg_event_id": "b2", "timestamp": ts},  # NUL: no text
+        {"email": "ivy@example.com", "event": "bounce", "sg_event_id": "b3\x00", "timestamp": ts},
+        {"event": "bounce"},  # no sg_event_id
+        "not an object",
+    ]  # fmt: skip
+    body = json.dumps([bad[0], good[0], bad[1], good[1], bad[2], good[2], bad[3], bad[4]]).encode()
+    r = client.post(URL, content=body, headers=signed(key, body))
+    assert r.status_code == 200, r.text
+    counts = r.json()
+    assert counts["recorded"] == 4 and counts["suppressed"] == 2  # gus's event, with no delivery, and the 3 good
+    assert counts["malformed"] == 4
+    assert is_suppressed(session, "bob@example.com") and is_suppressed(session, "cy@example.com")
+    row = session.get(Delivery, delivery_id)
+    assert row is not None and row.last_event == "delivered"

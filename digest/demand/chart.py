@@ -36,13 +36,18 @@ def chart_path(fig_data: dict[str, Any], cache_dir: Path | None = None) -> Path:
     return base / f"{fig_data['skill']}-{fig_data['as_of']}-{hashlib.sha256(drawn).hexdigest()[:12]}.png"
 
 
-def weekly_chart_png(session: Session, skill: Skill, as_of: date, cache_dir: Path | None = None) -> bytes:
-    """~560x220 PNG of the weekly postings in the 90-day window; the last 4 weeks highlighted."""
+def weekly_chart_png(
+    session: Session, skill: Skill, as_of: date, cache_dir: Path | None = None, keep: bool = True
+) -> bytes:
+    """~560x220 PNG of the weekly postings in the 90-day window; the last 4 weeks highlighted. Kept on disk
+    for the next request unless `keep` is False (a date far from any data)."""
     fig_data = demand_figures(session, skill, as_of, memo=True)
     path = chart_path(fig_data, cache_dir)
     if path.exists():
         return path.read_bytes()
     png = render_weekly_chart(fig_data)
+    if not keep:
+        return png
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "wb") as f:

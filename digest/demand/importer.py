@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from digest.db import immediate_transactions
-from digest.demand import rollups, window
+from digest.demand import dates, rollups, window
 from digest.feeds.entry import Entry
 from digest.feeds.identity import import_identity
 from digest.feeds.ingest import store_entries
@@ -92,6 +92,17 @@ def parse_posted_at(value: str) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+EARLIEST_POSTING = datetime.combine(dates.EARLIEST, time(0), tzinfo=UTC)
+
+
+def date_out_of_range(posted_at: datetime, now: datetime) -> str | None:
+    """Why a posting date before 1990 or more than a day after `now` is a bad row (near the calendar's ends
+    it would also overflow the dedupe window's arithmetic), or None."""
+    if EARLIEST_POSTING <= posted_at <= now + dates.FUTURE_TOLERANCE:
+        return None
+    return f"posted_at {posted_at.date().isoformat()} is out of range (1990-01-01 to a day after now)"
+
+
 def validate(line: int, record: Any) -> Posting | RowError:
     if not isinstance(record, dict):
         return RowError(line, "not an object with the fields " + ", ".join(FIELDS))
@@ -101,8 +112,8 @@ def validate(line: int, record: Any) -> Posting | RowError:
         return RowError(line, "missing " + ", ".join(missing))
     try:
         posted_at = parse_posted_at(values["posted_at"])
-    except ValueError:
-        return RowError(line, f"posted_at is not an ISO date or date-time: {values['posted_at']!r}")
+    except (ValueError, OverflowError):  # overflow: an offset that moves 0001-01-01 or 9999-12-31 off the calendar
+        return RowError(line, f"posted_at is not an ISO date or date-time: {values['posted_at'][:40]!r}")
     if len(values["id"]) > 500:
         return RowError(line, "id is longer than 500 characters")
     return Posting(
@@ -407,8 +418,10 @@ def _import(
             commit()
 
     try:
-        for _line, row in rows:
+        for line, row in rows:
             result.read += 1
+            if isinstance(row, Posting) and (problem := date_out_of_range(row.posted_at, now)):
+                row = RowError(line, problem)
             if isinstance(row, RowError):
                 result.errors.append(row)
                 continue

@@ -3,15 +3,25 @@
 The SSRF guard sits in the connection itself (miniflux does the same in its dialer): every TCP connection,
 including each redirect hop, resolves the host, refuses non-global addresses and connects to the address it
 checked, so a DNS answer cannot change between the check and the connect. TLS still verifies the host name.
+Link-local and cloud-metadata addresses are refused even where private addresses are allowed (intranet feeds).
+
+One deadline bounds the whole exchange (DNS, connect, TLS, request, headers, body, every redirect): each
+lookup and socket operation waits at most for what is left of it, so a server dripping bytes (or a resolver
+that never answers) cannot hold a worker longer.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -76,32 +86,123 @@ class FetchLimits:
     user_agent: str = f"digest-feeds/{_version} (skill digest feed poller)"
 
 
-def address_allowed(ip: str) -> bool:
-    """Only globally routable unicast addresses (no private, loopback, link-local, reserved, multicast, CGNAT)."""
+# never a feed, whatever DIGEST_FEEDS_ALLOW_PRIVATE says: instance metadata services (credentials live there)
+# besides all of link-local (169.254.0.0/16, fe80::/10), which is_link_local covers
+METADATA = {
+    ipaddress.ip_address(a)
+    for a in ("fd00:ec2::254", "100.100.100.200", "192.0.0.192")  # AWS IPv6, Alibaba, Oracle Cloud
+}
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _plain(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address, with an IPv4 inside an IPv4-mapped or NAT64 IPv6 address taken out."""
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    return bool(
-        addr.is_global
-        and not (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast)
-        and not addr.is_unspecified
-    )
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return addr.ipv4_mapped
+        if addr in NAT64:
+            return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return addr
 
 
-def resolve_checked(host: str, port: int) -> list[str]:
+def address_allowed(ip: str, allow_private: bool = False) -> bool:
+    """Only globally routable unicast addresses (no private, loopback, link-local, reserved, multicast, CGNAT);
+    with `allow_private`, private and loopback ones too, but never link-local or a metadata address."""
+    addr = _plain(ip)
+    if addr.is_link_local or addr in METADATA or addr.is_multicast or addr.is_unspecified:
+        return False
+    if allow_private:
+        return True
+    return bool(addr.is_global and not (addr.is_private or addr.is_loopback or addr.is_reserved))
+
+
+def resolve_checked(host: str, port: int, allow_private: bool = False) -> list[str]:
     """The host's addresses, all of them allowed, or BlockedAddress."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _lookup(host, port)
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    blocked = [a for a in addresses if not address_allowed(a)]
+    blocked = [a for a in addresses if not address_allowed(a, allow_private)]
     if blocked or not addresses:
-        raise BlockedAddress(f"refused: {host} resolves to a non-public address ({', '.join(blocked) or 'none'})")
+        what = "a link-local or cloud-metadata" if allow_private else "a non-public"
+        raise BlockedAddress(f"refused: {host} resolves to {what} address ({', '.join(blocked) or 'none'})")
     return addresses
 
 
+# the monotonic deadline of the fetch running in this thread (None outside a fetch)
+_deadline: ContextVar[float | None] = ContextVar("feed_fetch_deadline", default=None)
+# DNS lookups of fetches, in threads of their own: the C resolver takes no timeout, so a fetch waits for its
+# answer only as long as its deadline leaves (the lookup itself ends when the system resolver gives up).
+# One pool per process: a forked worker does not inherit its parent's threads.
+_resolvers: dict[int, ThreadPoolExecutor] = {}
+
+
+def _lookup(host: str, port: int) -> list[Any]:
+    end = _deadline.get()
+    if end is None:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    pool = _resolvers.get(os.getpid())
+    if pool is None:
+        pool = _resolvers.setdefault(os.getpid(), ThreadPoolExecutor(max_workers=8, thread_name_prefix="feed-dns"))
+    answer = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return answer.result(timeout=max(0.0, end - time.monotonic()))
+    except FutureTimeout:
+        answer.cancel()
+        raise FetchError(f"looking up {host} took longer than the fetch's time") from None
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[float]:
+    """Every connection of this thread waits at most until `seconds` from now, in total."""
+    end = time.monotonic() + seconds
+    token = _deadline.set(end)
+    try:
+        yield end
+    finally:
+        _deadline.reset(token)
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    """The socket timeout for the next operation: the usual one, cut to what the deadline leaves."""
+    end = _deadline.get()
+    if end is None:
+        return timeout
+    left = end - time.monotonic()
+    if left <= 0:
+        raise error("the fetch's total time is used up")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        tls = self._stream.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
 class _GuardedBackend(httpcore.SyncBackend):
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
     def connect_tcp(
         self,
         host: str,
@@ -111,9 +212,12 @@ class _GuardedBackend(httpcore.SyncBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         last: Exception | None = None
-        for address in resolve_checked(host, port):
+        for address in resolve_checked(host, port, self.allow_private):
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(
+                    address, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options
+                )
+                return _DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 last = exc
         assert last is not None
@@ -121,16 +225,17 @@ class _GuardedBackend(httpcore.SyncBackend):
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with a connection pool whose every connection goes through the SSRF guard."""
+    """httpx's transport with a connection pool whose every connection goes through the SSRF guard and
+    whose every socket operation keeps to the running fetch's deadline."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, allow_private: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         ssl_context = ssl.create_default_context(cafile=certifi.where())
-        self._pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=_GuardedBackend())
+        self._pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=_GuardedBackend(allow_private))
 
 
 def make_client(limits: FetchLimits) -> httpx.Client:
-    transport = httpx.HTTPTransport() if limits.allow_private else GuardedTransport()
+    transport = GuardedTransport(allow_private=limits.allow_private)
     return httpx.Client(
         transport=transport,
         timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
@@ -153,8 +258,20 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> FetchResult:
-    """GET the feed, following redirects up to the cap. Raises FetchError; never returns an error status."""
-    deadline = time.monotonic() + limits.total_timeout
+    """GET the feed, following redirects up to the cap, all within `limits.total_timeout`. Raises FetchError;
+    never returns an error status."""
+    with deadline(limits.total_timeout) as end:
+        try:
+            return _fetch(client, url, limits, end, etag, last_modified)
+        except httpx.TimeoutException as exc:
+            if time.monotonic() >= end:
+                raise FetchError(f"took longer than {limits.total_timeout:g}s in all, fetching {url}") from None
+            raise FetchError(f"timed out ({type(exc).__name__}) fetching {url}") from None
+
+
+def _fetch(
+    client: httpx.Client, url: str, limits: FetchLimits, end: float, etag: str | None, last_modified: str | None
+) -> FetchResult:
     headers: dict[str, str] = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -164,10 +281,9 @@ def fetch(
     hops: list[str] = []
     all_permanent = True
     for _ in range(limits.max_redirects + 1):
-        if not limits.allow_private:
-            host = urlsplit(current).hostname or ""
-            port = urlsplit(current).port or (443 if current.startswith("https") else 80)
-            resolve_checked(host, port)  # a clear message early; the connection checks again
+        host = urlsplit(current).hostname or ""
+        port = urlsplit(current).port or (443 if current.startswith("https") else 80)
+        resolve_checked(host, port, limits.allow_private)  # a clear message early; the connection checks again
         try:
             with client.stream("GET", current, headers=headers) as response:
                 status = response.status_code
@@ -204,12 +320,10 @@ def fetch(
                 if etag and result.etag and result.etag == etag:
                     result.not_modified = True  # a 200 with an unchanged ETag: nothing new
                     return result
-                result.content = _read_capped(response, limits, deadline)
+                result.content = _read_capped(response, limits, end)
                 return result
-        except FetchError:
+        except (FetchError, httpx.TimeoutException):
             raise
-        except httpx.TimeoutException as exc:
-            raise FetchError(f"timed out ({type(exc).__name__}) fetching {current}") from None
         except httpx.HTTPError as exc:
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, BlockedAddress):
@@ -218,7 +332,7 @@ def fetch(
     raise FetchError(f"too many redirects (more than {limits.max_redirects})")
 
 
-def _read_capped(response: httpx.Response, limits: FetchLimits, deadline: float) -> bytes:
+def _read_capped(response: httpx.Response, limits: FetchLimits, end: float) -> bytes:
     declared = response.headers.get("content-length")
     if (
         declared
@@ -233,7 +347,7 @@ def _read_capped(response: httpx.Response, limits: FetchLimits, deadline: float)
         total += len(chunk)
         if total > limits.max_bytes:
             raise FetchError(f"too large: over {limits.max_bytes} bytes", response.status_code)
-        if time.monotonic() > deadline:
-            raise FetchError(f"took longer than {limits.total_timeout:g}s", response.status_code)
+        if time.monotonic() > end:
+            raise FetchError(f"took longer than {limits.total_timeout:g}s in all", response.status_code)
         chunks.append(chunk)
     return b"".join(chunks)

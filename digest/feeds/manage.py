@@ -34,10 +34,41 @@ def normalise_feed_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
-def add_feed(session: Session, url: str, kind: FeedKind, now: datetime, title: str | None = None) -> tuple[Feed, bool]:
+def check_feed_address(url: str, allow_private: bool) -> None:
+    """FeedInputError, at once, for a feed the poller would never fetch: its host resolves to a private
+    address (without DIGEST_FEEDS_ALLOW_PRIVATE) or to a link-local or cloud-metadata one (ever). A host that
+    does not resolve now passes: the poller retries it."""
+    from digest.feeds.fetch import BlockedAddress, FetchError, resolve_checked
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        resolve_checked(parts.hostname or "", port, allow_private)
+    except BlockedAddress as exc:
+        hint = (
+            "such addresses are never polled, whatever DIGEST_FEEDS_ALLOW_PRIVATE says"
+            if allow_private
+            else "set DIGEST_FEEDS_ALLOW_PRIVATE=1 to poll intranet feeds"
+        )
+        raise FeedInputError(f"{exc}: {hint}") from None
+    except FetchError:
+        pass
+
+
+def add_feed(
+    session: Session,
+    url: str,
+    kind: FeedKind,
+    now: datetime,
+    title: str | None = None,
+    allow_private: bool | None = None,
+) -> tuple[Feed, bool]:
     """The feed for `url` (created, due at once, when new; reactivated when it was deactivated).
+    With `allow_private` (the setting), an address the poller would refuse is refused now (FeedInputError).
     Returns (feed, created)."""
     normal = normalise_feed_url(url)
+    if allow_private is not None:
+        check_feed_address(normal, allow_private)
     existing = session.scalar(select(Feed).where(Feed.url == normal))
     if existing is not None:
         if not existing.active:  # adding a deactivated feed again gives it another chance

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -50,9 +51,10 @@ def _installation_tag() -> str:
 
 def to_mime(email: OutgoingEmail, now: datetime) -> EmailMessage:
     """multipart/alternative (text first, then HTML with its inline images as multipart/related)."""
-    msg = EmailMessage()
+    # a non-ASCII local part has no ASCII form: such a message is written for SMTPUTF8 (RFC 6532 headers)
+    msg = EmailMessage() if email.to.isascii() else EmailMessage(policy=policy.default.clone(utf8=True))
     msg["From"] = email.from_email
-    msg["To"] = Address(addr_spec=email.to)
+    msg["To"] = Address(addr_spec=email.to) if email.to.isascii() else email.to
     msg["Subject"] = email.subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(email)

@@ -23,7 +23,8 @@ from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
 from digest.tokens import ExpiredToken, InvalidToken
 from digest.web.pages import home_context
-from digest.web.security import clear_session, csrf_token, current_user, set_session
+from digest.web.problems import Problem, Suggestion
+from digest.web.security import clear_session, csrf_token, current_user, excerpt, session_cookie, set_session
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -82,7 +83,9 @@ def _deliver(settings: Settings, emails: list[subs.PendingEmail]) -> None:
 
 class SubscribeIn(BaseModel):
     email: str = Field(max_length=320, description="the address to send the digest to")
-    skill: str = Field(max_length=200, description="a skill slug, name or alias ('python 3' finds Python)")
+    skill: str = Field(
+        max_length=200, pattern=r"^[^\x00]*$", description="a skill slug, name or alias ('python 3' finds Python)"
+    )
     cadence: Cadence = Cadence.daily
 
 
@@ -98,11 +101,6 @@ class SkillOut(BaseModel):
     slug: str
     name: str
     category: str | None = None
-
-
-class UnknownSkillOut(BaseModel):
-    detail: str
-    suggestions: list[SkillOut]
 
 
 class SubscriptionOut(BaseModel):
@@ -162,10 +160,11 @@ def _api_user(request: Request, session: Session) -> User:
 def _unknown_skill(exc: UnknownSkill) -> JSONResponse:
     names = ", ".join(s.name for s in exc.suggestions)
     hint = f" Did you mean: {names}?" if names else " Try GET /api/skills?q= to search."
-    body = UnknownSkillOut(
-        detail=f"We do not know the skill {exc.query!r}.{hint}", suggestions=[_skill_out(s) for s in exc.suggestions]
+    body = Problem(
+        detail=f"We do not know the skill {excerpt(exc.query)!r}.{hint}",
+        suggestions=[Suggestion(slug=s.slug, name=s.name, category=s.category) for s in exc.suggestions],
     )
-    return JSONResponse(body.model_dump(), status_code=422)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
 
 
 # --- JSON API ---------------------------------------------------------------------------------------
@@ -176,7 +175,7 @@ def _unknown_skill(exc: UnknownSkill) -> JSONResponse:
     summary="Subscribe to a skill digest (double opt-in)",
     status_code=202,
     response_model=Message,
-    responses={422: {"model": UnknownSkillOut}, 429: {"model": Message}},
+    responses={429: {"model": Message}},
     tags=["subscriptions"],
 )
 def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -> Any:
@@ -386,10 +385,12 @@ def form_subscribe(
     skill: Annotated[str, Form(max_length=200)] = "",
     cadence: Annotated[str, Form(max_length=20)] = "daily",
 ) -> Response:
-    form = {"email": email, "skill": skill, "cadence": cadence}
+    form = {"email": email, "skill": skill.replace("\x00", ""), "cadence": cadence}
     try:
         address = subs.normalize_email(email)
         cad = subs.parse_cadence(cadence)
+        if "\x00" in skill:
+            raise subs.BadInput("A skill name holds no NUL byte.")
     except subs.BadInput as exc:
         return _home_error(request, form, str(exc), [], 422)
     try:
@@ -491,6 +492,23 @@ def login_complete(request: Request, token: Annotated[str, Form(max_length=2000)
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request) -> Response:
+    """This browser's session ends server-side: the cookie, or any copy of it, no longer signs in."""
+    token = session_cookie(request)
+    if token:
+        with session_scope() as session:
+            subs.end_session(session, _settings(request), token, clock.utcnow())
+    response = RedirectResponse("/", status_code=303)
+    clear_session(response)
+    return response
+
+
+@router.post("/settings/sign-out-everywhere", include_in_schema=False)
+def sign_out_everywhere(request: Request) -> Response:
+    """Every session of the account ends (a lost phone, a shared computer): each browser must sign in again."""
+    with session_scope() as session:
+        user = current_user(request, session)
+        if user is not None:
+            subs.end_all_sessions(session, user)
     response = RedirectResponse("/", status_code=303)
     clear_session(response)
     return response

@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest import __version__
-from digest.config import Settings, get_settings
+from digest.config import STATIC_DIR, Settings, get_settings
 from digest.db import immediate_transactions
 from digest.web.cache import TTLCache
+from digest.web.headers import SecurityHeaders
+from digest.web.inputs import RefuseNulBytes
+from digest.web.problems import ERRORS
 from digest.web.security import UNSAFE
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="digest", version=__version__, docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(
+        title="digest",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        max_body_size=settings.max_body_bytes,  # 413 before reading; Content-Length first, else as it streams
+        responses=ERRORS,  # every operation documents its error answers, in one shape
+    )
     app.state.settings = settings
     app.state.page_cache = TTLCache(settings.web_cache_ttl, settings.web_cache_size)
     from digest.web import accounts, pages, security, skills, system, webhooks
 
     for module in (system, pages, skills, accounts, webhooks):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     security.install(app)
     app.add_middleware(WritesLockFirst)
+    app.add_middleware(RefuseNulBytes)
+    app.add_middleware(SecurityHeaders, docs_path=app.docs_url, https=settings.base_url.startswith("https://"))
+    if settings.trusted_proxies:  # outermost: every part of the app sees the real client and scheme
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

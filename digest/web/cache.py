@@ -58,6 +58,10 @@ class TTLCache:
                     self._computing.pop(key, None)
         return value
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()

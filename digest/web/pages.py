@@ -25,6 +25,6 @@ def home_context(q: str = "", **extra: Any) -> dict[str, Any]:
     return {"q": q, "skills": skills, **extra}
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
     return templates.TemplateResponse(request, "home.html", home_context(q))

@@ -19,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from digest import clock
@@ -113,7 +115,10 @@ class CSRFMiddleware(BaseHTTPMiddleware):
             if is_form or session_cookie(request):
                 token = request.headers.get(CSRF_HEADER)
                 if token is None and is_form:
-                    token = await _form_token(request, content_type)
+                    try:
+                        token = await _form_token(request, content_type)
+                    except BadForm as exc:
+                        return _bad_request(request, str(exc))
                 if not _valid(_settings(request), request.cookies.get(CSRF_COOKIE), token):
                     return _forbidden(request)
         response = await call_next(request)
@@ -131,9 +136,31 @@ async def _form_token(request: Request, content_type: str) -> str | None:
     if content_type == "application/x-www-form-urlencoded":
         values = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD)
         return values[0] if values else None
-    form = await request.form()
+    try:
+        form = await request.form()
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise
+        raise BadForm("The form could not be read (a multipart body needs its boundary).") from None
+    except (KeyError, ValueError, MultiPartException):
+        raise BadForm("The form could not be read (a multipart body needs its boundary).") from None
     value = form.get(CSRF_FIELD)
     return value if isinstance(value, str) else None
+
+
+class BadForm(ValueError):
+    pass
+
+
+def _bad_request(request: Request, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=400)
+    return HTMLResponse(
+        templates.get_template("accounts_error.html").render(
+            {"request": request, "title": "That request could not be read", "message": message, "status": 400}
+        ),
+        status_code=400,
+    )
 
 
 def _forbidden(request: Request) -> Response:
@@ -150,8 +177,13 @@ def _forbidden(request: Request) -> Response:
     )
 
 
+EXCERPT = 80  # characters of a bad value shown back in a 422; the input itself is never echoed whole
+MAX_ERRORS = 10
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
-    """FastAPI's 422 body, plus one sentence a person can read."""
+    """FastAPI's 422 body (`detail`: loc, msg, type and a short excerpt of each bad value), plus one sentence
+    a person can read (`message`)."""
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     parts = []
@@ -159,13 +191,24 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
         parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
     message = "; ".join(parts) or "The request is not valid."
-    return JSONResponse({"detail": _jsonable(errors), "message": message}, status_code=422)
+    detail = [
+        {
+            "loc": [p if isinstance(p, int) else excerpt(p) for p in err.get("loc", ())][:8],
+            "msg": excerpt(err.get("msg", "invalid")),
+            "type": excerpt(err.get("type", "invalid")),
+            "input": excerpt(err.get("input")),
+        }
+        for err in errors[:MAX_ERRORS]
+    ]
+    return JSONResponse({"detail": detail, "message": excerpt(message, 300)}, status_code=422)
 
 
-def _jsonable(errors: Any) -> Any:
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(errors, custom_encoder={Exception: str, bytes: lambda b: b.decode("utf-8", "replace")})
+def excerpt(value: Any, limit: int = EXCERPT) -> str:
+    """At most `limit` characters of a value as text, marked when cut."""
+    if isinstance(value, bytes):
+        value = value[: limit * 4].decode("utf-8", "replace")
+    text = value if isinstance(value, str) else repr(value)[: limit + 1]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def install(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from digest import clock
 from digest.db import session_scope
 from digest.demand.chart import weekly_chart_png
+from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
 from digest.demand.figures import demand_figures
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.text import change_words, verdict_words
@@ -44,9 +45,23 @@ def _as_of(value: str | None) -> date:
     if not value:
         return clock.today()
     try:
-        return date.fromisoformat(value)
+        return check_as_of(date.fromisoformat(value), clock.today())
+    except BadAsOf as exc:
+        raise HTTPException(400, f"{exc}.") from None
     except ValueError:
-        raise HTTPException(400, f"as_of must be an ISO date (YYYY-MM-DD), not {value!r}.") from None
+        raise HTTPException(400, f"as_of must be an ISO date (YYYY-MM-DD), not {value[:40]!r}.") from None
+
+
+def _worth_keeping(request: Request, day: date) -> bool:
+    """Whether the figures for `day` may take cache space (today, or days near data); the data's range is
+    itself cached, so a hot page still reads no SQL."""
+
+    def read() -> tuple[date, date] | None:
+        with session_scope() as session:
+            return data_days(session)
+
+    cache: TTLCache = request.app.state.page_cache
+    return worth_keeping(day, clock.today(), cache.get(("data days",), read))
 
 
 def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
@@ -65,6 +80,8 @@ def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
                 "news": [item_json(i) for i in news],
             }
 
+    if not _worth_keeping(request, day):
+        return read()
     cache: TTLCache = request.app.state.page_cache
     data: dict[str, Any] = cache.get((slug, day), read)
     return data
@@ -78,9 +95,10 @@ def demand(request: Request, slug: str, as_of: str | None = None) -> Response:
 @router.get("/skills/{slug}/chart.png")
 def chart(request: Request, slug: str, as_of: str | None = None) -> Response:
     day = _as_of(as_of)
+    keep = _worth_keeping(request, day)
     with session_scope() as session:
         skill = _skill(session, slug, request)
-        png = weekly_chart_png(session, skill, day)
+        png = weekly_chart_png(session, skill, day, keep=keep)
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -119,8 +137,8 @@ def _since(since: str | None) -> datetime | None:
         return None
     try:
         return clock.parse_now(since)
-    except ValueError:
-        raise HTTPException(400, f"since must be an ISO 8601 date-time, not {since!r}.") from None
+    except (ValueError, OverflowError):  # overflow: an offset that moves a date off the calendar
+        raise HTTPException(400, f"since must be an ISO 8601 date-time, not {since[:40]!r}.") from None
 
 
 @router.get("/skills/{slug}/feed.atom")
@@ -134,7 +152,7 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
-@router.get("/skills/{slug}", response_class=HTMLResponse)
+@router.get("/skills/{slug}", response_class=HTMLResponse, include_in_schema=False)
 def skill_page(request: Request, slug: str, as_of: str | None = None) -> Response:
     data = _page_data(request, slug, _as_of(as_of))
     figures = data["figures"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from digest import clock
 from digest.db import ping, session_scope
@@ -39,22 +40,34 @@ def metrics() -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _outbox(request: Request) -> Path:
+OUTBOX_COOKIE = "digest_outbox"
+
+
+def _outbox(request: Request, key: str | None = None) -> Path:
+    """The outbox folder, for the holder of the outbox key only (the URL `digest run` prints, then its
+    cookie): it holds every sign-in link. 404 for anyone else, and always without the file backend."""
     settings = request.app.state.settings
-    if settings.email_backend != "file":
-        raise HTTPException(404, "The outbox exists only with the file email backend.")
+    offered = key or request.cookies.get(OUTBOX_COOKIE) or ""
+    if settings.email_backend != "file" or not secrets.compare_digest(offered.encode(), settings.outbox_key.encode()):
+        raise HTTPException(404, "Not Found")
     return Path(settings.outbox_dir)
 
 
-@router.get("/outbox", response_class=HTMLResponse)
-def outbox(request: Request) -> HTMLResponse:
-    folder = _outbox(request)
+@router.get("/outbox", response_class=HTMLResponse, include_in_schema=False)
+def outbox(request: Request, key: str | None = None) -> Response:
+    folder = _outbox(request, key)
+    if key:  # first visit: keep the key in a cookie and take it out of the address bar (and history)
+        response = RedirectResponse("/outbox", status_code=303)
+        response.set_cookie(
+            OUTBOX_COOKIE, key, httponly=True, samesite="strict", path="/outbox", secure=request.url.scheme == "https"
+        )
+        return response
     files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.exists() else []
     messages = [_summary(p) for p in files[:500]]
     return templates.TemplateResponse(request, "outbox.html", {"messages": messages, "folder": str(folder)})
 
 
-@router.get("/outbox/{name}", response_class=HTMLResponse)
+@router.get("/outbox/{name}", response_class=HTMLResponse, include_in_schema=False)
 def outbox_message(request: Request, name: str, part: str = "html") -> HTMLResponse:
     folder = _outbox(request)
     path = folder / name

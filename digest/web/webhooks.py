@@ -15,9 +15,11 @@ from digest.mail.events import SIGNATURE_HEADER, TIMESTAMP_HEADER, BadWebhook, r
 
 router = APIRouter()
 log = logging.getLogger(__name__)
+# SendGrid posts a batch every 30 s or when it reaches 768 KB, whichever comes first; a little room above that
+WEBHOOK_MAX_BYTES = 1024 * 1024
 
 
-@router.post("/webhooks/sendgrid")
+@router.post("/webhooks/sendgrid", max_body_size=WEBHOOK_MAX_BYTES)
 async def sendgrid_events(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     if not settings.sendgrid_webhook_public_key:
