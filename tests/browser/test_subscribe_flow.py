@@ -4,15 +4,9 @@ Screenshots go to test-artifacts/browser/."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,85 +15,10 @@ from digest import clock
 from digest.models import Subscription, SubscriptionStatus
 from digest.subscriptions import WEEKDAYS
 from tests.accounts_data import add_skills, link_in, outbox
-from tests.helpers import REPO, digest_env, wait_for
+from tests.browser.conftest import shot
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts" / "browser"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    """The browser journey runs once, on the embedded default (the HTTP tests cover PostgreSQL)."""
-    return sqlite_url
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def server(settings: Any, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = digest_env(
-        DIGEST_DATA_DIR=str(settings.data_dir),
-        DIGEST_DATABASE_URL=settings.db_url,
-        DIGEST_SECRET_KEY="browser-test-secret",
-        DIGEST_BASE_URL=base,
-        DIGEST_EMAIL_BACKEND="file",
-    )
-    cmd = [sys.executable, "-m", "uvicorn", "digest.web.app:create_app", "--factory", "--host", "127.0.0.1"]
-    log = (tmp_path / "uvicorn.log").open("wb")
-    proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(up, timeout=30, message="uvicorn to answer /healthz")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
-
-
-@pytest.fixture
-def page(server: str) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 800}, timezone_id="Europe/Berlin")
-        pg = context.new_page()
-        pg.set_default_timeout(15_000)
-        try:
-            yield pg
-        finally:
-            context.close()
-            browser.close()
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_person_subscribes_confirms_signs_in_changes_cadence_and_unsubscribes(
