@@ -64,7 +64,11 @@ INIT_STEPS: list[Any] = []
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
-    """Run the web app alone (uvicorn)."""
+    """Run the web app alone (uvicorn). Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
+    from digest.config import derive_base_url
+
+    base_url, derived = derive_base_url(host, port)
+    _say_base_url(base_url, derived, host)
     settings_or_exit()
     import uvicorn
 
@@ -73,17 +77,29 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
 @app.command()
 def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
-    """The main job on the embedded default: web app, one worker and beat; Ctrl-C stops them all."""
+    """The main job on the embedded default: web app, one worker and beat; Ctrl-C stops them all.
+    Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
+    from digest.config import derive_base_url
+
+    base_url, derived = derive_base_url(host, port)
     settings = settings_or_exit()
     from digest.db import migrate
 
     migrate(settings.db_url)
     children = _start_children(settings, host, port)
-    typer.echo(f"digest is running: http://{host}:{port}/")
+    typer.echo(f"digest is running: {base_url}/")
+    _say_base_url(base_url, derived, host)
     if settings.email_backend == "file":
-        typer.echo(f"emails are written to {settings.outbox_dir} (and shown at http://{host}:{port}/outbox)")
+        typer.echo(f"emails are written to {settings.outbox_dir} (and shown at {base_url}/outbox)")
     typer.echo("press Ctrl-C to stop")
     _supervise(children)
+
+
+def _say_base_url(base_url: str, derived: bool, host: str) -> None:
+    how = "from --host/--port; set DIGEST_BASE_URL to change it" if derived else "DIGEST_BASE_URL"
+    typer.echo(f"links in emails point at {base_url} ({how})")
+    if derived and host in ("0.0.0.0", "::", "[::]"):
+        typer.echo("listening on every interface: set DIGEST_BASE_URL to the address people reach", err=True)
 
 
 def _start_children(settings: Settings, host: str, port: int) -> dict[str, subprocess.Popen[bytes]]:

@@ -9,6 +9,7 @@ from digest import __version__
 from digest.config import Settings, get_settings
 from digest.db import immediate_transactions
 from digest.web.cache import TTLCache
+from digest.web.hostcheck import HostCheck
 from digest.web.security import UNSAFE
 
 
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     security.install(app)
     app.add_middleware(WritesLockFirst)
+    app.add_middleware(HostCheck, base_url=settings.base_url)
     return app
 
 
