@@ -22,6 +22,7 @@ from digest.db import immediate_transactions, session_scope
 from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
 from digest.tokens import ExpiredToken, InvalidToken
+from digest.web import errors
 from digest.web.pages import home_context
 from digest.web.security import clear_session, csrf_token, current_user, set_session
 from digest.web.templating import templates
@@ -366,7 +367,7 @@ def page(request: Request, name: str, context: dict[str, Any], status: int = 200
 
 
 def error_page(request: Request, title: str, message: str, status: int = 400) -> HTMLResponse:
-    return page(request, "accounts_error.html", {"title": title, "message": message, "status": status}, status)
+    return errors.error_page(request, status, message, title=title)
 
 
 def _token_error(request: Request, exc: InvalidToken, what: str) -> HTMLResponse:

@@ -18,11 +18,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="digest", version=__version__, docs_url="/api/docs", redoc_url=None)
     app.state.settings = settings
     app.state.page_cache = TTLCache(settings.web_cache_ttl, settings.web_cache_size)
-    from digest.web import accounts, pages, security, skills, system, webhooks
+    from digest.web import accounts, errors, pages, security, skills, system, webhooks
 
     for module in (system, pages, skills, accounts, webhooks):
         app.include_router(module.router)
     security.install(app)
+    errors.install(app)  # after security: pages get HTML errors, /api/ keeps its JSON ones
     app.add_middleware(WritesLockFirst)
     app.add_middleware(HostCheck, base_url=settings.base_url)
     return app

@@ -19,6 +19,7 @@ from digest.demand.text import change_words, verdict_words
 from digest.models import ItemKind, Skill
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill
 from digest.web.cache import TTLCache
+from digest.web.errors import PageError, clip
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -33,7 +34,9 @@ def _skill(session: Session, slug: str, request: Request) -> Skill:
         found = resolve_skill(session, slug)
     except UnknownSkill as exc:
         hint = "; ".join(f"{s.name} (/skills/{s.slug})" for s in exc.suggestions)
-        raise HTTPException(404, f"No skill called {slug!r}." + (f" Did you mean: {hint}?" if hint else "")) from None
+        message = f"We know no skill called “{clip(slug)}”."
+        detail = message + (f" Did you mean: {hint}?" if hint else "")
+        raise PageError(404, detail, [(s.name, f"/skills/{s.slug}") for s in exc.suggestions], message) from None
     url = str(request.url.path).replace(f"/skills/{slug}", f"/skills/{found.slug}", 1)
     if request.url.query:
         url += "?" + request.url.query
@@ -46,7 +49,7 @@ def _as_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise HTTPException(400, f"as_of must be an ISO date (YYYY-MM-DD), not {value!r}.") from None
+        raise HTTPException(400, f"as_of must be an ISO date (YYYY-MM-DD), not “{clip(value)}”.") from None
 
 
 def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
@@ -120,7 +123,7 @@ def _since(since: str | None) -> datetime | None:
     try:
         return clock.parse_now(since)
     except ValueError:
-        raise HTTPException(400, f"since must be an ISO 8601 date-time, not {since!r}.") from None
+        raise HTTPException(400, f"since must be an ISO 8601 date-time, not “{clip(since)}”.") from None
 
 
 @router.get("/skills/{slug}/feed.atom")
