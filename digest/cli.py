@@ -641,7 +641,8 @@ def preview(
 
     from digest.db import session_scope
     from digest.digests import preview as build_preview
-    from digest.mail.render import DigestRenderer
+    from digest.mail.inline import with_data_uris
+    from digest.mail.render import DigestRenderer, images_for
 
     with session_scope() as session:
         try:
@@ -658,7 +659,7 @@ def preview(
         typer.echo(f"=== {r.digest.cadence} digest due {r.due_at.isoformat()} {state}".rstrip())
         typer.echo(f"Subject: {rendered.subject}\n")
         typer.echo(rendered.text)
-        pages.append(rendered.html or "")
+        pages.append(with_data_uris(rendered.html or "", images_for(r.digest.sections)))
     if html:
         Path(html).write_text("\n".join(pages), encoding="utf-8")
         typer.echo(f"HTML written to {html}")
