@@ -8,6 +8,7 @@ RUN pip install --no-cache-dir -c constraints.txt -e .
 COPY alembic.ini ./
 COPY alembic ./alembic
 COPY templates ./templates
+COPY static ./static
 RUN useradd --system --home /data digest && mkdir -p /data && chown digest /data
 USER digest
 EXPOSE 8000

@@ -187,17 +187,36 @@ class Confirmed:
     user: User
 
 
-def confirm(session: Session, settings: Settings, token: str, now: datetime) -> Confirmed:
-    """Activate the subscription a confirmation link names. The link works once and for 7 days; its
-    digest window starts now. Raises InvalidToken (ExpiredToken, TokenUsed) with a message for people."""
+@dataclass(frozen=True)
+class ConfirmLink:
+    """A valid confirmation link, read without spending it; `used` when it already confirmed."""
+
+    subscription: Subscription
+    jti: str
+    used: bool
+
+
+def read_confirm_token(session: Session, settings: Settings, token: str, now: datetime) -> ConfirmLink:
+    """The subscription a confirmation link names, without spending the link (a GET shows a button first).
+    Raises InvalidToken (ExpiredToken) with a message for people."""
     data, jti = read_token(settings.secret, "confirm", token, now, timedelta(seconds=settings.confirm_link_max_age))
     sub = session.get(Subscription, _int(data.get("s")))
     if sub is None or sub.user_id != _int(data.get("u")):
         raise InvalidToken("this link is not valid (the subscription no longer exists)")
     if sub.status == SubscriptionStatus.unsubscribed:
         raise InvalidToken("this subscription was cancelled; subscribe again to get a new link")
-    _spend(session, jti, now)
-    _activate(session, sub, now)
+    if not jti:
+        raise InvalidToken("this link is not valid")
+    return ConfirmLink(sub, jti, session.get(UsedToken, jti) is not None)
+
+
+def confirm(session: Session, settings: Settings, token: str, now: datetime) -> Confirmed:
+    """Activate the subscription a confirmation link names. The link works once and for 7 days; its
+    digest window starts now. Raises InvalidToken (ExpiredToken, TokenUsed) with a message for people."""
+    link = read_confirm_token(session, settings, token, now)
+    _spend(session, link.jti, now)
+    _activate(session, link.subscription, now)
+    sub = link.subscription
     return Confirmed(sub, sub.skill, sub.user)
 
 
@@ -303,10 +322,41 @@ def subscriptions_of(session: Session, user: User) -> list[Subscription]:
     return list(rows)
 
 
-def subscription_of(session: Session, user: User, subscription_id: int) -> Subscription:
+def subscription_of(session: Session, user: User, subscription_id: int, unsubscribed: bool = False) -> Subscription:
+    """One of the account's subscriptions; an unsubscribed one only with `unsubscribed` (to resubscribe)."""
     sub = session.get(Subscription, subscription_id)
-    if sub is None or sub.user_id != user.id or sub.status == SubscriptionStatus.unsubscribed:
+    if sub is None or sub.user_id != user.id or (sub.status == SubscriptionStatus.unsubscribed and not unsubscribed):
         raise NotFound(f"You have no subscription with id {subscription_id}.")
+    return sub
+
+
+def left_by(session: Session, user: User) -> list[Subscription]:
+    """The account's unsubscribed subscriptions, by skill name: the skills a person left and may resubscribe."""
+    rows = session.scalars(
+        select(Subscription)
+        .join(Skill, Skill.id == Subscription.skill_id)
+        .where(Subscription.user_id == user.id, Subscription.status == SubscriptionStatus.unsubscribed)
+        .order_by(Skill.name)
+    )
+    return list(rows)
+
+
+def resubscribe(session: Session, sub: Subscription, now: datetime) -> Subscription:
+    """A signed-in person takes back a subscription they left: active again at once (they proved the address
+    is theirs by signing in), its digest window starting now. Their own earlier "unsubscribe from everything"
+    no longer holds; a bounce or a complaint still does."""
+    from sqlalchemy import delete
+
+    from digest.models import Suppression
+
+    if sub.status == SubscriptionStatus.unsubscribed:
+        sub.status = SubscriptionStatus.active
+        sub.cursor = now
+        sub.confirmed_at = now
+        sub.updated_at = now
+        email = sub.user.email.strip().lower()
+        session.execute(delete(Suppression).where(Suppression.email == email, Suppression.reason == "unsubscribed"))
+        session.flush()
     return sub
 
 

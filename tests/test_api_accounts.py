@@ -22,7 +22,7 @@ from digest.mail.suppression import is_suppressed
 from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.web.app import create_app
 from digest.web.templating import templates
-from tests.accounts_data import add_skills, link_in, outbox
+from tests.accounts_data import add_skills, link_in, outbox, press_confirm
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
 
@@ -66,7 +66,8 @@ def subscribe_and_confirm(client: TestClient, settings: Any, email: str, skill: 
     assert r.status_code == 202, r.text
     mails = outbox(settings.outbox_dir)
     assert len(mails) == before + 1
-    assert client.get(path_of(link_in(mails[-1], "/confirm"))).status_code == 200
+    assert press_confirm(client, link_in(mails[-1], "/confirm")).status_code == 303
+    client.cookies.delete("digest_session")  # confirming signed in; these tests sign in on their own
 
 
 def sign_in(client: TestClient, settings: Any, email: str) -> None:
@@ -88,7 +89,8 @@ def test_subscribe_answers_the_same_for_new_pending_and_active(settings: Any, cl
     body = {"email": "ann@example.com", "skill": "python", "cadence": "daily"}
     first = client.post("/api/subscriptions", json=body)
     pending = client.post("/api/subscriptions", json=body)
-    client.get(path_of(link_in(outbox(settings.outbox_dir)[0], "/confirm")))
+    press_confirm(client, link_in(outbox(settings.outbox_dir)[0], "/confirm"))
+    client.cookies.delete("digest_session")  # the answer to a stranger, not to the signed-in owner
     active = client.post("/api/subscriptions", json=body)
     other = client.post("/api/subscriptions", json={**body, "email": "zed@example.com"})
     answers = {(r.status_code, r.text) for r in (first, pending, active, other)}
@@ -120,8 +122,16 @@ def test_confirm_tokens_tampered_expired_and_reused(settings: Any, client: TestC
     now.now = START + timedelta(days=6)
     ok = client.get(link)
     assert ok.status_code == 200 and "Kubernetes" in ok.text and "weekly" in ok.text
+    assert "Confirm and open my settings" in ok.text
+    assert client.get(link).status_code == 200  # opening it (a mail scanner) changes nothing
+    done = press_confirm(client, link)
+    assert done.status_code == 303 and done.headers["location"] == "/settings?done=confirmed"
+    settings_page = client.get(done.headers["location"])
+    assert "Your digests" in settings_page.text and "and signed in: change how often" in settings_page.text
     reused = client.get(link)
-    assert reused.status_code == 410 and "already used" in reused.text
+    assert reused.status_code == 200 and "You&#39;re subscribed" in reused.text and "was used already" in reused.text
+    again = client.post("/confirm", data={"token": link.split("token=")[1], "csrf_token": csrf_from(ok.text)})
+    assert again.status_code == 200 and "You&#39;re subscribed" in again.text
 
 
 def test_resending_the_confirmation_is_rate_limited(settings: Any, client: TestClient, now: Clock) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest import __version__
-from digest.config import Settings, get_settings
+from digest.config import STATIC_DIR, Settings, get_settings
 from digest.db import immediate_transactions
 from digest.web.cache import TTLCache
 from digest.web.hostcheck import HostCheck
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (system, pages, skills, accounts, webhooks):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     security.install(app)
     errors.install(app)  # after security: pages get HTML errors, /api/ keeps its JSON ones
     app.add_middleware(WritesLockFirst)

@@ -90,8 +90,9 @@ def page(server: str, browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1100, "height": 800}, timezone_id="Europe/Berlin")
     pg = context.new_page()
     pg.set_default_timeout(15_000)
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors: list[str] = []  # script errors (a 4xx page's own status is logged too, and asserted elsewhere)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 4" not in m.text else None)
     pg.console_errors = errors
     try:
         yield pg
