@@ -481,6 +481,16 @@ def import_jobs(
         with session_scope() as session:
             run = run_detection(session, moment)
             summary["shift_detection"] = {"week_start": run.week_start.isoformat(), "opened": len(run.opened)}
+    from digest.demand.freshness import freshness, freshness_words
+
+    with session_scope() as session:
+        fresh = freshness(session, moment.date())
+    summary["window"] = {
+        "as_of": fresh.as_of.isoformat(),
+        "days": fresh.window_days,
+        "postings": fresh.window_postings,
+        "newest_day": fresh.newest_day.isoformat() if fresh.newest_day else None,
+    }
     if as_json:
         print_json(summary)
         return
@@ -488,6 +498,9 @@ def import_jobs(
         f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
         f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
     )
+    typer.echo(freshness_words(fresh))
+    if fresh.empty and fresh.newest_day:
+        typer.echo(f"  skill pages show figures as of a day with ?as_of=, e.g. ?as_of={fresh.newest_day.isoformat()}")
 
 
 def _stderr_console() -> Any:

@@ -578,6 +578,48 @@ def find_skills(session: Session, query: str, limit: int = 20, as_of: date | Non
     return found[:limit]
 
 
+def postings_in_window(session: Session, skill_ids: list[int], as_of: date) -> dict[int, int]:
+    """Postings per skill in the 90 days to `as_of` (skills without any are left out)."""
+    from sqlalchemy import func
+
+    from digest.demand.window import WINDOW_DAYS
+    from digest.models import DemandSkillDay
+
+    if not skill_ids:
+        return {}
+    rows = session.execute(
+        select(DemandSkillDay.skill_id, func.sum(DemandSkillDay.postings))
+        .where(
+            DemandSkillDay.skill_id.in_(skill_ids),
+            DemandSkillDay.day > as_of - timedelta(days=WINDOW_DAYS),
+            DemandSkillDay.day <= as_of,
+        )
+        .group_by(DemandSkillDay.skill_id)
+    )
+    return {int(sid): int(n) for sid, n in rows if n}
+
+
+def search_skills(session: Session, query: str, limit: int, as_of: date) -> list[tuple[Skill, int]]:
+    """(skill, postings in the window to `as_of`) for a search box: the exact match first, then by postings,
+    then as `find_skills` orders them. An empty query lists the skills most asked for."""
+    found = find_skills(session, query, 200 if query.strip() else limit, as_of=as_of)
+    counts = postings_in_window(session, [s.id for s in found], as_of)
+    if query.strip():
+        exact = found[:1] if found and _is_exact(session, query, found[0]) else []
+        rest = sorted(found[len(exact) :], key=lambda s: -counts.get(s.id, 0))  # stable: ties keep their order
+        found = exact + rest
+    return [(s, counts.get(s.id, 0)) for s in found[:limit]]
+
+
+def _is_exact(session: Session, query: str, skill: Skill) -> bool:
+    from digest.taxonomy.resolve import UnknownSkill
+
+    try:
+        return resolve_skill(session, query) is skill
+    except UnknownSkill:
+        return False
+
+
 def _skills_to_browse(session: Session, limit: int, as_of: date | None) -> list[Skill]:
     from sqlalchemy import func
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -273,10 +273,31 @@ def test_api_hides_other_peoples_subscriptions(settings: Any, client: TestClient
     assert r.status_code == 404 and "no subscription" in r.json()["detail"]
 
 
-def test_skills_search(client: TestClient) -> None:
+def test_skills_search(client: TestClient, session: Session) -> None:
     assert client.get("/api/skills", params={"q": "golang"}).json() == [
-        {"slug": "go", "name": "Go", "category": "Programming languages"}
+        {"slug": "go", "name": "Go", "category": "Programming languages", "postings": 0, "as_of": "2026-03-02"}
     ]
+    # ranked by postings in the 90 days to today, the exact match first; older postings do not count
+    from digest.models import DemandSkillDay
+
+    ids = {s.slug: s.id for s in session.scalars(select(Skill))}
+    for slug, day, n in [
+        ("postgresql", date(2026, 3, 1), 5),
+        ("go", date(2026, 2, 1), 9),
+        ("rust", date(2025, 1, 1), 50),
+    ]:
+        session.add(DemandSkillDay(skill_id=ids[slug], day=day, postings=n))
+    session.commit()
+    found = client.get("/api/skills", params={"q": "o"}).json()
+    assert [(s["slug"], s["postings"]) for s in found[:2]] == [("go", 9), ("postgresql", 5)]
+    assert [s["slug"] for s in client.get("/api/skills", params={"q": "postgres"}).json()] == ["postgresql"]
+    assert client.get("/api/skills").json()[0] == {
+        "slug": "go",
+        "name": "Go",
+        "category": "Programming languages",
+        "postings": 9,
+        "as_of": "2026-03-02",
+    }
     assert client.get("/api/skills", params={"q": "python 3"}).json()[0]["slug"] == "python"
     assert client.get("/api/skills", params={"q": "zzz"}).json() == []
     assert client.get("/api/skills", params={"limit": 0}).status_code == 422

@@ -327,11 +327,21 @@ def _me(request: Request, session: Session, user: User) -> MeOut:
     )
 
 
-@router.get("/api/skills", summary="Find skills to follow", response_model=list[SkillOut], tags=["skills"])
+class SkillFound(SkillOut):
+    postings: int = Field(description="job postings mentioning the skill in the 90 days to as_of")
+    as_of: str = Field(description="the last day of that window (UTC), ISO 8601")
+
+
+@router.get("/api/skills", summary="Find skills to follow", response_model=list[SkillFound], tags=["skills"])
 def api_skills(q: Annotated[str, Query(max_length=200)] = "", limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
-    """Skills whose name, slug or alias contains q, best match first."""
+    """Skills whose name, slug or alias contains q: the exact match first, then by postings in the last 90 days.
+    Without q, the skills most asked for."""
+    today = clock.today()
     with session_scope() as session:
-        return [_skill_out(s) for s in subs.find_skills(session, q, limit)]
+        return [
+            SkillFound(slug=s.slug, name=s.name, category=s.category, postings=n, as_of=today.isoformat())
+            for s, n in subs.search_skills(session, q, limit, today)
+        ]
 
 
 @router.post(

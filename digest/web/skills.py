@@ -14,7 +14,9 @@ from digest import clock
 from digest.db import session_scope
 from digest.demand.chart import weekly_chart_png
 from digest.demand.figures import demand_figures
+from digest.demand.freshness import freshness
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
+from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
 from digest.models import ItemKind, Skill
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill
@@ -64,6 +66,7 @@ def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
             return {
                 "skill": {"slug": skill.slug, "name": skill.name},
                 "figures": demand_figures(session, skill, day, memo=True),
+                "freshness": freshness(session, day),
                 "jobs": [item_json(i) for i in jobs],
                 "news": [item_json(i) for i in news],
             }
@@ -140,13 +143,23 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
 @router.get("/skills/{slug}", response_class=HTMLResponse)
 def skill_page(request: Request, slug: str, as_of: str | None = None) -> Response:
     data = _page_data(request, slug, _as_of(as_of))
-    figures = data["figures"]
+    figures, fresh = data["figures"], data["freshness"]
+    base_url = request.app.state.settings.base_url
+    page_url = f"{base_url}/skills/{data['skill']['slug']}"
+    summary = summary_sentence(figures, fresh)
     context = {
         "skill": data["skill"],
         "f": figures,
+        "fresh": fresh,
         "as_of_param": as_of or "",
         "change_words": change_words(figures["change_vs_prior_4_weeks"]),
         "verdict_words": verdict_words(figures["shift"]),
+        "has_verdict": has_verdict(figures),
+        "summary": summary,
+        "faq": faq(figures, fresh),
+        "json_ld": json_ld(figures, fresh, page_url, base_url, summary),
+        "page_url": page_url,
+        "base_url": base_url,
         "jobs": data["jobs"],
         "news": data["news"],
         "cadences": ["daily", "weekly", "hourly"],
