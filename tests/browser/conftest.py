@@ -100,6 +100,18 @@ def page(server: str, browser: Any) -> Iterator[Any]:
         context.close()
 
 
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's audit of the page (bundled by axe-playwright-python): violations of serious or critical impact."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -69,3 +69,22 @@ def test_one_helper_turns_cid_references_into_data_uris() -> None:
     msg = to_mime(email, T0)
     assert isinstance(msg, EmailMessage)
     assert (html_for_browser(msg) or "").strip() == out
+
+
+def test_emails_follow_the_readers_colour_scheme(settings: Any, session: Session, server: str, browser: Any) -> None:
+    """Dark where the client asks for it (the @media rules survive inlining), light everywhere else."""
+    _digest_with_chart(settings, session)
+    run(session, settings, T0 + timedelta(hours=8))
+    [name] = outbox(settings)
+    backgrounds = {}
+    for scheme in ("light", "dark"):
+        context = browser.new_context(color_scheme=scheme, viewport={"width": 700, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(f"{server}/outbox/{name}")
+            assert _chart_loaded(page)
+            backgrounds[scheme] = page.locator("table.container").evaluate("e => getComputedStyle(e).backgroundColor")
+            shot(page, f"22-digest-email-{scheme}")
+        finally:
+            context.close()
+    assert backgrounds == {"light": "rgb(255, 255, 255)", "dark": "rgb(28, 32, 39)"}
