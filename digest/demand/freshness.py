@@ -43,6 +43,15 @@ def freshness(session: Session, as_of: date) -> Freshness:
     )
 
 
+def counts_day(session: Session, today: date) -> Freshness:
+    """The window that lists of skills count postings in: the one to today, or, when it holds none, the one
+    to the newest day with postings (stale data still ranks skills, and says as of when)."""
+    fresh = freshness(session, today)
+    if fresh.empty and fresh.newest_day is not None:
+        return freshness(session, fresh.newest_day)
+    return fresh
+
+
 def day_words(day: date) -> str:
     """'6 Dec 2026': a date a person reads at a glance, in any locale's order."""
     return f"{day.day} {day:%b %Y}"

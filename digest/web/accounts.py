@@ -334,13 +334,15 @@ class SkillFound(SkillOut):
 
 @router.get("/api/skills", summary="Find skills to follow", response_model=list[SkillFound], tags=["skills"])
 def api_skills(q: Annotated[str, Query(max_length=200)] = "", limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
-    """Skills whose name, slug or alias contains q: the exact match first, then by postings in the last 90 days.
-    Without q, the skills most asked for."""
-    today = clock.today()
+    """Skills whose name, slug or alias contains q: the exact match first, then by postings in the 90 days to
+    as_of (today, or the newest day with postings when none are that recent). Without q, the most asked for."""
+    from digest.demand.freshness import counts_day
+
     with session_scope() as session:
+        as_of = counts_day(session, clock.today()).as_of
         return [
-            SkillFound(slug=s.slug, name=s.name, category=s.category, postings=n, as_of=today.isoformat())
-            for s, n in subs.search_skills(session, q, limit, today)
+            SkillFound(slug=s.slug, name=s.name, category=s.category, postings=n, as_of=as_of.isoformat())
+            for s, n in subs.search_skills(session, q, limit, as_of)
         ]
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from digest import clock
 from digest.db import session_scope
-from digest.demand.freshness import freshness
+from digest.demand.freshness import counts_day
 from digest.subscriptions import search_skills
 from digest.web.templating import templates
 
@@ -21,12 +21,12 @@ def home_context(q: str = "", **extra: Any) -> dict[str, Any]:
     most asked for; each with its count, and how fresh the counts are."""
     today = clock.today()
     with session_scope() as session:
+        fresh = counts_day(session, today)
         skills = [
             {"slug": s.slug, "name": s.name, "category": s.category, "postings": n}
-            for s, n in search_skills(session, q, 30 if q.strip() else 24, today)
+            for s, n in search_skills(session, q, 30 if q.strip() else 24, fresh.as_of)
         ]
-        fresh = freshness(session, today)
-    return {"q": q, "skills": skills, "fresh": fresh, **extra}
+    return {"q": q, "skills": skills, "fresh": fresh, "stale": fresh.as_of != today, "today": today, **extra}
 
 
 @router.get("/", response_class=HTMLResponse)
