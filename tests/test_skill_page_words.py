@@ -68,7 +68,8 @@ def test_summary_faq_and_metadata(client: TestClient, settings: Any) -> None:
 
 def test_an_empty_window_says_so_and_names_the_newest_day(client: TestClient) -> None:
     html = client.get("/skills/kubernetes?as_of=2026-12-06").text
-    assert "No job postings at all fall in the 90 days to 6 Dec 2026; the newest postings are from 17 May 2026" in html  # meta
+    meta = "No job postings at all fall in the 90 days to 6 Dec 2026; the newest postings are from 17 May 2026"
+    assert f'<meta name="description" content="{meta}' in html
     assert "No job postings fall in the 90 days to 6 Dec 2026; the newest are from 17 May 2026" in html
     assert "No data in this window." in html and 'href="/skills/kubernetes?as_of=2026-05-17"' in html
     assert "No verdict" in html and "Within normal variation" not in html and "p = " not in html
