@@ -72,7 +72,7 @@ def server(settings: Any, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # per module: another test's own sync_playwright() must not meet a live one
 def browser() -> Iterator[Any]:
     assert CHROMIUM.exists(), f"Debian's chromium is missing at {CHROMIUM}: run scripts/browser (scripts/test does)"
     from playwright.sync_api import sync_playwright

@@ -16,7 +16,7 @@ from digest import clock
 from digest.models import Subscription, SubscriptionStatus
 from digest.subscriptions import WEEKDAYS
 from tests.accounts_data import add_skills, link_in, outbox
-from tests.browser.conftest import shot
+from tests.browser.conftest import serious_violations, shot
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
@@ -59,6 +59,7 @@ def test_a_person_subscribes_confirms_changes_cadence_unsubscribes_and_comes_bac
     page.get_by_role("button", name="Confirm and open my settings").wait_for()
     assert _status(session) == SubscriptionStatus.pending  # a mail scanner opening the link confirms nothing
     shot(page, "03-confirm-button")
+    assert serious_violations(page) == []
     page.get_by_role("button", name="Confirm and open my settings").click()
     page.get_by_role("heading", name="Your digests").wait_for()
     page.get_by_text("and signed in").wait_for()
@@ -75,6 +76,7 @@ def test_a_person_subscribes_confirms_changes_cadence_unsubscribes_and_comes_bac
     assert page.locator("#send-hour").input_value() == "7"
     assert "Unknown time zone" in page.locator("#tz-error").inner_text()
     shot(page, "04-settings-bad-time-zone")
+    assert serious_violations(page) == []
 
     # the browser's time zone is offered; weekly digests go out three days from today, so the daily and
     # weekly next-digest times always differ whatever day the test runs
@@ -121,6 +123,7 @@ def test_a_person_subscribes_confirms_changes_cadence_unsubscribes_and_comes_bac
     assert "You follow no skills right now" in page.content()
     page.get_by_role("heading", name="Skills you left").wait_for()
     shot(page, "09-settings-skills-you-left")
+    assert serious_violations(page) == []
     page.get_by_role("button", name="Resubscribe to Kubernetes").click()
     page.get_by_text("Subscribed again").wait_for()
     assert _status(session) == SubscriptionStatus.active
