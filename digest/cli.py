@@ -110,7 +110,20 @@ def _start_children(settings: Settings, host: str, port: int) -> dict[str, subpr
     queues = ",".join(queue_names(settings).values())
     celery = [sys.executable, "-m", "celery", "-A", "workers.app"]
     cmds = {
-        "web": [sys.executable, "-m", "digest.cli", "serve", "--host", host, "--port", str(port)],
+        # uvicorn itself: `run` has derived the base URL into the environment and said so already
+        "web": [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "digest.web.app:create_app",
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--log-level",
+            "info",
+        ],
         "worker": [
             *celery,
             "worker",
