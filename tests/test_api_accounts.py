@@ -464,3 +464,51 @@ def test_signed_in_person_subscribes_without_a_confirmation_round_trip(
     )
     assert r.status_code == 202 and "confirmation link" in r.json()["detail"]
     assert len(outbox(settings.outbox_dir)) == mails + 1
+
+
+def test_resubscribe_from_the_settings(settings: Any, client: TestClient, session: Session, now: Clock) -> None:
+    """A person who left everything takes one skill back: active at once, their own "unsubscribe from
+    everything" lifted; a bounce would stay (only the reason "unsubscribed" is theirs to lift)."""
+    from sqlalchemy import delete
+
+    from digest.mail.suppression import suppress
+    from digest.models import Suppression
+
+    subscribe_and_confirm(client, settings, "re@example.com", "python")
+    sign_in(client, settings, "re@example.com")  # before: no email reaches a suppressed address, sign-in links too
+    user = session.scalar(select(User).where(User.email == "re@example.com"))
+    assert user is not None
+    subs.unsubscribe_all(session, user, START)
+    session.commit()
+    page = client.get("/settings").text
+    assert "Skills you left" in page and "Resubscribe to Python" in page and "We no longer email" in page
+    sub_id = session.scalar(select(Subscription.id))
+    r = client.post(f"/settings/subscriptions/{sub_id}", data={"action": "resubscribe", "csrf_token": csrf_from(page)})
+    assert r.status_code == 200 and "Subscribed again" in r.text and "Skills you left" not in r.text
+    session.rollback()  # a fresh snapshot: the request wrote in its own transaction
+    assert session.scalar(select(Subscription.status)) == SubscriptionStatus.active
+    assert session.scalar(select(Subscription.cursor)).replace(tzinfo=UTC) == START  # the window starts now
+    assert not is_suppressed(session, "re@example.com")
+    # a bounced address stays suppressed whatever the person clicks
+    subs.unsubscribe_all(session, user, START)
+    session.execute(delete(Suppression))
+    suppress(session, "re@example.com", "bounce", START)
+    session.commit()
+    client.post(f"/settings/subscriptions/{sub_id}", data={"action": "resubscribe", "csrf_token": csrf_from(page)})
+    session.rollback()
+    assert is_suppressed(session, "re@example.com")
+
+
+def test_settings_errors_keep_the_inputs(settings: Any, client: TestClient, session: Session, now: Clock) -> None:
+    subscribe_and_confirm(client, settings, "tz@example.com", "python")
+    sign_in(client, settings, "tz@example.com")
+    page = client.get("/settings").text
+    form = {"timezone": "Mars/Olympus", "send_hour": "30", "weekday": "2", "alert_emails": "1"}
+    r = client.post("/settings/account", data={**form, "csrf_token": csrf_from(page)})
+    assert r.status_code == 422 and "Your digests" in r.text and "2 fields need a change" in r.text
+    assert 'value="Mars/Olympus"' in r.text and 'aria-describedby="tz-error"' in r.text
+    assert "The send hour must be between 0 and 23." in r.text and 'aria-describedby="send-hour-error"' in r.text
+    assert '<option value="2" selected>Wednesday' in r.text and 'name="alert_emails" value="1" checked' in r.text
+    session.rollback()
+    user = session.scalar(select(User).where(User.email == "tz@example.com"))
+    assert user is not None and (user.timezone, user.weekday, user.alert_emails) == ("UTC", 0, False)  # unsaved
