@@ -40,7 +40,22 @@ def _results(page: Any) -> list[str]:
     return [t.strip() for t in page.locator("#skill-results li .name").all_inner_texts()]
 
 
+CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+
+
+def _under_csp(page: Any) -> None:
+    """Serve every document with the strict policy the hardened app sends: inline script would be refused
+    (and logged as a console error, which the tests assert away)."""
+
+    def add_csp(route: Any) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+    page.route("**/*", add_csp)
+
+
 def test_home_searches_as_you_type_by_keyboard(data: date, server: str, page: Any) -> None:
+    _under_csp(page)
     page.goto(server + "/")
     assert _results(page)[:3] == ["Kubernetes", "Python", "PostgreSQL"]  # the popular list, by demand
     assert "Most asked for" in page.locator("#results-status").inner_text()

@@ -17,6 +17,7 @@ from digest.models import Subscription, SubscriptionStatus
 from digest.subscriptions import WEEKDAYS
 from tests.accounts_data import add_skills, link_in, outbox
 from tests.browser.conftest import serious_violations, shot
+from tests.browser.test_pages import _under_csp
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,7 @@ def test_a_person_subscribes_confirms_changes_cadence_unsubscribes_and_comes_bac
 ) -> None:
     add_skills(session)
     email = "ada@example.com"
+    _under_csp(page)  # the time-zone button's script must run under script-src 'self'
 
     # find a skill (the plain form: the results page lists it with a Follow link)
     page.goto(server + "/?q=kube")
