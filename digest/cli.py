@@ -64,7 +64,11 @@ INIT_STEPS: list[Any] = []
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
-    """Run the web app alone (uvicorn)."""
+    """Run the web app alone (uvicorn). Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
+    from digest.config import derive_base_url
+
+    base_url, derived = derive_base_url(host, port)
+    _say_base_url(base_url, derived, host)
     settings_or_exit()
     import uvicorn
 
@@ -74,18 +78,30 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
 @app.command()
 def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
-    """The main job on the embedded default: web app, one worker and beat; Ctrl-C stops them all."""
+    """The main job on the embedded default: web app, one worker and beat; Ctrl-C stops them all.
+    Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
+    from digest.config import derive_base_url
+
+    base_url, derived = derive_base_url(host, port)
     settings = settings_or_exit()
     from digest.db import migrate
 
     migrate(settings.db_url)
     children = _start_children(settings, host, port)
-    typer.echo(f"digest is running: http://{host}:{port}/")
+    typer.echo(f"digest is running: {base_url}/")
+    _say_base_url(base_url, derived, host)
     if settings.email_backend == "file":
-        outbox = f"http://{host}:{port}/outbox?key={settings.outbox_key}"
+        outbox = f"{base_url}/outbox?key={settings.outbox_key}"
         typer.echo(f"emails are written to {settings.outbox_dir} (and shown, to you only, at {outbox})")
     typer.echo("press Ctrl-C to stop")
     _supervise(children)
+
+
+def _say_base_url(base_url: str, derived: bool, host: str) -> None:
+    how = "from --host/--port; set DIGEST_BASE_URL to change it" if derived else "DIGEST_BASE_URL"
+    typer.echo(f"links in emails point at {base_url} ({how})")
+    if derived and host in ("0.0.0.0", "::", "[::]"):
+        typer.echo("listening on every interface: set DIGEST_BASE_URL to the address people reach", err=True)
 
 
 def _start_children(settings: Settings, host: str, port: int) -> dict[str, subprocess.Popen[bytes]]:
@@ -96,7 +112,20 @@ def _start_children(settings: Settings, host: str, port: int) -> dict[str, subpr
     queues = ",".join(queue_names(settings).values())
     celery = [sys.executable, "-m", "celery", "-A", "workers.app"]
     cmds = {
-        "web": [sys.executable, "-m", "digest.cli", "serve", "--host", host, "--port", str(port)],
+        # uvicorn itself: `run` has derived the base URL into the environment and said so already
+        "web": [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "digest.web.app:create_app",
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--log-level",
+            "info",
+        ],
         "worker": [
             *celery,
             "worker",
@@ -473,6 +502,16 @@ def import_jobs(
         with session_scope() as session:
             run = run_detection(session, moment)
             summary["shift_detection"] = {"week_start": run.week_start.isoformat(), "opened": len(run.opened)}
+    from digest.demand.freshness import freshness, freshness_words
+
+    with session_scope() as session:
+        fresh = freshness(session, moment.date())
+    summary["window"] = {
+        "as_of": fresh.as_of.isoformat(),
+        "days": fresh.window_days,
+        "postings": fresh.window_postings,
+        "newest_day": fresh.newest_day.isoformat() if fresh.newest_day else None,
+    }
     if as_json:
         print_json(summary)
         return
@@ -480,6 +519,9 @@ def import_jobs(
         f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
         f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
     )
+    typer.echo(freshness_words(fresh))
+    if fresh.empty and fresh.newest_day:
+        typer.echo(f"  skill pages show figures as of a day with ?as_of=, e.g. ?as_of={fresh.newest_day.isoformat()}")
 
 
 def _stderr_console() -> Any:
@@ -633,7 +675,8 @@ def preview(
 
     from digest.db import session_scope
     from digest.digests import preview as build_preview
-    from digest.mail.render import DigestRenderer
+    from digest.mail.inline import with_data_uris
+    from digest.mail.render import DigestRenderer, images_for
 
     with session_scope() as session:
         try:
@@ -650,7 +693,7 @@ def preview(
         typer.echo(f"=== {r.digest.cadence} digest due {r.due_at.isoformat()} {state}".rstrip())
         typer.echo(f"Subject: {rendered.subject}\n")
         typer.echo(rendered.text)
-        pages.append(rendered.html or "")
+        pages.append(with_data_uris(rendered.html or "", images_for(r.digest.sections)))
     if html:
         Path(html).write_text("\n".join(pages), encoding="utf-8")
         typer.echo(f"HTML written to {html}")

@@ -209,6 +209,28 @@ def get_settings() -> Settings:
     return load_settings()
 
 
+def base_url_for(host: str, port: int) -> str:
+    """The address that `digest run`/`serve --host H --port P` answer at, for links in emails. A wildcard
+    host (all interfaces) has no one address: loopback is the one this machine surely reaches."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def derive_base_url(host: str, port: int) -> tuple[str, bool]:
+    """Set DIGEST_BASE_URL from --host/--port unless it is set already (then it wins), before the settings
+    are read, so this process and every child it starts link to where the server listens.
+    Returns (base URL, whether it was derived)."""
+    given = os.environ.get("DIGEST_BASE_URL", "").strip()
+    if given:
+        return given.rstrip("/"), False
+    os.environ["DIGEST_BASE_URL"] = base_url_for(host, port)
+    get_settings.cache_clear()
+    return os.environ["DIGEST_BASE_URL"], True
+
+
 def settings_or_exit() -> Settings:
     try:
         return get_settings()

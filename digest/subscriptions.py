@@ -226,17 +226,36 @@ class Confirmed:
     user: User
 
 
-def confirm(session: Session, settings: Settings, token: str, now: datetime) -> Confirmed:
-    """Activate the subscription a confirmation link names. The link works once and for 7 days; its
-    digest window starts now. Raises InvalidToken (ExpiredToken, TokenUsed) with a message for people."""
+@dataclass(frozen=True)
+class ConfirmLink:
+    """A valid confirmation link, read without spending it; `used` when it already confirmed."""
+
+    subscription: Subscription
+    jti: str
+    used: bool
+
+
+def read_confirm_token(session: Session, settings: Settings, token: str, now: datetime) -> ConfirmLink:
+    """The subscription a confirmation link names, without spending the link (a GET shows a button first).
+    Raises InvalidToken (ExpiredToken) with a message for people."""
     data, jti = read_token(settings.secret, "confirm", token, now, timedelta(seconds=settings.confirm_link_max_age))
     sub = session.get(Subscription, _int(data.get("s")))
     if sub is None or sub.user_id != _int(data.get("u")):
         raise InvalidToken("this link is not valid (the subscription no longer exists)")
     if sub.status == SubscriptionStatus.unsubscribed:
         raise InvalidToken("this subscription was cancelled; subscribe again to get a new link")
-    _spend(session, jti, now)
-    _activate(session, sub, now)
+    if not jti:
+        raise InvalidToken("this link is not valid")
+    return ConfirmLink(sub, jti, session.get(UsedToken, jti) is not None)
+
+
+def confirm(session: Session, settings: Settings, token: str, now: datetime) -> Confirmed:
+    """Activate the subscription a confirmation link names. The link works once and for 7 days; its
+    digest window starts now. Raises InvalidToken (ExpiredToken, TokenUsed) with a message for people."""
+    link = read_confirm_token(session, settings, token, now)
+    _spend(session, link.jti, now)
+    _activate(session, link.subscription, now)
+    sub = link.subscription
     return Confirmed(sub, sub.skill, sub.user)
 
 
@@ -381,10 +400,41 @@ def subscriptions_of(session: Session, user: User) -> list[Subscription]:
     return list(rows)
 
 
-def subscription_of(session: Session, user: User, subscription_id: int) -> Subscription:
+def subscription_of(session: Session, user: User, subscription_id: int, unsubscribed: bool = False) -> Subscription:
+    """One of the account's subscriptions; an unsubscribed one only with `unsubscribed` (to resubscribe)."""
     sub = session.get(Subscription, subscription_id)
-    if sub is None or sub.user_id != user.id or sub.status == SubscriptionStatus.unsubscribed:
+    if sub is None or sub.user_id != user.id or (sub.status == SubscriptionStatus.unsubscribed and not unsubscribed):
         raise NotFound(f"You have no subscription with id {subscription_id}.")
+    return sub
+
+
+def left_by(session: Session, user: User) -> list[Subscription]:
+    """The account's unsubscribed subscriptions, by skill name: the skills a person left and may resubscribe."""
+    rows = session.scalars(
+        select(Subscription)
+        .join(Skill, Skill.id == Subscription.skill_id)
+        .where(Subscription.user_id == user.id, Subscription.status == SubscriptionStatus.unsubscribed)
+        .order_by(Skill.name)
+    )
+    return list(rows)
+
+
+def resubscribe(session: Session, sub: Subscription, now: datetime) -> Subscription:
+    """A signed-in person takes back a subscription they left: active again at once (they proved the address
+    is theirs by signing in), its digest window starting now. Their own earlier "unsubscribe from everything"
+    no longer holds; a bounce or a complaint still does."""
+    from sqlalchemy import delete
+
+    from digest.models import Suppression
+
+    if sub.status == SubscriptionStatus.unsubscribed:
+        sub.status = SubscriptionStatus.active
+        sub.cursor = now
+        sub.confirmed_at = now
+        sub.updated_at = now
+        email = sub.user.email.strip().lower()
+        session.execute(delete(Suppression).where(Suppression.email == email, Suppression.reason == "unsubscribed"))
+        session.flush()
     return sub
 
 
@@ -606,6 +656,48 @@ def find_skills(session: Session, query: str, limit: int = 20, as_of: date | Non
     if exact is not None and exact not in found:
         found.insert(0, exact)
     return found[:limit]
+
+
+def postings_in_window(session: Session, skill_ids: list[int], as_of: date) -> dict[int, int]:
+    """Postings per skill in the 90 days to `as_of` (skills without any are left out)."""
+    from sqlalchemy import func
+
+    from digest.demand.window import WINDOW_DAYS
+    from digest.models import DemandSkillDay
+
+    if not skill_ids:
+        return {}
+    rows = session.execute(
+        select(DemandSkillDay.skill_id, func.sum(DemandSkillDay.postings))
+        .where(
+            DemandSkillDay.skill_id.in_(skill_ids),
+            DemandSkillDay.day > as_of - timedelta(days=WINDOW_DAYS),
+            DemandSkillDay.day <= as_of,
+        )
+        .group_by(DemandSkillDay.skill_id)
+    )
+    return {int(sid): int(n) for sid, n in rows if n}
+
+
+def search_skills(session: Session, query: str, limit: int, as_of: date) -> list[tuple[Skill, int]]:
+    """(skill, postings in the window to `as_of`) for a search box: the exact match first, then by postings,
+    then as `find_skills` orders them. An empty query lists the skills most asked for."""
+    found = find_skills(session, query, 200 if query.strip() else limit, as_of=as_of)
+    counts = postings_in_window(session, [s.id for s in found], as_of)
+    if query.strip():
+        exact = found[:1] if found and _is_exact(session, query, found[0]) else []
+        rest = sorted(found[len(exact) :], key=lambda s: -counts.get(s.id, 0))  # stable: ties keep their order
+        found = exact + rest
+    return [(s, counts.get(s.id, 0)) for s in found[:limit]]
+
+
+def _is_exact(session: Session, query: str, skill: Skill) -> bool:
+    from digest.taxonomy.resolve import UnknownSkill
+
+    try:
+        return resolve_skill(session, query) is skill
+    except UnknownSkill:
+        return False
 
 
 def _skills_to_browse(session: Session, limit: int, as_of: date | None) -> list[Skill]:

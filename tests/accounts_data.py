@@ -7,6 +7,8 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
 
@@ -54,3 +56,20 @@ def link_in(msg: EmailMessage, path: str) -> str:
     match = re.search(r"https?://\S+" + re.escape(path) + r"\?token=[\w.\-]+", text_of(msg))
     assert match, f"no {path} link in: {text_of(msg)}"
     return match.group(0)
+
+
+def confirm_button(client: Any, url: str) -> dict[str, str]:
+    """Open a confirmation link (`url` may be absolute): the form fields its button posts to /confirm."""
+    parsed = urlparse(url)
+    page = client.get(f"{parsed.path}?{parsed.query}")
+    assert page.status_code == 200, page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token and csrf, "no confirm button on the page"
+    return {"token": token.group(1), "csrf_token": csrf.group(1)}
+
+
+def press_confirm(client: Any, url: str) -> Any:
+    """Open a confirmation link and press its button, as a person does: the POST's response (303 to the
+    settings, signed in); the client's cookies keep the new session."""
+    return client.post("/confirm", data=confirm_button(client, url), follow_redirects=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -22,7 +22,7 @@ from digest.mail.suppression import is_suppressed
 from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.web.app import create_app
 from digest.web.templating import templates
-from tests.accounts_data import add_skills, link_in, outbox
+from tests.accounts_data import add_skills, link_in, outbox, press_confirm
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
 
@@ -66,7 +66,8 @@ def subscribe_and_confirm(client: TestClient, settings: Any, email: str, skill: 
     assert r.status_code == 202, r.text
     mails = outbox(settings.outbox_dir)
     assert len(mails) == before + 1
-    assert client.get(path_of(link_in(mails[-1], "/confirm"))).status_code == 200
+    assert press_confirm(client, link_in(mails[-1], "/confirm")).status_code == 303
+    client.cookies.delete("digest_session")  # confirming signed in; these tests sign in on their own
 
 
 def sign_in(client: TestClient, settings: Any, email: str) -> None:
@@ -88,7 +89,8 @@ def test_subscribe_answers_the_same_for_new_pending_and_active(settings: Any, cl
     body = {"email": "ann@example.com", "skill": "python", "cadence": "daily"}
     first = client.post("/api/subscriptions", json=body)
     pending = client.post("/api/subscriptions", json=body)
-    client.get(path_of(link_in(outbox(settings.outbox_dir)[0], "/confirm")))
+    press_confirm(client, link_in(outbox(settings.outbox_dir)[0], "/confirm"))
+    client.cookies.delete("digest_session")  # the answer to a stranger, not to the signed-in owner
     active = client.post("/api/subscriptions", json=body)
     other = client.post("/api/subscriptions", json={**body, "email": "zed@example.com"})
     answers = {(r.status_code, r.text) for r in (first, pending, active, other)}
@@ -120,8 +122,16 @@ def test_confirm_tokens_tampered_expired_and_reused(settings: Any, client: TestC
     now.now = START + timedelta(days=6)
     ok = client.get(link)
     assert ok.status_code == 200 and "Kubernetes" in ok.text and "weekly" in ok.text
+    assert "Confirm and open my settings" in ok.text
+    assert client.get(link).status_code == 200  # opening it (a mail scanner) changes nothing
+    done = press_confirm(client, link)
+    assert done.status_code == 303 and done.headers["location"] == "/settings?done=confirmed"
+    settings_page = client.get(done.headers["location"])
+    assert "Your digests" in settings_page.text and "and signed in: change how often" in settings_page.text
     reused = client.get(link)
-    assert reused.status_code == 410 and "already used" in reused.text
+    assert reused.status_code == 200 and "You&#39;re subscribed" in reused.text and "was used already" in reused.text
+    again = client.post("/confirm", data={"token": link.split("token=")[1], "csrf_token": csrf_from(ok.text)})
+    assert again.status_code == 200 and "You&#39;re subscribed" in again.text
 
 
 def test_resending_the_confirmation_is_rate_limited(settings: Any, client: TestClient, now: Clock) -> None:
@@ -263,10 +273,31 @@ def test_api_hides_other_peoples_subscriptions(settings: Any, client: TestClient
     assert r.status_code == 404 and "no subscription" in r.json()["detail"]
 
 
-def test_skills_search(client: TestClient) -> None:
+def test_skills_search(client: TestClient, session: Session) -> None:
     assert client.get("/api/skills", params={"q": "golang"}).json() == [
-        {"slug": "go", "name": "Go", "category": "Programming languages"}
+        {"slug": "go", "name": "Go", "category": "Programming languages", "postings": 0, "as_of": "2026-03-02"}
     ]
+    # ranked by postings in the 90 days to today, the exact match first; older postings do not count
+    from digest.models import DemandSkillDay
+
+    ids = {s.slug: s.id for s in session.scalars(select(Skill))}
+    for slug, day, n in [
+        ("postgresql", date(2026, 3, 1), 5),
+        ("go", date(2026, 2, 1), 9),
+        ("rust", date(2025, 1, 1), 50),
+    ]:
+        session.add(DemandSkillDay(skill_id=ids[slug], day=day, postings=n))
+    session.commit()
+    found = client.get("/api/skills", params={"q": "o"}).json()
+    assert [(s["slug"], s["postings"]) for s in found[:2]] == [("go", 9), ("postgresql", 5)]
+    assert [s["slug"] for s in client.get("/api/skills", params={"q": "postgres"}).json()] == ["postgresql"]
+    assert client.get("/api/skills").json()[0] == {
+        "slug": "go",
+        "name": "Go",
+        "category": "Programming languages",
+        "postings": 9,
+        "as_of": "2026-03-02",
+    }
     assert client.get("/api/skills", params={"q": "python 3"}).json()[0]["slug"] == "python"
     assert client.get("/api/skills", params={"q": "zzz"}).json() == []
     assert client.get("/api/skills", params={"limit": 0}).status_code == 422
@@ -433,3 +464,51 @@ def test_signed_in_person_subscribes_without_a_confirmation_round_trip(
     )
     assert r.status_code == 202 and "confirmation link" in r.json()["detail"]
     assert len(outbox(settings.outbox_dir)) == mails + 1
+
+
+def test_resubscribe_from_the_settings(settings: Any, client: TestClient, session: Session, now: Clock) -> None:
+    """A person who left everything takes one skill back: active at once, their own "unsubscribe from
+    everything" lifted; a bounce would stay (only the reason "unsubscribed" is theirs to lift)."""
+    from sqlalchemy import delete
+
+    from digest.mail.suppression import suppress
+    from digest.models import Suppression
+
+    subscribe_and_confirm(client, settings, "re@example.com", "python")
+    sign_in(client, settings, "re@example.com")  # before: no email reaches a suppressed address, sign-in links too
+    user = session.scalar(select(User).where(User.email == "re@example.com"))
+    assert user is not None
+    subs.unsubscribe_all(session, user, START)
+    session.commit()
+    page = client.get("/settings").text
+    assert "Skills you left" in page and "Resubscribe to Python" in page and "We no longer email" in page
+    sub_id = session.scalar(select(Subscription.id))
+    r = client.post(f"/settings/subscriptions/{sub_id}", data={"action": "resubscribe", "csrf_token": csrf_from(page)})
+    assert r.status_code == 200 and "Subscribed again" in r.text and "Skills you left" not in r.text
+    session.rollback()  # a fresh snapshot: the request wrote in its own transaction
+    assert session.scalar(select(Subscription.status)) == SubscriptionStatus.active
+    assert session.scalar(select(Subscription.cursor)).replace(tzinfo=UTC) == START  # the window starts now
+    assert not is_suppressed(session, "re@example.com")
+    # a bounced address stays suppressed whatever the person clicks
+    subs.unsubscribe_all(session, user, START)
+    session.execute(delete(Suppression))
+    suppress(session, "re@example.com", "bounce", START)
+    session.commit()
+    client.post(f"/settings/subscriptions/{sub_id}", data={"action": "resubscribe", "csrf_token": csrf_from(page)})
+    session.rollback()
+    assert is_suppressed(session, "re@example.com")
+
+
+def test_settings_errors_keep_the_inputs(settings: Any, client: TestClient, session: Session, now: Clock) -> None:
+    subscribe_and_confirm(client, settings, "tz@example.com", "python")
+    sign_in(client, settings, "tz@example.com")
+    page = client.get("/settings").text
+    form = {"timezone": "Mars/Olympus", "send_hour": "30", "weekday": "2", "alert_emails": "1"}
+    r = client.post("/settings/account", data={**form, "csrf_token": csrf_from(page)})
+    assert r.status_code == 422 and "Your digests" in r.text and "2 fields need a change" in r.text
+    assert 'value="Mars/Olympus"' in r.text and 'aria-describedby="tz-error"' in r.text
+    assert "The send hour must be between 0 and 23." in r.text and 'aria-describedby="send-hour-error"' in r.text
+    assert '<option value="2" selected>Wednesday' in r.text and 'name="alert_emails" value="1" checked' in r.text
+    session.rollback()
+    user = session.scalar(select(User).where(User.email == "tz@example.com"))
+    assert user is not None and (user.timezone, user.weekday, user.alert_emails) == ("UTC", 0, False)  # unsaved

@@ -119,7 +119,10 @@ def test_html_is_escaped_laid_out_in_tables_and_css_inlined() -> None:
     html = rendered.html or ""
     assert "Python 3.14 &amp; &lt;free-threading&gt;" in html and "<free-threading>" not in html
     assert "Acme &amp; Co" in html
-    assert "<style" not in html and 'style="' in html  # inlined
+    assert 'style="' in html  # inlined; only the at-rules (dark mode) stay in a <style>, which holds nothing else
+    styles = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert len(styles) == 1 and styles[0].strip().startswith("@media (prefers-color-scheme: dark)")
+    assert styles[0].count("{") == styles[0].count("}") and ".section {" not in styles[0].split("{", 1)[0]
     assert 'width="600"' in html and "max-width: 600px" in html
     assert "<svg" not in html and 'src="cid:chart-python"' in html
     assert "Python 3.14 & <free-threading>" in rendered.text  # the text part is not HTML-escaped

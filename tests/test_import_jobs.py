@@ -175,3 +175,18 @@ def test_matching_in_another_process_stores_what_inline_matching_does(
         results.append(stored())
         session.rollback()
     assert len(results[0]) > 1000 and results[0] == results[1]
+
+
+def test_import_ends_with_how_many_postings_fall_in_the_window(settings: Any, session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_text(CSV)
+    fresh = _run("import-jobs", str(path), "--now", NOW, "--no-detect")
+    assert fresh.stdout.strip().splitlines()[-1] == "3 job postings fall in the 90 days to 20 Mar 2026."
+    # the same postings seen from a year on: none in the window, and the newest day is named
+    later = _run("import-jobs", str(path), "--now", "2027-03-20T10:00:00Z", "--json", "--no-detect")
+    assert json.loads(later.stdout)["window"] == {
+        "as_of": "2027-03-20", "days": 90, "postings": 0, "newest_day": "2026-03-06"
+    }  # fmt: skip
+    human = _run("import-jobs", str(path), "--now", "2027-03-20T10:00:00Z", "--no-detect").stdout
+    assert "No job postings fall in the 90 days to 20 Mar 2027: the newest are from 6 Mar 2026." in human
+    assert "?as_of=2026-03-06" in human

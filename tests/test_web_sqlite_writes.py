@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +18,7 @@ from digest.db import immediate_transactions, make_engine
 from digest.demand import synthetic
 from digest.models import Subscription, SubscriptionStatus
 from digest.web.app import create_app
-from tests.accounts_data import link_in, outbox
+from tests.accounts_data import confirm_button, link_in, outbox
 from tests.helpers import wait_for
 
 # SQLite's write lock only: PostgreSQL takes row locks as it writes, so there is nothing to test there.
@@ -78,10 +77,10 @@ def test_subscribe_and_confirm_while_a_worker_writes(settings: Any, session: Ses
         _while_a_worker_writes(settings, statements, lambda: client.post("/api/subscriptions", json=body).status_code)
         == 202
     )
-    link = urlparse(link_in(outbox(settings.outbox_dir)[-1], "/confirm"))
-    confirm = f"{link.path}?{link.query}"
-    # the confirmation link reads the token and the subscription before it writes
-    assert _while_a_worker_writes(settings, statements, lambda: client.get(confirm).status_code) == 200
+    form = confirm_button(client, link_in(outbox(settings.outbox_dir)[-1], "/confirm"))
+    # the confirmation button reads the token and the subscription before it writes
+    press = lambda: client.post("/confirm", data=form, follow_redirects=False).status_code  # noqa: E731
+    assert _while_a_worker_writes(settings, statements, press) == 303
     session.expire_all()
     assert session.scalar(select(Subscription.status)) == SubscriptionStatus.active
 

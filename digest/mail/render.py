@@ -48,7 +48,8 @@ def _envs() -> tuple[jinja2.Environment, jinja2.Environment]:
 
 @lru_cache(maxsize=1)
 def _inliner() -> css_inline.CSSInliner:
-    return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+    # at-rules stay in the head: the dark colour scheme (@media prefers-color-scheme) cannot be inlined
+    return css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
 
 def render_email(name: str, context: dict[str, Any]) -> Rendered:

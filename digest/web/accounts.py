@@ -5,7 +5,7 @@ Every answer about an address is the same whether it is known or not. Forms work
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
@@ -22,6 +22,7 @@ from digest.db import immediate_transactions, session_scope
 from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
 from digest.tokens import ExpiredToken, InvalidToken
+from digest.web import errors
 from digest.web.pages import home_context
 from digest.web.problems import Problem, Suggestion
 from digest.web.security import clear_session, csrf_token, current_user, excerpt, session_cookie, set_session
@@ -325,11 +326,23 @@ def _me(request: Request, session: Session, user: User) -> MeOut:
     )
 
 
-@router.get("/api/skills", summary="Find skills to follow", response_model=list[SkillOut], tags=["skills"])
+class SkillFound(SkillOut):
+    postings: int = Field(description="job postings mentioning the skill in the 90 days to as_of")
+    as_of: str = Field(description="the last day of that window (UTC), ISO 8601")
+
+
+@router.get("/api/skills", summary="Find skills to follow", response_model=list[SkillFound], tags=["skills"])
 def api_skills(q: Annotated[str, Query(max_length=200)] = "", limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
-    """Skills whose name, slug or alias contains q, best match first."""
+    """Skills whose name, slug or alias contains q: the exact match first, then by postings in the 90 days to
+    as_of (today, or the newest day with postings when none are that recent). Without q, the most asked for."""
+    from digest.demand.freshness import counts_day
+
     with session_scope() as session:
-        return [_skill_out(s) for s in subs.find_skills(session, q, limit)]
+        as_of = counts_day(session, clock.today()).as_of
+        return [
+            SkillFound(slug=s.slug, name=s.name, category=s.category, postings=n, as_of=as_of.isoformat())
+            for s, n in subs.search_skills(session, q, limit, as_of)
+        ]
 
 
 @router.post(
@@ -365,7 +378,7 @@ def page(request: Request, name: str, context: dict[str, Any], status: int = 200
 
 
 def error_page(request: Request, title: str, message: str, status: int = 400) -> HTMLResponse:
-    return page(request, "accounts_error.html", {"title": title, "message": message, "status": status}, status)
+    return errors.error_page(request, status, message, title=title)
 
 
 def _token_error(request: Request, exc: InvalidToken, what: str) -> HTMLResponse:
@@ -432,14 +445,45 @@ def _home_error(
 
 @router.get("/confirm", response_class=HTMLResponse, include_in_schema=False)
 def confirm_page(request: Request, token: str = "") -> HTMLResponse:
-    """Opening the link confirms (double opt-in in one click)."""
+    """Opening the link shows one button that confirms and signs in; opening alone changes nothing, so a mail
+    scanner that follows links neither confirms nor spends the sign-in. A link already used says where the
+    subscription stands."""
     try:
-        with immediate_transactions(), session_scope() as session:
-            done = subs.confirm(session, _settings(request), token, clock.utcnow())
-            ctx = {"skill": done.skill.name, "cadence": done.subscription.cadence.value, "email": done.user.email}
+        with session_scope() as session:
+            link = subs.read_confirm_token(session, _settings(request), token, clock.utcnow())
+            ctx = _confirm_context(link.subscription)
+            used = link.used
     except InvalidToken as exc:
         return _token_error(request, exc, "Confirmation")
-    return page(request, "confirm_done.html", ctx)
+    if used:
+        return page(request, "confirm_used.html", ctx)
+    return page(request, "confirm_continue.html", {**ctx, "token": token})
+
+
+def _confirm_context(sub: Subscription) -> dict[str, str]:
+    return {"skill": sub.skill.name, "cadence": sub.cadence.value, "email": sub.user.email, "status": sub.status.value}
+
+
+@router.post("/confirm", include_in_schema=False)
+def confirm_form(request: Request, token: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """The button: confirm (double opt-in), sign in and land on the settings, in one click."""
+    now = clock.utcnow()
+    try:
+        with immediate_transactions(), session_scope() as session:
+            done = subs.confirm(session, _settings(request), token, now)
+            cookie = start_session(request, session, done.user, now)
+    except subs.TokenUsed:
+        return confirm_page(request, token)  # a double click, or the link used before: say where it stands
+    except InvalidToken as exc:
+        return _token_error(request, exc, "Confirmation")
+    response = RedirectResponse("/settings?done=confirmed", status_code=303)
+    set_session(response, request, cookie)
+    return response
+
+
+def start_session(request: Request, session: Session, user: User, now: datetime) -> str:
+    """The one place a sign-in starts (a sign-in link, a confirmation link): the session cookie's value."""
+    return subs.session_token(_settings(request), user, now)
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
@@ -482,7 +526,7 @@ def login_complete(request: Request, token: Annotated[str, Form(max_length=2000)
     try:
         with session_scope() as session:
             user = subs.complete_login(session, _settings(request), token, now)
-            cookie = subs.session_token(_settings(request), user, now)
+            cookie = start_session(request, session, user, now)
     except InvalidToken as exc:
         return _token_error(request, exc, "Sign-in")
     response = RedirectResponse("/settings", status_code=303)
@@ -517,6 +561,8 @@ def sign_out_everywhere(request: Request) -> Response:
 # --- settings -----------------------------------------------------------------------------------------
 
 NOTICES = {
+    "confirmed": "You're subscribed, and signed in: change how often it comes or when, right here.",
+    "resubscribed": "Subscribed again. Your next digest holds what is new from now on.",
     "account": "Your settings are saved.",
     "added": "Subscribed. Your first digest holds what is new from now on.",
     "cadence": "Cadence changed. Your next digest holds everything since the last one.",
@@ -528,42 +574,61 @@ NOTICES = {
 
 @router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
 def settings_page(request: Request, done: str = "") -> HTMLResponse:
-    now = clock.utcnow()
     with session_scope() as session:
         user = current_user(request, session)
         if user is None:
             return page(request, "login.html", {"intro": "Sign in to manage your digests."})
-        rows = []
-        for sub in subs.subscriptions_of(session, user):
-            nxt = subs.next_digest_at(user, sub, now)
-            rows.append(
-                {
-                    "id": sub.id,
-                    "skill": sub.skill.name,
-                    "slug": sub.skill.slug,
-                    "cadence": sub.cadence.value,
-                    "status": sub.status.value,
-                    "next": subs.local_time_label(user, nxt) if nxt else None,
-                }
-            )
-        ctx = {
-            "user": {
-                "email": user.email,
-                "timezone": user.timezone,
-                "send_hour": user.send_hour,
-                "weekday": user.weekday,
-                "alert_emails": user.alert_emails,
-            },
-            "rows": rows,
-            "weekdays": subs.WEEKDAYS,
-            "zones": _zones(),
-            "form": {"email": user.email},
-            "signed_in": True,
-            "skill_names": [sk.name for sk in subs.find_skills(session, "", 500)],
-            "notice": NOTICES.get(done),
-            "blocked": subs.is_blocked(session, user),
-        }
-    return page(request, "settings.html", ctx)
+        return _settings_view(request, session, user, notice=NOTICES.get(done))
+
+
+def _settings_view(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    notice: str | None = None,
+    account: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The settings page; after a refused change, with what the person typed (`account`) and each refused
+    field's message (`errors`, by field name) so nothing they entered is lost."""
+    now = clock.utcnow()
+    rows = []
+    for sub in subs.subscriptions_of(session, user):
+        nxt = subs.next_digest_at(user, sub, now)
+        rows.append(
+            {
+                "id": sub.id,
+                "skill": sub.skill.name,
+                "slug": sub.skill.slug,
+                "cadence": sub.cadence.value,
+                "status": sub.status.value,
+                "next": subs.local_time_label(user, nxt) if nxt else None,
+            }
+        )
+    left = [{"id": s.id, "skill": s.skill.name, "slug": s.skill.slug} for s in subs.left_by(session, user)]
+    saved = {
+        "email": user.email,
+        "timezone": user.timezone,
+        "send_hour": user.send_hour,
+        "weekday": user.weekday,
+        "alert_emails": user.alert_emails,
+    }
+    ctx = {
+        "user": {**saved, **(account or {})},
+        "rows": rows,
+        "left": left,
+        "weekdays": subs.WEEKDAYS,
+        "zones": _zones(),
+        "form": {"email": user.email},
+        "signed_in": True,
+        "skill_names": [sk.name for sk in subs.find_skills(session, "", 500)],
+        "notice": notice,
+        "errors": errors or {},
+        "blocked": subs.is_blocked(session, user),
+    }
+    return page(request, "settings.html", ctx, status)
 
 
 @lru_cache(maxsize=1)
@@ -579,30 +644,42 @@ def settings_account(
     weekday: Annotated[str, Form(max_length=4)] = "0",
     alert_emails: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    typed: dict[str, Any] = {
+        "timezone": timezone,
+        "send_hour": send_hour,
+        "weekday": weekday,
+        "alert_emails": bool(alert_emails),
+    }
     with session_scope() as session:
         user = current_user(request, session)
         if user is None:
             return RedirectResponse("/settings", status_code=303)
-        try:
-            subs.update_account(
-                session,
-                user,
-                timezone=timezone,
-                send_hour=_form_int(send_hour, "send hour"),
-                weekday=_form_int(weekday, "weekday"),
-                alert_emails=bool(alert_emails),
-            )
-        except subs.BadInput as exc:
-            session.rollback()
-            return error_page(request, "That setting was not saved", str(exc), 422)
+        refused: dict[str, str] = {}
+        values: dict[str, Any] = {"alert_emails": bool(alert_emails)}
+        for field, check in (
+            ("timezone", subs.check_timezone),
+            ("send_hour", lambda v: _form_int(v, "send hour", 0, 23)),
+            ("weekday", lambda v: _form_int(v, "weekday", 0, 6)),
+        ):
+            try:
+                values[field] = check(typed[field])
+            except subs.BadInput as exc:
+                refused[field] = str(exc)
+        if refused:  # show every field as typed (accepted ones as read), and mark the refused ones
+            account = {**typed, **values}
+            return _settings_view(request, session, user, account=account, errors=refused, status=422)
+        subs.update_account(session, user, **values)
     return RedirectResponse("/settings?done=account", status_code=303)
 
 
-def _form_int(value: str, what: str) -> int:
+def _form_int(value: str, what: str, low: int, high: int) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise subs.BadInput(f"The {what} must be a whole number.") from None
+    if not low <= number <= high:
+        raise subs.BadInput(f"The {what} must be between {low} and {high}.")
+    return number
 
 
 @router.post("/settings/subscriptions/{subscription_id}", include_in_schema=False)
@@ -618,7 +695,7 @@ def settings_subscription(
         if user is None:
             return RedirectResponse("/settings", status_code=303)
         try:
-            sub = subs.subscription_of(session, user, subscription_id)
+            sub = subs.subscription_of(session, user, subscription_id, unsubscribed=action == "resubscribe")
             if action == "cadence":
                 subs.change_cadence(session, sub, cadence, now)
                 done = "cadence"
@@ -631,13 +708,16 @@ def settings_subscription(
             elif action == "unsubscribe":
                 subs.unsubscribe(session, sub, now)
                 done = "unsubscribed"
+            elif action == "resubscribe":
+                subs.resubscribe(session, sub, now)
+                done = "resubscribed"
             else:
-                raise subs.BadInput(f"Unknown action {action!r}.")
+                raise subs.BadInput(f"Unknown action “{errors.clip(action, 20)}”.")
         except subs.NotFound as exc:
             return error_page(request, "No such subscription", str(exc), 404)
         except subs.BadInput as exc:
             session.rollback()
-            return error_page(request, "That change was not saved", str(exc), 422)
+            return _settings_view(request, session, user, errors={"subscriptions": str(exc)}, status=422)
     return RedirectResponse(f"/settings?done={done}", status_code=303)
 
 

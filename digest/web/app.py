@@ -11,6 +11,7 @@ from digest.config import STATIC_DIR, Settings, get_settings
 from digest.db import immediate_transactions
 from digest.web.cache import TTLCache
 from digest.web.headers import SecurityHeaders
+from digest.web.hostcheck import HostCheck
 from digest.web.inputs import RefuseNulBytes
 from digest.web.problems import ERRORS
 from digest.web.security import UNSAFE
@@ -28,14 +29,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.page_cache = TTLCache(settings.web_cache_ttl, settings.web_cache_size)
-    from digest.web import accounts, pages, security, skills, system, webhooks
+    from digest.web import accounts, errors, pages, security, seo, skills, system, webhooks
 
-    for module in (system, pages, skills, accounts, webhooks):
+    for module in (system, pages, skills, accounts, webhooks, seo):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     security.install(app)
+    errors.install(app)  # after security: pages get HTML errors, /api/ keeps its JSON ones
     app.add_middleware(WritesLockFirst)
     app.add_middleware(RefuseNulBytes)
+    app.add_middleware(HostCheck, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url, https=settings.base_url.startswith("https://"))
     if settings.trusted_proxies:  # outermost: every part of the app sees the real client and scheme
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware

@@ -9,20 +9,24 @@ from fastapi.responses import HTMLResponse
 
 from digest import clock
 from digest.db import session_scope
-from digest.subscriptions import find_skills
+from digest.demand.freshness import counts_day
+from digest.subscriptions import search_skills
 from digest.web.templating import templates
 
 router = APIRouter()
 
 
 def home_context(q: str = "", **extra: Any) -> dict[str, Any]:
-    """The skills to show on the home page: matches for `q`, or a first list to browse."""
+    """The skills to show on the home page: matches for `q` ranked by postings in the window, or the skills
+    most asked for; each with its count, and how fresh the counts are."""
+    today = clock.today()
     with session_scope() as session:
+        fresh = counts_day(session, today)
         skills = [
-            {"slug": s.slug, "name": s.name, "category": s.category}
-            for s in find_skills(session, q, 60, as_of=clock.today())
+            {"slug": s.slug, "name": s.name, "category": s.category, "postings": n}
+            for s, n in search_skills(session, q, 30 if q.strip() else 24, fresh.as_of)
         ]
-    return {"q": q, "skills": skills, **extra}
+    return {"q": q, "skills": skills, "fresh": fresh, "stale": fresh.as_of != today, "today": today, **extra}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -15,11 +15,14 @@ from digest.db import session_scope
 from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
 from digest.demand.figures import demand_figures
+from digest.demand.freshness import freshness
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
+from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
 from digest.models import ItemKind, Skill
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill
 from digest.web.cache import TTLCache
+from digest.web.errors import PageError, clip
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -34,7 +37,9 @@ def _skill(session: Session, slug: str, request: Request) -> Skill:
         found = resolve_skill(session, slug)
     except UnknownSkill as exc:
         hint = "; ".join(f"{s.name} (/skills/{s.slug})" for s in exc.suggestions)
-        raise HTTPException(404, f"No skill called {slug!r}." + (f" Did you mean: {hint}?" if hint else "")) from None
+        message = f"We know no skill called “{clip(slug)}”."
+        detail = message + (f" Did you mean: {hint}?" if hint else "")
+        raise PageError(404, detail, [(s.name, f"/skills/{s.slug}") for s in exc.suggestions], message) from None
     url = str(request.url.path).replace(f"/skills/{slug}", f"/skills/{found.slug}", 1)
     if request.url.query:
         url += "?" + request.url.query
@@ -49,7 +54,7 @@ def _as_of(value: str | None) -> date:
     except BadAsOf as exc:
         raise HTTPException(400, f"{exc}.") from None
     except ValueError:
-        raise HTTPException(400, f"as_of must be an ISO date (YYYY-MM-DD), not {value[:40]!r}.") from None
+        raise HTTPException(400, f"as_of must be an ISO date (YYYY-MM-DD), not “{clip(value)}”.") from None
 
 
 def _worth_keeping(request: Request, day: date) -> bool:
@@ -76,6 +81,7 @@ def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
             return {
                 "skill": {"slug": skill.slug, "name": skill.name},
                 "figures": demand_figures(session, skill, day, memo=True),
+                "freshness": freshness(session, day),
                 "jobs": [item_json(i) for i in jobs],
                 "news": [item_json(i) for i in news],
             }
@@ -138,7 +144,7 @@ def _since(since: str | None) -> datetime | None:
     try:
         return clock.parse_now(since)
     except (ValueError, OverflowError):  # overflow: an offset that moves a date off the calendar
-        raise HTTPException(400, f"since must be an ISO 8601 date-time, not {since[:40]!r}.") from None
+        raise HTTPException(400, f"since must be an ISO 8601 date-time, not “{clip(since)}”.") from None
 
 
 @router.get("/skills/{slug}/feed.atom")
@@ -155,13 +161,23 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
 @router.get("/skills/{slug}", response_class=HTMLResponse, include_in_schema=False)
 def skill_page(request: Request, slug: str, as_of: str | None = None) -> Response:
     data = _page_data(request, slug, _as_of(as_of))
-    figures = data["figures"]
+    figures, fresh = data["figures"], data["freshness"]
+    base_url = request.app.state.settings.base_url
+    page_url = f"{base_url}/skills/{data['skill']['slug']}"
+    summary = summary_sentence(figures, fresh)
     context = {
         "skill": data["skill"],
         "f": figures,
+        "fresh": fresh,
         "as_of_param": as_of or "",
         "change_words": change_words(figures["change_vs_prior_4_weeks"]),
         "verdict_words": verdict_words(figures["shift"]),
+        "has_verdict": has_verdict(figures),
+        "summary": summary,
+        "faq": faq(figures, fresh),
+        "json_ld": json_ld(figures, fresh, page_url, base_url, summary),
+        "page_url": page_url,
+        "base_url": base_url,
         "jobs": data["jobs"],
         "news": data["news"],
         "cadences": ["daily", "weekly", "hourly"],

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from digest import clock
 from digest.db import ping, session_scope
 from digest.health import heartbeats
+from digest.mail.inline import html_for_browser
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -74,14 +75,15 @@ def outbox_message(request: Request, name: str, part: str = "html") -> HTMLRespo
     if "/" in name or not name.endswith(".eml") or not path.is_file():
         raise HTTPException(404, "No such message in the outbox.")
     msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    body = msg.get_body(preferencelist=("html", "plain") if part == "html" else ("plain",))
-    if body is None:
-        raise HTTPException(404, "That message has no such part.")
-    content = body.get_content()
-    if body.get_content_type() == "text/plain":
-        return templates.TemplateResponse(request, "outbox_text.html", {"msg": _summary(path), "text": content})
+    html = html_for_browser(msg) if part == "html" else None
+    if html is None:
+        body = msg.get_body(preferencelist=("plain",))
+        if body is None:
+            raise HTTPException(404, "That message has no such part.")
+        text = body.get_content()
+        return templates.TemplateResponse(request, "outbox_text.html", {"msg": _summary(path), "text": text})
     # the HTML part is our own rendered email; serve it sandboxed so it cannot run script
-    return HTMLResponse(content, headers={"Content-Security-Policy": "sandbox; img-src data: cid: http: https:"})
+    return HTMLResponse(html, headers={"Content-Security-Policy": "sandbox; img-src data: cid: http: https:"})
 
 
 def _summary(path: Path) -> dict[str, str]:

@@ -1,0 +1,117 @@
+"""Browser fixtures: the web app in its own uvicorn process and a headless Debian chromium page.
+
+There is no skip for a missing browser: scripts/test installs chromium (scripts/browser) before pytest runs.
+Screenshots go to test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import REPO, digest_env, wait_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """Browser journeys run on the embedded default (the HTTP tests cover PostgreSQL)."""
+    return sqlite_url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(settings: Any, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = digest_env(
+        DIGEST_DATA_DIR=str(settings.data_dir),
+        DIGEST_DATABASE_URL=settings.db_url,
+        DIGEST_SECRET_KEY="browser-test-secret",
+        DIGEST_BASE_URL=base,
+        DIGEST_EMAIL_BACKEND="file",
+        DIGEST_WEB_CACHE_TTL="0",
+    )
+    cmd = [sys.executable, "-m", "uvicorn", "digest.web.app:create_app", "--factory", "--host", "127.0.0.1"]
+    log = (tmp_path / "uvicorn.log").open("wb")
+    proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    try:
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, timeout=30, message="uvicorn to answer /healthz")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")  # per module: another test's own sync_playwright() must not meet a live one
+def browser() -> Iterator[Any]:
+    assert CHROMIUM.exists(), f"Debian's chromium is missing at {CHROMIUM}: run scripts/browser (scripts/test does)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(server: str, browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1100, "height": 800}, timezone_id="Europe/Berlin")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    errors: list[str] = []  # script errors (a 4xx page's own status is logged too, and asserted elsewhere)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 4" not in m.text else None)
+    pg.console_errors = errors
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's audit of the page (bundled by axe-playwright-python): violations of serious or critical impact."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,102 @@
+"""`digest serve --port P` links emails to port P unless DIGEST_BASE_URL is set, says so, and warns once per
+host when requests come under another Host."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from digest.config import base_url_for
+from tests.accounts_data import outbox
+from tests.browser.conftest import free_port
+from tests.helpers import REPO, digest_env, wait_for
+
+
+def _serve(tmp_path: Path, port: int, **env: str) -> tuple[subprocess.Popen[bytes], Path]:
+    data = tmp_path / "var"
+    full = digest_env(DIGEST_DATA_DIR=str(data), DIGEST_SECRET_KEY="s", **env)
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digest.cli", "serve", "--port", str(port)],
+        env=full,
+        cwd=REPO,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    return proc, log
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(url + "/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _account(tmp_path: Path) -> None:
+    """An account for ann@example.com in the server's SQLite database."""
+    code = (
+        "from datetime import UTC, datetime\n"
+        "from digest.db import migrate, session_scope\n"
+        "from digest.config import get_settings\n"
+        "from digest.subscriptions import get_or_create_user\n"
+        "migrate(get_settings().db_url)\n"
+        "with session_scope() as s:\n"
+        "    get_or_create_user(s, 'ann@example.com', datetime.now(UTC))\n"
+    )
+    env = digest_env(DIGEST_DATA_DIR=str(tmp_path / "var"), DIGEST_SECRET_KEY="s")
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True, timeout=60)
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["derived", "from-DIGEST_BASE_URL"])
+def test_email_links_follow_the_port_and_every_one_works(tmp_path: Path, given: bool) -> None:
+    _account(tmp_path)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {"DIGEST_BASE_URL": f"http://localhost:{port}/"} if given else {}
+    proc, log = _serve(tmp_path, port, **env)
+    try:
+        wait_for(lambda: _up(base), timeout=30, message="digest serve")
+        r = httpx.post(base + "/api/login", json={"email": "ann@example.com"}, timeout=10)
+        assert r.status_code == 202
+        [email] = wait_for(lambda: outbox(tmp_path / "var" / "outbox"), timeout=10, message="the sign-in email")
+        expected = f"http://localhost:{port}" if given else base
+        parts = [p.get_content() for p in email.walk() if p.get_content_type() in ("text/plain", "text/html")]
+        links = {u for part in parts for u in re.findall(r"https?://[^\s\"'<>)]+", part)}
+        assert links and all(u.startswith(expected + "/") or u == expected for u in links), links
+        for url in links:  # every link in the email works against the running server
+            assert httpx.get(url.replace("&amp;", "&"), timeout=10).status_code == 200, url
+        out = log.read_text()
+        assert f"links in emails point at {expected} (" in out
+        assert ("from --host/--port" in out) is not given
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_a_request_under_another_host_is_logged_once(tmp_path: Path) -> None:
+    _account(tmp_path)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc, log = _serve(tmp_path, port)
+    try:
+        wait_for(lambda: _up(base), timeout=30, message="digest serve")
+        for host in ("digest.example.org", "digest.example.org", f"localhost:{port}", f"127.0.0.1:{port}"):
+            assert httpx.get(base + "/healthz", headers={"Host": host}, timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    warnings = [line for line in log.read_text().splitlines() if line.startswith("a request came for host")]
+    assert len(warnings) == 1 and "'digest.example.org'" in warnings[0] and base in warnings[0], warnings
+
+
+def test_base_url_for_host_and_port() -> None:
+    assert base_url_for("127.0.0.1", 8321) == "http://127.0.0.1:8321"
+    assert base_url_for("0.0.0.0", 80) == "http://127.0.0.1:80"
+    assert base_url_for("::1", 8000) == "http://[::1]:8000"
+    assert base_url_for("digest.local", 8000) == "http://digest.local:8000"
