@@ -40,6 +40,7 @@ def test_the_outbox_shows_the_digest_chart(settings: Any, session: Session, serv
     _digest_with_chart(settings, session)
     run(session, settings, T0 + timedelta(hours=8))
     [name] = outbox(settings)
+    page.goto(f"{server}/outbox?key={settings.outbox_key}")  # the key's cookie opens the outbox
     page.goto(f"{server}/outbox/{name}")
     assert _chart_loaded(page)
     assert page.locator('img[src^="cid:"]').count() == 0
@@ -81,6 +82,7 @@ def test_emails_follow_the_readers_colour_scheme(settings: Any, session: Session
         context = browser.new_context(color_scheme=scheme, viewport={"width": 700, "height": 900})
         page = context.new_page()
         try:
+            page.goto(f"{server}/outbox?key={settings.outbox_key}")
             page.goto(f"{server}/outbox/{name}")
             assert _chart_loaded(page)
             backgrounds[scheme] = page.locator("table.container").evaluate("e => getComputedStyle(e).backgroundColor")
