@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from digest.db import immediate_transactions
 from digest.demand import rollups, window
+from digest.feeds.clean import truncate
 from digest.feeds.entry import Entry
 from digest.feeds.identity import import_identity
 from digest.feeds.ingest import store_entries
@@ -38,7 +39,7 @@ from digest.taxonomy.matcher import get_matcher
 FIELDS = ("id", "title", "company", "location", "posted_at", "url", "description")
 REQUIRED = ("id", "title", "posted_at")
 FORMATS = ("csv", "jsonl", "hn")
-MAX_SUMMARY = 4000
+MAX_SUMMARY = 1000  # what is displayed; skills are matched in the whole description
 BATCH = 2000  # postings stored together (one set of dedupe lookups; see docs/demand.md on its size)
 # batches per transaction: a crash loses none that were reported stored. Large, because on SQLite each
 # random-keyed index (dedupe key, source identity, skill and day) dirties about a page per posting per
@@ -240,7 +241,8 @@ def to_entry(p: Posting) -> Entry:
         identity=import_identity(p.id),
         title=p.title,
         link=link,
-        summary=p.description[:MAX_SUMMARY],
+        summary=truncate(p.description, MAX_SUMMARY),
+        text=p.description,
         published_at=p.posted_at,
         kind=ItemKind.job,
         company=p.company or None,
@@ -293,6 +295,7 @@ def resolve_batch(postings: Sequence[Posting]) -> dict[str, Resolution]:
             "kind": e.kind,
             "title": e.title,
             "summary": e.summary,
+            "body": e.body,
             "title_raw": e.title_raw,
             "location_raw": e.location_raw,
             "remote": e.remote,

@@ -124,17 +124,19 @@ def to_entries(parsed: Any, kind: FeedKind, summary_max: int = 1000) -> tuple[li
         inputs.append(IdentityInput(str(guid) if guid else None, link, e.get("title"), body))
     idents, repeats = identities(inputs)
     out: list[Entry] = []
-    raw_cap = summary_max * 20
     for e, body, ident in zip(raw_entries, bodies, idents, strict=True):
         raw_title = str(e.get("title") or "")
         title = html_to_text(raw_title, TITLE_MAX)
-        summary = html_to_text(body[:raw_cap], summary_max)
+        # skills are matched in the whole text (bounded by the fetch cap); the summary is what is shown
+        text = html_to_text(body)
+        summary = truncate(text, summary_max)
         link = safe_url(e.get("link"))
         entry = Entry(
             identity=ident,
             title=title,
             link=link,
             summary=summary,
+            text=text,
             published_at=_when(e),
             content_hash=hashlib.sha256(f"{raw_title}\n{body}".encode("utf-8", "surrogatepass")).hexdigest(),
         )
