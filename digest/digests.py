@@ -323,14 +323,28 @@ def _build(
         )
     for c in claimed:
         sections = [_keep(sec, c.user_id, owned) for sec in plan.get(c.user_id, [])]
-        c.digest = build_digest(
-            to=c.email,
-            cadence=cadence,
-            window_end=window_end,
-            sections=sections,
-            settings_url=settings_url(ctx.settings),
-            unsubscribe_url=_unsubscribe_url(ctx.settings, sorted(c.subscription_ids), c.user_id, now),
-        )
+        c.digest = compose(ctx, c.user_id, c.email, cadence, window_end, sections, c.subscription_ids, now)
+
+
+def compose(
+    ctx: Context,
+    user_id: int,
+    email: str,
+    cadence: str,
+    window_end: datetime,
+    sections: Sequence[SkillSection],
+    subscription_ids: Sequence[int],
+    now: datetime,
+) -> Digest:
+    """The digest of one person from their planned sections: what `send-due` sends and `preview` shows."""
+    return build_digest(
+        to=email,
+        cadence=cadence,
+        window_end=window_end,
+        sections=sections,
+        settings_url=settings_url(ctx.settings),
+        unsubscribe_url=_unsubscribe_url(ctx.settings, sorted(subscription_ids), user_id, now),
+    )
 
 
 def _keep(section: SkillSection, user_id: int, owned: set[tuple[int, int]] | None) -> SkillSection:
@@ -358,10 +372,12 @@ def _plan(
     windows: Sequence[Window],
     own: dict[int, int] | None,
     as_of: datetime,
+    also_taken: dict[int, set[int]] | None = None,
 ) -> dict[int, list[SkillSection]]:
     """The sections of each user's digest: items ingested in each subscription's window, minus items the
     person already got (in another delivery), each item under one skill only. `own`: user -> the
-    delivery being built (its own recorded items stay in, so a retry rebuilds the same email)."""
+    delivery being built (its own recorded items stay in, so a retry rebuilds the same email).
+    `also_taken`: user -> items to count as already delivered (a preview's earlier digests)."""
     if not windows:
         return {}
     skill_ids = sorted({w.skill_id for w in windows})
@@ -425,6 +441,8 @@ def _plan(
         for u, i, d in session.execute(q).tuples():
             if own is None or own.get(u) != d:
                 taken[u].add(i)
+    for u, ids in (also_taken or {}).items():
+        taken[u] |= ids
     skills = {s.id: s for s in session.scalars(select(Skill).where(any_of(session, Skill.id, skill_ids)))}
     snaps = snapshots(session, skill_ids, as_of.date(), ctx.snapshots)
     alerts = _alerts(session, skill_ids, lo, hi)
@@ -813,31 +831,35 @@ class PreviewResult:
 
 
 def preview(session: Session, settings: Settings, address: str, now: datetime) -> list[PreviewResult]:
-    """The digests this person would get next (one per cadence they use), from what is ingested now.
+    """What `send-due` would send this person at `now`, built by the same functions (`_plan`, `compose`):
+    each cadence whose slot is due, in the order send-due takes them, each later one without the items an
+    earlier one holds. A cadence not due yet shows its next digest as it stands at `now` (its items so far).
     Sends nothing, writes nothing."""
     user = session.scalar(select(User).where(func.lower(User.email) == canonical_address(address)))
     if user is None:
         raise LookupError(f"no account for {address}")
     ctx = Context.for_settings(settings, backend=_NullBackend())
     subs = [s for s in user.subscriptions if s.status == SubscriptionStatus.active]
-    results = []
+    plans = []
     for cadence in Cadence:
         mine = sorted((s for s in subs if s.cadence == cadence), key=lambda s: s.id)
         if not mine:
             continue
         prefs = Prefs(cadence=cadence, timezone=user.timezone, send_hour=user.send_hour, weekday=user.weekday)
-        due_at = previous_due(prefs, now) if any(s.cursor < previous_due(prefs, now) for s in mine) else None
-        due_at = due_at or next_due(prefs, now)
-        wins = [Window(user.id, s.id, s.skill_id, s.cursor, now) for s in mine]
-        sections = _plan(session, ctx, wins, None, now).get(user.id, [])
-        digest = build_digest(
-            to=user.email,
-            cadence=str(cadence),
-            window_end=due_at,
-            sections=sections,
-            settings_url=settings_url(settings),
-            unsubscribe_url=_unsubscribe_url(settings, [s.id for s in mine], user.id, now),
-        )
+        end = previous_due(prefs, now)
+        due = [s for s in mine if s.cursor < end]
+        if due:
+            plans.append((str(cadence), end, end, due))
+        else:  # nothing due at `now`: the next digest, with what has come in so far
+            plans.append((str(cadence), next_due(prefs, now), now, [s for s in mine if s.cursor < now] or mine))
+    plans.sort(key=lambda p: (p[0], p[1]))  # due_batches' order: (cadence, slot)
+    results = []
+    taken: set[int] = set()
+    for cadence_name, due_at, items_upto, chosen in plans:
+        wins = [Window(user.id, s.id, s.skill_id, s.cursor, items_upto) for s in chosen]
+        sections = _plan(session, ctx, wins, None, items_upto, {user.id: set(taken)}).get(user.id, [])
+        digest = compose(ctx, user.id, user.email, cadence_name, due_at, sections, [s.id for s in chosen], now)
+        taken |= {i for i, _ in digest.item_ids}
         results.append(PreviewResult(digest, due_at))
     session.rollback()
     return results

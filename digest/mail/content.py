@@ -132,6 +132,8 @@ class Digest:
     @property
     def subject(self) -> str:
         names = [s.name for s in self.sections if s.item_count or s.alerts]
+        if not names:
+            return f"{self.cadence.capitalize()} digest: nothing new yet"
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         n = sum(s.item_count for s in self.sections)
         alert = " · demand shift" if any(s.alerts for s in self.sections) else ""
