@@ -315,6 +315,8 @@ class ItemSkill(Base):
     span_start: Mapped[int]
     span_end: Mapped[int]
     posted_on: Mapped[date | None] = mapped_column(Date)  # job postings: Item.posted_on
+    # where the skill was found (digest.taxonomy.where): 2 in the title, 1 in a requirements list, 0 in passing
+    found_in: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
     item: Mapped[Item] = relationship(back_populates="skills", primaryjoin="Item.id == foreign(ItemSkill.item_id)")
 

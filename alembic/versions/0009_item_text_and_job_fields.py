@@ -1,4 +1,5 @@
-"""items: the full text skills are matched in, and the fields a job alert shows (salary, seniority, re-post key)
+"""items: the full text skills are matched in, and the fields a job alert shows (salary, seniority, re-post key);
+item_skills: where the skill was found (title, requirements, in passing)
 
 The full text (`items.body`) is what `digest skills relink` re-resolves; items stored before this revision
 kept only their display summary (1,000 characters from feeds, 4,000 from imports), so their skills can be
@@ -37,6 +38,8 @@ def upgrade() -> None:
         for column in COLUMNS:
             batch.add_column(column.copy())
         batch.create_index("ix_items_repost_key", ["repost_key"])
+    with op.batch_alter_table("item_skills") as batch:
+        batch.add_column(sa.Column("found_in", sa.SmallInteger(), nullable=False, server_default="0"))
     bind = op.get_bind()
     stored = bind.execute(sa.text("SELECT COUNT(*) FROM items")).scalar()
     if stored:
@@ -48,6 +51,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("item_skills") as batch:
+        batch.drop_column("found_in")
     with op.batch_alter_table("items") as batch:
         batch.drop_index("ix_items_repost_key")
         for column in reversed(COLUMNS):

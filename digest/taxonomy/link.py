@@ -23,6 +23,7 @@ from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 from digest.taxonomy.matcher import get_matcher
 from digest.taxonomy.metros import resolve_metro
 from digest.taxonomy.titles import normalize_title
+from digest.taxonomy.where import where_found
 
 _CHUNK = 500
 # titles and locations repeat across postings: resolve each distinct string once per process
@@ -92,7 +93,7 @@ def _text(kind: ItemKind, title: str | None, text: str | None, title_raw: str | 
 class Resolution:
     """What the taxonomy finds in one item: its skill mentions, and the columns to set on it."""
 
-    mentions: list[tuple[int, str, int, int]]  # (skill id, alias as written, span start, span end)
+    mentions: list[tuple[int, str, int, int, int]]  # (skill id, alias as written, span start, span end, where)
     values: dict[str, Any]  # matched_at; for a job also job_title_id and metro_id
 
     @property
@@ -114,10 +115,11 @@ def resolve_with(ids: TaxonomyIds, items: Sequence[Mapping[str, Any]], now: date
         kind = item["kind"]
         mentions = []
         text = _text(kind, item["title"], item.get("body") or item["summary"], item["title_raw"])
-        for m in matcher.match(text):
-            skill_id = ids.skills.get(m.slug)
-            if skill_id is not None:
-                mentions.append((skill_id, m.alias[:200], m.start, m.end))
+        found = [(ids.skills.get(m.slug), m) for m in matcher.match(text)]
+        found = [(s, m) for s, m in found if s is not None]
+        places = where_found(text, len(item["title"] or ""), [(m.start, m.end) for _, m in found])
+        for (skill_id, m), place in zip(found, places, strict=True):
+            mentions.append((skill_id, m.alias[:200], m.start, m.end, place))  # type: ignore[arg-type]
         values: dict[str, Any] = {"matched_at": now}
         if kind == ItemKind.job:
             title = _title(item["title_raw"] or item["title"])
@@ -135,9 +137,17 @@ def write_mentions(
 ) -> None:
     """INSERT the ItemSkill rows of items that have none yet (`posted_on`: each item's, None for news)."""
     rows = [
-        {"item_id": item_id, "skill_id": s, "alias": alias, "span_start": start, "span_end": end, "posted_on": day}
+        {
+            "item_id": item_id,
+            "skill_id": s,
+            "alias": alias,
+            "span_start": start,
+            "span_end": end,
+            "posted_on": day,
+            "found_in": place,
+        }
         for item_id, r, day in zip(item_ids, resolutions, posted_on, strict=True)
-        for s, alias, start, end in r.mentions
+        for s, alias, start, end, place in r.mentions
     ]
     insert_rows(session, cast(Table, ItemSkill.__table__), rows)
 

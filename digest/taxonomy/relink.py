@@ -71,12 +71,9 @@ def relink(
 def _batch(session: Session, ids: list[int], now: datetime, result: RelinkResult) -> None:
     window.lock(session)  # SQLite: begins the write transaction before anything is read
     items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
-    old: dict[int, list[tuple[int, str, int, int]]] = {i.id: [] for i in items}
-    for row in session.execute(
-        select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.alias, ItemSkill.span_start, ItemSkill.span_end).where(
-            ItemSkill.item_id.in_(ids)
-        )
-    ).tuples():
+    old: dict[int, list[tuple[int, str, int, int, int]]] = {i.id: [] for i in items}
+    mention = (ItemSkill.skill_id, ItemSkill.alias, ItemSkill.span_start, ItemSkill.span_end, ItemSkill.found_in)
+    for row in session.execute(select(ItemSkill.item_id, *mention).where(ItemSkill.item_id.in_(ids))).tuples():
         old[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
     resolutions = resolve(session, [item_fields(i) for i in items], now)
     changed, changed_res = [], []
