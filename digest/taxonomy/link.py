@@ -113,13 +113,12 @@ def resolve_with(ids: TaxonomyIds, items: Sequence[Mapping[str, Any]], now: date
     out: list[Resolution] = []
     for item in items:
         kind = item["kind"]
-        mentions = []
         text = _text(kind, item["title"], item.get("body") or item["summary"], item["title_raw"])
-        found = [(ids.skills.get(m.slug), m) for m in matcher.match(text)]
-        found = [(s, m) for s, m in found if s is not None]
+        found = [(ids.skills[m.slug], m) for m in matcher.match(text) if m.slug in ids.skills]
         places = where_found(text, len(item["title"] or ""), [(m.start, m.end) for _, m in found])
-        for (skill_id, m), place in zip(found, places, strict=True):
-            mentions.append((skill_id, m.alias[:200], m.start, m.end, place))  # type: ignore[arg-type]
+        mentions = [
+            (skill_id, m.alias[:200], m.start, m.end, place) for (skill_id, m), place in zip(found, places, strict=True)
+        ]
         values: dict[str, Any] = {"matched_at": now}
         if kind == ItemKind.job:
             title = _title(item["title_raw"] or item["title"])
