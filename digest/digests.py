@@ -42,6 +42,8 @@ from digest.bulk import dialect_insert, insert_ignore
 from digest.config import Settings
 from digest.db import any_of
 from digest.demand.chart import weekly_chart_png
+from digest.feeds.salary import Salary
+from digest.feeds.seniority import LABELS
 from digest.logs import log_context
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
 from digest.mail.content import (
@@ -364,6 +366,7 @@ class Window:
     skill_id: int
     start: datetime  # exclusive
     end: datetime  # inclusive
+    subscribed_at: datetime | None = None  # a first digest's window reaches back before this (marked "recent")
 
 
 def _plan(
@@ -373,11 +376,15 @@ def _plan(
     own: dict[int, int] | None,
     as_of: datetime,
     also_taken: dict[int, set[int]] | None = None,
+    cap: int | None = -1,
+    taken_before: int | None = None,
 ) -> dict[int, list[SkillSection]]:
     """The sections of each user's digest: items ingested in each subscription's window, minus items the
     person already got (in another delivery), each item under one skill only. `own`: user -> the
     delivery being built (its own recorded items stay in, so a retry rebuilds the same email).
-    `also_taken`: user -> items to count as already delivered (a preview's earlier digests)."""
+    `also_taken`: user -> items to count as already delivered (a preview's earlier digests). `cap`: items
+    shown per kind (-1: the setting; None: all, for the web view). `taken_before`: only deliveries with a
+    lower id count as having taken an item (the web view rebuilds a digest as it was built)."""
     if not windows:
         return {}
     skill_ids = sorted({w.skill_id for w in windows})
@@ -407,6 +414,14 @@ def _plan(
                 Item.company,
                 Item.location_raw,
                 Metro.name,
+                Item.remote,
+                Item.salary_min,
+                Item.salary_max,
+                Item.salary_currency,
+                Item.salary_period,
+                Item.seniority,
+                Item.repost_key,
+                ItemSkill.found_in,
             )
             .join(Item, Item.id == ItemSkill.item_id)
             .outerjoin(Metro, Metro.id == Item.metro_id)
@@ -426,9 +441,16 @@ def _plan(
                     snippet=snippet(r.summary or ""),
                     company=r.company,
                     location=r.name or r.location_raw,
+                    fetched_at=r.fetched_at,
+                    found_in=r.found_in,
+                    remote=r.remote,
+                    salary=_salary_text(r),
+                    seniority=LABELS.get(r.seniority or ""),
+                    repost_key=r.repost_key,
                 )
                 views[(r.id, r.skill_id)] = view
             ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
+    _mark_reposts(session, ctx, views, lo, hi)
     by_skill = {sid: ctx.items[(sid, lo, hi)] for sid in skill_ids}
     item_ids = [v.id for items in by_skill.values() for _, v in items]
     taken: dict[int, set[int]] = defaultdict(set)  # user -> items they got in another delivery (and others)
@@ -439,7 +461,7 @@ def _plan(
             any_of(session, DeliveryItem.user_id, user_ids), DeliveryItem.item_id.between(min(item_ids), max(item_ids))
         )
         for u, i, d in session.execute(q).tuples():
-            if own is None or own.get(u) != d:
+            if (own is None or own.get(u) != d) and (taken_before is None or d < taken_before):
                 taken[u].add(i)
     for u, ids in (also_taken or {}).items():
         taken[u] |= ids
@@ -463,7 +485,7 @@ def _plan(
         if w.user_id in taken:
             excluded |= candidate_ids & taken[w.user_id]
         mine |= candidate_ids
-        section_key = (*wkey, excluded)
+        section_key = (*wkey, excluded, w.subscribed_at, cap)
         section = ctx.sections.get(section_key)
         if section is None:
             skill = skills[w.skill_id]
@@ -475,13 +497,45 @@ def _plan(
                 items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
                 snapshot=snaps.get(skill.id),
                 alerts=[a for created, a in alerts.get(w.skill_id, []) if w.start < created <= w.end],
-                cap=ctx.settings.digest_items_per_section,
+                cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
+                subscribed_at=w.subscribed_at,
             )
             if len(ctx.sections) > 50_000:
                 ctx.sections.clear()
             ctx.sections[section_key] = section
         out[w.user_id].append(section)
     return out
+
+
+def _salary_text(r: Any) -> str | None:
+    if r.salary_min is None or r.salary_max is None:
+        return None
+    return Salary(r.salary_min, r.salary_max, r.salary_currency, r.salary_period).text()
+
+
+def _mark_reposts(
+    session: Session, ctx: Context, views: dict[tuple[int, int], ItemView], lo: datetime, hi: datetime
+) -> None:
+    """Mark the job postings whose company posted the same title before (by more than a day): a re-post.
+    One query over the window's re-post keys; the cached views are replaced by marked copies."""
+    keys = sorted({v.repost_key for v in views.values() if v.repost_key})
+    if not keys:
+        return
+    first: dict[str, datetime] = {}
+    for chunk in _chunks(keys, 1000):
+        q = select(Item.repost_key, func.min(Item.published_at)).where(any_of(session, Item.repost_key, chunk))
+        first.update(session.execute(q.group_by(Item.repost_key)).tuples().all())  # type: ignore[arg-type]
+    marked = {
+        k: replace(v, reposted=True)
+        for k, v in views.items()
+        if v.repost_key and first.get(v.repost_key, v.published_at) < v.published_at - timedelta(days=1)
+    }
+    if not marked:
+        return
+    for skill_id in {s for _, s in marked}:
+        rows = ctx.items[(skill_id, lo, hi)]
+        rows[:] = [(f, marked.get((v.id, skill_id), v)) for f, v in rows]
+    views.update(marked)
 
 
 def _alerts(

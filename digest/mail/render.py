@@ -67,6 +67,8 @@ def render_email(name: str, context: dict[str, Any]) -> Rendered:
 # --- digests: sections shared by many subscribers render once ------------------------------------
 
 _MARK = "<!--digest-section-{}-->"
+_MORE = "@@digest-more-url@@"  # in a shared section: its "+N more" link, which is each subscriber's own
+_VIEW = "@@digest-view@@"
 _TEXT_MARK = "@@digest-section-{}@@"
 _SLOT = re.compile(r"(@@digest-[a-z0-9-]+@@|<!--digest-section-\d+-->)")  # every placeholder in a shell
 
@@ -80,6 +82,21 @@ class _Placeholders:
         self.reason = "@@digest-reason@@"
         self.settings_url = "@@digest-settings-url@@"
         self.unsubscribe_url = "@@digest-unsubscribe-url@@"
+
+
+def _view_online(digest: Digest, html: bool) -> str:
+    """The "view in your browser" line (nothing in a preview: there is no web view before the send)."""
+    if not digest.web_url:
+        return ""
+    if not html:
+        return f"View it in your browser (every item): {digest.web_url}\n"
+    return _view_html().replace("@@url@@", _html_attribute(digest.web_url))
+
+
+@lru_cache(maxsize=1)
+def _view_html() -> str:
+    link = '<p class="view-online"><a href="@@url@@">View this digest in your browser</a> (every item)</p>'
+    return _fragment_inliner().inline_fragment(link, "")
 
 
 def _html_text(value: str) -> str:
@@ -100,6 +117,7 @@ def _values(digest: Digest, html: bool) -> dict[str, str]:
         "@@digest-reason@@": text(digest.reason),
         "@@digest-settings-url@@": attribute(digest.settings_url),
         "@@digest-unsubscribe-url@@": attribute(digest.unsubscribe_url),
+        _VIEW: _view_online(digest, html),
     }
 
 
@@ -143,7 +161,7 @@ class DigestRenderer:
         if cached is None:
             self.misses += 1
             text_env, _ = _envs()
-            text = text_env.get_template("digest/_section.txt").render(section=section).strip()
+            text = text_env.get_template("digest/_section.txt").render(section=section, more_url=_MORE).strip()
             cached = (self._assemble(section), text)
             if len(self._sections) >= self.max_sections:
                 self._sections.clear()
@@ -171,7 +189,7 @@ class DigestRenderer:
                 pieces.append(self._piece((title, s.url, item), lambda i=item, m=macro: m(i, s)))
             if more:
                 pieces.append(
-                    self._piece(("more", s.url, more, one), lambda n=more, o=one, m=many: parts.more(s.url, n, o, m))
+                    self._piece(("more", more, one), lambda n=more, o=one, m=many: parts.more(_MORE, n, o, m))
                 )
         prefix, suffix = self._wrapper()
         return prefix + "\n".join(pieces) + suffix
@@ -197,7 +215,11 @@ class DigestRenderer:
         subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(digest.sections))
         text_values, html_values = _values(digest, html=False), _values(digest, html=True)
         for n, section in enumerate(digest.sections):
-            html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = self.section(section)
+            html, text = self.section(section)
+            if section.more_articles or section.more_jobs:
+                more = digest.more_url(section)
+                html, text = Markup(html.replace(_MORE, _html_attribute(more))), text.replace(_MORE, more)
+            html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = html, text
         return Rendered(
             subject=" ".join(_splice(subject_shell, text_values).split()),
             text=_splice(text_shell, text_values),
@@ -212,7 +234,8 @@ class DigestRenderer:
             text_env, html_env = _envs()
             marks = [Markup(_MARK.format(n)) for n in range(sections)]
             texts = [_TEXT_MARK.format(n) for n in range(sections)]
-            context = {"digest": _Placeholders(cadence), "sections_text": texts, "sections_html": marks}
+            context = {"digest": _Placeholders(cadence), "sections_text": texts, "sections_html": marks,
+                       "view_online": Markup(_VIEW)}  # fmt: skip
             self._shells[key] = (
                 _SLOT.split(text_env.get_template("digest/subject.txt").render(context)),
                 _SLOT.split(text_env.get_template("digest/body.txt").render(context)),
@@ -224,14 +247,21 @@ class DigestRenderer:
         """Per-subscriber rendering: every section and the whole document inlined for this one email."""
         text_env, html_env = _envs()
         sections_html = [
-            Markup(html_env.get_template("digest/_section.html").render(section=s)) for s in digest.sections
+            Markup(html_env.get_template("digest/_section.html").render(section=s, more_url=digest.more_url(s)))
+            for s in digest.sections
         ]
         sections_text = [
-            text_env.get_template("digest/_section.txt").render(section=s).strip() for s in digest.sections
+            text_env.get_template("digest/_section.txt").render(section=s, more_url=digest.more_url(s)).strip()
+            for s in digest.sections
         ]
-        return render_email(
-            "digest", {"digest": digest, "sections_html": sections_html, "sections_text": sections_text}
-        )
+        rendered = render_email(
+            "digest",
+            {"digest": digest, "sections_html": sections_html, "sections_text": sections_text,
+             "view_online": Markup(_VIEW)},
+        )  # fmt: skip
+        # the view line is inlined as the shared path inlines it
+        html = (rendered.html or "").replace(_VIEW, _view_online(digest, True))
+        return Rendered(rendered.subject, rendered.text.replace(_VIEW, _view_online(digest, False)), html)
 
     def render_alert(self, section: SkillSection, alert: AlertView, context: dict[str, Any]) -> Rendered:
         html, text = self.section(section)
