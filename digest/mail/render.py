@@ -186,7 +186,8 @@ class DigestRenderer:
                 continue
             pieces.append(self._piece(("heading", title), lambda t=title: parts.heading(t)))
             for item in items:
-                pieces.append(self._piece((title, s.url, item), lambda i=item, m=macro: m(i, s)))
+                key = (title, s.url, item, s.recent(item))  # "recent, before you subscribed" differs per window
+                pieces.append(self._piece(key, lambda i=item, m=macro: m(i, s)))
             if more:
                 pieces.append(
                     self._piece(("more", more, one), lambda n=more, o=one, m=many: parts.more(_MORE, n, o, m))
