@@ -32,7 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
@@ -68,6 +68,7 @@ from digest.models import (
     DeliverySubscription,
     DemandSkillDay,
     Item,
+    ItemKind,
     ItemSkill,
     Metro,
     ShiftAlert,
@@ -80,6 +81,7 @@ from digest.models import (
 )
 from digest.schedule import Prefs, next_due, previous_due
 from digest.subscriptions import settings_url, unsubscribe_url
+from digest.tokens import InvalidToken, make_token, read_token
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +301,7 @@ def _build(
             DeliverySubscription.window_start,
             Subscription.user_id,
             Subscription.skill_id,
+            Subscription.confirmed_at,
         )
         .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
         .where(any_of(session, DeliverySubscription.delivery_id, ids))
@@ -306,7 +309,12 @@ def _build(
     ).all()
     for w in windows:
         by_user[w.user_id].subscription_ids.append(w.subscription_id)
-    wins = [Window(w.user_id, w.subscription_id, w.skill_id, w.window_start, window_end) for w in windows]
+    wins = [
+        Window(
+            w.user_id, w.subscription_id, w.skill_id, w.window_start, window_end, _first(w.window_start, w.confirmed_at)
+        )
+        for w in windows
+    ]
     own = {c.user_id: c.delivery_id for c in claimed}
     plan = _plan(session, ctx, wins, own, window_end)
     # record the shown items; a concurrent delivery to the same person may have taken one: keep what we own
@@ -325,7 +333,14 @@ def _build(
         )
     for c in claimed:
         sections = [_keep(sec, c.user_id, owned) for sec in plan.get(c.user_id, [])]
-        c.digest = compose(ctx, c.user_id, c.email, cadence, window_end, sections, c.subscription_ids, now)
+        c.digest = compose(
+            ctx, c.user_id, c.email, cadence, window_end, sections, c.subscription_ids, now, c.delivery_id
+        )
+
+
+def _first(window_start: datetime, confirmed_at: datetime | None) -> datetime | None:
+    """A first digest's window reaches back before the subscription was confirmed: that instant."""
+    return confirmed_at if confirmed_at is not None and window_start < confirmed_at else None
 
 
 def compose(
@@ -337,8 +352,10 @@ def compose(
     sections: Sequence[SkillSection],
     subscription_ids: Sequence[int],
     now: datetime,
+    delivery_id: int | None = None,
 ) -> Digest:
-    """The digest of one person from their planned sections: what `send-due` sends and `preview` shows."""
+    """The digest of one person from their planned sections: what `send-due` sends, `preview` shows (no
+    delivery yet: no web view) and the web view shows (every item)."""
     return build_digest(
         to=email,
         cadence=cadence,
@@ -346,7 +363,59 @@ def compose(
         sections=sections,
         settings_url=settings_url(ctx.settings),
         unsubscribe_url=_unsubscribe_url(ctx.settings, sorted(subscription_ids), user_id, now),
+        web_url=None if delivery_id is None else web_view_url(ctx.settings, delivery_id, user_id, now),
     )
+
+
+# --- the web view of a sent digest ------------------------------------------------------------------
+
+
+def web_view_url(settings: Settings, delivery_id: int, user_id: int, now: datetime) -> str:
+    """The digest's web view: signed for this delivery and person, valid as long as the unsubscribe link."""
+    token = make_token(settings.secret, "digest-view", {"d": delivery_id, "u": user_id}, now)
+    return f"{settings.base_url}/digests/{delivery_id}?token={token}"
+
+
+def web_view(session: Session, settings: Settings, delivery_id: int, token: str, now: datetime) -> Digest:
+    """Every item of a digest, grouped as in its email: the windows it covered, rebuilt as they were built
+    (items another delivery had taken before it stay out; its own stay in), without the per-section cap.
+    Raises InvalidToken (ExpiredToken) for a link that is not this digest's, or LookupError when gone."""
+    data, _ = read_token(
+        settings.secret, "digest-view", token, now, timedelta(seconds=settings.unsubscribe_link_max_age)
+    )
+    if data.get("d") != delivery_id or not isinstance(data.get("u"), int):
+        raise InvalidToken("this link is not valid (it may have been changed or cut short)")
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.user_id != data["u"] or row.kind != DeliveryKind.digest:
+        raise LookupError("this digest no longer exists")
+    user = session.get(User, row.user_id)
+    assert user is not None
+    windows = session.execute(
+        select(DeliverySubscription.subscription_id, DeliverySubscription.window_start, Subscription.skill_id,
+               Subscription.confirmed_at)
+        .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
+        .where(DeliverySubscription.delivery_id == delivery_id)
+        .order_by(DeliverySubscription.subscription_id)
+    ).all()  # fmt: skip
+    wins = [
+        Window(
+            user.id,
+            w.subscription_id,
+            w.skill_id,
+            w.window_start,
+            row.window_end,
+            _first(w.window_start, w.confirmed_at),
+        )
+        for w in windows
+    ]
+    ctx = Context.for_settings(settings, backend=_NullBackend())
+    plan = _plan(session, ctx, wins, {user.id: delivery_id}, row.window_end, cap=None, taken_before=delivery_id)
+    subscription_ids = [w.subscription_id for w in windows]
+    digest = compose(
+        ctx, user.id, user.email, row.cadence, row.window_end, plan.get(user.id, []), subscription_ids, now, delivery_id
+    )
+    session.rollback()
+    return replace(digest, web_url=None)
 
 
 def _keep(section: SkillSection, user_id: int, owned: set[tuple[int, int]] | None) -> SkillSection:
@@ -400,29 +469,7 @@ def _plan(
     views: dict[tuple[int, int], ItemView] = {}
     for chunk in _chunks(missing, 1000):
         rows = session.execute(
-            select(
-                ItemSkill.skill_id,
-                ItemSkill.alias,
-                Item.id,
-                Item.kind,
-                Item.title,
-                Item.url,
-                Item.published_at,
-                Item.fetched_at,
-                Item.source_name,
-                Item.summary,
-                Item.company,
-                Item.location_raw,
-                Metro.name,
-                Item.remote,
-                Item.salary_min,
-                Item.salary_max,
-                Item.salary_currency,
-                Item.salary_period,
-                Item.seniority,
-                Item.repost_key,
-                ItemSkill.found_in,
-            )
+            select(*VIEW_COLUMNS)
             .join(Item, Item.id == ItemSkill.item_id)
             .outerjoin(Metro, Metro.id == Item.metro_id)
             .where(any_of(session, ItemSkill.skill_id, chunk), Item.fetched_at > lo, Item.fetched_at <= hi)
@@ -430,24 +477,7 @@ def _plan(
         for r in rows:
             view = views.get((r.id, r.skill_id))
             if view is None:
-                view = ItemView(
-                    id=r.id,
-                    kind=str(r.kind),
-                    title=r.title,
-                    url=r.url,
-                    published_at=r.published_at,
-                    alias=r.alias,
-                    source=r.source_name,
-                    snippet=snippet(r.summary or ""),
-                    company=r.company,
-                    location=r.name or r.location_raw,
-                    fetched_at=r.fetched_at,
-                    found_in=r.found_in,
-                    remote=r.remote,
-                    salary=_salary_text(r),
-                    seniority=LABELS.get(r.seniority or ""),
-                    repost_key=r.repost_key,
-                )
+                view = item_view(r)
                 views[(r.id, r.skill_id)] = view
             ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
     _mark_reposts(session, ctx, views, lo, hi)
@@ -505,6 +535,91 @@ def _plan(
             ctx.sections[section_key] = section
         out[w.user_id].append(section)
     return out
+
+
+# what an ItemView is built from: a mention joined to its item (and the item's metro)
+VIEW_COLUMNS = (
+    ItemSkill.skill_id,
+    ItemSkill.alias,
+    ItemSkill.found_in,
+    Item.id,
+    Item.kind,
+    Item.title,
+    Item.url,
+    Item.published_at,
+    Item.fetched_at,
+    Item.source_name,
+    Item.summary,
+    Item.company,
+    Item.location_raw,
+    Metro.name,
+    Item.remote,
+    Item.salary_min,
+    Item.salary_max,
+    Item.salary_currency,
+    Item.salary_period,
+    Item.seniority,
+    Item.repost_key,
+)
+
+
+def item_view(r: Any) -> ItemView:
+    """An ItemView from a row of VIEW_COLUMNS."""
+    return ItemView(
+        id=r.id,
+        kind=str(r.kind),
+        title=r.title,
+        url=r.url,
+        published_at=r.published_at,
+        alias=r.alias,
+        source=r.source_name,
+        snippet=snippet(r.summary or ""),
+        company=r.company,
+        location=r.name or r.location_raw,
+        fetched_at=r.fetched_at,
+        found_in=r.found_in,
+        remote=r.remote,
+        salary=_salary_text(r),
+        seniority=LABELS.get(r.seniority or ""),
+        repost_key=r.repost_key,
+    )
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    items: list[ItemView]
+    total: int
+    page: int
+    pages: int
+
+
+def window_items(session: Session, skill_id: int, kind: ItemKind, as_of: date, page: int, per_page: int) -> ItemPage:
+    """The skill page's list: every posting (by posting date) or article (by publication) of the 90 days up
+    to `as_of` that mentions the skill, newest first, one page of it (pages count from 1)."""
+    start = as_of - timedelta(days=90)
+    if kind == ItemKind.job:
+        where = and_(ItemSkill.skill_id == skill_id, ItemSkill.posted_on > start, ItemSkill.posted_on <= as_of)
+        order: tuple[Any, ...] = (ItemSkill.posted_on.desc(), Item.published_at.desc(), Item.id.desc())
+    else:
+        lo = datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+        hi = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+        where = and_(ItemSkill.skill_id == skill_id, Item.published_at >= lo, Item.published_at < hi)
+        order = (Item.published_at.desc(), Item.id.desc())
+    where = and_(where, Item.kind == kind)
+    joined = select(func.count()).select_from(ItemSkill).join(Item, Item.id == ItemSkill.item_id)
+    total = int(session.scalar(joined.where(where)) or 0)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.execute(
+        select(*VIEW_COLUMNS)
+        .join(Item, Item.id == ItemSkill.item_id)
+        .outerjoin(Metro, Metro.id == Item.metro_id)
+        .where(where)
+        .order_by(*order)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return ItemPage([item_view(r) for r in rows], total, page, pages)
 
 
 def _salary_text(r: Any) -> str | None:
@@ -910,7 +1025,9 @@ def preview(session: Session, settings: Settings, address: str, now: datetime) -
     results = []
     taken: set[int] = set()
     for cadence_name, due_at, items_upto, chosen in plans:
-        wins = [Window(user.id, s.id, s.skill_id, s.cursor, items_upto) for s in chosen]
+        wins = [
+            Window(user.id, s.id, s.skill_id, s.cursor, items_upto, _first(s.cursor, s.confirmed_at)) for s in chosen
+        ]
         sections = _plan(session, ctx, wins, None, items_upto, {user.id: set(taken)}).get(user.id, [])
         digest = compose(ctx, user.id, user.email, cadence_name, due_at, sections, [s.id for s in chosen], now)
         taken |= {i for i, _ in digest.item_ids}

@@ -16,6 +16,7 @@ from digest.demand.chart import weekly_chart_png
 from digest.demand.figures import demand_figures
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.text import change_words, verdict_words
+from digest.digests import ItemPage, window_items
 from digest.models import ItemKind, Skill
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill
 from digest.web.cache import TTLCache
@@ -56,13 +57,9 @@ def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with session_scope() as session:
             skill = _skill(session, slug, request)
-            jobs, _ = skill_items(session, skill, kind=ItemKind.job, limit=8)
-            news, _ = skill_items(session, skill, kind=ItemKind.news, limit=6)
             return {
                 "skill": {"slug": skill.slug, "name": skill.name},
                 "figures": demand_figures(session, skill, day, memo=True),
-                "jobs": [item_json(i) for i in jobs],
-                "news": [item_json(i) for i in news],
             }
 
     cache: TTLCache = request.app.state.page_cache
@@ -134,18 +131,42 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
+PER_PAGE = 20  # items per page of the skill page's lists
+
+
 @router.get("/skills/{slug}", response_class=HTMLResponse)
-def skill_page(request: Request, slug: str, as_of: str | None = None) -> Response:
-    data = _page_data(request, slug, _as_of(as_of))
+def skill_page(
+    request: Request,
+    slug: str,
+    as_of: str | None = None,
+    postings_page: int = Query(1, ge=1, le=100_000),
+    articles_page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    day = _as_of(as_of)
+    data = _page_data(request, slug, day)
     figures = data["figures"]
+    canonical = data["skill"]["slug"]
+
+    def lists() -> tuple[ItemPage, ItemPage]:  # every item of the window, a page of each list
+        with session_scope() as session:
+            skill_id = session.scalar(select(Skill.id).where(Skill.slug == canonical))
+            assert skill_id is not None
+            return (
+                window_items(session, skill_id, ItemKind.job, day, postings_page, PER_PAGE),
+                window_items(session, skill_id, ItemKind.news, day, articles_page, PER_PAGE),
+            )
+
+    cache: TTLCache = request.app.state.page_cache
+    postings, articles = cache.get((canonical, day, postings_page, articles_page), lists)
     context = {
         "skill": data["skill"],
         "f": figures,
         "as_of_param": as_of or "",
         "change_words": change_words(figures["change_vs_prior_4_weeks"]),
         "verdict_words": verdict_words(figures["shift"]),
-        "jobs": data["jobs"],
-        "news": data["news"],
+        "postings": postings,
+        "articles": articles,
+        "pages": {"postings_page": postings.page, "articles_page": articles.page},
         "cadences": ["daily", "weekly", "hourly"],
     }
     return templates.TemplateResponse(request, "skill.html", context)

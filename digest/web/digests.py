@@ -1,0 +1,33 @@
+"""The web view of a sent digest: GET /digests/{id}?token= holds every item it covered, grouped as in the
+email ("+N more" and "view in browser" lead here). The signed link is the only key: no sign-in, valid as
+long as the unsubscribe link, and for that one digest and person only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from digest import clock
+from digest.db import session_scope
+from digest.digests import web_view
+from digest.tokens import InvalidToken
+from digest.web.accounts import _token_error, error_page, page
+
+router = APIRouter()
+
+
+@router.get("/digests/{delivery_id}", response_class=HTMLResponse, include_in_schema=False)
+def digest_page(request: Request, delivery_id: int, token: Annotated[str, Query(max_length=2000)] = "") -> HTMLResponse:
+    settings = request.app.state.settings
+    if not token:
+        return error_page(request, "This link does not work", "Open the digest from the link in its email.", 404)
+    try:
+        with session_scope() as session:
+            digest = web_view(session, settings, delivery_id, token, clock.utcnow())
+    except InvalidToken as exc:
+        return _token_error(request, exc, "Digest")
+    except LookupError:
+        return error_page(request, "This digest is gone", "It no longer exists (the account was deleted).", 404)
+    return page(request, "digest.html", {"digest": digest, "title": digest.subject})
