@@ -19,9 +19,7 @@ _CUR = r"(?:US\$|CA?\$|AU?\$|S\$|NZ\$|[$€£¥₹]|\b(?:" + "|".join(_CODES) + 
 # 116,800 | 116.800 | 116'800 | 116 800 | 116800 | 116.5 | 90 ; optional k/K (an amount in millions is funding, not pay)
 _NUM = r"\d{1,3}(?:[,.' ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MILLIONS = r"(?!\s?(?:[mMbB]|mn|bn|million|billion)\b)"
-_AMOUNT = (
-    rf"(?P<@cur>{_CUR})?\s?(?P<@num>{_NUM})(?![\d.,]\d|\d){_MILLIONS}\s?(?P<@k>[kK](?![a-zA-Z]))?(?P<@cur2>\s?[€£])?"
-)
+_AMOUNT = rf"(?P<@cur>{_CUR})?\s?(?<![\w.,])(?P<@num>{_NUM})(?![\d.,]\d|\d){_MILLIONS}\s?(?P<@k>[kK](?![a-zA-Z]))?(?P<@cur2>\s?[€£])?"
 _RANGE = re.compile(
     _AMOUNT.replace("@", "a")
     + r"(?:\s?(?:-|–|—|to|until)\s?"
@@ -81,13 +79,14 @@ def _currency(token: str | None) -> str | None:
     return _PREFIXED.get(token) or _SYMBOLS.get(token) or (token.upper() if token.upper() in _CODES else None)
 
 
-def parse_salary(text: str | None) -> Salary | None:
-    """The first stated pay in `text`, or None."""
+def parse_salary(text: str | None, bare: bool = False) -> Salary | None:
+    """The first stated pay in `text`, or None. `bare`: a range in thousands without a currency counts too
+    ("[180 - 210K]", "50-96k + equity": a heading's pay field), its currency None."""
     if not text or not re.search(r"\d", text):
         return None
     for m in _RANGE.finditer(text[:20_000]):
         currency = next(filter(None, map(_currency, (m["acur"], m["acur2"], m["bcur"], m["bcur2"], m["after"]))), None)
-        if currency is None:
+        if currency is None and not (bare and m["bnum"] is not None and (m["ak"] or m["bk"])):
             continue
         k_a, k_b = m["ak"], m["bk"]
         if m["bnum"] is None:
