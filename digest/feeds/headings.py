@@ -30,7 +30,7 @@ _URL = re.compile(r"\(?\s*(?:https?://|www\.)\S+\s*\)?", re.I)
 _DOMAIN_ONLY = re.compile(
     r"^[\w-]+(\.[\w-]+)*\.(com|io|ai|co|dev|net|org|app|tech|so|sh|xyz|fun|gg|run|cloud)(/\S*)?$", re.I
 )
-_MODE = r"(?:fully\s+)?(?:remote|on-?site|on site|hybrid|in[- ]person|in[- ]office|wfh|work from home)"
+_MODE = r"(?:(?:fully|100%)\s+)?(?:remote|on-?site|on site|hybrid|in[- ]person|in[- ]office|wfh|work from home)"
 _MODE_WORD = re.compile(rf"\b{_MODE}\b", re.I)
 _REMOTE = re.compile(r"\b(remote|anywhere|work from home|wfh|distributed)\b", re.I)
 _NOT_REMOTE = re.compile(r"\b(no|not|non)[- ]remote\b|\bremote:? no\b", re.I)
@@ -52,14 +52,15 @@ _ROLE = re.compile(
     r"architects?|head of|founding|cto|vp|director|analysts?|researchers?|programmers?|administrators?|"
     r"consultants?|specialists?|advocates?|writers?|interns?|internship|roles|positions|recruiters?|"
     r"technicians?|officers?|marketers?|exec(?:utive)?s?|operators?|builders?|auditors?|"
-    r"generalists?|hackers?|full[- ]?stack|front[- ]?end|back[- ]?end|business development|sales|growth|"
+    r"generalists?|hackers?|co-?founders?|various|full[- ]?stack|front[- ]?end|back[- ]?end|"
+    r"business development|sales|growth|"
     r"product|infra(?:structure)?|platform|support|account)\b",
     re.I,
 )
 # a place named outright (a country, region, city, time zone) or by a metro the taxonomy knows: strong; a
 # bare code like "NY" or ", CA": weak (skills and role abbreviations look the same: "SWE, AI", "GCP, AWS")
 _STRONG_PLACE = re.compile(
-    r"\b(usa|u\.s\.|uk|eu|europe|emea|apac|latam|americas?|canada|germany|france|india|spain|netherlands|"
+    r"\b(usa|u\.s|uk|eu|europe|emea|apac|latam|americas?|canada|germany|france|india|spain|netherlands|"
     r"switzerland|china|greece|sweden|poland|portugal|italy|ireland|israel|japan|singapore|australia|brazil|"
     r"mexico|turkey|worldwide|global|anywhere|multiple locations|bay area|greater \w+|area|city|"
     r"time ?zones?|timezone|est|pst|cet|gmt|utc|us)\b",
@@ -178,7 +179,7 @@ def _company(field: str) -> tuple[str | None, str | None]:
     m = _PAREN.match(field)
     if m:
         inner = m["paren"]
-        if not _YC.search(inner) and not _DOMAIN_ONLY.match(inner.strip()) and _PLACE.search(inner):
+        if not _YC.search(inner) and not _DOMAIN_ONLY.match(inner.strip()) and _place_strength(inner):
             paren_place = inner
         field = f"{m['head']} {m['tail']}".strip()
     return _clean(field), _clean(paren_place)
@@ -196,6 +197,9 @@ def _domain_company(line: str) -> str | None:
 
 def parse_hn_heading(line: str) -> Heading:
     line = re.sub(r"\s+", " ", line or "").strip()
+    line = re.sub(
+        r"^hey hn\s*[-—–,:!]\s*(?=\S+ (?:is|are) hiring\b)", "", line, flags=re.I
+    )  # "Hey HN — Adobe is hiring"
     salary = parse_salary(line, bare=True)
     remote_text = _URL.sub(" ", line)
     if (m := _COMPANY_LABEL.match(line)) is not None:
@@ -212,9 +216,13 @@ def parse_hn_heading(line: str) -> Heading:
     hm = _HIRING.match(first)
     if hm:
         company, _ = _company(hm["company"] or hm["company2"])
-        title = _clean(hm["role"] or hm["role2"])
-    elif ":" in first and _ROLE.search(first.split(":", 1)[1]) and not _ROLE.search(first.split(":", 1)[0]):
-        head, tail = first.split(":", 1)  # "Ubicloud (YC W24): Software Engineer"
+        title, loose_place = _role_in(hm["role"] or hm["role2"] or "")
+    elif (
+        ":" in (bare := _URL.sub(" ", first))
+        and _ROLE.search(bare.split(":", 1)[1])
+        and not _ROLE.search(bare.split(":", 1)[0])
+    ):
+        head, tail = bare.split(":", 1)  # "Ubicloud (YC W24): Software Engineer"
         company, loose_place = _company(head)
         fields = [first, tail, *fields[1:]]
     elif _kind(first) == "role" and re.search(r"\b(engineers?|developers?|head of|manager)\b", first, re.I):
@@ -250,13 +258,22 @@ def parse_hn_heading(line: str) -> Heading:
     return Heading(company, _clean(title), location, remote_flag(" | ".join(fields[1:]) or remote_text), salary)
 
 
+def _role_in(text: str) -> tuple[str | None, str | None]:
+    """(role, place) of "Interns in AI for Summer 2026 in Austria"."""
+    text = text.strip(" .!")
+    m = re.match(r"^(.+)\s+in\s+([A-Z][\w ,.-]{1,60})$", text)
+    if m and _place_strength(m[2]) == 2:
+        return _clean(m[1]), _clean(m[2])
+    return _clean(text), None
+
+
 def _prose(line: str, salary: Salary | None) -> Heading:
     """A heading that is a sentence: "X is hiring Y", "I'm George, founder of xFigura", "Docker Inc, Remote"."""
     hm = _HIRING.match(line)
     if hm:
         company, where = _company(hm["company"] or hm["company2"])
-        role = _clean(hm["role"] or hm["role2"])
-        return Heading(company, role, where, remote_flag(line), salary)
+        role, place_named = _role_in(hm["role"] or hm["role2"] or "")
+        return Heading(company, role, where or place_named, remote_flag(line), salary)
     location = None
     if (lm := _LOCATION_LABEL.search(line)) is not None:
         location = _clean(lm[1])

@@ -19,7 +19,10 @@ _CUR = r"(?:US\$|CA?\$|AU?\$|S\$|NZ\$|[$€£¥₹]|\b(?:" + "|".join(_CODES) + 
 # 116,800 | 116.800 | 116'800 | 116 800 | 116800 | 116.5 | 90 ; optional k/K (an amount in millions is funding, not pay)
 _NUM = r"\d{1,3}(?:[,.' ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MILLIONS = r"(?!\s?(?:[mMbB]|mn|bn|million|billion)\b)"
-_AMOUNT = rf"(?P<@cur>{_CUR})?\s?(?<![\w.,])(?P<@num>{_NUM})(?![\d.,]\d|\d){_MILLIONS}\s?(?P<@k>[kK](?![a-zA-Z]))?(?P<@cur2>\s?[€£])?"
+_AMOUNT = (
+    rf"(?P<@cur>{_CUR})?\s?(?<![\w.,])(?P<@num>{_NUM})(?![\d.,]\d|\d){_MILLIONS}"
+    r"\s?(?P<@k>[kK](?![a-zA-Z]))?(?P<@cur2>\s?[€£])?"
+)
 _RANGE = re.compile(
     _AMOUNT.replace("@", "a")
     + r"(?:\s?(?:-|–|—|to|until)\s?"

@@ -10,3 +10,10 @@ def test_field_accuracy_on_hand_labelled_headings() -> None:
     assert right["n"] >= 150
     total = sum(right[f] for f in headings.FIELDS) / (right["n"] * len(headings.FIELDS))
     assert total >= 0.95, headings.table(right) + "\n" + "\n".join(map(str, misses))
+
+
+def test_field_accuracy_on_headings_labelled_after_tuning() -> None:
+    right, misses = headings.evaluate(headings.HOLDOUT)
+    assert right["n"] >= 50
+    total = sum(right[f] for f in headings.FIELDS) / (right["n"] * len(headings.FIELDS))
+    assert total >= 0.93, headings.table(right) + "\n" + "\n".join(map(str, misses))
