@@ -18,6 +18,7 @@ from digest.digests import preview, web_view
 from digest.models import Delivery, DeliveryItem, Item, ItemSkill
 from digest.tokens import ExpiredToken, InvalidToken
 from digest.web.app import create_app
+from tests.test_api_accounts import client, now  # noqa: F401 (fixtures)
 from tests.test_digest_ledger import T0, World, outbox, run, text_of
 
 NOW = T0 + timedelta(hours=8, minutes=5)  # Monday 08:05 UTC: the daily 08:00 digest is due
@@ -108,3 +109,32 @@ def test_first_digest_holds_the_last_week_marked(settings: Settings, session: Se
     assert msg["Subject"].endswith("Python — 3 new")
     assert out.subscription_id
     session.execute(select(ItemSkill))
+
+
+def test_settings_preview_shows_the_next_send(settings: Settings, session: Session, client: Any, now: Any) -> None:
+    from digest.models import ItemKind, Skill
+    from tests.test_api_accounts import sign_in, subscribe_and_confirm
+
+    python = session.scalars(select(Skill).where(Skill.slug == "python")).one()
+    for n in range(3):
+        item = Item(kind=ItemKind.job, title=f"Python role {n}", url=f"https://example.com/{n}", summary="",
+                    published_at=now.now - timedelta(days=1), fetched_at=now.now - timedelta(days=1, minutes=n),
+                    company="Acme", salary_min=100_000.0, salary_max=120_000.0, salary_currency="USD",
+                    salary_period="year", seniority="senior")  # fmt: skip
+        session.add(item)
+        session.flush()
+        session.add(
+            ItemSkill(item_id=item.id, skill_id=python.id, alias="Python", span_start=0, span_end=6, found_in=2)
+        )
+    session.commit()
+    subscribe_and_confirm(client, settings, "ann@example.com", "python")
+    sign_in(client, settings, "ann@example.com")
+    page = client.get("/settings")
+    assert 'href="/settings/preview"' in page.text
+    shown = client.get("/settings/preview")
+    assert shown.status_code == 200
+    (expected,) = preview(session, settings, "ann@example.com", now.now)
+    assert f'<span class="subject">{expected.digest.subject}</span>' in shown.text
+    assert shown.text.count("data-item=") == 3 and "recent, before you subscribed" in shown.text
+    assert "$100k–120k" in shown.text and "senior" in shown.text and "matched “Python” in the title" in shown.text
+    assert TestClient(create_app(settings)).get("/settings/preview").text.count("data-item=") == 0  # signed out
