@@ -5,6 +5,7 @@ of a new subscriber holds the last week, marked."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,10 +19,28 @@ from digest.digests import preview, web_view
 from digest.models import Delivery, DeliveryItem, Item, ItemSkill
 from digest.tokens import ExpiredToken, InvalidToken
 from digest.web.app import create_app
-from tests.test_api_accounts import client, now  # noqa: F401 (fixtures)
 from tests.test_digest_ledger import T0, World, outbox, run, text_of
 
 NOW = T0 + timedelta(hours=8, minutes=5)  # Monday 08:05 UTC: the daily 08:00 digest is due
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from digest import clock
+    from tests.test_api_accounts import START, Clock
+
+    c = Clock(START)
+    monkeypatch.setattr(clock, "utcnow", c)
+    return c
+
+
+@pytest.fixture
+def accounts(settings: Settings, session: Session, frozen: Any) -> Iterator[TestClient]:
+    from tests.accounts_data import add_skills
+
+    add_skills(session)
+    with TestClient(create_app(settings)) as c:
+        yield c
 
 
 def _world(session: Session) -> World:
@@ -73,11 +92,11 @@ def test_the_link_is_checked(settings: Settings, session: Session) -> None:
     link = re.search(r"View it in your browser \(every item\): (\S+)", text_of(msg))
     assert link is not None
     token = link[1].split("token=", 1)[1]
-    client = TestClient(create_app(settings))
-    assert client.get(f"/digests/{delivery.id}?token={token[:-3]}xyz").status_code == 400  # changed
-    assert client.get(f"/digests/{delivery.id + 1}?token={token}").status_code == 400  # another digest
-    assert client.get(f"/digests/{delivery.id}").status_code == 404  # no token
-    huge = client.get(f"/digests/{delivery.id}?token={'a' * 5000}")
+    web = TestClient(create_app(settings))
+    assert web.get(f"/digests/{delivery.id}?token={token[:-3]}xyz").status_code == 400  # changed
+    assert web.get(f"/digests/{delivery.id + 1}?token={token}").status_code == 400  # another digest
+    assert web.get(f"/digests/{delivery.id}").status_code == 404  # no token
+    huge = web.get(f"/digests/{delivery.id}?token={'a' * 5000}")
     assert huge.status_code == 400 and "a" * 100 not in huge.text
     later = NOW + timedelta(seconds=settings.unsubscribe_link_max_age - 60)
     assert web_view(session, settings, delivery.id, token, later).sections  # as long as the unsubscribe link
@@ -95,14 +114,14 @@ def test_first_digest_holds_the_last_week_marked(settings: Settings, session: Se
     old = w.item("Three weeks old", T0 - timedelta(days=21), "python")
     recent = [w.item(f"Last week {n}", T0 - timedelta(days=n + 1), "python") for n in range(3)]
     w.commit()
-    now = T0 + timedelta(hours=10)  # confirmed after Monday's 08:00 slot
-    out = subs.subscribe(session, settings, "new@example.com", "python", "daily", now, confirmed=True)
+    at = T0 + timedelta(hours=10)  # confirmed after Monday's 08:00 slot
+    out = subs.subscribe(session, settings, "new@example.com", "python", "daily", at, confirmed=True)
     session.commit()
-    (p,) = preview(session, settings, "new@example.com", now)
+    (p,) = preview(session, settings, "new@example.com", at)
     assert not p.digest.is_empty and "nothing new" not in p.digest.subject
     shown = {i.id for s in p.digest.sections for i in s.shown_items}
     assert shown == {i.id for i in recent} and old.id not in shown
-    summary = run(session, settings, now)
+    summary = run(session, settings, at)
     assert summary.get("sent") == 1
     (msg,) = outbox(settings).values()
     assert text_of(msg).count("(recent, before you subscribed)") == 3
@@ -111,14 +130,16 @@ def test_first_digest_holds_the_last_week_marked(settings: Settings, session: Se
     session.execute(select(ItemSkill))
 
 
-def test_settings_preview_shows_the_next_send(settings: Settings, session: Session, client: Any, now: Any) -> None:
+def test_settings_preview_shows_the_next_send(
+    settings: Settings, session: Session, accounts: TestClient, frozen: Any
+) -> None:
     from digest.models import ItemKind, Skill
     from tests.test_api_accounts import sign_in, subscribe_and_confirm
 
     python = session.scalars(select(Skill).where(Skill.slug == "python")).one()
     for n in range(3):
         item = Item(kind=ItemKind.job, title=f"Python role {n}", url=f"https://example.com/{n}", summary="",
-                    published_at=now.now - timedelta(days=1), fetched_at=now.now - timedelta(days=1, minutes=n),
+                    published_at=frozen.now - timedelta(days=1), fetched_at=frozen.now - timedelta(days=1, minutes=n),
                     company="Acme", salary_min=100_000.0, salary_max=120_000.0, salary_currency="USD",
                     salary_period="year", seniority="senior")  # fmt: skip
         session.add(item)
@@ -127,13 +148,13 @@ def test_settings_preview_shows_the_next_send(settings: Settings, session: Sessi
             ItemSkill(item_id=item.id, skill_id=python.id, alias="Python", span_start=0, span_end=6, found_in=2)
         )
     session.commit()
-    subscribe_and_confirm(client, settings, "ann@example.com", "python")
-    sign_in(client, settings, "ann@example.com")
-    page = client.get("/settings")
+    subscribe_and_confirm(accounts, settings, "ann@example.com", "python")
+    sign_in(accounts, settings, "ann@example.com")
+    page = accounts.get("/settings")
     assert 'href="/settings/preview"' in page.text
-    shown = client.get("/settings/preview")
+    shown = accounts.get("/settings/preview")
     assert shown.status_code == 200
-    (expected,) = preview(session, settings, "ann@example.com", now.now)
+    (expected,) = preview(session, settings, "ann@example.com", frozen.now)
     assert f'<span class="subject">{expected.digest.subject}</span>' in shown.text
     assert shown.text.count("data-item=") == 3 and "recent, before you subscribed" in shown.text
     assert "$100k–120k" in shown.text and "senior" in shown.text and "matched “Python” in the title" in shown.text
