@@ -127,3 +127,29 @@ def test_relink_since_takes_only_later_items(session: Session, settings: Any, si
     load_taxonomy(session)
     session.commit()
     assert relink(session, NOW, date.fromisoformat(since)).items == 0
+
+
+def test_relink_command(session: Session, settings: Any, shared_data: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from digest.cli import app
+
+    load_taxonomy(session)
+    session.commit()
+    dump = tmp_path / "raw.json"
+    dump.write_text(json.dumps({"jobs": [_job(shared_data)]}))
+    rows, _ = open_rows(dump, "hn")
+    import_rows(session, rows, "import:raw.json", NOW, match_processes=0)
+    session.execute(ItemSkill.__table__.delete())  # type: ignore[attr-defined]
+    rollups.rebuild(session, NOW)  # the rollups of that state: counted without mentions
+    session.commit()
+    r = CliRunner().invoke(app, ["skills", "relink", "--now", NOW.isoformat(), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["items"] == 1 and out["skills_changed"] == 1 and out["postings_changed"] == 1
+    assert set(_skills(session)) >= LATE
+    assert rollups.check(session) == []
+    bad = CliRunner().invoke(app, ["skills", "relink", "--since", "last tuesday"])
+    assert bad.exit_code == 2 and "--since" in bad.output
+    plain = CliRunner().invoke(app, ["skills", "relink", "--since", "2026-03-01", "--now", NOW.isoformat()])
+    assert plain.exit_code == 0 and "0 items re-resolved" in plain.stdout
