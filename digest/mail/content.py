@@ -195,13 +195,14 @@ def rank(items: Iterable[ItemView]) -> list[ItemView]:
     items = list(items)
     if not items:
         return []
-    newest = max(i.published_at for i in items)
-
-    def score(i: ItemView) -> float:
-        age = (newest - i.published_at).total_seconds() / 86400
-        return i.found_in + max(0.0, 1 - age / RECENCY_DAYS) - (1 if i.reposted else 0)
-
-    return sorted(items, key=lambda i: (-score(i), -i.published_at.timestamp(), i.id))
+    stamps = [i.published_at.timestamp() for i in items]
+    newest, week = max(stamps), RECENCY_DAYS * 86400.0
+    keyed = [
+        (-(i.found_in + max(0.0, 1 - (newest - t) / week) - i.reposted), -t, i.id, i)
+        for i, t in zip(items, stamps, strict=True)
+    ]
+    keyed.sort(key=lambda k: k[:3])
+    return [k[3] for k in keyed]
 
 
 def fold_reposts(items: Iterable[ItemView]) -> list[ItemView]:

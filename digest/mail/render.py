@@ -109,7 +109,7 @@ def _html_attribute(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;")
 
 
-def _values(digest: Digest, html: bool) -> dict[str, str]:
+def _values(digest: Digest, html: bool) -> dict[str, str | list[str]]:
     """Each subscriber's own values by placeholder; the URLs appear only inside href="..." in the templates."""
     text, attribute = (_html_text, _html_attribute) if html else (str, str)
     return {
@@ -121,11 +121,29 @@ def _values(digest: Digest, html: bool) -> dict[str, str]:
     }
 
 
-def _splice(pieces: list[str], values: dict[str, str]) -> str:
-    """A shell split at its placeholders (literal, placeholder, literal, ...) joined with the values."""
-    out = pieces.copy()
-    out[1::2] = [values[p] for p in pieces[1::2]]
-    return "".join(out)
+def _splice(pieces: list[str], values: dict[str, str | list[str]]) -> str:
+    """A shell split at its placeholders (literal, placeholder, literal, ...) joined with the values (a value
+    may be a list of strings: joined in place, never copied on its own)."""
+    filled = [values[p] for p in pieces[1::2]]
+    if all(isinstance(v, str) for v in filled):
+        out = pieces.copy()
+        out[1::2] = filled  # type: ignore[assignment]
+        return "".join(out)
+    flat: list[str] = []
+    for literal, value in zip(pieces[::2], [*filled, ""], strict=True):
+        flat.append(literal)
+        if isinstance(value, str):
+            flat.append(value)
+        else:
+            flat += value
+    return "".join(flat)
+
+
+def _interleave(parts: list[str], between: str) -> list[str]:
+    out = [parts[0]]
+    for part in parts[1:]:
+        out += (between, part)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -147,7 +165,8 @@ class DigestRenderer:
     def __init__(self, reuse: bool = True, max_sections: int = 20_000) -> None:
         self.reuse = reuse
         self.max_sections = max_sections
-        self._sections: dict[tuple[object, ...], tuple[str, str]] = {}
+        # per section: (html, text), and each split at its "+N more" link, the one per-subscriber part
+        self._sections: dict[tuple[object, ...], tuple[str, str, list[str], list[str]]] = {}
         self._shells: dict[tuple[str, int], tuple[list[str], list[str], list[str]]] = {}
         self._pieces: dict[tuple[Any, ...], str] = {}
         self._wrap: tuple[str, str] | None = None
@@ -156,20 +175,25 @@ class DigestRenderer:
 
     def section(self, section: SkillSection) -> tuple[Markup, str]:
         """(inlined HTML fragment, text) of one section, assembled from pieces rendered once each."""
+        html, text, _, _ = self._section(section)
+        return Markup(html), text
+
+    def _section(self, section: SkillSection) -> tuple[str, str, list[str], list[str]]:
         key = section.key
         cached = self._sections.get(key)
         if cached is None:
             self.misses += 1
             text_env, _ = _envs()
             text = text_env.get_template("digest/_section.txt").render(section=section, more_url=_MORE).strip()
-            cached = (self._assemble(section), text)
+            html = self._assemble(section)
+            cached = (html, text, html.split(_MORE), text.split(_MORE))
             if len(self._sections) >= self.max_sections:
                 self._sections.clear()
                 self._pieces.clear()
             self._sections[key] = cached
         else:
             self.hits += 1
-        return Markup(cached[0]), cached[1]
+        return cached
 
     def _assemble(self, section: SkillSection) -> str:
         """The structure of digest/_section.html, from pieces of digest/_parts.html that are rendered and
@@ -216,11 +240,13 @@ class DigestRenderer:
         subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(digest.sections))
         text_values, html_values = _values(digest, html=False), _values(digest, html=True)
         for n, section in enumerate(digest.sections):
-            html, text = self.section(section)
-            if section.more_articles or section.more_jobs:
+            html, text, html_parts, text_parts = self._section(section)
+            if len(html_parts) > 1:  # "+N more" links: this subscriber's web view, joined in by _splice
                 more = digest.more_url(section)
-                html, text = Markup(html.replace(_MORE, _html_attribute(more))), text.replace(_MORE, more)
-            html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = html, text
+                html_values[_MARK.format(n)] = _interleave(html_parts, _html_attribute(more))
+                text_values[_TEXT_MARK.format(n)] = _interleave(text_parts, more)
+            else:
+                html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = html, text
         return Rendered(
             subject=" ".join(_splice(subject_shell, text_values).split()),
             text=_splice(text_shell, text_values),
