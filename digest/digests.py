@@ -33,8 +33,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -81,7 +83,7 @@ from digest.models import (
 )
 from digest.schedule import Prefs, next_due, previous_due
 from digest.subscriptions import settings_url, unsubscribe_url
-from digest.tokens import InvalidToken, make_token, read_token
+from digest.tokens import ExpiredToken, InvalidToken
 
 log = logging.getLogger(__name__)
 
@@ -371,22 +373,39 @@ def compose(
 
 
 def web_view_url(settings: Settings, delivery_id: int, user_id: int, now: datetime) -> str:
-    """The digest's web view: signed for this delivery and person, valid as long as the unsubscribe link."""
-    token = make_token(settings.secret, "digest-view", {"d": delivery_id, "u": user_id}, now)
+    """The digest's web view: signed for this delivery and person, valid as long as the unsubscribe link.
+    A plain signed "delivery.user.issued" (no JSON, no random id: it is not single-use), since every digest
+    carries one: a fifth of the cost of a serialised token."""
+    token = _view_signer(settings.secret).sign(f"{delivery_id}.{user_id}.{int(now.timestamp())}").decode()
     return f"{settings.base_url}/digests/{delivery_id}?token={token}"
+
+
+@lru_cache(maxsize=4)
+def _view_signer(secret: str) -> Signer:
+    return Signer(secret, salt="digest.digest-view")
+
+
+def _read_view_token(settings: Settings, token: str, delivery_id: int, now: datetime) -> int:
+    """The user id a web view token was issued to, for this delivery; InvalidToken or ExpiredToken."""
+    try:
+        value = _view_signer(settings.secret).unsign(token).decode()
+        d, u, iat = (int(part) for part in value.split("."))
+    except (BadSignature, ValueError):
+        raise InvalidToken("this link is not valid (it may have been changed or cut short)") from None
+    if d != delivery_id:
+        raise InvalidToken("this link is not valid (it is another digest's)")
+    if now - datetime.fromtimestamp(iat, UTC) > timedelta(seconds=settings.unsubscribe_link_max_age):
+        raise ExpiredToken("this link has expired")
+    return u
 
 
 def web_view(session: Session, settings: Settings, delivery_id: int, token: str, now: datetime) -> Digest:
     """Every item of a digest, grouped as in its email: the windows it covered, rebuilt as they were built
     (items another delivery had taken before it stay out; its own stay in), without the per-section cap.
     Raises InvalidToken (ExpiredToken) for a link that is not this digest's, or LookupError when gone."""
-    data, _ = read_token(
-        settings.secret, "digest-view", token, now, timedelta(seconds=settings.unsubscribe_link_max_age)
-    )
-    if data.get("d") != delivery_id or not isinstance(data.get("u"), int):
-        raise InvalidToken("this link is not valid (it may have been changed or cut short)")
+    user_id = _read_view_token(settings, token, delivery_id, now)
     row = session.get(Delivery, delivery_id)
-    if row is None or row.user_id != data["u"] or row.kind != DeliveryKind.digest:
+    if row is None or row.user_id != user_id or row.kind != DeliveryKind.digest:
         raise LookupError("this digest no longer exists")
     user = session.get(User, row.user_id)
     assert user is not None
