@@ -207,6 +207,9 @@ def rank(items: Iterable[ItemView]) -> list[ItemView]:
 
 def fold_reposts(items: Iterable[ItemView]) -> list[ItemView]:
     """The same company's same title more than once (another monthly thread): once, the newest, marked."""
+    items = list(items)
+    if sum(1 for i in items if i.repost_key) < 2:
+        return items
     kept: dict[str | int, ItemView] = {}
     for i in items:
         key: str | int = i.repost_key or i.id
