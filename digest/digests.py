@@ -521,12 +521,16 @@ def _plan(
     seen: dict[int, set[int]] = defaultdict(set)
     # everyone whose window on a skill is the same gets the same section object unless they already had
     # some of its items: build (and rank) it once; the renderer then reuses its rendering too
-    window_items: dict[tuple[int, datetime, datetime], tuple[list[ItemView], frozenset[int]]] = {}
+    window_items: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = {}
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
-        wkey = (w.skill_id, w.start, w.end)
+        wkey = (w.skill_id, w.start, w.end, w.subscribed_at)
         if wkey not in window_items:
             found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+            if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
+                found = [
+                    v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start
+                ]
             window_items[wkey] = (found, frozenset(v.id for v in found))
         candidates, candidate_ids = window_items[wkey]
         mine = seen[w.user_id]
@@ -534,7 +538,7 @@ def _plan(
         if w.user_id in taken:
             excluded |= candidate_ids & taken[w.user_id]
         mine |= candidate_ids
-        section_key = (*wkey, excluded, w.subscribed_at, cap)
+        section_key = (*wkey, excluded, cap)
         section = ctx.sections.get(section_key)
         if section is None:
             skill = skills[w.skill_id]

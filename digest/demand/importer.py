@@ -31,7 +31,7 @@ from digest.feeds.clean import truncate
 from digest.feeds.entry import Entry
 from digest.feeds.identity import import_identity
 from digest.feeds.ingest import store_entries
-from digest.feeds.jobs import parse_hn_post, remote_flag
+from digest.feeds.jobs import display_title, parse_hn_post, remote_flag
 from digest.models import ItemKind
 from digest.taxonomy.link import Resolution, TaxonomyIds, ids_of, resolve_with
 from digest.taxonomy.matcher import get_matcher
@@ -170,7 +170,7 @@ def hn_record(job: dict[str, Any]) -> dict[str, Any]:
     posted = datetime.fromtimestamp(int(job["time"]), UTC) if job.get("time") is not None else None
     return {
         "id": f"hn:{job.get('id')}" if job.get("id") is not None else "",
-        "title": fields.title or fields.first_line or text.split("\n", 1)[0],
+        "title": display_title(fields) or text.split("\n", 1)[0],
         "company": fields.company or "",
         "location": fields.location_raw or "",
         "posted_at": posted.isoformat() if posted else "",

@@ -59,6 +59,16 @@ def remote_flag(*texts: str | None) -> bool | None:
     return heading_remote_flag(" | ".join(t for t in texts if t))
 
 
+def display_title(fields: JobFields) -> str:
+    """The title to show for a posting whose heading names no role: "Open roles at Company", else the
+    heading itself (cut short)."""
+    if fields.title:
+        return fields.title
+    if fields.company:
+        return f"Open roles at {fields.company}"
+    return truncate(fields.first_line, 200)
+
+
 def _company_name(field: str) -> str:
     name = _COMPANY_SUFFIX.sub("", field).strip()  # "PermitFlow (YC W22)" -> "PermitFlow"
     return name or field.strip()

@@ -25,7 +25,7 @@ _AMOUNT = (
 )
 _RANGE = re.compile(
     _AMOUNT.replace("@", "a")
-    + r"(?:\s?(?:-|–|—|to|until)\s?"
+    + r"(?:\s?(?:-|–|—|~|to|until)\s?"
     + _AMOUNT.replace("@", "b")
     + r")?(?P<after>\s?(?:"
     + "|".join(_CODES)
