@@ -82,10 +82,15 @@ def _currency(token: str | None) -> str | None:
     return _PREFIXED.get(token) or _SYMBOLS.get(token) or (token.upper() if token.upper() in _CODES else None)
 
 
+_ANY_CURRENCY = re.compile(r"[$€£¥₹]|\b(?:" + "|".join(_CODES) + r")\b")
+
+
 def parse_salary(text: str | None, bare: bool = False) -> Salary | None:
     """The first stated pay in `text`, or None. `bare`: a range in thousands without a currency counts too
     ("[180 - 210K]", "50-96k + equity": a heading's pay field), its currency None."""
     if not text or not re.search(r"\d", text):
+        return None
+    if not bare and not _ANY_CURRENCY.search(text):  # most texts: one scan, no number parsing
         return None
     for m in _RANGE.finditer(text[:20_000]):
         currency = next(filter(None, map(_currency, (m["acur"], m["acur2"], m["bcur"], m["bcur2"], m["after"]))), None)
