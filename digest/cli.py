@@ -397,6 +397,49 @@ def skills_list(
         typer.echo(f"{r['skill']}\t{r['name']}\t{', '.join(r['aliases'])}")
 
 
+@skills_app.command("relink")
+def skills_relink(
+    since: str | None = typer.Option(None, "--since", help="only items ingested on or after this date (YYYY-MM-DD)"),
+    now: str | None = NowOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Re-resolve stored items after a taxonomy or matcher change; the demand figures follow exactly."""
+    settings_or_exit()
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from digest.db import session_scope
+    from digest.taxonomy.relink import RelinkResult, relink
+
+    moment = parse_now(now)
+    try:
+        day = date.fromisoformat(since) if since else None
+    except ValueError:
+        fail(f"--since: not an ISO date (YYYY-MM-DD): {since!r}", 2)
+    columns = (
+        TextColumn("[bold]relinking[/bold]"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_stderr_console(), transient=as_json) as bar:
+        task = bar.add_task("relink", total=None, counts="")
+
+        def report(done: int, total: int, r: RelinkResult) -> None:
+            counts = f"{done:,} of {total:,} items, {r.skills_changed:,} with other skills"
+            bar.update(task, completed=done, total=total, counts=counts)
+
+        with session_scope() as session:
+            result = relink(session, moment, day, progress=report)
+    if as_json:
+        print_json(result.__dict__)
+        return
+    typer.echo(
+        f"{result.items:,} items re-resolved: {result.skills_changed:,} with other skills, {result.changed:,} "
+        f"rewritten, {result.postings_changed:,} postings re-counted, {result.details:,} job details filled in"
+    )
+
+
 # --- jobs index and demand ------------------------------------------------------------------------
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402

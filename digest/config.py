@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     dispatch_batch_size: int = Field(default=50, gt=0)
     delivery_stuck_after: int = Field(default=600, gt=0, description="seconds in 'sending' before re-queue")
     digest_items_per_section: int = Field(default=8, gt=0)
+    first_digest_days: int = Field(default=7, ge=0, le=90, description="days a first digest reaches back")
     send_attempts: int = Field(default=4, gt=0, description="tries per send before leaving it to the sweeper")
     send_backoff_base: float = Field(default=1.0, ge=0, description="seconds; doubled per try, with jitter")
     send_retry_max_wait: float = Field(default=30.0, ge=0, description="longest in-task wait (429 reset)")

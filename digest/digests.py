@@ -32,9 +32,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,8 @@ from digest.bulk import dialect_insert, insert_ignore
 from digest.config import Settings
 from digest.db import any_of
 from digest.demand.chart import weekly_chart_png
+from digest.feeds.salary import Salary
+from digest.feeds.seniority import LABELS
 from digest.logs import log_context
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
 from digest.mail.content import (
@@ -66,6 +70,7 @@ from digest.models import (
     DeliverySubscription,
     DemandSkillDay,
     Item,
+    ItemKind,
     ItemSkill,
     Metro,
     ShiftAlert,
@@ -78,6 +83,7 @@ from digest.models import (
 )
 from digest.schedule import Prefs, next_due, previous_due
 from digest.subscriptions import settings_url, unsubscribe_url
+from digest.tokens import ExpiredToken, InvalidToken
 
 log = logging.getLogger(__name__)
 
@@ -297,6 +303,7 @@ def _build(
             DeliverySubscription.window_start,
             Subscription.user_id,
             Subscription.skill_id,
+            Subscription.confirmed_at,
         )
         .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
         .where(any_of(session, DeliverySubscription.delivery_id, ids))
@@ -304,7 +311,12 @@ def _build(
     ).all()
     for w in windows:
         by_user[w.user_id].subscription_ids.append(w.subscription_id)
-    wins = [Window(w.user_id, w.subscription_id, w.skill_id, w.window_start, window_end) for w in windows]
+    wins = [
+        Window(
+            w.user_id, w.subscription_id, w.skill_id, w.window_start, window_end, _first(w.window_start, w.confirmed_at)
+        )
+        for w in windows
+    ]
     own = {c.user_id: c.delivery_id for c in claimed}
     plan = _plan(session, ctx, wins, own, window_end)
     # record the shown items; a concurrent delivery to the same person may have taken one: keep what we own
@@ -323,14 +335,106 @@ def _build(
         )
     for c in claimed:
         sections = [_keep(sec, c.user_id, owned) for sec in plan.get(c.user_id, [])]
-        c.digest = build_digest(
-            to=c.email,
-            cadence=cadence,
-            window_end=window_end,
-            sections=sections,
-            settings_url=settings_url(ctx.settings),
-            unsubscribe_url=_unsubscribe_url(ctx.settings, sorted(c.subscription_ids), c.user_id, now),
+        c.digest = compose(
+            ctx, c.user_id, c.email, cadence, window_end, sections, c.subscription_ids, now, c.delivery_id
         )
+
+
+def _first(window_start: datetime, confirmed_at: datetime | None) -> datetime | None:
+    """A first digest's window reaches back before the subscription was confirmed: that instant."""
+    return confirmed_at if confirmed_at is not None and window_start < confirmed_at else None
+
+
+def compose(
+    ctx: Context,
+    user_id: int,
+    email: str,
+    cadence: str,
+    window_end: datetime,
+    sections: Sequence[SkillSection],
+    subscription_ids: Sequence[int],
+    now: datetime,
+    delivery_id: int | None = None,
+) -> Digest:
+    """The digest of one person from their planned sections: what `send-due` sends, `preview` shows (no
+    delivery yet: no web view) and the web view shows (every item)."""
+    return build_digest(
+        to=email,
+        cadence=cadence,
+        window_end=window_end,
+        sections=sections,
+        settings_url=settings_url(ctx.settings),
+        unsubscribe_url=_unsubscribe_url(ctx.settings, sorted(subscription_ids), user_id, now),
+        web_url=None if delivery_id is None else web_view_url(ctx.settings, delivery_id, user_id, now),
+    )
+
+
+# --- the web view of a sent digest ------------------------------------------------------------------
+
+
+def web_view_url(settings: Settings, delivery_id: int, user_id: int, now: datetime) -> str:
+    """The digest's web view: signed for this delivery and person, valid as long as the unsubscribe link.
+    A plain signed "delivery.user.issued" (no JSON, no random id: it is not single-use), since every digest
+    carries one: a fifth of the cost of a serialised token."""
+    token = _view_signer(settings.secret).sign(f"{delivery_id}.{user_id}.{int(now.timestamp())}").decode()
+    return f"{settings.base_url}/digests/{delivery_id}?token={token}"
+
+
+@lru_cache(maxsize=4)
+def _view_signer(secret: str) -> Signer:
+    return Signer(secret, salt="digest.digest-view")
+
+
+def _read_view_token(settings: Settings, token: str, delivery_id: int, now: datetime) -> int:
+    """The user id a web view token was issued to, for this delivery; InvalidToken or ExpiredToken."""
+    try:
+        value = _view_signer(settings.secret).unsign(token).decode()
+        d, u, iat = (int(part) for part in value.split("."))
+    except (BadSignature, ValueError):
+        raise InvalidToken("this link is not valid (it may have been changed or cut short)") from None
+    if d != delivery_id:
+        raise InvalidToken("this link is not valid (it is another digest's)")
+    if now - datetime.fromtimestamp(iat, UTC) > timedelta(seconds=settings.unsubscribe_link_max_age):
+        raise ExpiredToken("this link has expired")
+    return u
+
+
+def web_view(session: Session, settings: Settings, delivery_id: int, token: str, now: datetime) -> Digest:
+    """Every item of a digest, grouped as in its email: the windows it covered, rebuilt as they were built
+    (items another delivery had taken before it stay out; its own stay in), without the per-section cap.
+    Raises InvalidToken (ExpiredToken) for a link that is not this digest's, or LookupError when gone."""
+    user_id = _read_view_token(settings, token, delivery_id, now)
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.user_id != user_id or row.kind != DeliveryKind.digest:
+        raise LookupError("this digest no longer exists")
+    user = session.get(User, row.user_id)
+    assert user is not None
+    windows = session.execute(
+        select(DeliverySubscription.subscription_id, DeliverySubscription.window_start, Subscription.skill_id,
+               Subscription.confirmed_at)
+        .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
+        .where(DeliverySubscription.delivery_id == delivery_id)
+        .order_by(DeliverySubscription.subscription_id)
+    ).all()  # fmt: skip
+    wins = [
+        Window(
+            user.id,
+            w.subscription_id,
+            w.skill_id,
+            w.window_start,
+            row.window_end,
+            _first(w.window_start, w.confirmed_at),
+        )
+        for w in windows
+    ]
+    ctx = Context.for_settings(settings, backend=_NullBackend())
+    plan = _plan(session, ctx, wins, {user.id: delivery_id}, row.window_end, cap=None, taken_before=delivery_id)
+    subscription_ids = [w.subscription_id for w in windows]
+    digest = compose(
+        ctx, user.id, user.email, row.cadence, row.window_end, plan.get(user.id, []), subscription_ids, now, delivery_id
+    )
+    session.rollback()
+    return replace(digest, web_url=None)
 
 
 def _keep(section: SkillSection, user_id: int, owned: set[tuple[int, int]] | None) -> SkillSection:
@@ -350,6 +454,7 @@ class Window:
     skill_id: int
     start: datetime  # exclusive
     end: datetime  # inclusive
+    subscribed_at: datetime | None = None  # a first digest's window reaches back before this (marked "recent")
 
 
 def _plan(
@@ -358,10 +463,16 @@ def _plan(
     windows: Sequence[Window],
     own: dict[int, int] | None,
     as_of: datetime,
+    also_taken: dict[int, set[int]] | None = None,
+    cap: int | None = -1,
+    taken_before: int | None = None,
 ) -> dict[int, list[SkillSection]]:
     """The sections of each user's digest: items ingested in each subscription's window, minus items the
     person already got (in another delivery), each item under one skill only. `own`: user -> the
-    delivery being built (its own recorded items stay in, so a retry rebuilds the same email)."""
+    delivery being built (its own recorded items stay in, so a retry rebuilds the same email).
+    `also_taken`: user -> items to count as already delivered (a preview's earlier digests). `cap`: items
+    shown per kind (-1: the setting; None: all, for the web view). `taken_before`: only deliveries with a
+    lower id count as having taken an item (the web view rebuilds a digest as it was built)."""
     if not windows:
         return {}
     skill_ids = sorted({w.skill_id for w in windows})
@@ -377,21 +488,7 @@ def _plan(
     views: dict[tuple[int, int], ItemView] = {}
     for chunk in _chunks(missing, 1000):
         rows = session.execute(
-            select(
-                ItemSkill.skill_id,
-                ItemSkill.alias,
-                Item.id,
-                Item.kind,
-                Item.title,
-                Item.url,
-                Item.published_at,
-                Item.fetched_at,
-                Item.source_name,
-                Item.summary,
-                Item.company,
-                Item.location_raw,
-                Metro.name,
-            )
+            select(*VIEW_COLUMNS)
             .join(Item, Item.id == ItemSkill.item_id)
             .outerjoin(Metro, Metro.id == Item.metro_id)
             .where(any_of(session, ItemSkill.skill_id, chunk), Item.fetched_at > lo, Item.fetched_at <= hi)
@@ -399,20 +496,10 @@ def _plan(
         for r in rows:
             view = views.get((r.id, r.skill_id))
             if view is None:
-                view = ItemView(
-                    id=r.id,
-                    kind=str(r.kind),
-                    title=r.title,
-                    url=r.url,
-                    published_at=r.published_at,
-                    alias=r.alias,
-                    source=r.source_name,
-                    snippet=snippet(r.summary or ""),
-                    company=r.company,
-                    location=r.name or r.location_raw,
-                )
+                view = item_view(r)
                 views[(r.id, r.skill_id)] = view
             ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
+    _mark_reposts(session, ctx, views, lo, hi)
     by_skill = {sid: ctx.items[(sid, lo, hi)] for sid in skill_ids}
     item_ids = [v.id for items in by_skill.values() for _, v in items]
     taken: dict[int, set[int]] = defaultdict(set)  # user -> items they got in another delivery (and others)
@@ -423,8 +510,10 @@ def _plan(
             any_of(session, DeliveryItem.user_id, user_ids), DeliveryItem.item_id.between(min(item_ids), max(item_ids))
         )
         for u, i, d in session.execute(q).tuples():
-            if own is None or own.get(u) != d:
+            if (own is None or own.get(u) != d) and (taken_before is None or d < taken_before):
                 taken[u].add(i)
+    for u, ids in (also_taken or {}).items():
+        taken[u] |= ids
     skills = {s.id: s for s in session.scalars(select(Skill).where(any_of(session, Skill.id, skill_ids)))}
     snaps = snapshots(session, skill_ids, as_of.date(), ctx.snapshots)
     alerts = _alerts(session, skill_ids, lo, hi)
@@ -432,12 +521,16 @@ def _plan(
     seen: dict[int, set[int]] = defaultdict(set)
     # everyone whose window on a skill is the same gets the same section object unless they already had
     # some of its items: build (and rank) it once; the renderer then reuses its rendering too
-    window_items: dict[tuple[int, datetime, datetime], tuple[list[ItemView], frozenset[int]]] = {}
+    window_items: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = {}
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
-        wkey = (w.skill_id, w.start, w.end)
+        wkey = (w.skill_id, w.start, w.end, w.subscribed_at)
         if wkey not in window_items:
             found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+            if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
+                found = [
+                    v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start
+                ]
             window_items[wkey] = (found, frozenset(v.id for v in found))
         candidates, candidate_ids = window_items[wkey]
         mine = seen[w.user_id]
@@ -445,7 +538,7 @@ def _plan(
         if w.user_id in taken:
             excluded |= candidate_ids & taken[w.user_id]
         mine |= candidate_ids
-        section_key = (*wkey, excluded)
+        section_key = (*wkey, excluded, cap)
         section = ctx.sections.get(section_key)
         if section is None:
             skill = skills[w.skill_id]
@@ -457,13 +550,130 @@ def _plan(
                 items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
                 snapshot=snaps.get(skill.id),
                 alerts=[a for created, a in alerts.get(w.skill_id, []) if w.start < created <= w.end],
-                cap=ctx.settings.digest_items_per_section,
+                cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
+                subscribed_at=w.subscribed_at,
             )
             if len(ctx.sections) > 50_000:
                 ctx.sections.clear()
             ctx.sections[section_key] = section
         out[w.user_id].append(section)
     return out
+
+
+# what an ItemView is built from: a mention joined to its item (and the item's metro)
+VIEW_COLUMNS = (
+    ItemSkill.skill_id,
+    ItemSkill.alias,
+    ItemSkill.found_in,
+    Item.id,
+    Item.kind,
+    Item.title,
+    Item.url,
+    Item.published_at,
+    Item.fetched_at,
+    Item.source_name,
+    Item.summary,
+    Item.company,
+    Item.location_raw,
+    Metro.name,
+    Item.remote,
+    Item.salary_min,
+    Item.salary_max,
+    Item.salary_currency,
+    Item.salary_period,
+    Item.seniority,
+    Item.repost_key,
+)
+
+
+def item_view(r: Any) -> ItemView:
+    """An ItemView from a row of VIEW_COLUMNS."""
+    return ItemView(
+        id=r.id,
+        kind=str(r.kind),
+        title=r.title,
+        url=r.url,
+        published_at=r.published_at,
+        alias=r.alias,
+        source=r.source_name,
+        snippet=snippet(r.summary or ""),
+        company=r.company,
+        location=r.name or r.location_raw,
+        fetched_at=r.fetched_at,
+        found_in=r.found_in,
+        remote=r.remote,
+        salary=_salary_text(r),
+        seniority=LABELS.get(r.seniority or ""),
+        repost_key=r.repost_key,
+    )
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    items: list[ItemView]
+    total: int
+    page: int
+    pages: int
+
+
+def window_items(session: Session, skill_id: int, kind: ItemKind, as_of: date, page: int, per_page: int) -> ItemPage:
+    """The skill page's list: every posting (by posting date) or article (by publication) of the 90 days up
+    to `as_of` that mentions the skill, newest first, one page of it (pages count from 1)."""
+    start = as_of - timedelta(days=90)
+    if kind == ItemKind.job:
+        where = and_(ItemSkill.skill_id == skill_id, ItemSkill.posted_on > start, ItemSkill.posted_on <= as_of)
+        order: tuple[Any, ...] = (ItemSkill.posted_on.desc(), Item.published_at.desc(), Item.id.desc())
+    else:
+        lo = datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+        hi = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+        where = and_(ItemSkill.skill_id == skill_id, Item.published_at >= lo, Item.published_at < hi)
+        order = (Item.published_at.desc(), Item.id.desc())
+    where = and_(where, Item.kind == kind)
+    joined = select(func.count()).select_from(ItemSkill).join(Item, Item.id == ItemSkill.item_id)
+    total = int(session.scalar(joined.where(where)) or 0)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.execute(
+        select(*VIEW_COLUMNS)
+        .join(Item, Item.id == ItemSkill.item_id)
+        .outerjoin(Metro, Metro.id == Item.metro_id)
+        .where(where)
+        .order_by(*order)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return ItemPage([item_view(r) for r in rows], total, page, pages)
+
+
+def _salary_text(r: Any) -> str | None:
+    if r.salary_min is None or r.salary_max is None:
+        return None
+    return Salary(r.salary_min, r.salary_max, r.salary_currency, r.salary_period).text()
+
+
+def _mark_reposts(
+    session: Session, ctx: Context, views: dict[tuple[int, int], ItemView], lo: datetime, hi: datetime
+) -> None:
+    """Mark the job postings whose company posted the same title before (by more than a day): a re-post.
+    One query over the window's re-post keys; the cached views are replaced by marked copies."""
+    keys = sorted({v.repost_key for v in views.values() if v.repost_key})
+    if not keys:
+        return
+    first: dict[str, datetime] = {}
+    for chunk in _chunks(keys, 1000):
+        q = select(Item.repost_key, func.min(Item.published_at)).where(any_of(session, Item.repost_key, chunk))
+        first.update(session.execute(q.group_by(Item.repost_key)).tuples().all())  # type: ignore[arg-type]
+    marked = {
+        k: replace(v, reposted=True)
+        for k, v in views.items()
+        if v.repost_key and first.get(v.repost_key, v.published_at) < v.published_at - timedelta(days=1)
+    }
+    if not marked:
+        return
+    for skill_id in {s for _, s in marked}:
+        rows = ctx.items[(skill_id, lo, hi)]
+        rows[:] = [(f, marked.get((v.id, skill_id), v)) for f, v in rows]
+    views.update(marked)
 
 
 def _alerts(
@@ -813,31 +1023,37 @@ class PreviewResult:
 
 
 def preview(session: Session, settings: Settings, address: str, now: datetime) -> list[PreviewResult]:
-    """The digests this person would get next (one per cadence they use), from what is ingested now.
+    """What `send-due` would send this person at `now`, built by the same functions (`_plan`, `compose`):
+    each cadence whose slot is due, in the order send-due takes them, each later one without the items an
+    earlier one holds. A cadence not due yet shows its next digest as it stands at `now` (its items so far).
     Sends nothing, writes nothing."""
     user = session.scalar(select(User).where(func.lower(User.email) == canonical_address(address)))
     if user is None:
         raise LookupError(f"no account for {address}")
     ctx = Context.for_settings(settings, backend=_NullBackend())
     subs = [s for s in user.subscriptions if s.status == SubscriptionStatus.active]
-    results = []
+    plans = []
     for cadence in Cadence:
         mine = sorted((s for s in subs if s.cadence == cadence), key=lambda s: s.id)
         if not mine:
             continue
         prefs = Prefs(cadence=cadence, timezone=user.timezone, send_hour=user.send_hour, weekday=user.weekday)
-        due_at = previous_due(prefs, now) if any(s.cursor < previous_due(prefs, now) for s in mine) else None
-        due_at = due_at or next_due(prefs, now)
-        wins = [Window(user.id, s.id, s.skill_id, s.cursor, now) for s in mine]
-        sections = _plan(session, ctx, wins, None, now).get(user.id, [])
-        digest = build_digest(
-            to=user.email,
-            cadence=str(cadence),
-            window_end=due_at,
-            sections=sections,
-            settings_url=settings_url(settings),
-            unsubscribe_url=_unsubscribe_url(settings, [s.id for s in mine], user.id, now),
-        )
+        end = previous_due(prefs, now)
+        due = [s for s in mine if s.cursor < end]
+        if due:
+            plans.append((str(cadence), end, end, due))
+        else:  # nothing due at `now`: the next digest, with what has come in so far
+            plans.append((str(cadence), next_due(prefs, now), now, [s for s in mine if s.cursor < now] or mine))
+    plans.sort(key=lambda p: (p[0], p[1]))  # due_batches' order: (cadence, slot)
+    results = []
+    taken: set[int] = set()
+    for cadence_name, due_at, items_upto, chosen in plans:
+        wins = [
+            Window(user.id, s.id, s.skill_id, s.cursor, items_upto, _first(s.cursor, s.confirmed_at)) for s in chosen
+        ]
+        sections = _plan(session, ctx, wins, None, items_upto, {user.id: set(taken)}).get(user.id, [])
+        digest = compose(ctx, user.id, user.email, cadence_name, due_at, sections, [s.id for s in chosen], now)
+        taken |= {i for i, _ in digest.item_ids}
         results.append(PreviewResult(digest, due_at))
     session.rollback()
     return results

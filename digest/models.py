@@ -169,7 +169,10 @@ class Item(Base):
     title: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(String(2048))
     canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
-    summary: Mapped[str] = mapped_column(Text, default="")  # clean text, length-capped
+    summary: Mapped[str] = mapped_column(Text, default="")  # clean text, length-capped: what is displayed
+    # the whole clean text skills are matched in (bounded by the fetch cap), when longer than the summary;
+    # `digest skills relink` re-resolves from it (items stored before revision 0009 have only the summary)
+    body: Mapped[str | None] = mapped_column(Text)
     source_name: Mapped[str | None] = mapped_column(String(500))  # feed title / "Hacker News"
     published_at: Mapped[datetime]
     fetched_at: Mapped[datetime]  # ingestion time: drives digest windows
@@ -181,6 +184,14 @@ class Item(Base):
     remote: Mapped[bool | None]
     posted_on: Mapped[date | None]  # the posting's posted_at date in UTC (demand figures)
     title_raw: Mapped[str | None] = mapped_column(Text)
+    # what a job alert shows (digest.feeds.salary, digest.feeds.seniority); salary as stated, per period
+    salary_min: Mapped[float | None] = mapped_column(Float)
+    salary_max: Mapped[float | None] = mapped_column(Float)
+    salary_currency: Mapped[str | None] = mapped_column(String(3))
+    salary_period: Mapped[str | None] = mapped_column(String(10))  # year, month, week, day, hour
+    seniority: Mapped[str | None] = mapped_column(String(20))
+    # normalised company + title (no location): the same posting re-posted later (a new monthly thread)
+    repost_key: Mapped[str | None] = mapped_column(String(64), index=True)
     # no foreign keys or indexes on the hot rows of an import (each cost a PostgreSQL lookup or b-tree write
     # per row): titles and metros are never deleted, the taxonomy resolver writes only ids it read from
     # their tables, and nothing looks postings up by title or metro (the rollups answer that)
@@ -304,6 +315,8 @@ class ItemSkill(Base):
     span_start: Mapped[int]
     span_end: Mapped[int]
     posted_on: Mapped[date | None] = mapped_column(Date)  # job postings: Item.posted_on
+    # where the skill was found (digest.taxonomy.where): 2 in the title, 1 in a requirements list, 0 in passing
+    found_in: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
     item: Mapped[Item] = relationship(back_populates="skills", primaryjoin="Item.id == foreign(ItemSkill.item_id)")
 

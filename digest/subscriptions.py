@@ -2,7 +2,8 @@
 pause, resume, unsubscribe, account settings, and the signed links that carry these actions in emails.
 
 Nothing here answers differently for a known or an unknown address: callers get the same result either way.
-The digest window of a subscription is (cursor, now]; only a sent digest moves the cursor, so changing
+The digest window of a subscription is (cursor, now]; a confirmed subscription's cursor starts
+`first_digest_days` before its confirmation; only a sent digest moves the cursor, so changing
 cadence, pausing or resuming never loses or doubles an item.
 """
 
@@ -140,7 +141,7 @@ def subscribe(
         sub.cadence = cad
         sub.updated_at = now
     if confirmed:
-        _activate(session, sub, now)
+        _activate(session, settings, sub, now)
         return SubscribeOutcome(sub.id, False, skill)
     if _sent_lately(settings, sub, now):
         return SubscribeOutcome(sub.id, False, skill)
@@ -254,17 +255,19 @@ def confirm(session: Session, settings: Settings, token: str, now: datetime) -> 
     digest window starts now. Raises InvalidToken (ExpiredToken, TokenUsed) with a message for people."""
     link = read_confirm_token(session, settings, token, now)
     _spend(session, link.jti, now)
-    _activate(session, link.subscription, now)
+    _activate(session, settings, link.subscription, now)
     sub = link.subscription
     return Confirmed(sub, sub.skill, sub.user)
 
 
-def _activate(session: Session, sub: Subscription, now: datetime) -> None:
-    """Pending -> active; the digest window starts now."""
+def _activate(session: Session, settings: Settings, sub: Subscription, now: datetime) -> None:
+    """Pending -> active. The first digest's window reaches back `first_digest_days` (7): it holds the best
+    matching items of the last week, marked "recent, before you subscribed" (items the person already got
+    under another subscription stay out, as always)."""
     if sub.status == SubscriptionStatus.pending:
         sub.status = SubscriptionStatus.active
         sub.confirmed_at = now
-        sub.cursor = now
+        sub.cursor = now - timedelta(days=settings.first_digest_days)
         sub.updated_at = now
     if sub.user.confirmed_at is None:
         sub.user.confirmed_at = now

@@ -30,7 +30,7 @@ def test_subscribe_confirmed_activates_without_email(settings: Any, session: Ses
     assert (
         sub is not None
         and sub.status == SubscriptionStatus.active
-        and sub.cursor.isoformat() == "2026-03-02T09:30:00+00:00"
+        and sub.cursor.isoformat() == "2026-02-23T09:30:00+00:00"  # the first digest reaches back 7 days
     )
 
 

@@ -33,6 +33,7 @@ def item(n: int, kind: str = "news", title: str | None = None, alias: str = "pyt
         snippet=str(kw.pop("snippet", "")),
         company=kw.pop("company", "Acme" if kind == "job" else None),  # type: ignore[arg-type]
         location=kw.pop("location", "Berlin" if kind == "job" else None),  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -135,12 +136,12 @@ def test_content_ranks_caps_and_says_why() -> None:
     assert [i.id for i in k8s.articles] == list(range(10, 18))  # newest first
     text = DigestRenderer().render(digest).text  # type: ignore[arg-type]
     assert "+4 more: https://digest.example.org/skills/kubernetes" in text
-    assert '(matched "k8s")' in text
+    assert "matched “k8s”, mentioned in passing" in text
     # sections with alerts first, then by how much is new
     assert [s.slug for s in digest.sections] == ["python", "kubernetes"]  # type: ignore[attr-defined]
     assert digest.subject == "Daily digest: Python, Kubernetes — 15 new · demand shift"  # type: ignore[attr-defined]
     assert [i.cid for i in images_for(digest.sections)] == ["chart-python"]  # type: ignore[attr-defined]
-    titled = item(1, title="Why Python won", alias="python")
+    titled = item(1, title="Why Python won", alias="python", found_in=2)
     untitled = item(0, title="A newer story", alias="python")
     assert rank([untitled, titled]) == [titled, untitled]  # the skill in the title ranks first
 

@@ -49,7 +49,8 @@ def test_subscribe_sends_one_confirmation_and_confirm_activates(settings: Any, s
     done = subs.confirm(session, settings, _token(url), later)
     session.commit()
     assert done.subscription.status == SubscriptionStatus.active
-    assert done.subscription.cursor == later and done.subscription.confirmed_at == later
+    # the first digest reaches back DIGEST_FIRST_DIGEST_DAYS before the confirmation
+    assert done.subscription.cursor == later - timedelta(days=7) and done.subscription.confirmed_at == later
     assert done.user.confirmed_at == later
 
 
@@ -102,7 +103,7 @@ def test_resubscribe_after_unsubscribe_needs_a_new_confirmation(settings: Any, s
     assert sub.status == SubscriptionStatus.pending and sub.cadence == Cadence.weekly
     new = _token(link_in(outbox(settings.outbox_dir)[-1], "/confirm"))
     subs.confirm(session, settings, new, NOW + timedelta(days=3))
-    assert sub.status == SubscriptionStatus.active and sub.cursor == NOW + timedelta(days=3)
+    assert sub.status == SubscriptionStatus.active and sub.cursor == NOW + timedelta(days=3) - timedelta(days=7)
 
 
 def test_bad_input_is_refused_with_a_clear_message(settings: Any, session: Session, skills: Any) -> None:

@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from digest.db import immediate_transactions
 from digest.demand import dates, rollups, window
+from digest.feeds.clean import truncate
 from digest.feeds.entry import Entry
 from digest.feeds.identity import import_identity
 from digest.feeds.ingest import store_entries
-from digest.feeds.jobs import parse_hn_post, remote_flag
+from digest.feeds.jobs import display_title, parse_hn_post, remote_flag
 from digest.models import ItemKind
 from digest.taxonomy.link import Resolution, TaxonomyIds, ids_of, resolve_with
 from digest.taxonomy.matcher import get_matcher
@@ -38,7 +39,7 @@ from digest.taxonomy.matcher import get_matcher
 FIELDS = ("id", "title", "company", "location", "posted_at", "url", "description")
 REQUIRED = ("id", "title", "posted_at")
 FORMATS = ("csv", "jsonl", "hn")
-MAX_SUMMARY = 4000
+MAX_SUMMARY = 1000  # what is displayed; skills are matched in the whole description
 BATCH = 2000  # postings stored together (one set of dedupe lookups; see docs/demand.md on its size)
 # batches per transaction: a crash loses none that were reported stored. Large, because on SQLite each
 # random-keyed index (dedupe key, source identity, skill and day) dirties about a page per posting per
@@ -180,7 +181,7 @@ def hn_record(job: dict[str, Any]) -> dict[str, Any]:
     posted = datetime.fromtimestamp(int(job["time"]), UTC) if job.get("time") is not None else None
     return {
         "id": f"hn:{job.get('id')}" if job.get("id") is not None else "",
-        "title": fields.title or fields.first_line or text.split("\n", 1)[0],
+        "title": display_title(fields) or text.split("\n", 1)[0],
         "company": fields.company or "",
         "location": fields.location_raw or "",
         "posted_at": posted.isoformat() if posted else "",
@@ -251,7 +252,8 @@ def to_entry(p: Posting) -> Entry:
         identity=import_identity(p.id),
         title=p.title,
         link=link,
-        summary=p.description[:MAX_SUMMARY],
+        summary=truncate(p.description, MAX_SUMMARY),
+        text=p.description,
         published_at=p.posted_at,
         kind=ItemKind.job,
         company=p.company or None,
@@ -304,6 +306,7 @@ def resolve_batch(postings: Sequence[Posting]) -> dict[str, Resolution]:
             "kind": e.kind,
             "title": e.title,
             "summary": e.summary,
+            "body": e.body,
             "title_raw": e.title_raw,
             "location_raw": e.location_raw,
             "remote": e.remote,

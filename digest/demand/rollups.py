@@ -41,31 +41,33 @@ from digest.models import (
 REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the rollups
 
 # table -> (model, key columns, SELECT of (*keys, count) over the postings being folded: `demand_fold`, a
-# copy of their pending rows (day, title, metro), and their mentions; the wide items rows are never read)
+# copy of their pending rows (day, title, metro), and their mentions; the wide items rows are never read).
+# {sign} is "" for a fold and "-" for an unfold (a relink takes re-resolved postings out before it re-folds them)
 _SKILLS = "FROM demand_fold f {join} item_skills s ON s.item_id = f.item_id"  # digest.db.join_in_order
 ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
-    "total": (DemandTotalDay, ("day",), "SELECT f.posted_on, COUNT(*) FROM demand_fold f WHERE true GROUP BY 1"),
+    "total": (DemandTotalDay, ("day",), "SELECT f.posted_on, {sign}COUNT(*) FROM demand_fold f WHERE true GROUP BY 1"),
     "title": (
         DemandTitleDay,
         ("job_title_id", "day"),
-        "SELECT f.job_title_id, f.posted_on, COUNT(*) FROM demand_fold f "
+        "SELECT f.job_title_id, f.posted_on, {sign}COUNT(*) FROM demand_fold f "
         "WHERE f.job_title_id IS NOT NULL GROUP BY 1, 2",
     ),
     "skill": (
         DemandSkillDay,
         ("skill_id", "day"),
-        f"SELECT s.skill_id, f.posted_on, COUNT(*) {_SKILLS} WHERE true GROUP BY 1, 2",
+        f"SELECT s.skill_id, f.posted_on, {{sign}}COUNT(*) {_SKILLS} WHERE true GROUP BY 1, 2",
     ),
     "skill_title": (
         DemandSkillTitleDay,
         ("skill_id", "day", "job_title_id"),
-        f"SELECT s.skill_id, f.posted_on, f.job_title_id, COUNT(*) {_SKILLS} WHERE f.job_title_id IS NOT NULL "
+        f"SELECT s.skill_id, f.posted_on, f.job_title_id, {{sign}}COUNT(*) {_SKILLS} WHERE f.job_title_id IS NOT NULL "
         "GROUP BY 1, 2, 3",
     ),
     "skill_metro": (
         DemandSkillMetroDay,
         ("skill_id", "day", "metro_id"),
-        f"SELECT s.skill_id, f.posted_on, f.metro_id, COUNT(*) {_SKILLS} WHERE f.metro_id IS NOT NULL GROUP BY 1, 2, 3",
+        f"SELECT s.skill_id, f.posted_on, f.metro_id, {{sign}}COUNT(*) {_SKILLS} WHERE f.metro_id IS NOT NULL "
+        "GROUP BY 1, 2, 3",
     ),
 }
 
@@ -106,17 +108,68 @@ def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = T
             session.execute(text("SET LOCAL jit = off"))  # compiling these plans costs more than running them
         join = join_in_order(session)
         for model, keys, select_sql in ROLLUPS.values():
-            add_selected(session, model.__tablename__, keys, select_sql.format(join=join))
+            add_selected(session, model.__tablename__, keys, select_sql.format(join=join, sign=""))
         window.fold(session)
         session.execute(text("DELETE FROM demand_pending WHERE item_id IN (SELECT item_id FROM demand_fold)"))
     session.execute(text("DELETE FROM demand_fold"))
     return Folded(n)
 
 
-def _fold_ids(session: Session, item_ids: Sequence[int] | None, postgres: bool) -> None:
-    """The postings this fold counts, fixed at its start in a temporary table (on PostgreSQL a posting
-    committed by another session meanwhile is left for the next fold)."""
+def unfold(session: Session, item_ids: Sequence[int]) -> int:
+    """Take counted postings (not pending) out of the rollups and the pair window as they stand now (their
+    day, title, metro and mentions): the caller then re-resolves them, `repend`s them and folds them, all
+    under the fold's lock (window.lock) in one transaction. Returns the number of postings taken out."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    _temp_fold_table(session, postgres)
     columns = "item_id, posted_on, job_title_id, metro_id"
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), 5000):
+        marks = ", ".join(map(str, ids[start : start + 5000]))  # ints only
+        session.execute(
+            text(
+                f"INSERT INTO demand_fold ({columns}) SELECT id, posted_on, job_title_id, metro_id FROM items "
+                f"WHERE id IN ({marks}) AND kind = 'job' AND posted_on IS NOT NULL "
+                "AND id NOT IN (SELECT item_id FROM demand_pending)"
+            )
+        )
+    n = int(session.execute(text("SELECT COUNT(*) FROM demand_fold")).scalar_one())
+    if n:
+        join = join_in_order(session)
+        for model, keys, select_sql in ROLLUPS.values():
+            add_selected(session, model.__tablename__, keys, select_sql.format(join=join, sign="-"))
+        window.unfold(session)
+    session.execute(text("DELETE FROM demand_fold"))
+    return n
+
+
+def repend(session: Session, item_ids: Sequence[int]) -> list[int]:
+    """Make these job postings pending with their current day, title and metro (replacing any pending row):
+    after a re-resolution, before `fold(item_ids)`. Returns the postings made pending."""
+    ids = sorted(set(item_ids))
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        session.execute(delete(DemandPending).where(DemandPending.item_id.in_(chunk)))
+        rows += [
+            {"item_id": i, "posted_on": d, "job_title_id": t, "metro_id": m}
+            for i, d, t, m in session.execute(
+                select(Item.id, Item.posted_on, Item.job_title_id, Item.metro_id).where(
+                    Item.id.in_(chunk), Item.kind == ItemKind.job, Item.posted_on.is_not(None)
+                )
+            ).tuples()
+        ]
+    mark_pending(session, rows)
+    return [int(r["item_id"]) for r in rows]
+
+
+def drop_zeros(session: Session) -> None:
+    """Delete rollup rows an unfold left at zero (readers skip them; this keeps the tables lean)."""
+    for model, _keys, _ in ROLLUPS.values():
+        session.execute(delete(model).where(model.postings == 0))
+    window.drop_zeros(session)
+
+
+def _temp_fold_table(session: Session, postgres: bool) -> None:
     if postgres:
         session.execute(
             text(
@@ -132,6 +185,13 @@ def _fold_ids(session: Session, item_ids: Sequence[int] | None, postgres: bool) 
             )
         )
     session.execute(text("DELETE FROM demand_fold"))
+
+
+def _fold_ids(session: Session, item_ids: Sequence[int] | None, postgres: bool) -> None:
+    """The postings this fold counts, fixed at its start in a temporary table (on PostgreSQL a posting
+    committed by another session meanwhile is left for the next fold)."""
+    columns = "item_id, posted_on, job_title_id, metro_id"
+    _temp_fold_table(session, postgres)
     if item_ids is None:
         session.execute(text(f"INSERT INTO demand_fold ({columns}) SELECT {columns} FROM demand_pending"))
         return

@@ -72,6 +72,7 @@ TABLE = DemandSkillPairWindow.__tablename__
 _COLUMNS = "posted_on, job_title_id, metro_id"
 _COUNTED = "i.kind = 'job' AND NOT EXISTS (SELECT 1 FROM demand_pending d WHERE d.item_id = i.id)"
 _FOLDED = f"(SELECT item_id, {_COLUMNS}, 1 AS sign FROM demand_fold WHERE posted_on > :after AND posted_on <= :upto)"
+_UNFOLDED = _FOLDED.replace("1 AS sign", "-1 AS sign")
 _IN_WINDOW = (
     f"(SELECT i.id AS item_id, {_COLUMNS}, 1 AS sign FROM items i "
     f"WHERE i.posted_on > :after AND i.posted_on <= :upto AND {_COUNTED})"
@@ -131,6 +132,19 @@ def fold(session: Session) -> None:
     end = as_of(session)
     if end is not None:
         _add(session, _FOLDED, _bounds(end))
+
+
+def unfold(session: Session) -> None:
+    """Subtract the postings in `demand_fold` (rollups.unfold: taken out to be re-resolved) whose day is in
+    the window, with the mentions they have now."""
+    end = as_of(session)
+    if end is not None:
+        _add(session, _UNFOLDED, _bounds(end))
+
+
+def drop_zeros(session: Session) -> None:
+    for model, _keys, _sums in TABLES.values():
+        session.execute(delete(model).where(model.postings == 0))
 
 
 def advance(session: Session, to: date) -> None:

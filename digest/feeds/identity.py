@@ -79,6 +79,15 @@ def job_dedupe_key(title: str | None, company: str | None, location: str | None)
     return sha256_hex(f"job\n{t}\n{c}\n{normalise_text(location)}")
 
 
+def repost_key(company: str | None, title: str | None) -> str | None:
+    """Normalised company+title: the same posting re-posted (another monthly thread, another location
+    line); a digest shows it once, marked re-posted. None without a company or a title."""
+    t, c = normalise_text(title), normalise_text(company)
+    if not t or not c:
+        return None
+    return sha256_hex(f"repost\n{t}\n{c}")
+
+
 def url_dedupe_key(canonical: str | None) -> str | None:
     return sha256_hex(f"url\n{canonical}") if canonical else None
 

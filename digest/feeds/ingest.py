@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from digest.bulk import insert_rows
 from digest.db import any_of
 from digest.demand import rollups
+from digest.feeds.details import job_details
 from digest.feeds.entry import Entry
-from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, url_dedupe_key
+from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, repost_key, url_dedupe_key
 from digest.indexing import index_new_items, resolve_new
 from digest.models import DeliveryItem, DemandPending, Item, ItemKind, ItemSkill, ItemSource, ItemTombstone
 from digest.taxonomy.link import Resolution
@@ -159,6 +160,8 @@ def store_entries(
             targets.append(target)
             continue
         index = len(item_rows)
+        if e.kind == ItemKind.job:
+            job_details(e)
         item_rows.append(
             {
                 "kind": e.kind,
@@ -166,6 +169,7 @@ def store_entries(
                 "url": e.link,
                 "canonical_url": p.canonical,
                 "summary": e.summary,
+                "body": e.body,
                 "source_name": source_name,
                 "published_at": p.published,
                 "fetched_at": now,
@@ -175,6 +179,12 @@ def store_entries(
                 "remote": e.remote,
                 "posted_on": p.published.date() if e.kind == ItemKind.job else None,
                 "title_raw": e.title_raw,
+                "salary_min": e.salary_min,
+                "salary_max": e.salary_max,
+                "salary_currency": e.salary_currency,
+                "salary_period": e.salary_period,
+                "seniority": e.seniority,
+                "repost_key": repost_key(e.company, e.title) if e.kind == ItemKind.job else None,
             }
         )
         targets.append((None, index))

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from digest.feeds.clean import html_to_text, truncate
+from digest.feeds.headings import parse_hn_heading
+from digest.feeds.headings import remote_flag as heading_remote_flag
 
 TITLE_MAX = 300
 FIELD_MAX = 200
@@ -36,30 +38,9 @@ _ROLE = re.compile(
     r"security|platform|infrastructure|mobile|ios|android)\b",
     re.IGNORECASE,
 )
-_EMPLOYMENT = re.compile(
-    r"(full[- ]?time|part[- ]?time|\bcontract(or)?\b|freelance|permanent|\b1099\b|\bw2\b|equity|salary|[$€£]|"
-    r"\b\d+\s?k\b|\bvisa\b|relocation|sponsorship|\bseries [a-z]\b|funding|funded|competitive|benefits|"
-    r"\bcompensation\b|\bcomp\b|\boffers?\b|\bhours?\b|\bweek\b|\bmeet-?ups?\b)",
-    re.IGNORECASE,
-)
-_URLISH = re.compile(
-    r"(https?://|www\.|^[\w-]+(\.[\w-]+)*\.(com|io|ai|co|dev|net|org|app|fun|space|xyz|tech|so|sh|bio|me|us|eu|"
-    r"de|uk|fr|nl|health|inc|gg|run|cloud|systems|build|so)(/\S*)?$)",
-    re.IGNORECASE,
-)
-_MODE_WORDS = {
-    "remote", "onsite", "on", "site", "hybrid", "only", "ok", "friendly", "first", "or", "and", "in", "office",
-    "fully", "100", "possible", "optional", "preferred", "work", "from", "home", "wfh", "in-office", "on-site",
-    "remote-first", "remote-friendly", "no",
-}  # fmt: skip
-_REMOTE = re.compile(r"\b(remote|anywhere|work from home|wfh|distributed)\b", re.IGNORECASE)
-_NOT_REMOTE = re.compile(r"\b(no|not|non)[- ]remote\b|\bremote:? no\b", re.IGNORECASE)
-_ONSITE = re.compile(r"\b(on-?site|on site|in[- ]office|hybrid|in-person|in person)\b", re.IGNORECASE)
 _COMPANY_SUFFIX = re.compile(r"\s*[\(\[][^)\]]*[\)\]]\s*$")
 _HIRING = re.compile(r"^(?P<company>.{1,80}?)\s+(?:is|are)\s+hiring\b[:\s]*(?:an?\s+)?(?P<role>.*)$", re.I)
 _FIRST_LINE_SPLIT = re.compile(r"<p>|<br\s*/?>|\n", re.IGNORECASE)
-_PIPE = re.compile(r"\s*\|\s*")
-_DASH = re.compile(r"\s+[–—-]\s+")
 _TEXT_LOCATION = re.compile(
     r"\b(?:location|locations|headquarters|based in|office)\s*:\s*([^\n|.;]{2,80})", re.IGNORECASE
 )
@@ -75,33 +56,22 @@ def _clip(value: str | None, limit: int = FIELD_MAX) -> str | None:
 
 def remote_flag(*texts: str | None) -> bool | None:
     """True when any text offers remote work, False when only on-site/hybrid is mentioned, else None."""
-    joined = " | ".join(t for t in texts if t)
-    if not joined:
-        return None
-    if _REMOTE.search(joined) and not _NOT_REMOTE.search(joined):
-        return True
-    if _ONSITE.search(joined) or _NOT_REMOTE.search(joined):
-        return False
-    return None
+    return heading_remote_flag(" | ".join(t for t in texts if t))
 
 
-def _is_mode(field: str) -> bool:
-    words = re.findall(r"[\w-]+", field.lower())
-    return bool(words) and all(w in _MODE_WORDS for w in words)
+def display_title(fields: JobFields) -> str:
+    """The title to show for a posting whose heading names no role: "Open roles at Company", else the
+    heading itself (cut short)."""
+    if fields.title:
+        return fields.title
+    if fields.company:
+        return f"Open roles at {fields.company}"
+    return truncate(fields.first_line, 200)
 
 
 def _company_name(field: str) -> str:
     name = _COMPANY_SUFFIX.sub("", field).strip()  # "PermitFlow (YC W22)" -> "PermitFlow"
     return name or field.strip()
-
-
-def _split_fields(line: str) -> list[str]:
-    parts = [p for p in _PIPE.split(line) if p.strip()]
-    if len(parts) < 2:
-        dashed = [p for p in _DASH.split(line) if p.strip()]
-        if len(dashed) >= 3:
-            parts = dashed
-    return [p.strip() for p in parts]
 
 
 def parse_hn_post(html_text: str) -> JobFields:
@@ -118,53 +88,10 @@ def parse_hn_post(html_text: str) -> JobFields:
 
 
 def parse_heading(line: str) -> JobFields:
-    """Fields of a one-line heading in the HN style ("Company | Role | Location | REMOTE")."""
-    fields = _split_fields(line)
-    company: str | None
-    role: str | None
-    location: str | None
-    if len(fields) < 2:
-        m = _HIRING.match(line)
-        if m:
-            company = _company_name(m["company"])
-            rest = m["role"].strip(" .!")
-            paren = re.search(r"\[([^\]]{2,80})\]|\(([^)]{2,80})\)", rest)
-            location = (paren[1] or paren[2]) if paren else None
-            role = rest if rest and _ROLE.search(rest) and len(rest) < 120 else None
-            return JobFields(_clip(role), _clip(company), _clip(location), remote_flag(line), line)
-        return JobFields(None, None, None, remote_flag(line), line)
-
-    company = role = location = None
-    mode_fields: list[str] = []
-    first = fields[0]
-    if _HIRING.match(first):
-        m = _HIRING.match(first)
-        assert m is not None
-        company = _company_name(m["company"])
-        role = m["role"] or None
-    elif _ROLE.search(first) and not _URLISH.search(first) and len(fields) > 1 and _looks_like_title(first):
-        role = first  # "Software Engineer (Contract) | Chicago, IL or REMOTE (US)": no company given
-    else:
-        company = _company_name(first)
-    for field in fields[1:]:
-        if len(field) > 120:
-            continue  # prose, not a field
-        if _URLISH.search(field):
-            continue
-        if _is_mode(field):
-            mode_fields.append(field)
-            continue
-        if _EMPLOYMENT.search(field) and not _REMOTE.search(field):
-            continue
-        if role is None and _ROLE.search(field) and not _looks_like_place(field):
-            role = field
-            continue
-        if location is None and not _ROLE.search(field):
-            location = field
-    if location is None and mode_fields:
-        location = mode_fields[0]
-    remote = remote_flag(*(f for f in fields[1:] if not _URLISH.search(f)), role if company is None else None)
-    return JobFields(_clip(role), _clip(company), _clip(location), remote, line)
+    """Fields of a one-line heading in the HN style ("Company | Role | Location | REMOTE"): see
+    digest.feeds.headings."""
+    h = parse_hn_heading(line)
+    return JobFields(_clip(h.title, TITLE_MAX), _clip(h.company), _clip(h.location), h.remote, line)
 
 
 _PLACE_HINT = re.compile(
@@ -178,10 +105,6 @@ def _looks_like_place(field: str) -> bool:
     return bool(_PLACE_HINT.search(field)) and not re.search(
         r"\b(engineers?|developers?|scientists?|designers?|managers?)\b", field, re.I
     )
-
-
-def _looks_like_title(field: str) -> bool:
-    return bool(re.search(r"\b(engineers?|developers?|scientists?|designers?|head of|manager|lead)\b", field, re.I))
 
 
 def parse_job_entry(
@@ -223,6 +146,6 @@ def parse_job_entry(
         text_location = _TEXT_LOCATION.search(text or "")
         location = paren_location or tag_location or (text_location[1].strip() if text_location else None)
     remote = remote_flag(location, paren_location, title, *[c for c in categories if c])
-    if remote is None and text and _REMOTE.search(text[:500]) and not _NOT_REMOTE.search(text[:500]):
+    if remote is None and text and heading_remote_flag(text[:500]):
         remote = True
     return JobFields(_clip(role, TITLE_MAX), _clip(company), _clip(location), remote, title)

@@ -20,7 +20,7 @@ from digest.feeds.clean import html_to_text, safe_url, truncate
 from digest.feeds.entry import Entry
 from digest.feeds.fastparse import parse_fast
 from digest.feeds.identity import IdentityInput, identities
-from digest.feeds.jobs import parse_hn_post, parse_job_entry
+from digest.feeds.jobs import display_title, parse_hn_post, parse_job_entry
 from digest.models import FeedKind, ItemKind
 
 TITLE_MAX = 500
@@ -124,17 +124,19 @@ def to_entries(parsed: Any, kind: FeedKind, summary_max: int = 1000) -> tuple[li
         inputs.append(IdentityInput(str(guid) if guid else None, link, e.get("title"), body))
     idents, repeats = identities(inputs)
     out: list[Entry] = []
-    raw_cap = summary_max * 20
     for e, body, ident in zip(raw_entries, bodies, idents, strict=True):
         raw_title = str(e.get("title") or "")
         title = html_to_text(raw_title, TITLE_MAX)
-        summary = html_to_text(body[:raw_cap], summary_max)
+        # skills are matched in the whole text (bounded by the fetch cap); the summary is what is shown
+        text = html_to_text(body)
+        summary = truncate(text, summary_max)
         link = safe_url(e.get("link"))
         entry = Entry(
             identity=ident,
             title=title,
             link=link,
             summary=summary,
+            text=text,
             published_at=_when(e),
             content_hash=hashlib.sha256(f"{raw_title}\n{body}".encode("utf-8", "surrogatepass")).hexdigest(),
         )
@@ -149,12 +151,13 @@ def to_entries(parsed: Any, kind: FeedKind, summary_max: int = 1000) -> tuple[li
 def _apply_job_fields(entry: Entry, raw: Any, body: str) -> None:
     entry.kind = ItemKind.job
     first_line = html_to_text(body.split("<p>", 1)[0][:600])
-    if first_line.count("|") >= 2 and not entry.title.count("|"):
+    from_hn = "news.ycombinator.com/item" in (entry.link or "") and entry.title.lower().startswith("new comment")
+    if (from_hn or first_line.count("|") >= 2) and not entry.title.count("|"):
         fields = parse_hn_post(body)  # a Hacker News "Who is hiring" comment carried by a feed
         # the feed's title is "New comment by ...": the comment's first line is the posting's heading
         entry.title_raw = truncate(fields.first_line, 500) or None
         if not fields.title and fields.first_line:
-            entry.title = truncate(fields.first_line, 200)
+            entry.title = display_title(fields)
     else:
         tags = [str(t.get("term") or "") for t in raw.get("tags") or []]
         extra = {

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
+
+WORDS = {2: " in the title", 1: " in the requirements", 0: ", mentioned in passing"}  # digest.taxonomy.where
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,35 @@ class ItemView:
     snippet: str = ""
     company: str | None = None
     location: str | None = None  # metro name, else the posting's location text
+    fetched_at: datetime | None = None  # ingestion: before the subscription started means "recent" in a first digest
+    found_in: int = 0  # digest.taxonomy.where: 2 title, 1 requirements, 0 in passing
+    remote: bool | None = None
+    salary: str | None = None  # "$116,800–175,200", "€70k–90k", "$80 per hour"
+    seniority: str | None = None  # a digest.feeds.seniority label
+    repost_key: str | None = None
+    reposted: bool = False  # the same company posted the same title before
+
+    @property
+    def why(self) -> str:
+        """The "why you got this" line: the text that matched and where."""
+        return f"matched “{self.alias}”{WORDS.get(self.found_in, WORDS[0])}"
+
+    @property
+    def where(self) -> str:
+        """Location or "Remote" ("Berlin, Germany (remote possible)" when both)."""
+        if self.location and self.remote and "remote" not in self.location.lower():
+            return f"{self.location} (remote possible)"
+        return self.location or ("Remote" if self.remote else "Location not given")
+
+    @property
+    def facts(self) -> list[str]:
+        """A job's line of facts after title and company: where, posted, pay, seniority."""
+        out = [self.where, f"posted {self.published_at.strftime('%b %-d')}"]
+        if self.salary:
+            out.append(self.salary)
+        if self.seniority:
+            out.append(self.seniority)
+        return out
 
     @cached_property
     def snippet_text(self) -> str:
@@ -89,6 +120,15 @@ class SkillSection:
     more_jobs: int
     snapshot: Snapshot | None
     alerts: tuple[AlertView, ...]
+    # a first digest: items ingested before this instant are marked "recent, before you subscribed"
+    subscribed_at: datetime | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"skill-{self.slug}"
+
+    def recent(self, item: ItemView) -> bool:
+        return self.subscribed_at is not None and item.fetched_at is not None and item.fetched_at <= self.subscribed_at
 
     @property
     def item_count(self) -> int:
@@ -106,7 +146,7 @@ class SkillSection:
     def key(self) -> tuple[object, ...]:
         """Equal for every subscriber who gets this exact section: the rendering cache key."""
         return (self.skill_id, tuple(i.id for i in self.shown_items), self.more_articles, self.more_jobs,
-                self.snapshot, self.alerts)  # fmt: skip
+                self.snapshot, self.alerts, self.subscribed_at)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -118,6 +158,11 @@ class Digest:
     settings_url: str
     unsubscribe_url: str
     reason: str
+    web_url: str | None = None  # the digest's web view (every item, no sign-in); None before it is sent
+
+    def more_url(self, section: SkillSection) -> str:
+        """Where a section's "+N more" leads: its part of the web view (the skill page in a preview)."""
+        return f"{self.web_url}#{section.anchor}" if self.web_url else section.url
 
     @property
     def is_empty(self) -> bool:
@@ -132,15 +177,49 @@ class Digest:
     @property
     def subject(self) -> str:
         names = [s.name for s in self.sections if s.item_count or s.alerts]
+        if not names:
+            return f"{self.cadence.capitalize()} digest: nothing new yet"
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         n = sum(s.item_count for s in self.sections)
         alert = " · demand shift" if any(s.alerts for s in self.sections) else ""
         return f"{self.cadence.capitalize()} digest: {shown} — {n} new{alert}"
 
 
+RECENCY_DAYS = 7  # an item's freshness falls from 1 (the newest of the section) to 0 over this many days
+
+
 def rank(items: Iterable[ItemView]) -> list[ItemView]:
-    """Items whose title names the skill first, then newest first; ties by id for a stable order."""
-    return sorted(items, key=lambda i: (i.alias.lower() not in i.title.lower(), -i.published_at.timestamp(), i.id))
+    """Best first: where the skill was found (title 2, requirements 1, in passing 0), plus freshness (1 for
+    the newest item of the section down to 0 a week older), minus 1 for a re-post. Ties newest first, then
+    by id, for a stable order. See docs/digests.md."""
+    items = list(items)
+    if not items:
+        return []
+    stamps = [i.published_at.timestamp() for i in items]
+    newest, week = max(stamps), RECENCY_DAYS * 86400.0
+    keyed = [
+        (-(i.found_in + max(0.0, 1 - (newest - t) / week) - i.reposted), -t, i.id, i)
+        for i, t in zip(items, stamps, strict=True)
+    ]
+    keyed.sort(key=lambda k: k[:3])
+    return [k[3] for k in keyed]
+
+
+def fold_reposts(items: Iterable[ItemView]) -> list[ItemView]:
+    """The same company's same title more than once (another monthly thread): once, the newest, marked."""
+    items = list(items)
+    if sum(1 for i in items if i.repost_key) < 2:
+        return items
+    kept: dict[str | int, ItemView] = {}
+    for i in items:
+        key: str | int = i.repost_key or i.id
+        other = kept.get(key)
+        if other is None:
+            kept[key] = i
+            continue
+        newer = i if (i.published_at, i.id) > (other.published_at, other.id) else other
+        kept[key] = replace(newer, reposted=True)
+    return list(kept.values())
 
 
 def build_section(
@@ -152,10 +231,13 @@ def build_section(
     items: Sequence[ItemView],
     snapshot: Snapshot | None,
     alerts: Sequence[AlertView] = (),
-    cap: int = 8,
+    cap: int | None = 8,
+    subscribed_at: datetime | None = None,
 ) -> SkillSection:
+    """`cap`: items shown per kind (the rest are "+N more"); None: all (the digest's web view)."""
     articles = rank(i for i in items if i.kind == "news")
-    jobs = rank(i for i in items if i.kind == "job")
+    jobs = rank(fold_reposts(i for i in items if i.kind == "job"))
+    cap = max(len(articles), len(jobs)) if cap is None else cap
     return SkillSection(
         skill_id=skill_id,
         slug=slug,
@@ -167,6 +249,7 @@ def build_section(
         more_jobs=max(0, len(jobs) - cap),
         snapshot=snapshot,
         alerts=tuple(alerts),
+        subscribed_at=subscribed_at,
     )
 
 
@@ -178,6 +261,7 @@ def build_digest(
     sections: Sequence[SkillSection],
     settings_url: str,
     unsubscribe_url: str,
+    web_url: str | None = None,
 ) -> Digest:
     names = ", ".join(s.name for s in sections)
     reason = f"You receive this {cadence} digest because you subscribed to {names} at {to}."
@@ -190,6 +274,7 @@ def build_digest(
         settings_url=settings_url,
         unsubscribe_url=unsubscribe_url,
         reason=reason,
+        web_url=web_url,
     )
 
 

@@ -68,6 +68,8 @@ def render_email(name: str, context: dict[str, Any]) -> Rendered:
 # --- digests: sections shared by many subscribers render once ------------------------------------
 
 _MARK = "<!--digest-section-{}-->"
+_MORE = "@@digest-more-url@@"  # in a shared section: its "+N more" link, which is each subscriber's own
+_VIEW = "@@digest-view@@"
 _TEXT_MARK = "@@digest-section-{}@@"
 _SLOT = re.compile(r"(@@digest-[a-z0-9-]+@@|<!--digest-section-\d+-->)")  # every placeholder in a shell
 
@@ -83,6 +85,21 @@ class _Placeholders:
         self.unsubscribe_url = "@@digest-unsubscribe-url@@"
 
 
+def _view_online(digest: Digest, html: bool) -> str:
+    """The "view in your browser" line (nothing in a preview: there is no web view before the send)."""
+    if not digest.web_url:
+        return ""
+    if not html:
+        return f"View it in your browser (every item): {digest.web_url}\n"
+    return _view_html().replace("@@url@@", _html_attribute(digest.web_url))
+
+
+@lru_cache(maxsize=1)
+def _view_html() -> str:
+    link = '<p class="view-online"><a href="@@url@@">View this digest in your browser</a> (every item)</p>'
+    return _fragment_inliner().inline_fragment(link, "")
+
+
 def _html_text(value: str) -> str:
     """Escaped as the HTML serializer does in a text node: & < >."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -93,7 +110,7 @@ def _html_attribute(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;")
 
 
-def _values(digest: Digest, html: bool) -> dict[str, str]:
+def _values(digest: Digest, html: bool) -> dict[str, str | list[str]]:
     """Each subscriber's own values by placeholder; the URLs appear only inside href="..." in the templates."""
     text, attribute = (_html_text, _html_attribute) if html else (str, str)
     return {
@@ -101,14 +118,33 @@ def _values(digest: Digest, html: bool) -> dict[str, str]:
         "@@digest-reason@@": text(digest.reason),
         "@@digest-settings-url@@": attribute(digest.settings_url),
         "@@digest-unsubscribe-url@@": attribute(digest.unsubscribe_url),
+        _VIEW: _view_online(digest, html),
     }
 
 
-def _splice(pieces: list[str], values: dict[str, str]) -> str:
-    """A shell split at its placeholders (literal, placeholder, literal, ...) joined with the values."""
-    out = pieces.copy()
-    out[1::2] = [values[p] for p in pieces[1::2]]
-    return "".join(out)
+def _splice(pieces: list[str], values: dict[str, str | list[str]]) -> str:
+    """A shell split at its placeholders (literal, placeholder, literal, ...) joined with the values (a value
+    may be a list of strings: joined in place, never copied on its own)."""
+    filled = [values[p] for p in pieces[1::2]]
+    if all(isinstance(v, str) for v in filled):
+        out = pieces.copy()
+        out[1::2] = filled  # type: ignore[assignment]
+        return "".join(out)
+    flat: list[str] = []
+    for literal, value in zip(pieces[::2], [*filled, ""], strict=True):
+        flat.append(literal)
+        if isinstance(value, str):
+            flat.append(value)
+        else:
+            flat += value
+    return "".join(flat)
+
+
+def _interleave(parts: list[str], between: str) -> list[str]:
+    out = [parts[0]]
+    for part in parts[1:]:
+        out += (between, part)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +166,8 @@ class DigestRenderer:
     def __init__(self, reuse: bool = True, max_sections: int = 20_000) -> None:
         self.reuse = reuse
         self.max_sections = max_sections
-        self._sections: dict[tuple[object, ...], tuple[str, str]] = {}
+        # per section: (html, text), and each split at its "+N more" link, the one per-subscriber part
+        self._sections: dict[tuple[object, ...], tuple[str, str, list[str], list[str]]] = {}
         self._shells: dict[tuple[str, int], tuple[list[str], list[str], list[str]]] = {}
         self._pieces: dict[tuple[Any, ...], str] = {}
         self._wrap: tuple[str, str] | None = None
@@ -139,20 +176,25 @@ class DigestRenderer:
 
     def section(self, section: SkillSection) -> tuple[Markup, str]:
         """(inlined HTML fragment, text) of one section, assembled from pieces rendered once each."""
+        html, text, _, _ = self._section(section)
+        return Markup(html), text
+
+    def _section(self, section: SkillSection) -> tuple[str, str, list[str], list[str]]:
         key = section.key
         cached = self._sections.get(key)
         if cached is None:
             self.misses += 1
             text_env, _ = _envs()
-            text = text_env.get_template("digest/_section.txt").render(section=section).strip()
-            cached = (self._assemble(section), text)
+            text = text_env.get_template("digest/_section.txt").render(section=section, more_url=_MORE).strip()
+            html = self._assemble(section)
+            cached = (html, text, html.split(_MORE), text.split(_MORE))
             if len(self._sections) >= self.max_sections:
                 self._sections.clear()
                 self._pieces.clear()
             self._sections[key] = cached
         else:
             self.hits += 1
-        return Markup(cached[0]), cached[1]
+        return cached
 
     def _assemble(self, section: SkillSection) -> str:
         """The structure of digest/_section.html, from pieces of digest/_parts.html that are rendered and
@@ -169,10 +211,11 @@ class DigestRenderer:
                 continue
             pieces.append(self._piece(("heading", title), lambda t=title: parts.heading(t)))
             for item in items:
-                pieces.append(self._piece((title, s.url, item), lambda i=item, m=macro: m(i, s)))
+                key = (title, s.url, item, s.recent(item))  # "recent, before you subscribed" differs per window
+                pieces.append(self._piece(key, lambda i=item, m=macro: m(i, s)))
             if more:
                 pieces.append(
-                    self._piece(("more", s.url, more, one), lambda n=more, o=one, m=many: parts.more(s.url, n, o, m))
+                    self._piece(("more", more, one), lambda n=more, o=one, m=many: parts.more(_MORE, n, o, m))
                 )
         prefix, suffix = self._wrapper()
         return prefix + "\n".join(pieces) + suffix
@@ -198,7 +241,13 @@ class DigestRenderer:
         subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(digest.sections))
         text_values, html_values = _values(digest, html=False), _values(digest, html=True)
         for n, section in enumerate(digest.sections):
-            html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = self.section(section)
+            html, text, html_parts, text_parts = self._section(section)
+            if len(html_parts) > 1:  # "+N more" links: this subscriber's web view, joined in by _splice
+                more = digest.more_url(section)
+                html_values[_MARK.format(n)] = _interleave(html_parts, _html_attribute(more))
+                text_values[_TEXT_MARK.format(n)] = _interleave(text_parts, more)
+            else:
+                html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = html, text
         return Rendered(
             subject=" ".join(_splice(subject_shell, text_values).split()),
             text=_splice(text_shell, text_values),
@@ -213,7 +262,8 @@ class DigestRenderer:
             text_env, html_env = _envs()
             marks = [Markup(_MARK.format(n)) for n in range(sections)]
             texts = [_TEXT_MARK.format(n) for n in range(sections)]
-            context = {"digest": _Placeholders(cadence), "sections_text": texts, "sections_html": marks}
+            context = {"digest": _Placeholders(cadence), "sections_text": texts, "sections_html": marks,
+                       "view_online": Markup(_VIEW)}  # fmt: skip
             self._shells[key] = (
                 _SLOT.split(text_env.get_template("digest/subject.txt").render(context)),
                 _SLOT.split(text_env.get_template("digest/body.txt").render(context)),
@@ -225,14 +275,21 @@ class DigestRenderer:
         """Per-subscriber rendering: every section and the whole document inlined for this one email."""
         text_env, html_env = _envs()
         sections_html = [
-            Markup(html_env.get_template("digest/_section.html").render(section=s)) for s in digest.sections
+            Markup(html_env.get_template("digest/_section.html").render(section=s, more_url=digest.more_url(s)))
+            for s in digest.sections
         ]
         sections_text = [
-            text_env.get_template("digest/_section.txt").render(section=s).strip() for s in digest.sections
+            text_env.get_template("digest/_section.txt").render(section=s, more_url=digest.more_url(s)).strip()
+            for s in digest.sections
         ]
-        return render_email(
-            "digest", {"digest": digest, "sections_html": sections_html, "sections_text": sections_text}
-        )
+        rendered = render_email(
+            "digest",
+            {"digest": digest, "sections_html": sections_html, "sections_text": sections_text,
+             "view_online": Markup(_VIEW)},
+        )  # fmt: skip
+        # the view line is inlined as the shared path inlines it
+        html = (rendered.html or "").replace(_VIEW, _view_online(digest, True))
+        return Rendered(rendered.subject, rendered.text.replace(_VIEW, _view_online(digest, False)), html)
 
     def render_alert(self, section: SkillSection, alert: AlertView, context: dict[str, Any]) -> Rendered:
         html, text = self.section(section)

@@ -1,7 +1,9 @@
 """Resolve each item's skill mentions, job title and metro, and store them.
 
-The spans of an ItemSkill index `link_text(item)`: the item's title, a newline, its summary, and for a job
-whose raw title differs from its title, a newline and the raw title.
+The spans of an ItemSkill index `link_text(item)`: the item's title, a newline, its whole text (`body`, or
+the summary when that is all of it), and for a job whose raw title differs from its title, a newline and
+the raw title. Skills are matched in the whole text on every path (feeds, job adapters, imports); only the
+summary is displayed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 from digest.taxonomy.matcher import get_matcher
 from digest.taxonomy.metros import resolve_metro
 from digest.taxonomy.titles import normalize_title
+from digest.taxonomy.where import where_found
 
 _CHUNK = 500
 # titles and locations repeat across postings: resolve each distinct string once per process
@@ -76,11 +79,11 @@ def ids_of(session: Session) -> TaxonomyIds:
 
 def link_text(item: Item) -> str:
     """The text an item's skill spans index."""
-    return _text(item.kind, item.title, item.summary, item.title_raw)
+    return _text(item.kind, item.title, item.body or item.summary, item.title_raw)
 
 
-def _text(kind: ItemKind, title: str | None, summary: str | None, title_raw: str | None) -> str:
-    parts = [title or "", summary or ""]
+def _text(kind: ItemKind, title: str | None, text: str | None, title_raw: str | None) -> str:
+    parts = [title or "", text or ""]
     if kind == ItemKind.job and title_raw and title_raw.strip() != (title or "").strip():
         parts.append(title_raw)
     return "\n".join(parts)
@@ -90,7 +93,7 @@ def _text(kind: ItemKind, title: str | None, summary: str | None, title_raw: str
 class Resolution:
     """What the taxonomy finds in one item: its skill mentions, and the columns to set on it."""
 
-    mentions: list[tuple[int, str, int, int]]  # (skill id, alias as written, span start, span end)
+    mentions: list[tuple[int, str, int, int, int]]  # (skill id, alias as written, span start, span end, where)
     values: dict[str, Any]  # matched_at; for a job also job_title_id and metro_id
 
     @property
@@ -99,7 +102,7 @@ class Resolution:
 
 
 def resolve(session: Session, items: Sequence[Mapping[str, Any]], now: datetime) -> list[Resolution]:
-    """Resolve items given by their fields (kind, title, summary, title_raw, location_raw, remote), stored
+    """Resolve items given by their fields (kind, title, summary, body, title_raw, location_raw, remote), stored
     or not yet: new items are resolved before they are inserted, so no UPDATE follows the INSERT."""
     return resolve_with(ids_of(session), items, now)
 
@@ -110,11 +113,12 @@ def resolve_with(ids: TaxonomyIds, items: Sequence[Mapping[str, Any]], now: date
     out: list[Resolution] = []
     for item in items:
         kind = item["kind"]
-        mentions = []
-        for m in matcher.match(_text(kind, item["title"], item["summary"], item["title_raw"])):
-            skill_id = ids.skills.get(m.slug)
-            if skill_id is not None:
-                mentions.append((skill_id, m.alias[:200], m.start, m.end))
+        text = _text(kind, item["title"], item.get("body") or item["summary"], item["title_raw"])
+        found = [(ids.skills[m.slug], m) for m in matcher.match(text) if m.slug in ids.skills]
+        places = where_found(text, len(item["title"] or ""), [(m.start, m.end) for _, m in found])
+        mentions = [
+            (skill_id, m.alias[:200], m.start, m.end, place) for (skill_id, m), place in zip(found, places, strict=True)
+        ]
         values: dict[str, Any] = {"matched_at": now}
         if kind == ItemKind.job:
             title = _title(item["title_raw"] or item["title"])
@@ -132,14 +136,22 @@ def write_mentions(
 ) -> None:
     """INSERT the ItemSkill rows of items that have none yet (`posted_on`: each item's, None for news)."""
     rows = [
-        {"item_id": item_id, "skill_id": s, "alias": alias, "span_start": start, "span_end": end, "posted_on": day}
+        {
+            "item_id": item_id,
+            "skill_id": s,
+            "alias": alias,
+            "span_start": start,
+            "span_end": end,
+            "posted_on": day,
+            "found_in": place,
+        }
         for item_id, r, day in zip(item_ids, resolutions, posted_on, strict=True)
-        for s, alias, start, end in r.mentions
+        for s, alias, start, end, place in r.mentions
     ]
     insert_rows(session, cast(Table, ItemSkill.__table__), rows)
 
 
-_FIELDS = ("kind", "title", "summary", "title_raw", "location_raw", "remote")
+_FIELDS = ("kind", "title", "summary", "body", "title_raw", "location_raw", "remote")
 
 
 def link_items(session: Session, items: Sequence[Item], now: datetime) -> dict[int, list[int]]:
@@ -150,7 +162,19 @@ def link_items(session: Session, items: Sequence[Item], now: datetime) -> dict[i
     if not items:
         return {}
     session.flush()
-    resolutions = resolve(session, [{f: getattr(i, f) for f in _FIELDS} for i in items], now)
+    resolutions = resolve(session, [item_fields(i) for i in items], now)
+    apply_resolutions(session, items, resolutions)
+    return {i.id: r.skill_ids for i, r in zip(items, resolutions, strict=True)}
+
+
+def item_fields(item: Item) -> dict[str, Any]:
+    return {f: getattr(item, f) for f in _FIELDS}
+
+
+def apply_resolutions(session: Session, items: Sequence[Item], resolutions: Sequence[Resolution]) -> None:
+    """Write resolutions of stored items: their columns (job title, metro, matched_at) and their mentions."""
+    if not items:
+        return
     updates: list[dict[str, Any]] = []
     for item, r in zip(items, resolutions, strict=True):
         for key, value in r.values.items():  # in memory without a per-object UPDATE at flush: written below
@@ -170,4 +194,3 @@ def link_items(session: Session, items: Sequence[Item], now: datetime) -> dict[i
     write_mentions(session, item_ids, resolutions, [i.posted_on for i in items])
     for item in items:  # the rows were written around the ORM: reload the collection when next asked
         session.expire(item, ["skills"])
-    return {i.id: r.skill_ids for i, r in zip(items, resolutions, strict=True)}

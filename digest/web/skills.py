@@ -19,6 +19,7 @@ from digest.demand.freshness import freshness
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
+from digest.digests import ItemPage, window_items
 from digest.models import ItemKind, Skill
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill
 from digest.web.cache import TTLCache
@@ -76,14 +77,10 @@ def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with session_scope() as session:
             skill = _skill(session, slug, request)
-            jobs, _ = skill_items(session, skill, kind=ItemKind.job, limit=8)
-            news, _ = skill_items(session, skill, kind=ItemKind.news, limit=6)
             return {
                 "skill": {"slug": skill.slug, "name": skill.name},
                 "figures": demand_figures(session, skill, day, memo=True),
                 "freshness": freshness(session, day),
-                "jobs": [item_json(i) for i in jobs],
-                "news": [item_json(i) for i in news],
             }
 
     if not _worth_keeping(request, day):
@@ -158,13 +155,37 @@ def feed(request: Request, slug: str, kind: str | None = None) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
+PER_PAGE = 20  # items per page of the skill page's lists
+
+
 @router.get("/skills/{slug}", response_class=HTMLResponse, include_in_schema=False)
-def skill_page(request: Request, slug: str, as_of: str | None = None) -> Response:
-    data = _page_data(request, slug, _as_of(as_of))
+def skill_page(
+    request: Request,
+    slug: str,
+    as_of: str | None = None,
+    postings_page: int = Query(1, ge=1, le=100_000),
+    articles_page: int = Query(1, ge=1, le=100_000),
+) -> Response:
+    day = _as_of(as_of)
+    data = _page_data(request, slug, day)
     figures, fresh = data["figures"], data["freshness"]
+    canonical = data["skill"]["slug"]
     base_url = request.app.state.settings.base_url
-    page_url = f"{base_url}/skills/{data['skill']['slug']}"
+    page_url = f"{base_url}/skills/{canonical}"
     summary = summary_sentence(figures, fresh)
+
+    def lists() -> tuple[ItemPage, ItemPage]:  # every item of the window, a page of each list
+        with session_scope() as session:
+            skill_id = session.scalar(select(Skill.id).where(Skill.slug == canonical))
+            assert skill_id is not None
+            return (
+                window_items(session, skill_id, ItemKind.job, day, postings_page, PER_PAGE),
+                window_items(session, skill_id, ItemKind.news, day, articles_page, PER_PAGE),
+            )
+
+    cache: TTLCache = request.app.state.page_cache
+    key = (canonical, day, postings_page, articles_page)
+    postings, articles = cache.get(key, lists) if _worth_keeping(request, day) else lists()
     context = {
         "skill": data["skill"],
         "f": figures,
@@ -178,8 +199,9 @@ def skill_page(request: Request, slug: str, as_of: str | None = None) -> Respons
         "json_ld": json_ld(figures, fresh, page_url, base_url, summary),
         "page_url": page_url,
         "base_url": base_url,
-        "jobs": data["jobs"],
-        "news": data["news"],
+        "postings": postings,
+        "articles": articles,
+        "pages": {"postings_page": postings.page, "articles_page": articles.page},
         "cadences": ["daily", "weekly", "hourly"],
     }
     return templates.TemplateResponse(request, "skill.html", context)

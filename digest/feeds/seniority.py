@@ -1,0 +1,44 @@
+"""The seniority a job posting asks for: intern, junior, mid, senior, staff (staff/principal) or lead
+(lead/manager), from its title first, then from the years of experience its text asks for."""
+
+from __future__ import annotations
+
+import re
+
+LABELS = {
+    "intern": "intern",
+    "junior": "junior",
+    "mid": "mid-level",
+    "senior": "senior",
+    "staff": "staff/principal",
+    "lead": "lead/manager",
+}
+
+# in the title, the first rule that matches wins: "Senior Engineering Manager" is a manager, "Staff" outranks
+# "Senior" ("Senior Staff Engineer"), an intern is an intern whatever else the title says
+_TITLE = (
+    ("intern", re.compile(r"\b(intern|internship|co-?op|working student|werkstudent)\b", re.I)),
+    ("staff", re.compile(r"\b(staff|principal|distinguished|fellow)\b", re.I)),
+    ("lead", re.compile(r"\b(lead|leads|manager|managers|head of|director|vp|vice president|cto|chief)\b", re.I)),
+    ("senior", re.compile(r"\b(senior|sr\.?|snr)(?=\W|$)|\b(iii|iv|l5|e5)\b", re.I)),
+    (
+        "junior",
+        re.compile(
+            r"\b(junior|jr\.?|entry[- ]level|graduate|new grad|associate|apprentice)(?=\W|$)|\b(i|l3|e3)\b$", re.I
+        ),
+    ),
+    ("mid", re.compile(r"\b(mid|mid-level|intermediate|ii|l4|e4)\b", re.I)),
+)
+_YEARS = re.compile(r"\b(\d{1,2})\+?\s*(?:-\s*\d{1,2}\s*)?(?:years|yrs)\b(?:\s+of)?(?:\s+\w+){0,4}?\s+experience", re.I)
+
+
+def seniority(title: str | None, text: str | None = None) -> str | None:
+    """The seniority key (see LABELS), or None when neither the title nor the text says."""
+    for key, pattern in _TITLE:
+        if title and pattern.search(title):
+            return key
+    m = _YEARS.search((text or "")[:20_000])
+    if m:
+        years = int(m[1])
+        return "junior" if years <= 1 else "mid" if years <= 4 else "senior"
+    return None

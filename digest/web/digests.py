@@ -1,0 +1,47 @@
+"""Digests in the browser. GET /digests/{id}?token=: the web view of a sent digest, every item it covered,
+grouped as in the email ("+N more" and "view in browser" lead here); the signed link is the only key (no
+sign-in, valid as long as the unsubscribe link, for that one digest and person). GET /settings/preview:
+the signed-in person's next digest, built by the function `send-due` uses (digest.digests.preview)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from digest import clock
+from digest.db import session_scope
+from digest.digests import preview, web_view
+from digest.tokens import InvalidToken
+from digest.web.accounts import _token_error, error_page, page
+from digest.web.security import current_user
+
+router = APIRouter()
+TOKEN_MAX = 1000  # characters; a real link's token is about 120
+
+
+@router.get("/digests/{delivery_id}", response_class=HTMLResponse, include_in_schema=False)
+def digest_page(request: Request, delivery_id: int, token: str = "") -> HTMLResponse:
+    settings = request.app.state.settings
+    if not token:
+        return error_page(request, "This link does not work", "Open the digest from the link in its email.", 404)
+    if len(token) > TOKEN_MAX:  # checked here, not by the validator, whose message would echo it back
+        return error_page(request, "This link does not work", "Copy the whole link from the email.", 400)
+    try:
+        with session_scope() as session:
+            digest = web_view(session, settings, delivery_id, token, clock.utcnow())
+    except InvalidToken as exc:
+        return _token_error(request, exc, "Digest")
+    except LookupError:
+        return error_page(request, "This digest is gone", "It no longer exists (the account was deleted).", 404)
+    return page(request, "digest.html", {"digest": digest, "title": digest.subject})
+
+
+@router.get("/settings/preview", response_class=HTMLResponse, include_in_schema=False)
+def preview_page(request: Request) -> HTMLResponse:
+    settings = request.app.state.settings
+    with session_scope() as session:
+        user = current_user(request, session)
+        if user is None:
+            return page(request, "login.html", {"intro": "Sign in to preview your next digest."})
+        results = preview(session, settings, user.email, clock.utcnow())
+    return page(request, "digest_preview.html", {"results": results})
