@@ -66,7 +66,8 @@ def test_summary_faq_and_metadata(client: TestClient, settings: Any) -> None:
     )
 
 
-def test_an_empty_window_says_so_and_names_the_newest_day(client: TestClient) -> None:
+def test_an_empty_window_says_so_and_names_the_newest_day(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "utcnow", lambda: datetime(2026, 12, 6, 12, tzinfo=UTC))  # as_of may not pass today
     html = client.get("/skills/kubernetes?as_of=2026-12-06").text
     meta = "No job postings at all fall in the 90 days to 6 Dec 2026; the newest postings are from 17 May 2026"
     assert f'<meta name="description" content="{meta}' in html

@@ -19,6 +19,7 @@ from digest.web.templating import templates
 
 log = logging.getLogger("digest.web")
 MACHINE_PREFIXES = ("/api/", "/webhooks/")
+MACHINE_SUFFIXES = (".atom", ".png")  # a skill's feed and chart: read by feed readers and <img>, documented as JSON
 
 TITLES = {
     400: "That request did not make sense to us",
@@ -63,7 +64,8 @@ def clip(value: str, limit: int = 60) -> str:
 
 
 def for_machines(request: Request) -> bool:
-    return request.url.path.startswith(MACHINE_PREFIXES)
+    path = request.url.path
+    return path.startswith(MACHINE_PREFIXES) or path.endswith(MACHINE_SUFFIXES)
 
 
 def _next_steps(status: int, request: Request) -> list[tuple[str, str]]:

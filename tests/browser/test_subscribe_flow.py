@@ -134,7 +134,7 @@ def test_a_person_subscribes_confirms_changes_cadence_unsubscribes_and_comes_bac
     assert page.locator("tr", has_text="Kubernetes").locator(".status").inner_text() == "active"
 
     # sign out, and back in by magic link
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.goto(server + "/settings")
     page.locator("#login-email").fill(email)
     page.get_by_role("button", name="Email me a sign-in link").click()

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from digest.web.app import create_app
 from digest.web.security import CSRF_COOKIE, SESSION_COOKIE
-from tests.accounts_data import add_skills, link_in, outbox
-from tests.test_api_accounts import START, Clock, csrf_from, path_of, sign_in
+from tests.accounts_data import add_skills, link_in, outbox, press_confirm
+from tests.test_api_accounts import START, Clock, csrf_from, path_of
 
 
 @pytest.fixture
@@ -38,8 +38,7 @@ def app(settings: Any, session: Session, now: Clock) -> Iterator[Any]:
 def _account(app: Any, settings: Any, email: str, skill: str) -> tuple[TestClient, int]:
     client = TestClient(app)
     client.post("/api/subscriptions", json={"email": email, "skill": skill})
-    assert client.get(path_of(link_in(outbox(settings.outbox_dir)[-1], "/confirm"))).status_code == 200
-    sign_in(client, settings, email)
+    assert press_confirm(client, link_in(outbox(settings.outbox_dir)[-1], "/confirm")).status_code == 303  # signs in
     [sub] = client.get("/api/subscriptions").json()
     return client, int(sub["id"])
 
