@@ -7,7 +7,7 @@ re-resolved from that summary alone. Run `digest skills relink` after upgrading 
 too): it re-resolves every stored item and keeps the demand figures exact.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
