@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from digest.config import Settings
 from digest.models import Item, ItemKind, ItemSkill
 from digest.web.app import create_app
-from tests.browser.test_subscribe_flow import ARGS, ARTIFACTS, CHROMIUM
+from tests.browser.conftest import ARGS, CHROMIUM, shot
 from tests.helpers import wait_for
 from tests.test_digest_ledger import T0, World, outbox, run, text_of
 
@@ -27,12 +27,7 @@ NOW = T0 + timedelta(hours=8, minutes=5)
 
 
 @pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    return sqlite_url
-
-
-@pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
+def server(settings: Settings) -> Iterator[str]:  # in this process: the app reads the test's settings
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
@@ -57,11 +52,6 @@ def page(server: str) -> Iterator[Any]:
             yield pg
         finally:
             browser.close()
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_digest_web_view_holds_every_item(settings: Settings, session: Session, server: str, page: Any) -> None:
