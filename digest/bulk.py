@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import psycopg
 from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -107,6 +106,8 @@ def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Se
         )
         return bool(result.rowcount == len(rows))  # type: ignore[attr-defined]
     names = ", ".join(f'"{c}"' for c in columns)
+    import psycopg  # PostgreSQL only: SQLite never loads it
+
     conn = session.connection().connection.driver_connection
     assert conn is not None
     # the common case has no conflicts: COPY straight into the table, under a savepoint

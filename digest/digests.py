@@ -41,7 +41,6 @@ from sqlalchemy.orm import Session
 from digest.bulk import dialect_insert, insert_ignore
 from digest.config import Settings
 from digest.db import any_of
-from digest.demand.chart import weekly_chart_png
 from digest.logs import log_context
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
 from digest.mail.content import (
@@ -77,7 +76,6 @@ from digest.models import (
     User,
 )
 from digest.schedule import Prefs, next_due, previous_due
-from digest.subscriptions import settings_url, unsubscribe_url
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +118,8 @@ class Context:
 def _unsubscribe_url(settings: Settings, subscription_ids: list[int], user_id: int, now: datetime) -> str:
     """One skill's digest unsubscribes from that skill; a digest covering several skills unsubscribes
     from everything (a one-click link that left part of the email coming would not be honoured)."""
+    from digest.subscriptions import unsubscribe_url
+
     only = subscription_ids[0] if len(subscription_ids) == 1 else None
     return unsubscribe_url(settings, only, user_id, now)
 
@@ -274,6 +274,8 @@ def _build(
     session: Session, ctx: Context, claimed: list[_Claimed], cadence: str, window_end: datetime, now: datetime
 ) -> None:
     """Record each claimed delivery's windows and shown items, and build its digest from what it owns."""
+    from digest.subscriptions import settings_url  # with its dependencies, only when a digest is built
+
     by_user = {c.user_id: c for c in claimed}
     subs = session.execute(
         select(Subscription.id, Subscription.user_id, Subscription.cursor).where(
@@ -749,6 +751,8 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
 
 def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
     """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
+    from digest.subscriptions import settings_url, unsubscribe_url
+
     row = session.get(Delivery, delivery_id)
     assert row is not None and row.payload is not None
     alert = session.get(ShiftAlert, int(row.payload["alert_id"]))
@@ -815,6 +819,8 @@ class PreviewResult:
 def preview(session: Session, settings: Settings, address: str, now: datetime) -> list[PreviewResult]:
     """The digests this person would get next (one per cadence they use), from what is ingested now.
     Sends nothing, writes nothing."""
+    from digest.subscriptions import settings_url
+
     user = session.scalar(select(User).where(func.lower(User.email) == canonical_address(address)))
     if user is None:
         raise LookupError(f"no account for {address}")
@@ -885,6 +891,8 @@ def snapshots(
             snap = _snapshot(counts.get(s, {}), as_of, verdicts.get(s), s in open_alerts)
             if snap.postings and s in skills:
                 # the skill page's chart, cached on disk per skill and day: drawn once a day, whoever asks first
+                from digest.demand.chart import weekly_chart_png  # matplotlib only where a chart is drawn
+
                 snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of))
             cache[(s, as_of)] = snap
     return {s: cache[(s, as_of)] for s in ids}

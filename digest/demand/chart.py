@@ -14,16 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from sqlalchemy.orm import Session
 
 from digest.config import get_settings
 from digest.demand.figures import demand_figures
 from digest.models import Skill
-
-matplotlib.use("Agg")  # the Figure API never needs a GUI backend; set it for anyone importing pyplot later
 
 WIDTH_PX, HEIGHT_PX, DPI = 560, 220, 100
 BAR, BAR_PARTIAL, RECENT = "#9db4e3", "#d5deef", "#2457c5"
@@ -52,6 +47,12 @@ def weekly_chart_png(session: Session, skill: Skill, as_of: date, cache_dir: Pat
 
 
 def render_weekly_chart(fig_data: dict[str, Any]) -> bytes:
+    # matplotlib costs ~0.5 s to import: only a chart not yet drawn today (see weekly_chart_png) pays it
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    matplotlib.use("Agg")  # the Figure API never needs a GUI backend; set it for anyone importing pyplot later
     weekly = fig_data["weekly"]
     as_of = date.fromisoformat(fig_data["as_of"])
     labels = [date.fromisoformat(w["week_start"]) for w in weekly]
