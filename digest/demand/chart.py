@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from digest.config import get_settings
-from digest.demand.figures import demand_figures
+from digest.demand.figures import weekly_postings
 from digest.models import Skill
 
 WIDTH_PX, HEIGHT_PX, DPI = 560, 220, 100
@@ -33,7 +33,7 @@ def chart_path(fig_data: dict[str, Any], cache_dir: Path | None = None) -> Path:
 
 def weekly_chart_png(session: Session, skill: Skill, as_of: date, cache_dir: Path | None = None) -> bytes:
     """~560x220 PNG of the weekly postings in the 90-day window; the last 4 weeks highlighted."""
-    fig_data = demand_figures(session, skill, as_of, memo=True)
+    fig_data = weekly_postings(session, skill, as_of)  # not demand_figures: no shift test, no top lists
     path = chart_path(fig_data, cache_dir)
     if path.exists():
         return path.read_bytes()
