@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 UPSERT_ROWS = 20_000  # rows per upsert statement
@@ -138,4 +137,10 @@ def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Se
 
 def dialect_insert(session: Session) -> Any:
     """The INSERT construct with ON CONFLICT support for the session's database."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    if session.get_bind().dialect.name == "postgresql":  # each dialect's module loaded where it is used
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
