@@ -12,10 +12,11 @@ requires). Every round starts from fresh state; the timed part is what a person 
 - digest: `digest feeds add --kind jobs`, `digest poll`, `digest send-due`. It stores every item, matches its
   skills, counts demand, and sends the one subscriber one digest of the items in their five skills.
 
-Not timed: rss2email's `r2e new` and its config (SMTP to the sink); digest's database made once per run of
-this script (`digest init` without the default feeds, five confirmed subscriptions) and copied for each round.
-Prints the median wall time of the rounds, each side's CPU (children's user + system), and the ratio beside
-its target. Targets (issue #17): digest <= 1.0x rss2email at 200 items, <= 0.5x at 2,000.
+Both run as installed packages do, their modules byte-compiled (digest's are compiled first: see
+bench/startup.py). Not timed: rss2email's `r2e new` and its config (SMTP to the sink); digest's database made
+once per run of this script (`digest init` without the default feeds, five confirmed subscriptions) and copied
+for each round. Prints the median wall time of the rounds, each side's CPU (children's user + system), and the
+ratio beside its target. Targets (issue #17): digest <= 1.0x rss2email at 200 items, <= 0.5x at 2,000.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from bench.startup import byte_compile
 from tests.feedserver import FeedServer
 from tests.helpers import REPO, digest_env
 
@@ -190,6 +192,7 @@ def main() -> None:
     rounds = 1 if args.smoke else args.rounds
     if not Path(sys.executable).with_name("r2e").exists():
         raise SystemExit("bench.peer needs rss2email: .venv/bin/pip install -c constraints.txt rss2email")
+    byte_compile()
 
     with (
         tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp,
