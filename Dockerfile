@@ -4,7 +4,7 @@ WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY digest ./digest
 COPY workers ./workers
-RUN pip install --no-cache-dir -c constraints.txt -e .
+RUN pip install --no-cache-dir -c constraints.txt -e . && python -m compileall -q digest workers
 COPY alembic.ini ./
 COPY alembic ./alembic
 COPY templates ./templates

@@ -1,7 +1,7 @@
 """Backtest of shift detection: run the detector week by week (the real code, on a SQLite database of
 per-day rollups) and count false alerts and detection delays.
 
-    .venv/bin/python -m bench.backtest_shifts [--data ../shared/data/hn-whoishiring-2026q1]
+    .venv/bin/python -m bench.backtest_shifts [--data ../shared/data/hn-whoishiring-2026q1] [--smoke]
 
 Series:
 1. HN as it is: the 2026 Q1 "Who is hiring" postings imported with `digest.demand.importer` and matched
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -37,7 +38,10 @@ from digest.demand import rollups
 from digest.demand.shifts import run_detection
 from digest.models import Skill
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hn-whoishiring-2026q1"
+DEFAULT_DATA = (
+    Path(os.environ.get("DIGEST_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    / "hn-whoishiring-2026q1"
+)
 
 
 @dataclass
@@ -259,8 +263,13 @@ def report(series: Series, out: Outcome) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--smoke", action="store_true", help="the synthetic series alone, 14 weeks: seconds")
     args = parser.parse_args()
     print("shift-detection backtest (the detector in digest.demand.shifts, on SQLite rollups)")
+    if args.smoke:
+        synth = poisson(weeks=14, k_week=10)
+        report(synth, run(synth, first_eval_week=12))
+        return
     hn = hn_as_is(args.data)
     report(hn, run(hn, first_eval_week=8))
     tagged = hn_as_is(args.data, tagged=True)

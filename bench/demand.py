@@ -2,7 +2,7 @@
 and metro resolution, cross-source dedupe, storage and the demand rollups), `stats` latency from the
 rollups against the raw-scan baseline, and a full shift-detection run, on SQLite and PostgreSQL.
 
-    .venv/bin/python -m bench.demand [--postings 1000000] [--skills 5000] [--db sqlite,postgresql] [--profile]
+    .venv/bin/python -m bench.demand [--postings 1000000] [--skills 5000] [--db sqlite,postgresql] [--profile] [--smoke]
 
 The file: postings over the 365 days up to the as-of date, each a real HN "Who is hiring" comment's text
 (median ~1,000 characters, read from ../shared/data) with the skills the matcher finds in it cut out,
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import random
 import resource
@@ -47,7 +48,10 @@ from digest.taxonomy.matcher import get_matcher, load_bundled
 
 AS_OF = date(2026, 5, 17)
 DAYS = 365
-HN = Path(__file__).resolve().parents[2] / "shared" / "data" / "hn-whoishiring-2026q1"
+HN = (
+    Path(os.environ.get("DIGEST_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    / "hn-whoishiring-2026q1"
+)
 TARGETS = {"import": 5000, "stats_ms": 10, "detect_s": 5}
 
 
@@ -218,7 +222,10 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions of the import")
     parser.add_argument("--file", type=Path, help="the postings file: written if missing, reused if there")
+    parser.add_argument("--smoke", action="store_true", help="1,000 postings over 200 skills: seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.postings, args.skills = 1000, 200
     n = args.postings
     print(f"demand benchmark: {n:,} postings over {args.skills:,} real skills, 365 days, real matcher")
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:

@@ -14,6 +14,7 @@ out and one returning garbage for the first hours.
 
     .venv/bin/python -m bench.e2e               # 10,000 subscribers
     .venv/bin/python -m bench.e2e 1000 --kills 5
+    .venv/bin/python -m bench.e2e --smoke        # seconds: the test suite runs it
 
 Targets: lost = 0, duplicated = 0, every healthy feed's items stored once, failing feeds backed off and
 recovered, every page answering.
@@ -770,8 +771,13 @@ def main() -> None:
     p.add_argument("--hours", type=int, default=26)
     p.add_argument("--kills", type=int, default=20)
     p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--smoke", action="store_true", help="100 subscribers, 6 feeds, 3 hours, 1 kill, no HN import")
     args = p.parse_args()
-    report = run(args.subscribers, Faults(kills=args.kills), feeds=args.feeds, hours=args.hours, seed=args.seed)
+    if args.smoke:
+        faults = Faults(kills=1, redis_restart=False, timeout_feeds=1, garbage_feeds=1, bad_until=timedelta(hours=1))
+        report = run(100, faults, feeds=6, hours=3, seed=args.seed, import_hn=False)
+    else:
+        report = run(args.subscribers, Faults(kills=args.kills), feeds=args.feeds, hours=args.hours, seed=args.seed)
     print("\n".join(report.lines()))
     sys.exit(0 if report.promises_kept else 1)
 

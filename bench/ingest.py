@@ -1,7 +1,7 @@
 """Ingest throughput: parse + identity + clean text + store of a 200-item RSS feed and a 200-item Atom feed on
 SQLite, against plain `feedparser.parse` (default options) on the same documents, in the same run.
 
-    .venv/bin/python -m bench.ingest [--rounds N]
+    .venv/bin/python -m bench.ingest [--rounds N] [--with-indexing] [--smoke]
 
 Target: at least 2.5x plain feedparser's items/s end to end.
 """
@@ -73,11 +73,19 @@ def main() -> None:
         action="store_true",
         help="include digest.indexing.index_new_items (skill matching and demand rollups, other areas' cost)",
     )
+    ap.add_argument("--smoke", action="store_true", help="two rounds: seconds")
     args = ap.parse_args()
-    if not args.with_indexing:
+    if args.smoke:
+        args.rounds = 2
+    if not args.with_indexing:  # the taxonomy (matching, titles, metros) and the demand rollups stubbed out
         import digest.feeds.ingest
+        from digest.taxonomy.link import Resolution
 
-        digest.feeds.ingest.index_new_items = lambda session, items, now: None  # type: ignore[assignment]
+        def resolve_new(session: Any, rows: Any, now: Any) -> list[Resolution]:
+            return [Resolution([], {}) for _ in rows]
+
+        digest.feeds.ingest.resolve_new = resolve_new  # type: ignore[assignment]
+        digest.feeds.ingest.index_new_items = lambda session, ids, rows, resolutions: []  # type: ignore[assignment]
 
     from digest.db import make_engine, migrate, session_factory
     from digest.feeds.ingest import feed_source_key, store_entries

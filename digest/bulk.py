@@ -9,9 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import psycopg
 from sqlalchemy import Table, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 UPSERT_ROWS = 20_000  # rows per upsert statement
@@ -107,6 +105,8 @@ def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Se
         )
         return bool(result.rowcount == len(rows))  # type: ignore[attr-defined]
     names = ", ".join(f'"{c}"' for c in columns)
+    import psycopg  # PostgreSQL only: SQLite never loads it
+
     conn = session.connection().connection.driver_connection
     assert conn is not None
     # the common case has no conflicts: COPY straight into the table, under a savepoint
@@ -137,4 +137,10 @@ def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Se
 
 def dialect_insert(session: Session) -> Any:
     """The INSERT construct with ON CONFLICT support for the session's database."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    if session.get_bind().dialect.name == "postgresql":  # each dialect's module loaded where it is used
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert

@@ -10,12 +10,17 @@ import subprocess
 import sys
 import time
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from digest import clock
-from digest.config import Settings, settings_or_exit
+
+if TYPE_CHECKING:
+    from digest.config import Settings
+
+# Library modules are imported inside the commands that use them, never here: `digest --help` and a command
+# that has nothing to do load no more than they need (tests/test_imports.py holds it).
 
 app = typer.Typer(help="Skill digests and alerts from job and news feeds.", no_args_is_help=True, add_completion=False)
 feeds_app = typer.Typer(help="Manage the polled feeds (admin).", no_args_is_help=True)
@@ -25,6 +30,13 @@ app.add_typer(skills_app, name="skills")
 
 NowOption = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the real clock)")
 JsonOption = typer.Option(False, "--json", help="print JSON for machines")
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or a clear message and exit 2 (digest.config imports pydantic: 0.1 s, so on demand)."""
+    from digest.config import settings_or_exit as load
+
+    return load()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -9,7 +9,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, any_, bindparam, create_engine, event, func, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest.config import get_settings
@@ -111,6 +110,8 @@ def any_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         if values and all(isinstance(v, str) and _SEP not in v for v in values):
             return column == any_(func.string_to_array(bindparam(None, _SEP.join(values)), _SEP))
+        from sqlalchemy.dialects.postgresql import ARRAY  # loaded on PostgreSQL only
+
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
 

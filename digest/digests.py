@@ -43,7 +43,6 @@ from sqlalchemy.orm import Session
 from digest.bulk import dialect_insert, insert_ignore
 from digest.config import Settings
 from digest.db import any_of
-from digest.demand.chart import weekly_chart_png
 from digest.feeds.salary import Salary
 from digest.feeds.seniority import LABELS
 from digest.logs import log_context
@@ -82,7 +81,6 @@ from digest.models import (
     User,
 )
 from digest.schedule import Prefs, next_due, previous_due
-from digest.subscriptions import settings_url, unsubscribe_url
 from digest.tokens import ExpiredToken, InvalidToken
 
 log = logging.getLogger(__name__)
@@ -126,6 +124,8 @@ class Context:
 def _unsubscribe_url(settings: Settings, subscription_ids: list[int], user_id: int, now: datetime) -> str:
     """One skill's digest unsubscribes from that skill; a digest covering several skills unsubscribes
     from everything (a one-click link that left part of the email coming would not be honoured)."""
+    from digest.subscriptions import unsubscribe_url
+
     only = subscription_ids[0] if len(subscription_ids) == 1 else None
     return unsubscribe_url(settings, only, user_id, now)
 
@@ -280,6 +280,7 @@ def _build(
     session: Session, ctx: Context, claimed: list[_Claimed], cadence: str, window_end: datetime, now: datetime
 ) -> None:
     """Record each claimed delivery's windows and shown items, and build its digest from what it owns."""
+
     by_user = {c.user_id: c for c in claimed}
     subs = session.execute(
         select(Subscription.id, Subscription.user_id, Subscription.cursor).where(
@@ -358,6 +359,8 @@ def compose(
 ) -> Digest:
     """The digest of one person from their planned sections: what `send-due` sends, `preview` shows (no
     delivery yet: no web view) and the web view shows (every item)."""
+    from digest.subscriptions import settings_url  # with its dependencies, only when a digest is built
+
     return build_digest(
         to=email,
         cadence=cadence,
@@ -959,6 +962,8 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
 
 def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
     """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
+    from digest.subscriptions import settings_url, unsubscribe_url
+
     row = session.get(Delivery, delivery_id)
     assert row is not None and row.payload is not None
     alert = session.get(ShiftAlert, int(row.payload["alert_id"]))
@@ -1101,6 +1106,8 @@ def snapshots(
             snap = _snapshot(counts.get(s, {}), as_of, verdicts.get(s), s in open_alerts)
             if snap.postings and s in skills:
                 # the skill page's chart, cached on disk per skill and day: drawn once a day, whoever asks first
+                from digest.demand.chart import weekly_chart_png  # matplotlib only where a chart is drawn
+
                 snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of))
             cache[(s, as_of)] = snap
     return {s: cache[(s, as_of)] for s in ids}

@@ -16,8 +16,10 @@ def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime
     in the last `window`. Old rows of the key are pruned on the way."""
     since = now - window
     session.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.at <= since))
-    recent = select(func.count()).select_from(RateEvent).where(RateEvent.key == key, RateEvent.at > since)
-    count = session.scalar(recent)
+    # counted up to `limit` only: a client hammering a form costs each of its requests `limit` index entries at
+    # most, not every event it caused in the window
+    recent = select(RateEvent.id).where(RateEvent.key == key, RateEvent.at > since).limit(limit).subquery()
+    count = session.scalar(select(func.count()).select_from(recent))
     if (count or 0) >= limit:
         return False
     session.add(RateEvent(key=key, at=now))

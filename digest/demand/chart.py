@@ -14,16 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from sqlalchemy.orm import Session
 
 from digest.config import get_settings
-from digest.demand.figures import demand_figures
+from digest.demand.figures import weekly_postings
 from digest.models import Skill
-
-matplotlib.use("Agg")  # the Figure API never needs a GUI backend; set it for anyone importing pyplot later
 
 WIDTH_PX, HEIGHT_PX, DPI = 560, 220, 100
 BAR, BAR_PARTIAL, RECENT = "#9db4e3", "#d5deef", "#2457c5"
@@ -41,7 +36,7 @@ def weekly_chart_png(
 ) -> bytes:
     """~560x220 PNG of the weekly postings in the 90-day window; the last 4 weeks highlighted. Kept on disk
     for the next request unless `keep` is False (a date far from any data)."""
-    fig_data = demand_figures(session, skill, as_of, memo=True)
+    fig_data = weekly_postings(session, skill, as_of)  # not demand_figures: no shift test, no top lists
     path = chart_path(fig_data, cache_dir)
     if path.exists():
         return path.read_bytes()
@@ -57,6 +52,12 @@ def weekly_chart_png(
 
 
 def render_weekly_chart(fig_data: dict[str, Any]) -> bytes:
+    # matplotlib costs ~0.5 s to import: only a chart not yet drawn today (see weekly_chart_png) pays it
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    matplotlib.use("Agg")  # the Figure API never needs a GUI backend; set it for anyone importing pyplot later
     weekly = fig_data["weekly"]
     as_of = date.fromisoformat(fig_data["as_of"])
     labels = [date.fromisoformat(w["week_start"]) for w in weekly]

@@ -148,19 +148,33 @@ _PAIRS_WINDOW = (
 )
 
 
+def weekly_postings(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
+    """What the weekly chart draws (one query on the daily rollups): the skill, the as-of day, and the postings
+    per week of the 90-day window; with `days`, the daily rows demand_figures sums further."""
+    start = as_of - timedelta(days=WINDOW_DAYS)  # exclusive
+    days = session.execute(_DAYS, {"skill_id": skill.id, "after": start, "upto": as_of}).all()
+    weekly: dict[date, int] = dict.fromkeys(weeks_meeting(start + timedelta(days=1), as_of), 0)
+    for d, n in days:
+        weekly[monday(d)] += n
+    return {
+        "skill": skill.slug,
+        "name": skill.name,
+        "as_of": as_of.isoformat(),
+        "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
+        "days": days,
+    }
+
+
 def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = False) -> dict[str, Any]:
     """The JSON object of `digest stats --json` and GET /api/skills/{slug}/demand. `memo` lets a
     long-lived process (the web app) reuse the top lists while the data they depend on is unchanged."""
     start = as_of - timedelta(days=WINDOW_DAYS)  # exclusive
     r0, p0 = as_of - timedelta(days=28), as_of - timedelta(days=56)
-    params = {"skill_id": skill.id, "after": start, "upto": as_of}
-    days = session.execute(_DAYS, params).all()
+    series = weekly_postings(session, skill, as_of)
+    days = series.pop("days")
     postings = sum(n for _, n in days)
     recent = sum(n for d, n in days if d > r0)
     prior = sum(n for d, n in days if p0 < d <= r0)
-    weekly: dict[date, int] = dict.fromkeys(weeks_meeting(start + timedelta(days=1), as_of), 0)
-    for d, n in days:
-        weekly[monday(d)] += n
     tops = _tops(session, skill.id, start, as_of, postings, memo)
     return {
         "skill": skill.slug,
@@ -173,7 +187,7 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
         "change_vs_prior_4_weeks": round(recent / prior - 1, 3) if prior else None,
         "shift": verdict(session, skill, as_of),
         **tops,
-        "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
+        "weekly": series["weekly"],
     }
 
 

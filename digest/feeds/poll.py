@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.feeds.fetch import FetchError, FetchLimits, fetch, make_client
-from digest.feeds.ingest import feed_source_key, store_entries
-from digest.feeds.parse import FeedParseError, parse_feed
 from digest.feeds.schedule import next_poll_error, next_poll_ok, retry_after_seconds
 from digest.models import Feed, FeedKind
+
+if TYPE_CHECKING:  # fetching, parsing and storing are imported when a feed is polled: nothing due, no cost
+    import httpx
+
+    from digest.feeds.fetch import FetchLimits
 
 log = logging.getLogger("digest.feeds")
 
@@ -60,6 +62,8 @@ class PollSummary:
 
 
 def fetch_limits(settings: Settings) -> FetchLimits:
+    from digest.feeds.fetch import FetchLimits
+
     return FetchLimits(
         max_bytes=settings.feed_max_bytes,
         connect_timeout=settings.feed_connect_timeout,
@@ -99,6 +103,10 @@ def poll_feed(
 ) -> PollOutcome:
     """Poll one feed once: conditional GET, parse, store new items, record health and the next poll time.
     Commits what the session holds before fetching, so no transaction stays open across the network."""
+    from digest.feeds.fetch import FetchError, fetch, make_client
+    from digest.feeds.ingest import feed_source_key, store_entries
+    from digest.feeds.parse import FeedParseError, parse_feed
+
     feed = session.get(Feed, feed_id)
     if feed is None or not feed.active:
         return PollOutcome(feed_id, feed.url if feed else "", "skipped")
@@ -247,13 +255,18 @@ def poll_due(
     own transaction, until nothing is due."""
     summary = PollSummary()
     polled: set[int] = set()
-    with make_client(fetch_limits(settings)) as client:
+    client = None
+    with ExitStack() as stack:
         while True:
             with session_factory() as session, session.begin():
                 ids = [i for i in claim_due_feeds(session, now, settings.feed_batch_size, settings.feed_claim_lease)]
             ids = [i for i in ids if i not in polled]
             if not ids:
                 break
+            if client is None:  # made (and httpx imported) only when a feed is due
+                from digest.feeds.fetch import make_client
+
+                client = stack.enter_context(make_client(fetch_limits(settings)))
             for feed_id in ids:
                 polled.add(feed_id)
                 with session_factory() as session:

@@ -1,12 +1,11 @@
-"""Find canonical skills in text: one regex pass for the whole vocabulary, then the weak-name gate.
+"""Find canonical skills in text: an alias scan for the whole vocabulary, then case checks, then the gates.
 
-The vocabulary is folded into a trie and emitted as one stdlib `re` alternation (shared prefixes factored
-out). Token boundaries keep `+ # .` inside tokens (C, C++, C#, .NET, Node.js stay apart); a trailing version
-("Python 3", "python3", "Java 17", ".NET 8") is part of the match and resolves to the base skill. Nested
-optional groups are greedy, so the longest alias that ends on a token boundary wins, and a shorter alias
-still matches when the longer one fails it. The regex is tried only where an Aho-Corasick prefilter
-(`digest.taxonomy.starts`) says an alias may start: the same matches as running it over the whole text
-(`pattern.finditer`), about three times faster.
+Three layers: the engine (`digest.taxonomy.scan`: every occurrence of an alias key on token boundaries, one
+Aho-Corasick pass), the candidates (`Matcher.candidates`: the case checks of exact-case aliases and of
+versions glued to short names) and the gates (`Matcher.match`: false contexts, the weak-name gate, one
+mention a skill). Token boundaries keep `+ # .` inside tokens (C, C++, C#, .NET, Node.js stay apart); a
+trailing version ("Python 3", "python3", "Java 17", ".NET 8") is part of the match and resolves to the base
+skill; at one place the longest alias that ends on a token boundary wins.
 """
 
 from __future__ import annotations
@@ -19,18 +18,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from digest.taxonomy import curated
 from digest.taxonomy.normalize import alias_key, case_key
-from digest.taxonomy.starts import StartFinder
+from digest.taxonomy.scan import AliasScanner
 
 _PLAIN_WORD = re.compile(r"[A-Z][a-z]+")
-_SEPARATOR = r"[\s_\-]+"
-_VERSION = r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)"
-_BOUNDARY = r"[^\w.#@$\\]"  # what may stand before a token ('+' may: "React+TS")
-_AFTER = r"(?![\w#]|\+(?![A-Za-z])|\.\w)"  # 'React+TS' ends at React; 'C++' never ends at C
 _START = attrgetter("start")
+_NONE: frozenset[str] = frozenset()
 _LIST_GLUE = re.compile(r"^\s*(?:[,/|;&+]|and|or|\(|\))\s*(?:and\s+|or\s+)?$", re.IGNORECASE)
 
 
@@ -64,8 +60,7 @@ def _new_match(slug: str, alias: str, start: int, end: int, name: str, hidden: b
     return m
 
 
-@dataclass(frozen=True, slots=True)
-class _Alias:
+class _Alias(NamedTuple):  # a tuple: the matcher builds 12,600 of them at start, three times faster than a dataclass
     skill: int  # index into Matcher.skills
     ci: bool  # some case-insensitive form
     hidden_only: bool
@@ -80,8 +75,7 @@ class _Alias:
 _Candidate = tuple[_Alias, int, int, str, bool]  # alias, start, end, surface, lower-case weak name
 
 
-@dataclass(frozen=True, slots=True)
-class SkillInfo:
+class SkillInfo(NamedTuple):
     slug: str
     name: str
     weak: bool
@@ -90,8 +84,9 @@ class SkillInfo:
 
 class Matcher:
     def __init__(self, skills: Iterable[dict[str, Any]]) -> None:
+        # built once a process, so kept cheap: lists, not a dict and a set an alias (12,600 aliases)
         self.skills: list[SkillInfo] = []
-        forms: dict[str, dict[str, Any]] = {}
+        forms: dict[str, list[Any]] = {}  # key -> [skill, some ci form, hidden only, exact forms]
         for s in skills:
             idx = len(self.skills)
             self.skills.append(SkillInfo(s["slug"], s["name"], bool(s.get("weak")), bool(s.get("generic"))))
@@ -99,31 +94,27 @@ class Matcher:
                 key = alias_key(a["alias"])
                 if not key:
                     continue
-                f = forms.setdefault(key, {"skill": idx, "ci": False, "hidden": True, "exact": set()})
-                if f["skill"] != idx:
+                kind = a["kind"]
+                f = forms.get(key)
+                if f is None:
+                    f = forms[key] = [idx, False, True, _NONE]
+                elif f[0] != idx:
                     continue  # the bundled file gives one skill per alias; keep the first if not
-                if a["kind"] == "exact":
-                    f["exact"].add(case_key(a["alias"]))
+                if kind == "exact":
+                    f[3] = f[3] | {case_key(a["alias"])}
                 else:
-                    f["ci"] = True
-                f["hidden"] = f["hidden"] and a["kind"] == "hidden"
+                    f[1] = True
+                if kind != "hidden":
+                    f[2] = False
         self.aliases: dict[str, _Alias] = {}
         after = {k: re.compile(v) for k, v in curated.FALSE_AFTER.items()}
         before = {k: re.compile(v) for k, v in curated.FALSE_BEFORE.items()}
-        for key, f in forms.items():
-            weak = key in curated.WEAK_ALIASES or (not f["ci"] and any(_PLAIN_WORD.fullmatch(x) for x in f["exact"]))
-            strong = not weak and not self.skills[f["skill"]].generic
-            exact = frozenset(f["exact"])
-            self.aliases[key] = _Alias(
-                f["skill"], f["ci"], f["hidden"], exact, weak, key, strong, after.get(key), before.get(key)
-            )
-        # Case-folding is done on the text (str.lower, in C) so the pattern is case-sensitive, and the pattern
-        # starts with the boundary character before a token (the text gets a leading space): sre then only
-        # tries a match after spaces and punctuation, skipping the inside of words in C.
-        trie = _trie_regex(self.aliases)
-        self.pattern = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER)
-        self._starts = StartFinder(self.aliases)
-        self._fallback = re.compile(_BOUNDARY + "(" + trie + ")" + _VERSION + _AFTER, re.I)
+        weak_aliases, plain_word = curated.WEAK_ALIASES, _PLAIN_WORD.fullmatch
+        for key, (idx, ci, hidden, exact) in forms.items():
+            weak = key in weak_aliases or (not ci and any(plain_word(x) for x in exact))
+            strong = not weak and not self.skills[idx].generic
+            self.aliases[key] = _Alias(idx, ci, hidden, exact, weak, key, strong, after.get(key), before.get(key))
+        self._scanner = AliasScanner(self.aliases)
         self._disambiguators = {k: re.compile(v, re.I) for k, v in curated.DISAMBIGUATORS.items()}
         self._programming = re.compile(curated.PROGRAMMING_CONTEXT, re.I)
         self.by_slug = {s.slug: s for s in self.skills}
@@ -135,27 +126,16 @@ class Matcher:
     def candidates(self, text: str) -> list[_Candidate]:
         """Every alias occurrence that passes case and version checks (before the weak-name gate)."""
         found: list[_Candidate] = []
-        lowered = " " + text.lower()
-        # str.lower keeps offsets except for a few characters ('İ'): scan those texts case-insensitively
-        scan = self._scan(lowered) if len(lowered) == len(text) + 1 else self._fallback.finditer(" " + text)
-        get = self.aliases.get
-        for m in scan:
-            folded, version = m.groups()
-            alias = get(folded)
-            if alias is None:  # 'React-Native', 'machine  learning': separators differ from the key
-                alias = get(alias_key(folded))
-                if alias is None:
-                    continue
-            start = m.start()  # the pattern's first character is the one before the alias
-            if version:
-                if version[0] != " " and len(alias.key) < 3:
+        aliases = self.aliases
+        for key, start, key_end, end in self._scanner.scan(text):
+            alias = aliases[key]
+            surface = text[start:key_end]
+            if end != key_end:  # a version
+                if text[key_end] != " " and len(key) < 3:
                     continue  # 'C3', 'R2': a name, not C or R with a version
-                end = m.end() - 1
-                surface = text[start : start + len(folded)]
                 written = text[start:end]
             else:
-                end = start + len(folded)
-                surface = written = text[start:end]
+                written = surface
             listed_only = False
             if not alias.ci and surface not in alias.exact_forms and case_key(surface) not in alias.exact_forms:
                 if alias.key not in curated.LOWERCASE_IN_LISTS or surface != alias.key:
@@ -163,19 +143,6 @@ class Matcher:
                 listed_only = True
             found.append((alias, start, end, written, listed_only))
         return found
-
-    def _scan(self, lowered: str) -> list[re.Match[str]]:
-        """What `self.pattern.finditer(lowered)` finds, trying the pattern only where the prefilter says."""
-        out = []
-        end = 0
-        match = self.pattern.match
-        for at in self._starts.starts(lowered):
-            if at >= end:  # finditer goes on from the end of the last match
-                m = match(lowered, at)
-                if m is not None:
-                    out.append(m)
-                    end = m.end()
-        return out
 
     def match(self, text: str) -> list[Match]:
         """Canonical skills in `text`, each once (its first accepted mention), in text order."""
@@ -230,19 +197,6 @@ class Matcher:
         return False
 
 
-# sre tries the branches of an alternation in order: put the letters words most often start with (and
-# contain) first, so that a failing attempt inside ordinary English text gives up after fewer checks.
-# Branches start with distinct characters, so their order never changes what matches.
-_FIRST_ORDER = "taoswicbphfmdrelngukvyjqxz"
-_NEXT_ORDER = " etaoinsrhldcumfpgwybvkxjqz"
-
-
-def _branch_rank(ch: str, depth: int) -> tuple[int, int, str]:
-    order = _FIRST_ORDER if depth == 0 else _NEXT_ORDER
-    pos = order.find(ch)
-    return (0, pos, ch) if pos >= 0 else (1, 0, ch)
-
-
 def _closest(matcher: Matcher, text: str, limit: int) -> list[SkillInfo]:
     names: dict[str, SkillInfo] = {}
     for key, alias in matcher.aliases.items():
@@ -253,30 +207,6 @@ def _closest(matcher: Matcher, text: str, limit: int) -> list[SkillInfo]:
         if names[key] not in out:
             out.append(names[key])
     return out[:limit]
-
-
-def _trie_regex(aliases: Iterable[str]) -> str:
-    trie: dict[str, Any] = {}
-    for key in sorted(aliases):
-        node = trie
-        for ch in key:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-    return _node_regex(trie, 0)
-
-
-def _node_regex(node: dict[str, Any], depth: int) -> str:
-    terminal = "" in node
-    branches = []
-    for ch in sorted((k for k in node if k), key=lambda c: _branch_rank(c, depth)):
-        atom = _SEPARATOR if ch == " " else re.escape(ch)
-        branches.append(atom + _node_regex(node[ch], depth + 1))
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    if terminal:
-        return "(?:" + body + ")?" if len(branches) > 1 or len(body) > 1 else body + "?"
-    return body
 
 
 def load_bundled() -> dict[str, Any]:

@@ -50,18 +50,22 @@ class RateLimited(Exception):
     pass
 
 
-def _rate_limit(request: Request, action: str, address: str | None) -> None:
-    """Per client always; per address when there is a valid one. Raises RateLimited."""
+def _rate_limit(request: Request, action: str, address: str | None, session: Session | None = None) -> None:
+    """Per client always; per address when there is a valid one. Raises RateLimited. In `session` (the
+    request's own transaction: one commit a request) or, without one, in a transaction of its own."""
+    if session is None:
+        with session_scope() as own:
+            _rate_limit(request, action, address, own)
+        return
     settings = _settings(request)
     now, hour = clock.utcnow(), timedelta(hours=1)
-    with session_scope() as session:
-        client_key = f"{action}:client:{_client(request)}"
-        if not ratelimit.hit(session, client_key, settings.rate_limit_per_client_hour, hour, now):
-            raise RateLimited
-        if address and not ratelimit.hit(
-            session, f"{action}:address:{address}", settings.rate_limit_per_address_hour, hour, now
-        ):
-            raise RateLimited
+    client_key = f"{action}:client:{_client(request)}"
+    if not ratelimit.hit(session, client_key, settings.rate_limit_per_client_hour, hour, now):
+        raise RateLimited
+    if address and not ratelimit.hit(
+        session, f"{action}:address:{address}", settings.rate_limit_per_address_hour, hour, now
+    ):
+        raise RateLimited
 
 
 TOO_MANY = "Too many requests. Please wait a while (up to an hour) and try again."
@@ -186,12 +190,12 @@ def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -
         address = subs.normalize_email(body.email)
     except subs.BadInput as exc:
         raise HTTPException(422, str(exc)) from None
-    try:
-        _rate_limit(request, "subscribe", address)
-    except RateLimited:
-        raise HTTPException(429, TOO_MANY) from None
     later: list[subs.PendingEmail] = []
-    with session_scope() as session:
+    with session_scope() as session:  # the rate limit and the subscription: one transaction, one commit
+        try:
+            _rate_limit(request, "subscribe", address, session)
+        except RateLimited:  # nothing of the request is kept, as before (the session rolls back)
+            raise HTTPException(429, TOO_MANY) from None
         own = _signed_in_as(request, session, address)
         try:
             subs.subscribe(
@@ -406,22 +410,27 @@ def form_subscribe(
             raise subs.BadInput("A skill name holds no NUL byte.")
     except subs.BadInput as exc:
         return _home_error(request, form, str(exc), [], 422)
-    try:
-        _rate_limit(request, "subscribe", address)
-    except RateLimited:
-        return _home_error(request, form, TOO_MANY, [], 429)
     later: list[subs.PendingEmail] = []
-    with session_scope() as session:
-        own = _signed_in_as(request, session, address)
+    with session_scope() as session:  # the rate limit and the subscription: one transaction, one commit
         try:
-            outcome = subs.subscribe(
-                session, _settings(request), address, skill, cad, clock.utcnow(), confirmed=own, later=later
-            )
-        except UnknownSkill as exc:
-            error = f"We do not know the skill “{skill}”." if skill.strip() else "Choose a skill to follow."
-            suggestions = [{"slug": s.slug, "name": s.name} for s in exc.suggestions]
+            _rate_limit(request, "subscribe", address, session)
+        except RateLimited:
+            session.rollback()  # nothing of the request is kept, as before
+            limited = True
         else:
-            error, suggestions, skill_name = "", [], outcome.skill.name
+            limited = False
+            own = _signed_in_as(request, session, address)
+            try:
+                outcome = subs.subscribe(
+                    session, _settings(request), address, skill, cad, clock.utcnow(), confirmed=own, later=later
+                )
+            except UnknownSkill as exc:
+                error = f"We do not know the skill “{skill}”." if skill.strip() else "Choose a skill to follow."
+                suggestions = [{"slug": s.slug, "name": s.name} for s in exc.suggestions]
+            else:
+                error, suggestions, skill_name = "", [], outcome.skill.name
+    if limited:
+        return _home_error(request, form, TOO_MANY, [], 429)
     if error:
         return _home_error(request, form, error, suggestions, 422)
     if own:

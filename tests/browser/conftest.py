@@ -1,6 +1,6 @@
 """Browser fixtures: the web app in its own uvicorn process and a headless Debian chromium page.
 
-There is no skip for a missing browser: scripts/test installs chromium (scripts/browser) before pytest runs.
+There is no skip for a missing browser: scripts/test installs chromium (scripts/debian-packages) before pytest runs.
 Screenshots go to test-artifacts/browser/."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def server(settings: Any, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")  # per module: another test's own sync_playwright() must not meet a live one
 def browser() -> Iterator[Any]:
-    assert CHROMIUM.exists(), f"Debian's chromium is missing at {CHROMIUM}: run scripts/browser (scripts/test does)"
+    assert CHROMIUM.exists(), f"Debian's chromium is missing at {CHROMIUM}: run scripts/debian-packages"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

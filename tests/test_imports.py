@@ -1,0 +1,40 @@
+"""Imports on demand: a command or task loads what it uses and no more (issue #17: `digest --help` <= 0.3 s,
+`digest poll` and `digest send-due` with nothing due <= 0.6 s, measured by bench/startup.py).
+
+Each module is imported in a fresh interpreter and the heavy libraries that must not come with it are looked
+for in sys.modules: matplotlib (~0.5 s) only to draw a chart, scipy (~0.7 s) only where a shift test runs,
+the HTTP client only to fetch, and nothing of the library for `digest --help`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import REPO
+
+DRAWING_AND_TESTING = ["matplotlib", "scipy"]
+
+CASES = {
+    # the CLI module itself: Typer and the command table; every library module is imported inside a command
+    "digest.cli": ["sqlalchemy", "pydantic_settings", "digest.config", "digest.db", *DRAWING_AND_TESTING],
+    # send-due with nothing due: the ledger and the email path, no charts, no statistics, no subscribe path
+    "digest.digests": ["numpy", "digest.subscriptions", "digest.demand.chart", "psycopg", *DRAWING_AND_TESTING],
+    # poll with nothing due: no HTTP client, no feed parser, no storage path
+    "digest.feeds.poll": ["httpx", "feedparser", "digest.feeds.ingest", "psycopg", *DRAWING_AND_TESTING],
+    "workers.tasks": ["digest.digests", "digest.feeds.poll", "numpy", *DRAWING_AND_TESTING],
+    "digest.web.app": DRAWING_AND_TESTING,
+    "digest.demand.figures": DRAWING_AND_TESTING,  # the numbers of a skill page, without its chart
+}
+
+
+@pytest.mark.parametrize("module", sorted(CASES))
+def test_importing_loads_only_what_it_uses(module: str) -> None:
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert module in loaded
+    assert not [m for m in CASES[module] if m in loaded], f"importing {module} loads what it does not use"
