@@ -366,6 +366,21 @@ def skills_list(
         typer.echo(f"{r['skill']}\t{r['name']}\t{', '.join(r['aliases'])}")
 
 
+@skills_app.command("import")
+def skills_import(file: Path = typer.Argument(..., help="a JSON file of your own skills and aliases")) -> None:
+    """Add your own skills and aliases (validated; an alias that names another skill is an error naming both).
+    Then run `digest skills relink` to apply them to stored items. Format: docs/taxonomy.md."""
+    settings_or_exit()
+    from digest.db import session_scope
+    from digest.taxonomy.local import ImportError_, import_file
+
+    try:
+        with session_scope() as session:
+            typer.echo(import_file(session, file))
+    except ImportError_ as exc:
+        fail(f"not imported: {exc}")
+
+
 # --- jobs index and demand ------------------------------------------------------------------------
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402

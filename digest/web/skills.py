@@ -17,7 +17,7 @@ from digest.demand.figures import demand_figures
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.text import change_words, verdict_words
 from digest.models import ItemKind, Skill
-from digest.taxonomy.resolve import UnknownSkill, resolve_skill
+from digest.taxonomy.resolve import UnknownSkill, redirected, resolve_skill
 from digest.web.cache import TTLCache
 from digest.web.templating import templates
 
@@ -25,8 +25,9 @@ router = APIRouter()
 
 
 def _skill(session: Session, slug: str, request: Request) -> Skill:
-    """The skill at this slug; an alias or name in the URL redirects (301) to the canonical slug."""
-    skill = session.scalar(select(Skill).where(Skill.slug == slug))
+    """The skill at this slug; an alias, a name or a redirected (merged) slug in the URL redirects (301) to the
+    canonical slug."""
+    skill = None if redirected(session, slug) else session.scalar(select(Skill).where(Skill.slug == slug))
     if skill is not None:
         return skill
     try:
