@@ -290,6 +290,8 @@ def load_layer(b: Builder) -> None:
         for slug, (name, kind, aliases, related) in table.items():
             entry = ensure(b, slug, name, "layer")
             entry.name, entry.kind = name, kind
+            if "curated" not in entry.sources:  # the overlay's category stands ("AI and machine learning")
+                entry.category = layer.KIND_CATEGORIES[kind]
             for alias in aliases:
                 add_marked(b, entry, alias)
             entry.related = list(dict.fromkeys(entry.related + related))

@@ -19,6 +19,17 @@ KIND_LABELS: dict[str, str] = {
     "domain": "Field",
 }
 
+# The category a layer skill is listed under (the sources' categories are O*NET commodity classes).
+KIND_CATEGORIES: dict[str, str] = {
+    "language": "Programming languages",
+    "framework": "Frameworks and libraries",
+    "database": "Databases",
+    "platform": "Platforms and services",
+    "tool": "Tools",
+    "practice": "Practices and architecture",
+    "domain": "Fields",
+}
+
 Layer = dict[str, tuple[str, str, list[str], list[str]]]
 
 PRACTICES: Layer = {

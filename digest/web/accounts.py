@@ -98,6 +98,7 @@ class SkillOut(BaseModel):
     slug: str
     name: str
     category: str | None = None
+    kind: str | None = Field(None, description="language, framework, database, platform, tool, practice or domain")
 
 
 class UnknownSkillOut(BaseModel):
@@ -137,7 +138,7 @@ class MePatch(BaseModel):
 
 
 def _skill_out(skill: Skill) -> SkillOut:
-    return SkillOut(slug=skill.slug, name=skill.name, category=skill.category)
+    return SkillOut(slug=skill.slug, name=skill.name, category=skill.category, kind=skill.kind)
 
 
 def _sub_out(user: User, sub: Subscription) -> SubscriptionOut:

@@ -17,12 +17,15 @@ router = APIRouter()
 
 def home_context(q: str = "", **extra: Any) -> dict[str, Any]:
     """The skills to show on the home page: matches for `q`, or a first list to browse."""
+    from digest.taxonomy.browse import kind_label, popular_by_kind
+
     with session_scope() as session:
         skills = [
-            {"slug": s.slug, "name": s.name, "category": s.category}
+            {"slug": s.slug, "name": s.name, "category": s.category, "kind_label": kind_label(s.kind)}
             for s in find_skills(session, q, 60, as_of=clock.today())
         ]
-    return {"q": q, "skills": skills, **extra}
+        popular = popular_by_kind(session, clock.today()) if not q.strip() and skills else []
+    return {"q": q, "skills": skills, "popular": popular, **extra}
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -17,6 +17,7 @@ from digest.demand.figures import demand_figures
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.text import change_words, verdict_words
 from digest.models import ItemKind, Skill
+from digest.taxonomy.browse import kind_label, kinds_of, paired_by_kind, related_skills
 from digest.taxonomy.resolve import UnknownSkill, redirected, resolve_skill
 from digest.web.cache import TTLCache
 from digest.web.templating import templates
@@ -59,9 +60,17 @@ def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
             skill = _skill(session, slug, request)
             jobs, _ = skill_items(session, skill, kind=ItemKind.job, limit=8)
             news, _ = skill_items(session, skill, kind=ItemKind.news, limit=6)
+            figures = demand_figures(session, skill, day, memo=True)
             return {
-                "skill": {"slug": skill.slug, "name": skill.name},
-                "figures": demand_figures(session, skill, day, memo=True),
+                "skill": {
+                    "slug": skill.slug,
+                    "name": skill.name,
+                    "kind": skill.kind,
+                    "kind_label": kind_label(skill.kind),
+                },
+                "related": related_skills(session, skill.id),
+                "kinds": kinds_of(session, [p["skill"] for p in figures["paired_skills"]]),
+                "figures": figures,
                 "jobs": [item_json(i) for i in jobs],
                 "news": [item_json(i) for i in news],
             }
@@ -147,6 +156,8 @@ def skill_page(request: Request, slug: str, as_of: str | None = None) -> Respons
         "verdict_words": verdict_words(figures["shift"]),
         "jobs": data["jobs"],
         "news": data["news"],
+        "related": data["related"],
+        "paired_groups": paired_by_kind(figures["paired_skills"], data["kinds"]),
         "cadences": ["daily", "weekly", "hourly"],
     }
     return templates.TemplateResponse(request, "skill.html", context)
