@@ -188,22 +188,19 @@ def keep(text: str, matches: Sequence[Match]) -> list[Match]:
 
 
 def _suspects(text: str, matches: Sequence[Match], facts: _Facts) -> set[int]:
-    """Indexes of the matches a guard may apply to, found with few steps per match (most have none)."""
+    """Indexes of the matches a guard may apply to, found with a few cheap steps per match (most have none)."""
     suspects = set()
-    i = 0
-    while i < len(matches) and matches[i].end <= facts.company_end:
-        suspects.add(i)  # in the company field
-        i += 1
-    aliases = [m.alias for m in matches]
-    special = _SHORT_GUARDED | {facts.company_name}
-    if not special.isdisjoint(aliases):
-        suspects.update(i for i, a in enumerate(aliases) if a in special)
-    slugs = [m.slug for m in matches]
-    if not _SLUG_GUARDS.keys().isdisjoint(slugs):
-        suspects.update(i for i, s in enumerate(slugs) if s in _SLUG_GUARDS)
-    before = [text[m.start - 1] if m.start else " " for m in matches]
-    if not _URL_BEFORE.isdisjoint(before):
-        suspects.update(i for i, c in enumerate(before) if c in _URL_BEFORE)
+    company_end, company, short, guards, url_before = facts.bar, facts.field, _SHORT_GUARDED, _SLUG_GUARDS, _URL_BEFORE
+    for i, m in enumerate(matches):
+        start = m.start
+        if (
+            start < company_end
+            or m.slug in guards
+            or (start and text[start - 1] in url_before)
+            or m.alias in short
+            or m.alias == company
+        ):
+            suspects.add(i)
     at = text.find("-like")
     while at >= 0:
         suspects.update(i for i, m in enumerate(matches) if m.end == at)
@@ -214,15 +211,27 @@ def _suspects(text: str, matches: Sequence[Match], facts: _Facts) -> set[int]:
 class _Facts:
     """What the guards need to know about one text, found once."""
 
-    __slots__ = ("company", "company_end", "company_name", "first_line_end", "text")
+    __slots__ = ("_company_end", "bar", "field", "first_line_end", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         line_end = text.find("\n")
         self.first_line_end = len(text) if line_end < 0 else line_end
-        self.company_end = _company_field_end(text[: self.first_line_end])
-        self.company_name = text[: self.company_end].strip() or "\0"
-        self.company = self.company_name.casefold()
+        # the first field of a first line "Company | Role | Place", if it is one (checked when it matters)
+        self.bar = max(text.find("|", 0, self.first_line_end), 0)
+        self.field = text[: self.bar].strip() or "\0"
+        self._company_end: int | None = None
+
+    @property
+    def company_end(self) -> int:
+        """End of the company name in the first line, 0 when the first field names no company."""
+        if self._company_end is None:
+            self._company_end = _company_field_end(self.text[: self.first_line_end])
+        return self._company_end
+
+    @property
+    def company(self) -> str:
+        return self.field.casefold() if self.company_end else "\0"
 
     def later_mention(self, m: Match, tries: int = 8) -> Match | None:
         """The next occurrence of m's words (same case, whole words) that passes the guards, as a match."""
@@ -250,7 +259,11 @@ class _Facts:
 
     def mention(self, m: Match) -> bool:
         text, start, end, alias = self.text, m.start, m.end, m.alias
-        if end <= self.company_end or (len(alias) == len(self.company) and alias.casefold() == self.company):
+        if (
+            (start < self.bar or len(alias) == len(self.field))
+            and self.company_end
+            and (end <= self.company_end or alias.casefold() == self.company)
+        ):
             return False  # the company's own name ("Espresso AI | Staff Engineers", "Metabase is ...")
         if start and text[start - 1] in _URL_BEFORE and _in_url(text, start):
             return False  # "https://github.com/acme", "mark@acme.ai"

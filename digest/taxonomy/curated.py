@@ -266,6 +266,20 @@ IMPLIES: dict[str, tuple[str, str]] = {
     "mlops": ("machine-learning", r"\bML\b|(?i:machine learning)"),
     "observability": ("ai", r"\bAI\b"),
     "llm-evaluation": ("ai", r"\bAI\b"),
+    # a cloud's own service names the cloud ("AWS CDK", "Azure OpenAI", "Kotlin Multiplatform")
+    "aws-cdk": ("aws", r"AWS"),
+    "aws-lambda": ("aws", r"AWS"),
+    "amazon-s3": ("aws", r"AWS"),
+    "amazon-ecs": ("aws", r"AWS"),
+    "amazon-rds": ("aws", r"AWS"),
+    "amazon-sqs": ("aws", r"AWS"),
+    "amazon-bedrock": ("aws", r"AWS"),
+    "sagemaker": ("aws", r"AWS"),
+    "aws-govcloud": ("aws", r"AWS"),
+    "openai-api": ("azure", r"Azure"),
+    "azure-devops": ("azure", r"Azure"),
+    "vertex-ai": ("gcp", r"Google"),
+    "kotlin-multiplatform": ("kotlin", r"(?i)kotlin|KMP"),
 }
 
 # Programming languages with a weak name are also settled by programming words in the same item.
