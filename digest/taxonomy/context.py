@@ -11,9 +11,9 @@ stands
 - in the company-name field of a posting's first line ("Espresso AI | Staff Engineers"),
 - as an analogy ("a Cursor-like experience").
 Everything here looks only at the text around the match; it never adds a match. It costs little: most
-matches pass a few inline checks; a match is looked at more closely only when it is a company's product, a
-short acronym, or stands right after a URL character, and only a company's product in a list position is
-searched for a cue before it (Aho-Corasick over at most 200 characters).
+matches are sorted out in whole lists (comprehensions and set tests); a match is looked at more closely only
+when it is a company's product, a short acronym, in a URL or in the first field, and only a company's product
+in a list position is searched for a cue before it (Aho-Corasick over at most 200 characters).
 """
 
 from __future__ import annotations
@@ -188,19 +188,22 @@ def keep(text: str, matches: Sequence[Match]) -> list[Match]:
 
 
 def _suspects(text: str, matches: Sequence[Match], facts: _Facts) -> set[int]:
-    """Indexes of the matches a guard may apply to, found with a few cheap steps per match (most have none)."""
-    suspects = set()
-    company_end, company, short, guards, url_before = facts.bar, facts.field, _SHORT_GUARDED, _SLUG_GUARDS, _URL_BEFORE
-    for i, m in enumerate(matches):
-        start = m.start
-        if (
-            start < company_end
-            or m.slug in guards
-            or (start and text[start - 1] in url_before)
-            or m.alias in short
-            or m.alias == company
-        ):
-            suspects.add(i)
+    """Indexes of the matches a guard may apply to. Most matches have none, so this works on whole lists
+    (comprehensions and set tests run in C) rather than asking each match in turn."""
+    suspects: set[int] = set()
+    slugs = [m.slug for m in matches]
+    if not _SLUG_GUARDS.keys().isdisjoint(slugs):
+        suspects.update(i for i, s in enumerate(slugs) if s in _SLUG_GUARDS)
+    aliases = [m.alias for m in matches]
+    if not _SHORT_GUARDED.isdisjoint(aliases) or facts.field in aliases:
+        suspects.update(i for i, a in enumerate(aliases) if a in _SHORT_GUARDED or a == facts.field)
+    i = 0
+    while i < len(matches) and matches[i].start < facts.bar:
+        suspects.add(i)  # in the first field of the first line
+        i += 1
+    before = [text[m.start - 1 : m.start] for m in matches]
+    if not _URL_BEFORE.isdisjoint(before):  # "/github" in "https://github.com/...": look at its token
+        suspects.update(i for i, c in enumerate(before) if c in _URL_BEFORE and _in_url(text, matches[i].start))
     at = text.find("-like")
     while at >= 0:
         suspects.update(i for i, m in enumerate(matches) if m.end == at)
