@@ -265,7 +265,7 @@ def test_api_hides_other_peoples_subscriptions(settings: Any, client: TestClient
 
 def test_skills_search(client: TestClient) -> None:
     assert client.get("/api/skills", params={"q": "golang"}).json() == [
-        {"slug": "go", "name": "Go", "category": "Programming languages"}
+        {"slug": "go", "name": "Go", "category": "Programming languages", "kind": None}
     ]
     assert client.get("/api/skills", params={"q": "python 3"}).json()[0]["slug"] == "python"
     assert client.get("/api/skills", params={"q": "zzz"}).json() == []
