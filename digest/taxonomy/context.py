@@ -168,10 +168,10 @@ def keep(text: str, matches: Sequence[Match]) -> list[Match]:
     words that passes the guards stands in for it ("Espresso AI | ..." then "we use AI to ...")."""
     if not matches:
         return []
-    facts = _Facts(text)
-    suspects = _suspects(text, matches, facts)
+    suspects = _suspects(text, matches)
     if not suspects:
         return list(matches)
+    facts = _Facts(text)
     out: list[Match] = []
     moved = False
     for i, m in enumerate(matches):
@@ -187,28 +187,24 @@ def keep(text: str, matches: Sequence[Match]) -> list[Match]:
     return out
 
 
-def _suspects(text: str, matches: Sequence[Match], facts: _Facts) -> set[int]:
-    """Indexes of the matches a guard may apply to. Most matches have none, so this works on whole lists
-    (comprehensions and set tests run in C) rather than asking each match in turn."""
-    suspects: set[int] = set()
-    slugs = [m.slug for m in matches]
-    if not _SLUG_GUARDS.keys().isdisjoint(slugs):
-        suspects.update(i for i, s in enumerate(slugs) if s in _SLUG_GUARDS)
-    aliases = [m.alias for m in matches]
-    if not _SHORT_GUARDED.isdisjoint(aliases) or facts.field in aliases:
-        suspects.update(i for i, a in enumerate(aliases) if a in _SHORT_GUARDED or a == facts.field)
-    i = 0
-    while i < len(matches) and matches[i].start < facts.bar:
-        suspects.add(i)  # in the first field of the first line
-        i += 1
-    before = [text[m.start - 1 : m.start] for m in matches]
-    if not _URL_BEFORE.isdisjoint(before):  # "/github" in "https://github.com/...": look at its token
-        suspects.update(i for i, c in enumerate(before) if c in _URL_BEFORE and _in_url(text, matches[i].start))
-    at = text.find("-like")
-    while at >= 0:
-        suspects.update(i for i, m in enumerate(matches) if m.end == at)
-        at = text.find("-like", at + 5)
-    return suspects
+def _suspects(text: str, matches: Sequence[Match]) -> list[int]:
+    """Indexes of the matches a guard may apply to. Most matches have none: one pass of set and dict tests
+    (the first line's first field, a company's product, a short acronym, a URL character or "-like" next to
+    the match) and nothing else."""
+    line_end = text.find("\n", 0, 400)
+    bar = text.find("|", 0, line_end if line_end >= 0 else 400)
+    field = text[:bar].strip() if bar > 0 else "\0"
+    guards, short, url_before = _SLUG_GUARDS, _SHORT_GUARDED, _URL_BEFORE
+    return [
+        i
+        for i, m in enumerate(matches)
+        if m.start < bar
+        or m.slug in guards
+        or m.alias in short
+        or m.alias == field
+        or (m.start and text[m.start - 1] in url_before and _in_url(text, m.start))
+        or text.startswith("-like", m.end)
+    ]
 
 
 class _Facts:
