@@ -353,6 +353,7 @@ def skills_list(
                 "category": s.category,
                 "hot": s.hot,
                 "weak": s.weak,
+                "kind": s.kind,
                 "aliases": sorted({a.alias for a in s.aliases if a.kind != AliasKind.hidden}),
             }
             for s in session.scalars(query)
