@@ -115,10 +115,12 @@ def test_import_adds_skills_and_aliases_the_matcher_then_finds(session: Session,
     assert [m[1] for m in found if m[0] == acme.id] == ["AcmeRPC"]
     assert ids_of(session).local  # the operator's rows travel with the ids to every matching process
     assert resolve_skill(session, "kube cluster").slug == "kubernetes"
-    # init keeps the operator's rows; importing again changes nothing
+    # init keeps the operator's rows (and their links to bundled skills); importing again changes nothing
     load_taxonomy(session)
     session.commit()
     assert _skill(session, "acme-rpc").operator
+    grpc = _skill(session, "grpc").id
+    assert session.get(SkillRelated, (grpc, acme.id)) is not None
     assert "0 new skills, 1 updated, 0 new aliases" in local.import_file(session, write(tmp_path, MINE))
 
 

@@ -134,7 +134,10 @@ def _sync_related(session: Session, skills: list[dict[str, Any]], ids: dict[str,
             select(SkillRelated.skill_id, SkillRelated.related_id, SkillRelated.rank)
         ).tuples()
     }
-    gone = [key for key in existing if key[0] in bundled_ids and existing[key] != wanted.get(key)]
+    # pairs between two bundled skills only: an operator's skill keeps its links (`digest skills import`)
+    gone = [
+        key for key in existing if key[0] in bundled_ids and key[1] in bundled_ids and existing[key] != wanted.get(key)
+    ]
     for chunk in _chunks(gone):
         for a, b in chunk:
             session.execute(delete(SkillRelated).where(SkillRelated.skill_id == a, SkillRelated.related_id == b))
