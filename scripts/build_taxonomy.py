@@ -64,7 +64,8 @@ class Entry:
     parent: str | None = None
     hot: bool = False
     kind: str | None = None
-    related: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)  # the layer's
+    topic_related: list[str] = field(default_factory=list)  # GitHub's related topics
     lost: set[str] = field(default_factory=set)  # alias keys another skill took
     # alias -> kind ("ci", "exact", "hidden"); first writer wins except the overlay
     aliases: dict[str, str] = field(default_factory=dict)
@@ -353,7 +354,7 @@ def load_github(b: Builder, data: Path) -> dict[str, str]:
         slug = topic_slug.get(t["topic"])
         if slug:
             related = [topic_slug[r] for r in t["related"] if r in topic_slug and topic_slug[r] != slug]
-            b.skills[slug].related = list(dict.fromkeys(b.skills[slug].related + related))
+            b.skills[slug].topic_related = list(dict.fromkeys(b.skills[slug].topic_related + related))
     return topic_slug
 
 
@@ -511,14 +512,18 @@ def resolve_redirects(b: Builder) -> dict[str, str]:
 
 
 def related_skills(b: Builder, limit: int = 8) -> dict[str, list[str]]:
-    """Related skills, both ways: the layer's and the curated pairs first, then GitHub's related topics."""
-    pairs: dict[str, list[str]] = {slug: [] for slug in b.skills}
+    """Related skills, both ways, closest first: the skill's own curated list, then the curated lists that name
+    it, then GitHub's related topics (its own, then those that name it)."""
     curated_pairs = [(a, r) for a, e in b.skills.items() for r in e.related]
     curated_pairs += [(a, r) for a, rs in layer.RELATED.items() for r in rs]
-    for a, r in curated_pairs:
-        if a in b.skills and r in b.skills and a != r:
-            pairs[a].append(r)
-            pairs[r].append(a)
+    topic_pairs = [(a, r) for a, e in b.skills.items() for r in e.topic_related]
+    pairs: dict[str, list[str]] = {slug: [] for slug in b.skills}
+    for group in (curated_pairs, topic_pairs):
+        for forward in (True, False):
+            for a, r in group:
+                x, y = (a, r) if forward else (r, a)
+                if x in b.skills and y in b.skills and x != y:
+                    pairs[x].append(y)
     return {slug: list(dict.fromkeys(rs))[:limit] for slug, rs in pairs.items() if rs}
 
 
