@@ -396,6 +396,7 @@ def skills_list(
                 "category": s.category,
                 "hot": s.hot,
                 "weak": s.weak,
+                "kind": s.kind,
                 "aliases": sorted({a.alias for a in s.aliases if a.kind != AliasKind.hidden}),
             }
             for s in session.scalars(query)
@@ -450,6 +451,21 @@ def skills_relink(
         f"{result.items:,} items re-resolved: {result.skills_changed:,} with other skills, {result.changed:,} "
         f"rewritten, {result.postings_changed:,} postings re-counted, {result.details:,} job details filled in"
     )
+
+
+@skills_app.command("import")
+def skills_import(file: Path = typer.Argument(..., help="a JSON file of your own skills and aliases")) -> None:
+    """Add your own skills and aliases (validated; an alias that names another skill is an error naming both).
+    Then run `digest skills relink` to apply them to stored items. Format: docs/taxonomy.md."""
+    settings_or_exit()
+    from digest.db import session_scope
+    from digest.taxonomy.local import ImportError_, import_file
+
+    try:
+        with session_scope() as session:
+            typer.echo(import_file(session, file))
+    except ImportError_ as exc:
+        fail(f"not imported: {exc}")
 
 
 # --- jobs index and demand ------------------------------------------------------------------------

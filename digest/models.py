@@ -265,6 +265,9 @@ class Skill(Base):
     category: Mapped[str | None] = mapped_column(String(200))
     hot: Mapped[bool] = mapped_column(default=False)  # O*NET Hot Technology
     weak: Mapped[bool] = mapped_column(default=False)  # ambiguous name: needs corroboration
+    # language, framework, database, platform, tool, practice or domain (digest.taxonomy.layer.KINDS)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    operator: Mapped[bool] = mapped_column(default=False, server_default=text("false"))  # `digest skills import`
 
     aliases: Mapped[list[SkillAlias]] = relationship(back_populates="skill", cascade="all, delete-orphan")
 
@@ -277,8 +280,37 @@ class SkillAlias(Base):
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), index=True)
     alias: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[AliasKind] = mapped_column(_enum(AliasKind, "alias_kind"))
+    operator: Mapped[bool] = mapped_column(default=False, server_default=text("false"))  # `digest skills import`
 
     skill: Mapped[Skill] = relationship(back_populates="aliases")
+
+
+class SkillRelated(Base):
+    """Skills people ask for together or that belong together (from the bundle: both ways)."""
+
+    __tablename__ = "skill_related"
+
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    related_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class SkillRedirect(Base):
+    """A slug that stopped being a skill of its own: its links and subscriptions lead to `skill_id`."""
+
+    __tablename__ = "skill_redirects"
+
+    slug: Mapped[str] = mapped_column(String(120), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), index=True)
+
+
+class TaxonomyState(Base):
+    """Facts about the loaded taxonomy: its version (and when it was loaded)."""
+
+    __tablename__ = "taxonomy_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 class JobTitle(Base):

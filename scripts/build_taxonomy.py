@@ -3,8 +3,11 @@
     .venv/bin/python scripts/build_taxonomy.py [--data /work/shared/data]
 
 Sources (see docs/taxonomy.md for licences): O*NET 29.2 Technology Skills and Alternate Titles, ESCO v1.2.0
-digital skills (knowledge concepts), Stack Overflow tag synonyms (2021), and the curated overlay in
-digest/taxonomy/curated.py, which wins over every source. Running it twice gives byte-identical files.
+digital skills (knowledge concepts), Stack Overflow tag synonyms (2021), GitHub Explore topics, the current
+technology layer in digest/taxonomy/layer.py (practices, AI work, kinds, related skills) and the curated overlay
+in digest/taxonomy/curated.py; the layer and the overlay win over every source. Every skill gets a kind and its
+related skills; a slug that stops being a skill of its own redirects to the skill that took it over. Running it
+twice gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from digest.taxonomy import curated  # noqa: E402
+from digest.taxonomy import curated, layer  # noqa: E402
 from digest.taxonomy.normalize import alias_key, slugify  # noqa: E402
 
 OUT = REPO / "digest" / "taxonomy" / "data"
@@ -59,6 +63,10 @@ class Entry:
     category: str | None = None
     parent: str | None = None
     hot: bool = False
+    kind: str | None = None
+    related: list[str] = field(default_factory=list)  # the layer's
+    topic_related: list[str] = field(default_factory=list)  # GitHub's related topics
+    lost: set[str] = field(default_factory=set)  # alias keys another skill took
     # alias -> kind ("ci", "exact", "hidden"); first writer wins except the overlay
     aliases: dict[str, str] = field(default_factory=dict)
 
@@ -67,6 +75,7 @@ class Builder:
     def __init__(self) -> None:
         self.skills: dict[str, Entry] = {}
         self.by_key: dict[str, str] = {}  # canonical key of a name -> slug
+        self.redirects: dict[str, str] = {}  # a slug that stopped being a skill -> the skill that took it over
 
     def skill(self, name: str, source: str, key: str | None = None) -> Entry:
         key = key or canonical_key(name)
@@ -87,11 +96,16 @@ class Builder:
             return
         if kind is None:
             kind = default_kind(alias)
-        if not override and (alias_key(alias) in curated.ALIAS_BLOCKLIST or len(alias_key(alias)) < 2):
+        if not override and (blocked(alias) or len(alias_key(alias)) < 2):
             return  # single letters are the overlay's business (C, R)
         entry.aliases.setdefault(alias, kind)
         if override:
             entry.aliases[alias] = kind
+
+
+def blocked(alias: str) -> bool:
+    key = alias_key(alias)
+    return key in curated.ALIAS_BLOCKLIST or key in layer.EXTRA_BLOCKLIST
 
 
 def canonical_key(name: str) -> str:
@@ -151,18 +165,20 @@ def load_onet(b: Builder, data: Path) -> None:
             s_long, s_acr = split_acronym(stripped)
             variants += [stripped, s_long] + ([s_acr] if s_acr else [])
         key = canonical_key(raw)
-        if name != raw and GENERIC.fullmatch(name) and alias_key(name) not in STRONG_WORDS:
+        plain = alias_key(name) in layer.ONET_PLAIN_PHRASES  # 'Regression testing software' -> 'Regression testing'
+        if name != raw and GENERIC.fullmatch(name) and alias_key(name) not in STRONG_WORDS and not plain:
             display = raw  # 'Testing software' is a category of products, not a product called 'Testing'
         # the same product under another source name (e.g. 'Rust programming language' and ESCO 'Rust')
         entry = b.skill(display, "onet", key=key)
         entry.hot = entry.hot or raw in hot
         entry.category = entry.category or category[raw]
+        entry.kind = entry.kind or ONET_KINDS.get(category[raw])
         acronyms = {a for a in (acronym, s_acr if stripped else None) if a}
         for v in dict.fromkeys(variants):
             if v in acronyms:  # 'APPS', 'ARC': the acronym counts in upper case only
                 b.add_alias(entry, v, "exact")
                 continue
-            if v != raw and GENERIC.fullmatch(v) and alias_key(v) not in STRONG_WORDS:
+            if v != raw and GENERIC.fullmatch(v) and alias_key(v) not in STRONG_WORDS and not (plain and v == name):
                 continue  # 'Excel', 'Teams', 'Operating system', 'Testing': a word or a category once shortened
             kind = source_kind(v)
             if kind is None:
@@ -203,6 +219,7 @@ def load_esco(b: Builder, data: Path) -> None:
         name = QUALIFIER.sub("", label)
         entry = b.skill(name, "esco")
         uri_slug[r["conceptUri"]] = entry.slug
+        entry.kind = entry.kind or esco_kind(label)
         entry.category = entry.category or (r["broaderConceptPT"].split(" | ")[0] or None)
         b.add_alias(entry, name, source_kind(name) or "ci")  # a lower-case label is a concept's name
         for alt in r["altLabels"].split(" | "):
@@ -268,13 +285,168 @@ def load_overlay(b: Builder) -> None:
             add_marked(b, entry, alias)
 
 
-def ensure(b: Builder, slug: str, name: str) -> Entry:
+def load_layer(b: Builder) -> None:
+    """The current technology layer: names, kinds, aliases and related skills that win over every source."""
+    for table in (layer.PRACTICES, layer.AI, layer.DOMAINS, layer.TOOLS):
+        for slug, (name, kind, aliases, related) in table.items():
+            entry = ensure(b, slug, name, "layer")
+            entry.name, entry.kind = name, kind
+            if "curated" not in entry.sources:  # the overlay's category stands ("AI and machine learning")
+                entry.category = layer.KIND_CATEGORIES[kind]
+            for alias in aliases:
+                add_marked(b, entry, alias)
+            entry.related = list(dict.fromkeys(entry.related + related))
+
+
+def merge(b: Builder) -> None:
+    """The layer's skills take over the source skills it names in MERGES: names, aliases and slug."""
+    for slug, olds in sorted(layer.MERGES.items()):
+        entry = b.skills[slug]
+        for old in olds:
+            gone = b.skills.pop(old, None)
+            if gone is None:
+                continue
+            for alias, kind in gone.aliases.items():
+                entry.aliases.setdefault(alias, kind)
+            entry.sources |= gone.sources
+            entry.hot = entry.hot or gone.hot
+            for key, owner in list(b.by_key.items()):
+                if owner == old:
+                    b.by_key[key] = slug
+            b.redirects[old] = slug
+
+
+def load_github(b: Builder, data: Path) -> dict[str, str]:
+    """GitHub Explore topics: new skills for the current technologies, aliases and related topics for known
+    ones. Returns topic -> slug for every topic that is (or names) a skill."""
+    path = data / "github-explore-topics" / "topics.jsonl"
+    topics = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    topic_slug: dict[str, str] = {}
+    for t in sorted(topics, key=lambda t: t["topic"]):
+        if t["topic"] in layer.GITHUB_SKIP or "genre of video game" in (t["short_description"] or "").lower():
+            continue
+        display = t["display_name"].strip().strip("'")
+        if "disambiguation" in display.lower():
+            continue
+        name, acronym = split_parens(display)
+        words = [tag_words(t["topic"])] + [tag_words(a) for a in t["aliases"]]
+        slug = next((b.by_key[k] for k in map(canonical_key, [name, *words]) if k in b.by_key), None)
+        single_word = bool(re.fullmatch(r"[A-Z]?[a-z]+", name))
+        if slug is None and single_word and name not in layer.GITHUB_WORDS:
+            continue  # Animation, Automation, Testing: a word, not a skill
+        entry = b.skills[slug] if slug else b.skill(name, "github", key=canonical_key(name))
+        entry.sources.add("github")
+        topic_slug[t["topic"]] = entry.slug
+        entry.kind = entry.kind or github_kind(t["short_description"] or "")
+        if single_word:
+            b.add_alias(entry, name, "ci" if layer.GITHUB_WORDS.get(name) == "ci" else "exact")
+        elif not blocked(name):
+            b.add_alias(entry, name, source_kind(name) or "ci")
+        if acronym and len(acronym) >= 3:
+            b.add_alias(entry, acronym, "exact")
+        for alias in words:
+            form = github_alias(alias, name)
+            if form is not None and canonical_key(form[0]) not in b.by_key:
+                b.add_alias(entry, *form)
+                b.by_key.setdefault(canonical_key(form[0]), entry.slug)
+        b.by_key.setdefault(canonical_key(name), entry.slug)
+    for t in topics:
+        slug = topic_slug.get(t["topic"])
+        if slug:
+            related = [topic_slug[r] for r in t["related"] if r in topic_slug and topic_slug[r] != slug]
+            b.skills[slug].topic_related = list(dict.fromkeys(b.skills[slug].topic_related + related))
+    return topic_slug
+
+
+def split_parens(display: str) -> tuple[str, str | None]:
+    """'Domain-driven design (DDD)' -> ('Domain-driven design', 'DDD')."""
+    m = re.fullmatch(r"(.+?)\s*\(([^)]+)\)", display)
+    if not m:
+        return display, None
+    inner = m.group(2).strip()
+    return m.group(1).strip(), inner if re.fullmatch(r"[A-Za-z0-9]{2,8}", inner) else None
+
+
+_QUALIFIERS = {"js", "lang", "language", "programming", "framework", "dev", "development", "software", "engine"}
+
+
+def github_alias(alias: str, name: str) -> tuple[str, str] | None:
+    """How a topic's alias may match, or None: sub-topics, versions, English words and short forms are refused."""
+    alias = alias.strip()
+    letters = alias.replace(" ", "")
+    if len(letters) <= 3:
+        return (alias.upper(), "exact") if alias in layer.GITHUB_SHORT else None
+    if re.search(r"\d$", alias) and alias not in ("web3", "k8s"):
+        return None  # bootstrap4, angular2, cpp11: versions
+    if blocked(alias):
+        return None
+    name_words = set(alias_key(name).split())
+    extra = [w for w in alias.split() if w not in name_words]
+    if " " in alias:
+        if len(extra) < len(alias.split()) and not all(e in _QUALIFIERS for e in extra):
+            return None  # android-application, docker-container: a sub-topic, not another name
+        return alias, "ci"
+    if re.search(r"(?:js|lang|db|ql|sql|io|hq|ui|rs|py|cli|sdk|kit)$", alias) or re.search(r"\d", alias):
+        return alias, "ci"  # expressjs, golang, dynamodb, k8s
+    return None  # a lower-case single word may be English ('motion', 'material', 'forge')
+
+
+_GITHUB_KINDS = [
+    ("language", r"programming language|scripting language|markup language|query language|\blanguage\b(?! model)"),
+    ("database", r"\bdatabase\b|data warehouse|key-value|search engine based"),
+    ("framework", r"framework|library|toolkit|\bSDK\b|game engine|component"),
+    ("platform", r"cloud|platform|service|hosting|operating system|runtime|distribution"),
+    ("practice", r"methodolog|practice|technique|approach|architectur|pattern|paradigm|process|discipline"),
+    ("tool", r"\btool|editor|\bIDE\b|package manager|command[- ]line|compiler|linter|utility|build|manager"),
+]
+
+
+def github_kind(description: str) -> str:
+    for kind, pattern in _GITHUB_KINDS:
+        if re.search(pattern, description, re.IGNORECASE):
+            return kind
+    return "domain"
+
+
+def esco_kind(label: str) -> str:
+    if "(computer programming)" in label:
+        return "language"
+    if re.search(
+        r"method|development|management|testing|design|engineering|programming|process|agile|devops", label, re.I
+    ):
+        return "practice"
+    return "domain"
+
+
+ONET_KINDS: dict[str, str] = {
+    "Object or component oriented development software": "framework",
+    "Web platform development software": "framework",
+    "Graphical user interface development software": "framework",
+    "Development environment software": "tool",
+    "Program testing software": "tool",
+    "Configuration management software": "tool",
+    "File versioning software": "tool",
+    "Compiler and decompiler software": "tool",
+    "Data base management system software": "database",
+    "Object oriented data base management software": "database",
+    "Data base user interface and query software": "database",
+    "Operating system software": "platform",
+    "Application server software": "platform",
+    "Cloud-based data access and sharing software": "platform",
+    "Cloud-based management software": "platform",
+    "Cloud-based protection or security software": "platform",
+    "Network operation system software": "platform",
+}
+
+
+def ensure(b: Builder, slug: str, name: str, source: str = "curated") -> Entry:
     """The skill with this (curated) slug, taking over a source entry of the same name if there is one."""
     key = canonical_key(name)
     if slug not in b.skills:
         found = b.by_key.get(key)
         if found is not None and found in b.skills and found != slug:
             entry = b.skills.pop(found)
+            b.redirects[found] = slug
             for k, v in list(b.by_key.items()):
                 if v == found:
                     b.by_key[k] = slug
@@ -283,7 +455,7 @@ def ensure(b: Builder, slug: str, name: str) -> Entry:
             entry = Entry(slug, name)
         b.skills[slug] = entry
     b.by_key.setdefault(key, slug)
-    b.skills[slug].sources.add("curated")
+    b.skills[slug].sources.add(source)
     return b.skills[slug]
 
 
@@ -305,15 +477,60 @@ _STRONG = (
 STRONG_WORDS = {w.lower() for w in _STRONG.split(" ")}
 
 
-def dedupe_aliases(b: Builder) -> None:
-    """One alias text belongs to one skill: the overlay's claim first, then the skill whose name it is."""
+def dedupe_aliases(b: Builder) -> dict[str, str]:
+    """One alias text belongs to one skill: the overlay's claim first, then the skill whose name it is.
+    Returns alias key -> owning slug; a skill left without aliases keeps its lost keys in `lost`."""
     owner: dict[str, str] = {}
-    order = sorted(b.skills.values(), key=lambda e: ("curated" not in e.sources, "onet" not in e.sources, e.slug))
+    order = sorted(
+        b.skills.values(),
+        key=lambda e: (
+            "curated" not in e.sources and "layer" not in e.sources,
+            "onet" not in e.sources,
+            e.slug,
+        ),
+    )
     for entry in order:
         for alias in list(entry.aliases):
             key = alias_key(alias)
             if owner.setdefault(key, entry.slug) != entry.slug:
+                entry.lost.add(key)
                 del entry.aliases[alias]
+    return owner
+
+
+def resolve_redirects(b: Builder) -> dict[str, str]:
+    """old slug -> the live skill it leads to (chains followed; a slug that is a skill again is no redirect)."""
+    out = {}
+    for old in sorted(b.redirects):
+        new, seen = b.redirects[old], {old}
+        while new not in b.skills and new in b.redirects and new not in seen:
+            seen.add(new)
+            new = b.redirects[new]
+        if old not in b.skills and new in b.skills:
+            out[old] = new
+    return out
+
+
+def related_skills(b: Builder, limit: int = 8) -> dict[str, list[str]]:
+    """Related skills, both ways, closest first: the skill's own curated list, then the curated lists that name
+    it, then GitHub's related topics (its own, then those that name it)."""
+    curated_pairs = [(a, r) for a, e in b.skills.items() for r in e.related]
+    curated_pairs += [(a, r) for a, rs in layer.RELATED.items() for r in rs]
+    topic_pairs = [(a, r) for a, e in b.skills.items() for r in e.topic_related]
+    pairs: dict[str, list[str]] = {slug: [] for slug in b.skills}
+    for group in (curated_pairs, topic_pairs):
+        for forward in (True, False):
+            for a, r in group:
+                x, y = (a, r) if forward else (r, a)
+                if x in b.skills and y in b.skills and x != y:
+                    pairs[x].append(y)
+    return {slug: list(dict.fromkeys(rs))[:limit] for slug, rs in pairs.items() if rs}
+
+
+def skill_kind(entry: Entry) -> str:
+    if entry.slug in layer.KIND_OF:
+        return layer.KIND_OF[entry.slug]
+    return entry.kind or "tool"
 
 
 def weak_flag(entry: Entry) -> bool:
@@ -352,16 +569,57 @@ def build_titles(data: Path) -> dict[str, object]:
     return {"source": "curated overlay + O*NET 29.2 Alternate Titles", "titles": titles}
 
 
-def build(data: Path) -> tuple[dict[str, object], dict[str, object]]:
+def carry_redirects(b: Builder, owner: dict[str, str], previous: dict[str, Any] | None) -> None:
+    """Every slug the previous bundle shipped keeps working: a skill that is gone redirects to the skill that
+    now owns its name (or, failing that, its first alias that another skill owns); old redirects carry over."""
+    if not previous:
+        return
+    for old, new in previous.get("redirects", {}).items():
+        b.redirects.setdefault(old, new)
+    for s in previous["skills"]:
+        if s["slug"] in b.skills or s["slug"] in b.redirects:
+            continue
+        keys = [alias_key(s["name"]), *sorted(alias_key(a["alias"]) for a in s["aliases"])]
+        heir = next((owner[k] for k in keys if k in owner), None)
+        if heir:
+            b.redirects[s["slug"]] = heir
+
+
+def previous_bundle() -> dict[str, Any] | None:
+    path = OUT / "taxonomy.json"
+    if not path.exists():
+        return None
+    result: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return result
+
+
+def build(data: Path, previous: dict[str, Any] | None = None) -> tuple[dict[str, object], dict[str, object]]:
+    """The bundle from the sources; `previous` (the bundle this one replaces) supplies the slugs to redirect."""
     b = Builder()
     load_overlay(b)  # claims slugs and keys first
+    load_layer(b)
     load_onet(b, data)
     load_esco(b, data)
     load_stackoverflow(b, data)
+    load_github(b, data)
+    merge(b)
+    load_layer(b)
     load_overlay(b)  # ... and has the last word on names and aliases
-    dedupe_aliases(b)
+    owner = dedupe_aliases(b)
     for slug in [slug for slug, e in b.skills.items() if not e.aliases]:
-        del b.skills[slug]  # every name it had belongs to another skill: a duplicate ('ABAP' in ESCO and O*NET)
+        # every name it had belongs to another skill: a duplicate ('ABAP' in ESCO and O*NET); its slug follows
+        gone = b.skills.pop(slug)
+        heir = owner.get(alias_key(gone.name)) or next((owner[k] for k in sorted(gone.lost) if k in owner), None)
+        if heir:
+            b.redirects[slug] = heir
+    for old, new in curated.SLUG_REDIRECTS.items():
+        b.redirects.setdefault(old, new)
+    carry_redirects(b, owner, previous)
+    shipped = set(curated.SLUG_REDIRECTS)
+    if previous:
+        shipped |= {s["slug"] for s in previous["skills"]} | set(previous.get("redirects", {}))
+    redirects = {old: new for old, new in resolve_redirects(b).items() if old in shipped}
+    related = related_skills(b)
     skills = []
     for slug in sorted(b.skills):
         e = b.skills[slug]
@@ -375,6 +633,8 @@ def build(data: Path) -> tuple[dict[str, object], dict[str, object]]:
                 "weak": weak_flag(e),
                 "generic": e.slug in curated.GENERIC_SKILLS,
                 "sources": sorted(e.sources),
+                "kind": skill_kind(e),
+                "related": related.get(slug, []),
                 "aliases": [{"alias": a, "kind": k} for a, k in sorted(e.aliases.items())],
             }
         )
@@ -383,11 +643,26 @@ def build(data: Path) -> tuple[dict[str, object], dict[str, object]]:
         for slug, (name, country, aliases) in sorted(curated.METROS.items())
     ]
     taxonomy = {
-        "sources": ["O*NET 29.2", "ESCO v1.2.0", "Stack Overflow tag synonyms 2021", "curated overlay"],
+        "version": curated.TAXONOMY_VERSION,
+        "sources": [
+            "O*NET 29.2",
+            "ESCO v1.2.0",
+            "Stack Overflow tag synonyms 2021",
+            "GitHub Explore topics (github/explore, CC-BY-4.0)",
+            "curated overlay",
+        ],
+        "redirects": redirects,
         "skills": skills,
         "metros": metros,
     }
     return taxonomy, build_titles(data)
+
+
+def context_data(taxonomy: dict[str, Any]) -> dict[str, Any]:
+    """What digest.taxonomy.context needs beside the matcher: the skills named after the company that makes
+    them, whose mention in a list of customers, investors or former employers is no skill mention."""
+    brands = [s["slug"] for s in taxonomy["skills"] if s["slug"] in layer.COMPANY_PRODUCTS]
+    return {"about": "written by scripts/build_taxonomy.py; read by digest.taxonomy.context", "brands": brands}
 
 
 def main() -> None:
@@ -399,9 +674,10 @@ def main() -> None:
     data = args.data or next((g for g in guesses if (g / "onet-29.2-technology-skills").exists()), None)
     if data is None:
         sys.exit("shared data not found: pass --data or set DIGEST_SHARED_DATA")
-    taxonomy, titles = build(data)
+    taxonomy, titles = build(data, previous_bundle())
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, obj in (("taxonomy.json", taxonomy), ("titles.json", titles)):
+    outputs = (("taxonomy.json", taxonomy), ("titles.json", titles), ("context.json", context_data(taxonomy)))
+    for name, obj in outputs:
         (OUT / name).write_text(json.dumps(obj, ensure_ascii=False, indent=0, sort_keys=True) + "\n", "utf-8")
     n_alias = sum(len(s["aliases"]) for s in taxonomy["skills"])  # type: ignore[attr-defined]
     print(f"{len(taxonomy['skills'])} skills, {n_alias} aliases, {len(titles['titles'])} titles -> {OUT}")  # type: ignore[arg-type]

@@ -275,7 +275,14 @@ def test_api_hides_other_peoples_subscriptions(settings: Any, client: TestClient
 
 def test_skills_search(client: TestClient, session: Session) -> None:
     assert client.get("/api/skills", params={"q": "golang"}).json() == [
-        {"slug": "go", "name": "Go", "category": "Programming languages", "postings": 0, "as_of": "2026-03-02"}
+        {
+            "slug": "go",
+            "name": "Go",
+            "category": "Programming languages",
+            "kind": None,
+            "postings": 0,
+            "as_of": "2026-03-02",
+        }
     ]
     # ranked by postings in the 90 days to today, the exact match first; older postings do not count
     from digest.models import DemandSkillDay
@@ -295,6 +302,7 @@ def test_skills_search(client: TestClient, session: Session) -> None:
         "slug": "go",
         "name": "Go",
         "category": "Programming languages",
+        "kind": None,
         "postings": 9,
         "as_of": "2026-03-02",
     }

@@ -21,13 +21,78 @@ def _build_module() -> Any:
 
 
 def test_bundled_files_are_regenerated_exactly(shared_data: Path) -> None:
-    taxonomy, titles = _build_module().build(shared_data)
+    build = _build_module()
+    taxonomy, titles = build.build(shared_data, build.previous_bundle())
     data = REPO / "digest" / "taxonomy" / "data"
     # the same serialisation as the script
     assert json.loads(json.dumps(taxonomy)) == json.loads((data / "taxonomy.json").read_text("utf-8")), (
         "run scripts/build_taxonomy.py and commit the result"
     )
     assert json.loads(json.dumps(titles)) == json.loads((data / "titles.json").read_text("utf-8"))
+    context = json.loads((data / "context.json").read_text("utf-8"))
+    assert context == json.loads(json.dumps(build.context_data(taxonomy)))
+
+
+def test_every_slug_ever_shipped_still_resolves() -> None:
+    """A slug of an earlier bundle is a skill, a redirect to one, or retired on purpose (its row stays)."""
+    from digest.taxonomy import curated
+
+    bundle = json.loads((REPO / "digest" / "taxonomy" / "data" / "taxonomy.json").read_text("utf-8"))
+    skills = {s["slug"] for s in bundle["skills"]}
+    shipped = (REPO / "tests" / "snapshots" / "taxonomy_slugs_v1.txt").read_text("utf-8").split("\n")
+    shipped = [s for s in shipped if s and not s.startswith("#")]
+    assert len(shipped) == 9222
+    lost = [s for s in shipped if s not in skills and s not in bundle["redirects"] and s not in curated.RETIRED_SLUGS]
+    assert not lost, lost
+    assert all(target in skills for target in bundle["redirects"].values())
+    assert bundle["redirects"]["data-warehouse"] == "data-warehousing"  # merged into the plain concept
+    assert bundle["redirects"]["microservices-architecture"] == "microservices"
+    assert bundle["version"]
+
+
+def test_every_skill_has_a_kind_and_its_related_skills_exist() -> None:
+    from digest.taxonomy import layer
+
+    bundle = json.loads((REPO / "digest" / "taxonomy" / "data" / "taxonomy.json").read_text("utf-8"))
+    skills = {s["slug"]: s for s in bundle["skills"]}
+    for s in bundle["skills"]:
+        assert s["kind"] in layer.KINDS, s["slug"]
+        assert all(r in skills and r != s["slug"] for r in s["related"]), s["slug"]
+    kinds = {slug: skills[slug]["kind"] for slug in ("python", "react", "postgresql", "aws", "docker")}
+    assert kinds == {
+        "python": "language",
+        "react": "framework",
+        "postgresql": "database",
+        "aws": "platform",
+        "docker": "tool",
+    }
+    for slug in (
+        "microservices",
+        "infrastructure-as-code",
+        "test-driven-development",
+        "ci-cd",
+        "devsecops",
+        "event-driven-architecture",
+        "data-pipelines",
+        "cloud-native",
+        "distributed-systems",
+    ):
+        assert skills[slug]["kind"] == "practice", slug
+    assert "kubernetes" in skills["microservices"]["related"]
+    assert "microservices" in skills["kubernetes"]["related"]  # related both ways
+
+
+def test_plain_phrases_and_short_forms_reach_their_skills() -> None:
+    """Occupational labels are not the only name: the plain phrase, the bare word and the short form people
+    write reach the same skill; wrong mappings from the sources are gone."""
+    bundle = json.loads((REPO / "digest" / "taxonomy" / "data" / "taxonomy.json").read_text("utf-8"))
+    owner = {a["alias"].casefold(): s["slug"] for s in bundle["skills"] for a in s["aliases"]}
+    assert owner["regression testing"] == "regression-testing"
+    assert owner["agile"] == "agile-development" and owner["agile development"] == "agile-development"
+    assert owner["ci"] == "ci-cd" and owner["bq"] == "bigquery" and owner["etl"] == "etl"
+    assert owner["claude code"] == "claude-code"
+    assert owner["mcp"] == "model-context-protocol"
+    assert "saas" not in owner  # a business model, not "service-oriented modelling"
 
 
 def test_bundle_rules() -> None:
@@ -46,3 +111,4 @@ def test_bundle_rules() -> None:
     assert skills["python"]["hot"] and skills["go"]["weak"] and not skills["kubernetes"]["weak"]
     assert {"alias": "pyhton", "kind": "hidden"} in skills["python"]["aliases"]
     assert {"alias": "Go", "kind": "exact"} in skills["go"]["aliases"]
+    assert "GitHub Explore topics (github/explore, CC-BY-4.0)" in bundle["sources"]

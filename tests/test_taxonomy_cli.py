@@ -46,6 +46,7 @@ def test_init_loads_the_taxonomy_and_list_shows_it(settings: Any, engine: Engine
     result = runner.invoke(app, ["skills", "list", "--json", "--hot"])
     rows = {r["skill"]: r for r in json.loads(result.output)}
     assert "python" in rows and "kubernetes" in rows
+    assert rows["python"]["kind"] == "language" and rows["kubernetes"]["kind"] == "platform"
     assert "Python" in rows["python"]["aliases"] and "pyhton" not in rows["python"]["aliases"]  # hidden
     result = runner.invoke(app, ["skills", "list"])
     assert any(line.startswith("go\tGo\t") and "Golang" in line for line in result.output.splitlines())

@@ -32,7 +32,19 @@ def empty_taxonomy_fast(engine: Engine) -> None:
     try:
         cur = raw.cursor()
         cur.execute("PRAGMA foreign_keys=OFF")
-        for table in ("item_skills", "items", "skill_aliases", "skills", "job_titles", "metros"):
+        for table in (
+            "item_skills",
+            "items",
+            "subscriptions",
+            "users",
+            "skill_related",
+            "skill_redirects",
+            "taxonomy_state",
+            "skill_aliases",
+            "skills",
+            "job_titles",
+            "metros",
+        ):
             cur.execute(f'DELETE FROM "{table}"')
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()

@@ -15,7 +15,15 @@ OVERLAY_SKILLS: dict[str, tuple[str, str, list[str]]] = {
     "llm": (
         "LLMs",
         "AI and machine learning",
-        ["LLM", "LLMs", "large language model", "large language models", "=GenAI", "generative AI", "gen AI"],
+        [
+            "LLM",
+            "LLMs",
+            "large language model",
+            "large language models",
+            "language models",
+            "=SLM",
+            "small language models",
+        ],
     ),
     "rag": (
         "RAG",
@@ -39,7 +47,7 @@ OVERLAY_SKILLS: dict[str, tuple[str, str, list[str]]] = {
     "langgraph": ("LangGraph", "AI and machine learning", ["LangGraph"]),
     "llamaindex": ("LlamaIndex", "AI and machine learning", ["LlamaIndex", "llama index", "llama_index"]),
     "openai-api": ("OpenAI API", "AI and machine learning", ["OpenAI API", "OpenAI", "GPT-4", "GPT-4o", "ChatGPT"]),
-    "anthropic-api": ("Anthropic API", "AI and machine learning", ["Anthropic API", "Claude API", "Claude Code"]),
+    "anthropic-api": ("Anthropic API", "AI and machine learning", ["Anthropic API", "Claude API"]),
     "hugging-face": (
         "Hugging Face",
         "AI and machine learning",
@@ -192,7 +200,7 @@ WEAK_ALIASES: dict[str, str] = {
 }
 
 # Weak names also taken in lower case, but only inside a list of technologies ("python / react", "go, rust").
-LOWERCASE_IN_LISTS: frozenset[str] = frozenset({"react", "go", "rust"})
+LOWERCASE_IN_LISTS: frozenset[str] = frozenset({"react", "go", "rust", "ts", "js"})
 
 # Broad concepts: matched like any skill but never corroborate a weak name (the freehire rule).
 GENERIC_SKILLS: frozenset[str] = frozenset(
@@ -248,6 +256,30 @@ DISAMBIGUATORS: dict[str, str] = {
 # A skill whose matched alias contains a regex also mentions another skill ("Ruby on Rails" names Ruby).
 IMPLIES: dict[str, tuple[str, str]] = {
     "ruby-on-rails": ("ruby", r"(?i)ruby"),
+    # "AI agents", "generative AI", "AI infrastructure" are AI work as well
+    "ai-agents": ("ai", r"\bAI\b"),
+    "generative-ai": ("ai", r"\bAI\b"),
+    "ai-infrastructure": ("ai", r"\bAI\b"),
+    "ai-assisted-development": ("ai", r"\bAI\b"),
+    "ai-safety": ("ai", r"\bAI\b"),
+    "voice-ai": ("ai", r"\bAI\b"),
+    "mlops": ("machine-learning", r"\bML\b|(?i:machine learning)"),
+    "observability": ("ai", r"\bAI\b"),
+    "llm-evaluation": ("ai", r"\bAI\b"),
+    # a cloud's own service names the cloud ("AWS CDK", "Azure OpenAI", "Kotlin Multiplatform")
+    "aws-cdk": ("aws", r"AWS"),
+    "aws-lambda": ("aws", r"AWS"),
+    "amazon-s3": ("aws", r"AWS"),
+    "amazon-ecs": ("aws", r"AWS"),
+    "amazon-rds": ("aws", r"AWS"),
+    "amazon-sqs": ("aws", r"AWS"),
+    "amazon-bedrock": ("aws", r"AWS"),
+    "sagemaker": ("aws", r"AWS"),
+    "aws-govcloud": ("aws", r"AWS"),
+    "openai-api": ("azure", r"Azure"),
+    "azure-devops": ("azure", r"Azure"),
+    "vertex-ai": ("gcp", r"Google"),
+    "kotlin-multiplatform": ("kotlin", r"(?i)kotlin|KMP"),
 }
 
 # Programming languages with a weak name are also settled by programming words in the same item.
@@ -430,7 +462,10 @@ SOURCE_FIXES: dict[str, tuple[str | None, list[str]]] = {
     "ruby-on-rails": ("Ruby on Rails", ["Ruby on Rails", "RoR", "=Rails", "Ruby/Rails"]),
     "react": ("React", ["=React", "React.js", "ReactJS", "React JS", "React Redux"]),
     "react-native": ("React Native", ["React Native", "ReactNative", "React-Native"]),
-    "apache-spark": ("Apache Spark", ["Apache Spark", "PySpark", "Spark SQL", "Spark Streaming", "=Spark"]),
+    "apache-spark": (
+        "Apache Spark",
+        ["Apache Spark", "PySpark", "Spark SQL", "Spark Streaming", "=Spark", "Spark jobs", "Spark clusters"],
+    ),
     "spring-framework": ("Spring", ["Spring Framework", "=Spring", "Spring MVC"]),
     "spring-boot": ("Spring Boot", ["Spring Boot", "SpringBoot"]),
     "kubernetes": ("Kubernetes", ["Kubernetes", "k8s", "=K8S", "~kubernates", "~kubernets", "EKS", "GKE", "AKS"]),
@@ -1036,3 +1071,16 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
     "shanghai": ("Shanghai", "CN", ["shanghai"]),
     "beijing": ("Beijing", "CN", ["beijing"]),
 }
+
+# The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
+# update, `digest skills relink` brings stored items in line.
+TAXONOMY_VERSION = "2026.12.1"
+
+# Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
+# taken over by a curated one, a duplicate whose names all belong to another skill).
+SLUG_REDIRECTS: dict[str, str] = {}
+
+# Slugs that are no longer skills and have no heir (their names are not skills: "unstructured data", LinkedIn,
+# "Presentation software"). Their rows
+# stay in the database, so old links still answer, but nothing new is matched to them.
+RETIRED_SLUGS: frozenset[str] = frozenset({"unstructured-data", "linkedin", "presentation", "shipping"})

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from digest.bulk import insert_rows
-from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
-from digest.taxonomy.matcher import get_matcher
+from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill, SkillAlias
+from digest.taxonomy.local import LocalRows, local_rows, matcher_for
 from digest.taxonomy.metros import resolve_metro
 from digest.taxonomy.titles import normalize_title
 from digest.taxonomy.where import where_found
@@ -37,6 +37,7 @@ class TaxonomyIds:
     skills: dict[str, int]
     titles: dict[str, int]
     metros: dict[str, int]
+    local: LocalRows = ()  # the operator's own skills and aliases (`digest skills import`)
 
 
 # slug -> id maps per database (keyed by its URL), checked against a cheap fingerprint once per batch
@@ -56,6 +57,8 @@ def _fingerprint(session: Session) -> tuple[Any, ...]:
             select(func.max(JobTitle.id)).scalar_subquery(),
             select(func.count(Metro.id)).scalar_subquery(),
             select(func.max(Metro.id)).scalar_subquery(),
+            select(func.count(SkillAlias.id)).scalar_subquery(),
+            select(func.max(SkillAlias.id)).scalar_subquery(),
         )
     ).one()
     return tuple(row)
@@ -72,6 +75,7 @@ def ids_of(session: Session) -> TaxonomyIds:
             dict(session.execute(select(Skill.slug, Skill.id)).tuples().all()),
             dict(session.execute(select(JobTitle.slug, JobTitle.id)).tuples().all()),
             dict(session.execute(select(Metro.slug, Metro.id)).tuples().all()),
+            local_rows(session),
         )
         _CACHE[key] = cached
     return cached
@@ -109,7 +113,7 @@ def resolve(session: Session, items: Sequence[Mapping[str, Any]], now: datetime)
 
 def resolve_with(ids: TaxonomyIds, items: Sequence[Mapping[str, Any]], now: datetime) -> list[Resolution]:
     """`resolve` given the ids: no database needed (the importer's matching process runs it)."""
-    matcher = get_matcher()
+    matcher = matcher_for(ids.local)
     out: list[Resolution] = []
     for item in items:
         kind = item["kind"]

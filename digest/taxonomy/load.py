@@ -1,8 +1,11 @@
-"""Load the bundled taxonomy (skills, aliases, job titles, metros) into the database, idempotently.
+"""Load the bundled taxonomy (skills, aliases, kinds, related skills, redirects, version, job titles,
+metros) into the database, idempotently.
 
-Rows are matched by slug, so slugs are stable and ids survive reloads; a changed name, parent, flag or alias
-is updated in place; a skill that left the bundle stays (items may point at it). Bulk statements throughout:
-the bundle has about 9,000 skills and 14,000 aliases.
+Rows are matched by slug, so slugs are stable and ids survive reloads; a changed name, parent, flag, kind or
+alias is updated in place; a skill that left the bundle stays (items may point at it). A slug the bundle
+redirects (a skill merged into another) gets a redirect row, and its subscriptions move to the skill it leads
+to. What an operator imported (`digest skills import`) is left alone. Bulk statements throughout: the bundle
+has about 9,800 skills and 14,000 aliases. After an update, `digest skills relink` brings stored items in line.
 """
 
 from __future__ import annotations
@@ -13,7 +16,17 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from digest.models import AliasKind, JobTitle, Metro, Skill, SkillAlias
+from digest.models import (
+    AliasKind,
+    JobTitle,
+    Metro,
+    Skill,
+    SkillAlias,
+    SkillRedirect,
+    SkillRelated,
+    Subscription,
+    TaxonomyState,
+)
 from digest.taxonomy import metros, titles
 from digest.taxonomy.matcher import load_bundled
 
@@ -33,6 +46,7 @@ def load_taxonomy(session: Session) -> str:
                 "category": (s["category"] or None) and s["category"][:200],
                 "hot": bool(s["hot"]),
                 "weak": bool(s["weak"]),
+                "kind": s.get("kind"),
             }
             for s in skills
         },
@@ -44,6 +58,9 @@ def load_taxonomy(session: Session) -> str:
     for chunk in _chunks(moved):
         session.execute(update(Skill), chunk)
     a_new, a_gone = _sync_aliases(session, skills, ids)
+    r_new, r_gone = _sync_related(session, skills, ids)
+    moved_subs = _sync_redirects(session, bundle.get("redirects", {}), ids)
+    _set_state(session, "version", str(bundle.get("version", "")))
     t_new, t_changed = _upsert(session, JobTitle, {slug: {"name": name[:200]} for slug, name in titles.titles()})
     m_new, m_changed = _upsert(
         session, Metro, {slug: {"name": name, "country": country} for slug, name, country in metros.metros()}
@@ -52,8 +69,9 @@ def load_taxonomy(session: Session) -> str:
     forget_caches()
     return (
         f"taxonomy: {len(skills)} skills (+{s_new} new, {s_changed + len(moved)} updated), "
-        f"aliases +{a_new} -{a_gone}, {len(titles.titles())} job titles (+{t_new}, ~{t_changed}), "
-        f"{len(metros.metros())} metros (+{m_new}, ~{m_changed})"
+        f"aliases +{a_new} -{a_gone}, related +{r_new} -{r_gone}, {len(bundle.get('redirects', {}))} redirects "
+        f"({moved_subs} subscriptions moved), {len(titles.titles())} job titles (+{t_new}, ~{t_changed}), "
+        f"{len(metros.metros())} metros (+{m_new}, ~{m_changed}); version {bundle.get('version', '?')}"
     )
 
 
@@ -87,7 +105,9 @@ def _sync_aliases(session: Session, skills: list[dict[str, Any]], ids: dict[str,
     existing = {
         (skill_id, alias, kind): row_id
         for row_id, skill_id, alias, kind in session.execute(
-            select(SkillAlias.id, SkillAlias.skill_id, SkillAlias.alias, SkillAlias.kind)
+            select(SkillAlias.id, SkillAlias.skill_id, SkillAlias.alias, SkillAlias.kind).where(
+                SkillAlias.operator.is_(False)
+            )
         ).tuples()
     }
     gone = [row_id for key, row_id in existing.items() if key not in wanted and key[0] in bundled_ids]
@@ -97,6 +117,78 @@ def _sync_aliases(session: Session, skills: list[dict[str, Any]], ids: dict[str,
     for chunk in _chunks(new):
         session.execute(insert(SkillAlias), chunk)
     return len(new), len(gone)
+
+
+def _sync_related(session: Session, skills: list[dict[str, Any]], ids: dict[str, int]) -> tuple[int, int]:
+    wanted = {
+        (ids[s["slug"]], ids[r]): rank
+        for s in skills
+        if s["slug"] in ids
+        for rank, r in enumerate(s.get("related", []))
+        if r in ids
+    }
+    bundled_ids = {ids[s["slug"]] for s in skills if s["slug"] in ids}
+    existing = {
+        (a, b): rank
+        for a, b, rank in session.execute(
+            select(SkillRelated.skill_id, SkillRelated.related_id, SkillRelated.rank)
+        ).tuples()
+    }
+    # pairs between two bundled skills only: an operator's skill keeps its links (`digest skills import`)
+    gone = [
+        key for key in existing if key[0] in bundled_ids and key[1] in bundled_ids and existing[key] != wanted.get(key)
+    ]
+    for chunk in _chunks(gone):
+        for a, b in chunk:
+            session.execute(delete(SkillRelated).where(SkillRelated.skill_id == a, SkillRelated.related_id == b))
+    new = [
+        {"skill_id": a, "related_id": b, "rank": rank}
+        for (a, b), rank in sorted(wanted.items())
+        if existing.get((a, b)) != rank
+    ]
+    for chunk in _chunks(new):
+        session.execute(insert(SkillRelated), chunk)
+    return len(new), len(gone) - len([k for k in gone if k in wanted])
+
+
+def _sync_redirects(session: Session, redirects: dict[str, str], ids: dict[str, int]) -> int:
+    """Redirect rows for the bundle's redirects; subscriptions to a redirected skill move to its heir (a
+    person already subscribed to the heir keeps that one). Returns how many subscriptions moved."""
+    wanted = {old: ids[new] for old, new in redirects.items() if new in ids}
+    existing = dict(session.execute(select(SkillRedirect.slug, SkillRedirect.skill_id)).tuples().all())
+    for old, target in wanted.items():
+        if old not in existing:
+            session.execute(insert(SkillRedirect).values(slug=old, skill_id=target))
+        elif existing[old] != target:
+            session.execute(update(SkillRedirect).where(SkillRedirect.slug == old).values(skill_id=target))
+    moved = 0
+    for old, target in sorted(wanted.items()):
+        old_id = ids.get(old)
+        if old_id is None or old_id == target:
+            continue
+        already = select(Subscription.user_id).where(Subscription.skill_id == target)
+        result = session.execute(
+            update(Subscription)
+            .where(Subscription.skill_id == old_id, Subscription.user_id.not_in(already))
+            .values(skill_id=target)
+        )
+        moved += int(getattr(result, "rowcount", 0) or 0)
+        session.execute(delete(Subscription).where(Subscription.skill_id == old_id))  # duplicates of the heir's
+    return moved
+
+
+def _set_state(session: Session, key: str, value: str) -> None:
+    row = session.get(TaxonomyState, key)
+    if row is None:
+        session.add(TaxonomyState(key=key, value=value[:200]))
+    elif row.value != value:
+        row.value = value[:200]
+
+
+def taxonomy_version(session: Session) -> str | None:
+    """The version of the taxonomy `digest init` last loaded into this database."""
+    row = session.get(TaxonomyState, "version")
+    return row.value if row else None
 
 
 def _chunks(rows: Sequence[Any] | Iterable[Any]) -> Iterable[list[Any]]:

@@ -20,7 +20,7 @@ from importlib import resources
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from digest.taxonomy import curated
+from digest.taxonomy import context, curated
 from digest.taxonomy.normalize import alias_key, case_key
 from digest.taxonomy.scan import AliasScanner
 
@@ -168,7 +168,7 @@ class Matcher:
             if implied is not None and implied[1].search(surface) and implied[0] not in out:
                 other = skills[implied[0]]
                 out[implied[0]] = _new_match(other.slug, surface, start, end, other.name)
-        return sorted(out.values(), key=_START)
+        return context.keep(text, sorted(out.values(), key=_START))
 
     def _weak_ok(self, text: str, cands: list[_Candidate], i: int, strong: bool) -> bool:
         key = cands[i][0].key

@@ -7,7 +7,7 @@ import difflib
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.models import Skill, SkillAlias
+from digest.models import Skill, SkillAlias, SkillRedirect
 from digest.taxonomy.matcher import get_matcher
 from digest.taxonomy.normalize import alias_key, strip_version
 
@@ -34,9 +34,15 @@ def resolve_skill(session: Session, query: str) -> Skill:
     raise UnknownSkill(query, suggest_skills(session, text))
 
 
+def redirected(session: Session, slug: str) -> Skill | None:
+    """The skill a redirected slug leads to (a skill merged into another keeps its old slug working)."""
+    target = select(SkillRedirect.skill_id).where(SkillRedirect.slug == slug).scalar_subquery()
+    return session.scalar(select(Skill).where(Skill.id == target))
+
+
 def _lookup(session: Session, text: str) -> Skill | None:
     low = text.lower()
-    skill = session.scalar(select(Skill).where(Skill.slug == low))
+    skill = redirected(session, low) or session.scalar(select(Skill).where(Skill.slug == low))
     if skill is not None:
         return skill
     matcher = get_matcher()

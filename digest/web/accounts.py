@@ -106,6 +106,7 @@ class SkillOut(BaseModel):
     slug: str
     name: str
     category: str | None = None
+    kind: str | None = Field(None, description="language, framework, database, platform, tool, practice or domain")
 
 
 class SubscriptionOut(BaseModel):
@@ -140,7 +141,7 @@ class MePatch(BaseModel):
 
 
 def _skill_out(skill: Skill) -> SkillOut:
-    return SkillOut(slug=skill.slug, name=skill.name, category=skill.category)
+    return SkillOut(slug=skill.slug, name=skill.name, category=skill.category, kind=skill.kind)
 
 
 def _sub_out(user: User, sub: Subscription) -> SubscriptionOut:
@@ -344,7 +345,7 @@ def api_skills(q: Annotated[str, Query(max_length=200)] = "", limit: Annotated[i
     with session_scope() as session:
         as_of = counts_day(session, clock.today()).as_of
         return [
-            SkillFound(slug=s.slug, name=s.name, category=s.category, postings=n, as_of=as_of.isoformat())
+            SkillFound(slug=s.slug, name=s.name, category=s.category, kind=s.kind, postings=n, as_of=as_of.isoformat())
             for s, n in subs.search_skills(session, q, limit, as_of)
         ]
 

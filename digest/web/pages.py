@@ -11,6 +11,7 @@ from digest import clock
 from digest.db import session_scope
 from digest.demand.freshness import counts_day
 from digest.subscriptions import search_skills
+from digest.taxonomy.browse import kind_label, popular_by_kind
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -18,15 +19,17 @@ router = APIRouter()
 
 def home_context(q: str = "", **extra: Any) -> dict[str, Any]:
     """The skills to show on the home page: matches for `q` ranked by postings in the window, or the skills
-    most asked for; each with its count, and how fresh the counts are."""
+    most asked for, and a few of each kind to browse; each with its count, and how fresh the counts are."""
     today = clock.today()
     with session_scope() as session:
         fresh = counts_day(session, today)
         skills = [
-            {"slug": s.slug, "name": s.name, "category": s.category, "postings": n}
+            {"slug": s.slug, "name": s.name, "category": s.category, "kind_label": kind_label(s.kind), "postings": n}
             for s, n in search_skills(session, q, 30 if q.strip() else 24, fresh.as_of)
         ]
-    return {"q": q, "skills": skills, "fresh": fresh, "stale": fresh.as_of != today, "today": today, **extra}
+        popular = popular_by_kind(session, fresh.as_of) if not q.strip() and skills else []
+    stale = fresh.as_of != today
+    return {"q": q, "skills": skills, "popular": popular, "fresh": fresh, "stale": stale, "today": today, **extra}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -21,7 +21,8 @@ from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
 from digest.digests import ItemPage, window_items
 from digest.models import ItemKind, Skill
-from digest.taxonomy.resolve import UnknownSkill, resolve_skill
+from digest.taxonomy.browse import kind_label, kinds_of, paired_by_kind, related_skills
+from digest.taxonomy.resolve import UnknownSkill, redirected, resolve_skill
 from digest.web.cache import TTLCache
 from digest.web.errors import PageError, clip
 from digest.web.templating import templates
@@ -30,8 +31,9 @@ router = APIRouter()
 
 
 def _skill(session: Session, slug: str, request: Request) -> Skill:
-    """The skill at this slug; an alias or name in the URL redirects (301) to the canonical slug."""
-    skill = session.scalar(select(Skill).where(Skill.slug == slug))
+    """The skill at this slug; an alias, a name or a redirected (merged) slug in the URL redirects (301) to the
+    canonical slug."""
+    skill = None if redirected(session, slug) else session.scalar(select(Skill).where(Skill.slug == slug))
     if skill is not None:
         return skill
     try:
@@ -77,9 +79,17 @@ def _page_data(request: Request, slug: str, day: date) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with session_scope() as session:
             skill = _skill(session, slug, request)
+            figures = demand_figures(session, skill, day, memo=True)
             return {
-                "skill": {"slug": skill.slug, "name": skill.name},
-                "figures": demand_figures(session, skill, day, memo=True),
+                "skill": {
+                    "slug": skill.slug,
+                    "name": skill.name,
+                    "kind": skill.kind,
+                    "kind_label": kind_label(skill.kind),
+                },
+                "related": related_skills(session, skill.id),
+                "kinds": kinds_of(session, [p["skill"] for p in figures["paired_skills"]]),
+                "figures": figures,
                 "freshness": freshness(session, day),
             }
 
@@ -202,6 +212,8 @@ def skill_page(
         "postings": postings,
         "articles": articles,
         "pages": {"postings_page": postings.page, "articles_page": articles.page},
+        "related": data["related"],
+        "paired_groups": paired_by_kind(figures["paired_skills"], data["kinds"]),
         "cadences": ["daily", "weekly", "hourly"],
     }
     return templates.TemplateResponse(request, "skill.html", context)

@@ -1,0 +1,187 @@
+"""The matcher against hand labels: micro precision and recall by kind, with 95% Wilson intervals.
+
+    .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part development|held-out|all] [--show]
+
+`hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header).
+A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
+where the reader's name is not one of them, through LABEL_SLUGS below. A label that resolves to nothing is a
+skill the taxonomy lacks: a miss, never dropped. A match is right when its skill is among the posting's
+labels; recall is counted by the label's kind, precision by the matched skill's kind in the taxonomy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.taxonomy.matcher import Matcher, get_matcher, load_bundled
+from digest.taxonomy.normalize import alias_key
+from tests.eval import hn
+
+LABELS = Path(__file__).with_name("hand_labels.txt")
+KINDS = {
+    "L": "language",
+    "F": "framework/library",
+    "D": "database",
+    "P": "platform/service",
+    "T": "tool",
+    "X": "practice",
+    "M": "domain",
+}
+
+TAXONOMY_KINDS = {"framework": "framework/library", "platform": "platform/service"}
+
+# A reader's name -> slug, where the name is not itself an alias (a reader writes "Apache Airflow" and
+# "OpenAI GPT"; the taxonomy's names are "Apache Airflow" and "OpenAI API"). Keep it to naming, never to
+# judgement: a skill the taxonomy lacks must stay a miss.
+LABEL_SLUGS: dict[str, str] = {
+    "OpenAI GPT": "openai-api",
+    "Claude": "claude",
+    "data warehouse": "data-warehousing",
+    "post-training": "fine-tuning",
+    "Jazz": "jazz-tools",
+    "Substrate": "substrate",
+    "Phoenix": "phoenix",  # a bare "Phoenix" is the city; the reader means the Elixir framework
+}
+
+
+@dataclass
+class Labelled:
+    id: int
+    part: str
+    labels: dict[str, str]  # slug (or "?name" when the taxonomy lacks it) -> kind
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    misses: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+
+
+def resolve(matcher: Matcher, name: str) -> str | None:
+    if name in LABEL_SLUGS and LABEL_SLUGS[name] in matcher.by_slug:
+        return LABEL_SLUGS[name]
+    alias = matcher.aliases.get(alias_key(name))
+    return matcher.skills[alias.skill].slug if alias else None
+
+
+def read_labels(matcher: Matcher, path: Path = LABELS) -> list[Labelled]:
+    out = []
+    part = ""
+    for line in path.read_text("utf-8").splitlines():
+        if line.startswith("## "):
+            part = line[3:].strip()
+            continue
+        if not line.strip() or line.startswith("#"):
+            continue
+        ident, _, rest = line.partition("|")
+        labels: dict[str, str] = {}
+        for item in filter(None, (x.strip() for x in rest.split(";"))):
+            kind, _, name = item.partition(" ")
+            slug = resolve(matcher, name) or "?" + name
+            labels.setdefault(slug, KINDS[kind])
+        out.append(Labelled(int(ident), part, labels))
+    return out
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def score(
+    data: Path, part: str = "all", matcher: Matcher | None = None
+) -> tuple[dict[str, Tally], Tally, list[Labelled]]:
+    """Per-kind tallies and the overall one, for the labelled postings of `part`."""
+    matcher = matcher or get_matcher()
+    texts = {p.id: p.text for p in hn.load(data, matcher)}
+    labelled = [x for x in read_labels(matcher) if part == "all" or x.part == part]
+    kind_of = {s["slug"]: TAXONOMY_KINDS.get(s.get("kind") or "", s.get("kind")) for s in load_bundled()["skills"]}
+    by_kind: dict[str, Tally] = defaultdict(Tally)
+    total = Tally()
+    for x in labelled:
+        found = {m.slug for m in matcher.match(texts[x.id])}
+        for slug in found:
+            t = by_kind[kind_of.get(slug) or "domain"]
+            if slug in x.labels:
+                t.tp += 1
+                total.tp += 1
+            else:
+                t.fp += 1
+                total.fp += 1
+                t.wrong.append(f"{x.id}:{slug}")
+        for slug, kind in x.labels.items():
+            if slug not in found:
+                by_kind[kind].fn += 1
+                total.fn += 1
+                by_kind[kind].misses.append(f"{x.id}:{slug}")
+    return dict(by_kind), total, labelled
+
+
+def recall_tp(data: Path, part: str, matcher: Matcher | None = None) -> dict[str, tuple[int, int]]:
+    """kind -> (labels found, labels) by the label's kind (recall's denominator is the reader's)."""
+    matcher = matcher or get_matcher()
+    texts = {p.id: p.text for p in hn.load(data, matcher)}
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for x in read_labels(matcher):
+        if part != "all" and x.part != part:
+            continue
+        found = {m.slug for m in matcher.match(texts[x.id])}
+        for slug, kind in x.labels.items():
+            out[kind][1] += 1
+            out[kind][0] += slug in found
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def report(data: Path, part: str, show: bool = False) -> str:
+    matcher = get_matcher()
+    by_kind, total, labelled = score(data, part, matcher)
+    rec = recall_tp(data, part, matcher)
+    lines = [
+        f"{part}: {len(labelled)} postings, {sum(len(x.labels) for x in labelled)} labels",
+        "| kind | precision | 95% interval | recall | 95% interval |",
+        "| --- | ---: | --- | ---: | --- |",
+    ]
+
+    def row(name: str, tp: int, fp: int, found: int, n: int) -> str:
+        p_lo, p_hi = wilson(tp, tp + fp)
+        r_lo, r_hi = wilson(found, n)
+        prec = f"{tp}/{tp + fp} = {tp / (tp + fp):.3f}" if tp + fp else "-"
+        recall = f"{found}/{n} = {found / n:.3f}" if n else "-"
+        return f"| {name} | {prec} | {p_lo:.2f}-{p_hi:.2f} | {recall} | {r_lo:.2f}-{r_hi:.2f} |"
+
+    for kind in KINDS.values():
+        t = by_kind.get(kind, Tally())
+        found, n = rec.get(kind, (0, 0))
+        lines.append(row(kind, t.tp, t.fp, found, n))
+    found_all = sum(v[0] for v in rec.values())
+    n_all = sum(v[1] for v in rec.values())
+    lines.append(row("**all**", total.tp, total.fp, found_all, n_all))
+    if show:
+        lines.append("misses: " + " ".join(m for t in by_kind.values() for m in t.misses))
+        lines.append("false: " + " ".join(w for t in by_kind.values() for w in t.wrong))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("DIGEST_SHARED_DATA", "/work/shared/data")))
+    parser.add_argument("--part", default="all", choices=["development", "held-out", "all"])
+    parser.add_argument("--show", action="store_true", help="list every miss and false match")
+    args = parser.parse_args()
+    print(report(args.data, args.part, args.show))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Context guards on real sentences of the HN "Who is hiring?" postings (read from ../shared/data): a brand
+named as a customer, an investor, a former employer, in application instructions, inside a URL, as a salary
+currency, as a degree or as the company itself is no skill mention; the same names in a stack still are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.taxonomy import context
+from digest.taxonomy.matcher import get_matcher
+from tests.eval import hn
+
+
+@pytest.fixture(scope="module")
+def postings(shared_data: Path) -> dict[int, str]:
+    return {p.id: p.text for p in hn.load(shared_data)}
+
+
+def sentence(postings: dict[int, str], posting: int, words: str) -> str:
+    """The line of a posting that holds `words` (so the test reads the real sentence, not a copy)."""
+    line = next((x for x in postings[posting].split("\n") if words in x), None)
+    assert line is not None, (posting, words)
+    return line
+
+
+def slugs(text: str) -> set[str]:
+    return {m.slug for m in get_matcher().match(text)}
+
+
+@pytest.mark.parametrize(
+    ("posting", "words", "not_skills", "skills"),
+    [
+        # customers and users
+        (46857491, "used by Google, Stripe", {"stripe"}, {"ruby", "react", "typescript", "python", "nodejs"}),
+        (46471318, "customers such as Cloudflare", {"cloudflare"}, set()),
+        # investors and backers ("Marc Benioff (Salesforce CEO)")
+        (47309381, "backed by Blackstone", {"salesforce"}, set()),
+        # former employers
+        (46467511, "ex-Google, GitHub", {"github"}, set()),
+        (46469687, "experience at companies such as", {"snowflake"}, set()),
+        # application instructions
+        (47219761, "GitHub/GitLab link", {"github", "gitlab"}, set()),
+        (47236437, "github or personal projects", {"github"}, set()),
+        # a URL
+        (46476963, "Repo here: https://github.com", {"github"}, set()),
+        # a salary currency
+        (46857970, "$140k CAD", {"cad"}, set()),
+        # an analogy
+        (46857970, '"Cursor-like" experience', {"cursor"}, set()),
+    ],
+)
+def test_a_name_in_these_contexts_is_no_skill_mention(
+    postings: dict[int, str], posting: int, words: str, not_skills: set[str], skills: set[str]
+) -> None:
+    line = sentence(postings, posting, words)
+    found = slugs(line)
+    assert not found & not_skills, (line, found)
+    assert skills <= found, (line, found)
+    assert not slugs(postings[posting]) & not_skills  # nor anywhere else in that posting
+
+
+def test_the_same_names_in_a_stack_are_skills(postings: dict[int, str]) -> None:
+    assert "stripe" in slugs(sentence(postings, 47243146, "Stripe billing"))
+    assert "github" in slugs(sentence(postings, 46859092, "GitHub workflows"))
+    assert "cloudflare" in slugs("Stack: Go, Postgres, Cloudflare Workers.")
+    assert "snowflake" in slugs("You will build pipelines into Snowflake with dbt and Airflow.")
+
+
+def test_the_company_name_is_not_its_skill(postings: dict[int, str]) -> None:
+    """ "Espresso AI | Staff Engineers": the company's name; a later mention of the skill still counts."""
+    assert "ai" not in slugs(postings[47227261])  # AI only in the company name
+    assert "metabase" not in slugs(postings[46498756])  # Metabase's own posting
+    resemble = postings[46467085]
+    assert resemble.startswith("Resemble AI |")
+    found = get_matcher().match(resemble)
+    ai = next(m for m in found if m.slug == "ai")
+    assert ai.start > resemble.index("|")  # "state of the art AI models": the first mention after the name
+    assert resemble[ai.start : ai.end] == "AI"
+
+
+def test_a_degree_is_not_a_product(postings: dict[int, str]) -> None:
+    line = sentence(postings, 46858210, "BS/MS in CS")
+    assert not slugs(line) - {"optical-engineering"}, slugs(line)
+
+
+def test_keep_leaves_ordinary_matches_alone() -> None:
+    text = "Python, Go and Rust on AWS; Kubernetes, Terraform, GitHub Actions. $150k-$200k USD."
+    raw = get_matcher().candidates(text)
+    assert raw
+    found = get_matcher().match(text)
+    assert {m.slug for m in found} >= {"python", "go", "rust", "aws", "kubernetes", "terraform", "github-actions"}
+    assert context.keep(text, found) == found  # idempotent
+    assert context.keep(text, []) == []
