@@ -71,6 +71,7 @@ def write_postings(path: Path, n: int, n_skills: int, seed: int = 1) -> None:
             if made and rng.random() < 0.05:
                 src = rng.choice(made)
                 posted = datetime.fromisoformat(src["posted_at"]) + timedelta(days=rng.randrange(10))
+                posted = min(posted, start + timedelta(days=DAYS - 1))  # a re-post after AS_OF is a bad row
                 row = {**src, "id": f"p{i}", "posted_at": posted.isoformat()}
             else:
                 picked = dict.fromkeys(rng.choices(names, weights, k=rng.choice((1, 2, 2, 3, 3, 4, 5, 6))))

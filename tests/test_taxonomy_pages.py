@@ -61,7 +61,7 @@ def test_kinds_and_related_skills_on_pages(settings: Any, session: Session) -> N
     assert moved.status_code == 301 and moved.headers["location"] == "/skills/data-warehousing"
 
     found = client.get("/api/skills", params={"q": "microservices"}).json()
-    assert found[0] == {
+    assert {k: found[0][k] for k in ("slug", "name", "category", "kind")} == {
         "slug": "microservices",
         "name": "Microservices",
         "category": "Practices and architecture",
