@@ -5,34 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from itsdangerous.encoding import base64_decode, base64_encode
-from sqlalchemy.orm import Session
 
-from digest.web.app import create_app
 from digest.web.security import CSRF_COOKIE, SESSION_COOKIE
-from tests.accounts_data import add_skills, link_in, outbox, press_confirm
-from tests.test_api_accounts import START, Clock, csrf_from, path_of
-
-
-@pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    from digest import clock
-
-    c = Clock(START)
-    monkeypatch.setattr(clock, "utcnow", c)
-    return c
-
-
-@pytest.fixture
-def app(settings: Any, session: Session, now: Clock) -> Iterator[Any]:
-    add_skills(session)
-    yield create_app(settings)
+from tests.accounts_data import link_in, outbox, press_confirm
+from tests.test_api_accounts import Clock, csrf_from, path_of
 
 
 def _account(app: Any, settings: Any, email: str, skill: str) -> tuple[TestClient, int]:

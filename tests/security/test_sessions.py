@@ -3,34 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from digest import subscriptions as subs
-from digest.web.app import create_app
 from digest.web.security import SESSION_COOKIE
-from tests.accounts_data import add_skills
 from tests.test_api_accounts import START, Clock, csrf_from, sign_in
-
-
-@pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    from digest import clock
-
-    c = Clock(START)
-    monkeypatch.setattr(clock, "utcnow", c)
-    return c
-
-
-@pytest.fixture
-def app(settings: Any, session: Session, now: Clock) -> Iterator[Any]:
-    add_skills(session)
-    yield create_app(settings)
 
 
 def _browser(app: Any, cookie: str | None = None) -> TestClient:
