@@ -70,6 +70,7 @@ class _Alias(NamedTuple):  # a tuple: the matcher builds 12,600 of them at start
     strong: bool  # corroborates weak names: neither weak nor generic
     after: re.Pattern[str] | None  # curated.FALSE_AFTER
     before: re.Pattern[str] | None  # curated.FALSE_BEFORE
+    gated: bool  # a false context or the weak-name gate may reject it (most aliases: neither)
 
 
 _Candidate = tuple[_Alias, int, int, str, bool]  # alias, start, end, surface, lower-case weak name
@@ -113,7 +114,9 @@ class Matcher:
         for key, (idx, ci, hidden, exact) in forms.items():
             weak = key in weak_aliases or (not ci and any(plain_word(x) for x in exact))
             strong = not weak and not self.skills[idx].generic
-            self.aliases[key] = _Alias(idx, ci, hidden, exact, weak, key, strong, after.get(key), before.get(key))
+            a, b = after.get(key), before.get(key)
+            gated = weak or a is not None or b is not None
+            self.aliases[key] = _Alias(idx, ci, hidden, exact, weak, key, strong, a, b, gated)
         self._scanner = AliasScanner(self.aliases)
         self._disambiguators = {k: re.compile(v, re.I) for k, v in curated.DISAMBIGUATORS.items()}
         self._programming = re.compile(curated.PROGRAMMING_CONTEXT, re.I)
@@ -147,33 +150,41 @@ class Matcher:
     def match(self, text: str) -> list[Match]:
         """Canonical skills in `text`, each once (its first accepted mention), in text order."""
         cands = self.candidates(text)
-        strong = any(c[0].strong for c in cands)
         out: dict[int, Match] = {}
         skills, implies = self.skills, self._implies
+        strong: bool | None = None  # whether any candidate corroborates weak names: found when one needs it
         for i, (alias, start, end, surface, listed_only) in enumerate(cands):
-            if alias.skill in out:
+            idx = alias.skill
+            if idx in out:
                 continue
-            if listed_only and not self._in_list(text, cands, i):
-                continue
-            if alias.after is not None and alias.after.search(text[end : end + 40]):
-                continue
-            if alias.before is not None and alias.before.search(text[max(0, start - 30) : start]):
-                continue
-            if alias.weak and not self._weak_ok(text, cands, i, strong):
-                continue
-            info = skills[alias.skill]
-            shown = info.name if alias.hidden_only else surface
-            out[alias.skill] = _new_match(info.slug, shown, start, end, info.name, alias.hidden_only)
-            implied = implies.get(info.slug)
-            if implied is not None and implied[1].search(surface) and implied[0] not in out:
-                other = skills[implied[0]]
-                out[implied[0]] = _new_match(other.slug, surface, start, end, other.name)
+            if alias.gated or listed_only:
+                if listed_only and not self._in_list(text, cands, i):
+                    continue
+                if alias.after is not None and alias.after.search(text[end : end + 40]):
+                    continue
+                if alias.before is not None and alias.before.search(text[max(0, start - 30) : start]):
+                    continue
+                if alias.weak:
+                    if strong is None:
+                        strong = any(c[0].strong for c in cands)
+                    if not strong and not self._weak_ok(text, cands, i):
+                        continue
+            info = skills[idx]
+            if alias.hidden_only:
+                out[idx] = _new_match(info.slug, info.name, start, end, info.name, True)
+            else:
+                out[idx] = _new_match(info.slug, surface, start, end, info.name, False)
+            if info.slug in implies:
+                implied, written = implies[info.slug]
+                if written.search(surface) and implied not in out:
+                    other = skills[implied]
+                    out[implied] = _new_match(other.slug, surface, start, end, other.name)
         return context.keep(text, sorted(out.values(), key=_START))
 
-    def _weak_ok(self, text: str, cands: list[_Candidate], i: int, strong: bool) -> bool:
+    def _weak_ok(self, text: str, cands: list[_Candidate], i: int) -> bool:
+        """A weak name with no strong mention in the text: kept with a disambiguating or programming context,
+        or in a list of technologies."""
         key = cands[i][0].key
-        if strong:
-            return True
         dis = self._disambiguators.get(key)
         if dis is not None and dis.search(text):
             return True

@@ -16,11 +16,19 @@ one overlapping Aho-Corasick pass over one such pattern a key (`ahocorasick-rs`,
 12,567 keys) finds a small superset of the places and keys (9,100 hits for 8,300 occurrences in the HN
 postings); each is then checked exactly on the text (the boundary character, the key as written, the
 version and what follows), longest first.
+
+A key that is mostly digits and punctuation ("v8", "c++", "s3", "c++17") would be almost all boundary on that
+alphabet (BND BND BND BND for "v8" is any number after a space: half of all hits); such a key (ASCII letters,
+digits, '+', '.', '#' only, with fewer than two letters left on the coarse alphabet) is found instead by a
+second, small automaton on a finer alphabet where those characters are themselves and only true boundary
+characters are BND: a pattern is the boundary ('+' or BND) and the key as written, the rest is checked as
+above. Its hits join the others in order of place, so the longest key at a place still wins.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from operator import itemgetter
 
@@ -47,7 +55,20 @@ def _alphabet() -> bytes:
     return bytes(table)
 
 
+def _fine_alphabet() -> bytes:
+    table = bytearray(256)
+    for c in range(256):
+        ch = chr(c)
+        if ch.isascii() and (ch.isalnum() or ch in "+.#_@$\\"):
+            table[c] = c  # letters, digits, what a fine key holds, and what is no boundary before a key
+        else:  # every boundary character but '+' (and '?', which stands for any non-ASCII character)
+            table[c] = BND
+    return bytes(table)
+
+
 _MAP = _alphabet()
+_FINE_MAP = _fine_alphabet()
+_FINE_KEY = re.compile(r"[a-z0-9+.#]+")
 _MAP_SPLIT = b"\0" + _MAP[1:]
 _SEP_TO_BND = bytes.maketrans(_S, _B)
 _MAP_BND = _MAP.translate(_SEP_TO_BND)
@@ -93,13 +114,26 @@ class AliasScanner:
             bodies = [_coarse(key) for key in listed]
         found: list[bytes] = []
         self._keys: list[str] = []  # pattern -> key (a key has one pattern, rarely two)
+        fine: list[str] = []
         for key, body in zip(listed, bodies, strict=True):
+            if _is_fine(key, body):
+                fine.append(key)
+                continue
             ps = patterns(key, body)
             found += ps
             self._keys += [key] * len(ps)
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
             found, implementation=ahocorasick_rs.Implementation.ContiguousNFA
         )
+        # the fine keys' patterns follow the others in self._keys: a boundary ('+' or BND), then the key
+        self._fine_offset = len(self._keys)
+        self._fine: ahocorasick_rs.BytesAhoCorasick | None = None
+        if fine:
+            self._keys += [key for key in fine for _ in (0, 1)]
+            self._fine = ahocorasick_rs.BytesAhoCorasick(
+                [lead + key.encode() for key in fine for lead in (_B, b"+")],
+                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+            )
 
     def scan(self, text: str) -> list[Occurrence]:
         """Every occurrence in `text`, in order: (key, start, end of the key as written, end with its version)."""
@@ -128,6 +162,10 @@ class AliasScanner:
             pieces.append(mapped[prev:])
             mapped = b"".join(pieces).translate(_SEP_TO_BND)
         hits = self._automaton.find_matches_as_indexes(mapped, overlapping=True)
+        if self._fine is not None:
+            fine = self._fine.find_matches_as_indexes(encoded.translate(_FINE_MAP), overlapping=True)
+            if fine:
+                hits += self._fine_hits(fine, marks, origins)
         hits.sort(key=_PLACE)
         return self._check(lowered, hits, marks, origins)
 
@@ -177,6 +215,20 @@ class AliasScanner:
                 last = found[3] + 1
         return out
 
+    def _fine_hits(
+        self, fine: list[tuple[int, int, int]], marks: list[int], origins: list[int]
+    ) -> list[tuple[int, int, int]]:
+        """The fine automaton's hits (places in the lowered text) at their places in the mapped text. A fine key
+        starts with no separator, so its boundary character is not inside a collapsed run of separators
+        (at most its last character, which the run's one character in the mapped text stands for)."""
+        offset = self._fine_offset
+        out = []
+        for pattern, p, end in fine:
+            k = bisect_right(origins, p)
+            at = p - (origins[k - 1] - marks[k - 1]) if k else p
+            out.append((offset + pattern, at, end))
+        return out
+
     def _longest(self, lowered: str, found_here: list[int], p: int) -> Occurrence | None:
         """The match whose boundary character is lowered[p], trying the keys found there longest first."""
         ends = []
@@ -203,6 +255,14 @@ class AliasScanner:
                     continue
             out.append((written, start, key_end, end))
         return out
+
+
+def _is_fine(key: str, body: bytes) -> bool:
+    """Whether `key` is found by the fine automaton: ASCII letters, digits, '+', '.', '#' only, with a boundary
+    byte in its coarse form and fewer than two letters left there ("v8", "c++17", "s3"; not "c", "node.js")."""
+    if _FINE_KEY.fullmatch(key) is None or BND not in body:
+        return False
+    return sum(b > SEP for b in body) < 2
 
 
 def _is_boundary(c: str) -> bool:
