@@ -80,6 +80,7 @@ _TAIL = re.compile(r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)(?![\w#]|\+(?![A-Za-z]
 _PLAIN_STOP = frozenset(c for c in map(chr, range(128)) if not (c.isalnum() or c in "_#+. "))
 _VERSION_START = frozenset("v0123456789")  # and "": the final space has nothing after it
 _PLACE = itemgetter(1)
+_NEVER = 1 << 62
 _NOT_BOUNDARY = frozenset("_.#@$\\0123456789abcdefghijklmnopqrstuvwxyz")
 
 Occurrence = tuple[str, int, int, int]  # key, start, end of the key as written, end with its version (text offsets)
@@ -161,31 +162,41 @@ class AliasScanner:
                 run = mapped.find(_S + _S, end)
             pieces.append(mapped[prev:])
             mapped = b"".join(pieces).translate(_SEP_TO_BND)
+        # the automaton reports hits in order of where they end: reversed and sorted (stably) by where they start,
+        # the keys found at one place come longest first
         hits = self._automaton.find_matches_as_indexes(mapped, overlapping=True)
+        hits.reverse()
         if self._fine is not None:
             fine = self._fine.find_matches_as_indexes(encoded.translate(_FINE_MAP), overlapping=True)
-            if fine:
+            if fine:  # rare ("C++", "S3", "V8"): merged by place, then longest key first
+                keys = self._keys
                 hits += self._fine_hits(fine, marks, origins)
+                hits.sort(key=lambda hit: (hit[1], -len(keys[hit[0]])))
+                return self._check(lowered, hits, marks, origins)
         hits.sort(key=_PLACE)
         return self._check(lowered, hits, marks, origins)
 
     def _check(
         self, lowered: str, hits: list[tuple[int, int, int]], marks: list[int], origins: list[int]
     ) -> list[Occurrence]:
+        """The occurrences among `hits` (in order of place, the longest key first at each place): at each place
+        the first key that is written there and followed by what may end a key, unless the place is inside the
+        previous occurrence or its character is no boundary."""
         out: list[Occurrence] = []
         last = 0  # where, in `lowered`, the next match may start (its boundary character)
         done = -1  # the place (in the mapped text) decided last
         keys = self._keys
         startswith = lowered.startswith
-        count = len(hits)
         runs, k, shift = len(marks), 0, 0
-        for i in range(count):
-            pattern, at, _ = hits[i]
+        next_mark = marks[0] if runs else _NEVER
+        for pattern, at, _ in hits:
             if at == done:
                 continue
-            while k < runs and marks[k] <= at:  # hits come in order of place: follow the runs along
-                shift = origins[k] - marks[k]
-                k += 1
+            if at >= next_mark:  # hits come in order of place: follow the runs of separators along
+                while k < runs and marks[k] <= at:
+                    shift = origins[k] - marks[k]
+                    k += 1
+                next_mark = marks[k] if k < runs else _NEVER
             p = at + shift
             if p < last:
                 continue
@@ -193,26 +204,26 @@ class AliasScanner:
             if c in _NOT_BOUNDARY or (c >= "\x80" and not _is_boundary(c)):
                 done = at
                 continue
-            done = at
             key = keys[pattern]
-            if i + 1 < count and hits[i + 1][1] == at:  # several keys here
-                j = i + 1
-                while j < count and hits[j][1] == at:
-                    j += 1
-                found = self._longest(lowered, [h[0] for h in hits[i:j]], p)
-            elif startswith(key, p + 1):
+            if startswith(key, p + 1):
                 e = p + 1 + len(key)
-                d = lowered[e]
-                if d in _PLAIN_STOP or (d == " " and lowered[e + 1 : e + 2] not in _VERSION_START):
-                    out.append((key, p, e - 1, e - 1))  # the common case: nothing after the key to look at
-                    last = e
+            elif " " in key:
+                e = _key_end(lowered, p + 1, key)
+                if e < 0:
                     continue
-                found = self._longest(lowered, [pattern], p)
             else:
-                found = self._longest(lowered, [pattern], p)
-            if found is not None:
-                out.append(found)
-                last = found[3] + 1
+                continue
+            d = lowered[e]
+            if d in _PLAIN_STOP or (d == " " and lowered[e + 1 : e + 2] not in _VERSION_START):
+                out.append((key, p, e - 1, e - 1))  # the common case: nothing after the key to look at
+                last = e
+                done = at
+                continue
+            tail = _TAIL.match(lowered, e)
+            if tail is not None:
+                out.append((key, p, e - 1, tail.end() - 1))
+                last = tail.end()
+                done = at
         return out
 
     def _fine_hits(
@@ -228,20 +239,6 @@ class AliasScanner:
             at = p - (origins[k - 1] - marks[k - 1]) if k else p
             out.append((offset + pattern, at, end))
         return out
-
-    def _longest(self, lowered: str, found_here: list[int], p: int) -> Occurrence | None:
-        """The match whose boundary character is lowered[p], trying the keys found there longest first."""
-        ends = []
-        for pattern in found_here:
-            key = self._keys[pattern]
-            e = _key_end(lowered, p + 1, key)
-            if e >= 0:
-                ends.append((e, key))
-        for e, key in sorted(ends, reverse=True):
-            tail = _TAIL.match(lowered, e)
-            if tail is not None:
-                return (key, p, e - 1, tail.end() - 1)
-        return None
 
     def _dotted_capital_i(self, text: str) -> list[Occurrence]:
         """A text with 'İ': scanned with 'İ' as 'i' (what a case-insensitive regex does), but an alias written
