@@ -49,6 +49,9 @@ def slugs(text: str) -> set[str]:
         (46857970, "$140k CAD", {"cad"}, set()),
         # an analogy
         (46857970, '"Cursor-like" experience', {"cursor"}, set()),
+        (46896838, "Figma for the built world", {"figma"}, set()),
+        (47220521, "what Figma did to design", {"figma"}, set()),
+        (46861232, "think Cursor for radiologists", {"cursor"}, set()),
     ],
 )
 def test_a_name_in_these_contexts_is_no_skill_mention(

@@ -9,7 +9,7 @@ stands
 - in application instructions ("email me your LinkedIn / GitHub", "include your GitHub profile"),
 - as a salary currency ("$140-170K CAD") or a degree ("BS CS"),
 - in the company-name field of a posting's first line ("Espresso AI | Staff Engineers"),
-- as an analogy ("a Cursor-like experience").
+- as an analogy ("a Cursor-like experience", "Figma for the built world", "think Cursor for radiologists").
 Everything here looks only at the text around the match; it never adds a match. It costs little: most
 matches are sorted out in whole lists (comprehensions and set tests); a match is looked at more closely only
 when it is a company's product, a short acronym, in a URL or in the first field, and only a company's product
@@ -141,7 +141,13 @@ _ROLE_WORDS = re.compile(
     r"director|cto|founding|staff|senior|hiring|roles?|remote|onsite|full[- ]?time)\b",
     re.IGNORECASE,
 )
-_URL_BEFORE = frozenset("/.@:=?&#-_")  # a word inside a URL or an address has one of these before it
+_URL_BEFORE = frozenset("/.@:=?&#-_")
+# An analogy: "Figma for the built world", "think Cursor for radiologists", "what Figma did to design" (a dash
+# counts only inside a line, not as a bullet: "- Figma for prototyping" is a stack).
+_ANALOGY_BEFORE = re.compile(r"(?:\b(?:[Tt]hink|[Ll]ike|the|an?|what)|[^\s][ \t]*[—–]|[^\s][ \t]+-)\s*$")
+_ANALOGY_AFTER = re.compile(
+    r"\s+(?:for\s+(?:the\s+|an?\s+)?[a-z]|did\s+(?:to|for)\b)|\s*\+\s*\w+\s+for\s"
+)  # a word inside a URL or an address has one of these before it
 
 
 def _load_brands() -> frozenset[str]:
@@ -281,6 +287,12 @@ class _Facts:
             return not (end <= self.first_line_end or _ROLE_AFTER.match(text, end))  # "DevOps Engineer"
         if guard == "application" and _application(text, start, end):
             return False  # "send us your GitHub"
+        if (
+            guard == "brand"
+            and _ANALOGY_AFTER.match(text, end)
+            and _ANALOGY_BEFORE.search(text, max(0, start - 16), start)
+        ):
+            return False  # "Figma for the built world", "think Cursor for radiologists"
         if self.listed(start):
             lo = max(0, start - 200)
             cue_end = _last_cue_end(text, lo, start)
