@@ -104,9 +104,9 @@ def test_a_small_vocabulary() -> None:
 
 
 def test_keys_of_digits_and_punctuation_found_by_the_fine_automaton() -> None:
-    """ "v8", "c++17", "s3" are found by a second automaton (digits and '+' kept, only true boundaries as BND);
-    their hits join the main automaton's in order of place, so the longest key at a place still wins and a
-    shorter key ("c") still matches when the longer one ("c++17") fails the check after it."""
+    """Keys such as "v8", "c++17", "s3" are found by a second automaton (digits and '+' kept, only true
+    boundaries as BND); their hits join the main automaton's in order of place, so the longest key at a place
+    still wins and a shorter key ("c") still matches when the longer one ("c++17") fails the check after it."""
     matcher = get_matcher()
     fine = sorted(k for k in matcher.aliases if matcher._scanner._keys.index(k) >= matcher._scanner._fine_offset)
     assert {"v8", "c++", "c++17", "s3"} <= set(fine)

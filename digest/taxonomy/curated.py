@@ -1092,7 +1092,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.1"
+TAXONOMY_VERSION = "2026.12.2"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).
