@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from importlib import resources
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -245,7 +244,7 @@ class _Facts:
         while at >= 0 and tries:
             end = at + len(alias)
             if (at == 0 or not text[at - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
-                later = replace(m, start=at, end=end)
+                later = m._replace(start=at, end=end)
                 if self.mention(later):
                     return later
             tries -= 1

@@ -20,9 +20,8 @@ version and what follows), longest first.
 A key that is mostly digits and punctuation ("v8", "c++", "s3", "c++17") would be almost all boundary on that
 alphabet (BND BND BND BND for "v8" is any number after a space: half of all hits); such a key (ASCII letters,
 digits, '+', '.', '#' only, with fewer than two letters left on the coarse alphabet) is found instead by a
-second, small automaton on a finer alphabet where those characters are themselves and only true boundary
-characters are BND: a pattern is the boundary ('+' or BND) and the key as written, the rest is checked as
-above. Its hits join the others in order of place, so the longest key at a place still wins.
+second, small automaton that looks for the key as written in the lowered text; the character before it is
+checked as above. Its hits join the others in order of place, so the longest key at a place still wins.
 """
 
 from __future__ import annotations
@@ -55,19 +54,7 @@ def _alphabet() -> bytes:
     return bytes(table)
 
 
-def _fine_alphabet() -> bytes:
-    table = bytearray(256)
-    for c in range(256):
-        ch = chr(c)
-        if ch.isascii() and (ch.isalnum() or ch in "+.#_@$\\"):
-            table[c] = c  # letters, digits, what a fine key holds, and what is no boundary before a key
-        else:  # every boundary character but '+' (and '?', which stands for any non-ASCII character)
-            table[c] = BND
-    return bytes(table)
-
-
 _MAP = _alphabet()
-_FINE_MAP = _fine_alphabet()
 _FINE_KEY = re.compile(r"[a-z0-9+.#]+")
 _MAP_SPLIT = b"\0" + _MAP[1:]
 _SEP_TO_BND = bytes.maketrans(_S, _B)
@@ -126,15 +113,13 @@ class AliasScanner:
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
             found, implementation=ahocorasick_rs.Implementation.ContiguousNFA
         )
-        # the fine keys' patterns follow the others in self._keys: a boundary ('+' or BND), then the key
+        # the fine keys follow the others in self._keys; their patterns are the keys as written (a few dozen
+        # literal patterns: the automaton skips through the text with a vector prefilter)
         self._fine_offset = len(self._keys)
         self._fine: ahocorasick_rs.BytesAhoCorasick | None = None
         if fine:
-            self._keys += [key for key in fine for _ in (0, 1)]
-            self._fine = ahocorasick_rs.BytesAhoCorasick(
-                [lead + key.encode() for key in fine for lead in (_B, b"+")],
-                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
-            )
+            self._keys += fine
+            self._fine = ahocorasick_rs.BytesAhoCorasick([key.encode() for key in fine])
 
     def scan(self, text: str) -> list[Occurrence]:
         """Every occurrence in `text`, in order: (key, start, end of the key as written, end with its version)."""
@@ -167,7 +152,7 @@ class AliasScanner:
         hits = self._automaton.find_matches_as_indexes(mapped, overlapping=True)
         hits.reverse()
         if self._fine is not None:
-            fine = self._fine.find_matches_as_indexes(encoded.translate(_FINE_MAP), overlapping=True)
+            fine = self._fine.find_matches_as_indexes(encoded, overlapping=True)
             if fine:  # rare ("C++", "S3", "V8"): merged by place, then longest key first
                 keys = self._keys
                 hits += self._fine_hits(fine, marks, origins)
@@ -229,12 +214,14 @@ class AliasScanner:
     def _fine_hits(
         self, fine: list[tuple[int, int, int]], marks: list[int], origins: list[int]
     ) -> list[tuple[int, int, int]]:
-        """The fine automaton's hits (places in the lowered text) at their places in the mapped text. A fine key
-        starts with no separator, so its boundary character is not inside a collapsed run of separators
-        (at most its last character, which the run's one character in the mapped text stands for)."""
+        """The fine automaton's hits (where a key starts in the lowered text) as hits at their places in the mapped
+        text: the place of a hit is the character before the key (checked to be a boundary as every other). A
+        fine key starts with no separator, so that character is not inside a collapsed run of separators (at
+        most its last character, which the run's one character in the mapped text stands for)."""
         offset = self._fine_offset
         out = []
-        for pattern, p, end in fine:
+        for pattern, start, end in fine:
+            p = start - 1  # the lowered text starts with a space: a key never starts at 0
             k = bisect_right(origins, p)
             at = p - (origins[k - 1] - marks[k - 1]) if k else p
             out.append((offset + pattern, at, end))

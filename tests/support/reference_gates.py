@@ -2,13 +2,15 @@
 reference the faster ones must equal, match for match, over the same engine (`Matcher._scanner`).
 
 Kept as written then: every candidate built and gated in one loop, `strong` computed for every text, each
-alias's false contexts and weak gate tested whether it has them or not.
+alias's false contexts and weak gate tested whether it has them or not, the matches sorted by place.
 """
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from digest.taxonomy import context, curated
-from digest.taxonomy.matcher import _LIST_GLUE, _START, Match, Matcher, _Candidate, _new_match
+from digest.taxonomy.matcher import _LIST_GLUE, Match, Matcher, _Candidate, _new_match
 from digest.taxonomy.normalize import case_key
 
 
@@ -56,7 +58,7 @@ def match(matcher: Matcher, text: str) -> list[Match]:
         if implied is not None and implied[1].search(surface) and implied[0] not in out:
             other = skills[implied[0]]
             out[implied[0]] = _new_match(other.slug, surface, start, end, other.name)
-    return context.keep(text, sorted(out.values(), key=_START))
+    return context.keep(text, sorted(out.values(), key=attrgetter("start")))
 
 
 def _weak_ok(matcher: Matcher, text: str, cands: list[_Candidate], i: int, strong: bool) -> bool:
