@@ -175,7 +175,7 @@ def keep(text: str, matches: Sequence[Match]) -> list[Match]:
         return []
     suspects = _suspects(text, matches)
     if not suspects:
-        return list(matches)
+        return matches if isinstance(matches, list) else list(matches)
     facts = _Facts(text)
     out: list[Match] = []
     moved = False
@@ -200,15 +200,16 @@ def _suspects(text: str, matches: Sequence[Match]) -> list[int]:
     bar = text.find("|", 0, line_end if line_end >= 0 else 400)
     field = text[:bar].strip() if bar > 0 else "\0"
     guards, short, url_before = _SLUG_GUARDS, _SHORT_GUARDED, _URL_BEFORE
+    like = "-like" in text
     return [
         i
-        for i, m in enumerate(matches)
-        if m.start < bar
-        or m.slug in guards
-        or m.alias in short
-        or m.alias == field
-        or (m.start and text[m.start - 1] in url_before and _in_url(text, m.start))
-        or text.startswith("-like", m.end)
+        for i, (slug, alias, start, end, _name, _hidden) in enumerate(matches)
+        if start < bar
+        or slug in guards
+        or alias in short
+        or alias == field
+        or (start and text[start - 1] in url_before and _in_url(text, start))
+        or (like and text.startswith("-like", end))
     ]
 
 

@@ -137,8 +137,11 @@ class AliasScanner:
         else:  # a few runs a text: found by bytes.find (a regex is slower), collapsed and remembered
             pieces = []
             prev = shift = 0
+            size = len(mapped)
             while run >= 0:
-                end = _SEP_RUN.match(mapped, run).end()  # type: ignore[union-attr]
+                end = run + 2
+                while end < size and mapped[end] == SEP:  # most runs are two or three characters long
+                    end += 1
                 pieces.append(mapped[prev : run + 1])
                 marks.append(run - shift)
                 origins.append(end - 1)
