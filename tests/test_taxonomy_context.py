@@ -104,3 +104,4 @@ def test_an_analogy_is_no_mention_even_beside_a_stack(postings: dict[int, str]) 
     assert "cursor" not in slugs(line + stack) and {"python", "react"} <= slugs(line + stack)
     assert "cursor" in slugs("We pair with Cursor for code review." + stack)  # a tool in use stays a mention
     assert "figma" in slugs("Tools:\n- Figma for prototyping\n- Python")  # a bullet is a stack, not an analogy
+    assert "github" not in slugs("AllSpice (think GitHub + copilot for hardware)." + stack)

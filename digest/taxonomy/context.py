@@ -140,13 +140,11 @@ _ROLE_WORDS = re.compile(
     r"director|cto|founding|staff|senior|hiring|roles?|remote|onsite|full[- ]?time)\b",
     re.IGNORECASE,
 )
-_URL_BEFORE = frozenset("/.@:=?&#-_")
+_URL_BEFORE = frozenset("/.@:=?&#-_")  # a word inside a URL or an address has one of these before it
 # An analogy: "Figma for the built world", "think Cursor for radiologists", "what Figma did to design" (a dash
 # counts only inside a line, not as a bullet: "- Figma for prototyping" is a stack).
 _ANALOGY_BEFORE = re.compile(r"(?:\b(?:[Tt]hink|[Ll]ike|the|an?|what)|[^\s][ \t]*[—–]|[^\s][ \t]+-)\s*$")
-_ANALOGY_AFTER = re.compile(
-    r"\s+(?:for\s+(?:the\s+|an?\s+)?[a-z]|did\s+(?:to|for)\b)|\s*\+\s*\w+\s+for\s"
-)  # a word inside a URL or an address has one of these before it
+_ANALOGY_AFTER = re.compile(r"\s+(?:for\s+(?:the\s+|an?\s+)?[a-z]|did\s+(?:to|for)\b)|\s*\+\s*\w+\s+for\s")
 
 
 def _load_brands() -> frozenset[str]:
@@ -200,16 +198,15 @@ def _suspects(text: str, matches: Sequence[Match]) -> list[int]:
     bar = text.find("|", 0, line_end if line_end >= 0 else 400)
     field = text[:bar].strip() if bar > 0 else "\0"
     guards, short, url_before = _SLUG_GUARDS, _SHORT_GUARDED, _URL_BEFORE
-    like = "-like" in text
     return [
         i
-        for i, (slug, alias, start, end, _name, _hidden) in enumerate(matches)
-        if start < bar
-        or slug in guards
-        or alias in short
-        or alias == field
-        or (start and text[start - 1] in url_before and _in_url(text, start))
-        or (like and text.startswith("-like", end))
+        for i, m in enumerate(matches)
+        if m.start < bar
+        or m.slug in guards
+        or m.alias in short
+        or m.alias == field
+        or (m.start and text[m.start - 1] in url_before and _in_url(text, m.start))
+        or text.startswith("-like", m.end)
     ]
 
 
@@ -288,7 +285,7 @@ class _Facts:
         if guard == "application" and _application(text, start, end):
             return False  # "send us your GitHub"
         if (
-            guard == "brand"
+            guard != "role"  # a brand, or GitHub and the like (their guard is the application one)
             and _ANALOGY_AFTER.match(text, end)
             and _ANALOGY_BEFORE.search(text, max(0, start - 16), start)
         ):
