@@ -418,16 +418,21 @@ def skills_relink(
 ) -> None:
     """Re-resolve stored items after a taxonomy or matcher change; the demand figures follow exactly."""
     settings_or_exit()
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-    from digest.db import session_scope
-    from digest.taxonomy.relink import RelinkResult, relink
-
     moment = parse_now(now)
     try:
         day = date.fromisoformat(since) if since else None
     except ValueError:
         fail(f"--since: not an ISO date (YYYY-MM-DD): {since!r}", 2)
+    _relink(moment, day, as_json)
+
+
+def _relink(moment: datetime, day: date | None, as_json: bool) -> None:
+    """Run `digest skills relink` with its progress bar and print what it did."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from digest.db import session_scope
+    from digest.taxonomy.relink import RelinkResult, relink
+
     columns = (
         TextColumn("[bold]relinking[/bold]"),
         BarColumn(),
@@ -454,18 +459,30 @@ def skills_relink(
 
 
 @skills_app.command("import")
-def skills_import(file: Path = typer.Argument(..., help="a JSON file of your own skills and aliases")) -> None:
+def skills_import(
+    file: Path = typer.Argument(..., help="a JSON file of your own skills and aliases"),
+    then_relink: bool = typer.Option(
+        False, "--relink", help="then re-resolve stored items with them (what `digest skills relink` does)"
+    ),
+    now: str | None = NowOption,
+) -> None:
     """Add your own skills and aliases (validated; an alias that names another skill is an error naming both).
-    Then run `digest skills relink` to apply them to stored items. Format: docs/taxonomy.md."""
+    Stored items follow with --relink (or a later `digest skills relink`). Format: docs/taxonomy.md."""
     settings_or_exit()
     from digest.db import session_scope
-    from digest.taxonomy.local import ImportError_, import_file
+    from digest.taxonomy.local import RELINK_HINT, ImportError_, import_file
 
+    moment = parse_now(now)
     try:
         with session_scope() as session:
-            typer.echo(import_file(session, file))
+            summary = import_file(session, file)
     except ImportError_ as exc:
         fail(f"not imported: {exc}")
+    if not then_relink:
+        typer.echo(summary)
+        return
+    typer.echo(summary.replace(RELINK_HINT, "relinking stored items"))
+    _relink(moment, None, as_json=False)
 
 
 # --- jobs index and demand ------------------------------------------------------------------------

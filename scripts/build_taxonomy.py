@@ -287,7 +287,7 @@ def load_overlay(b: Builder) -> None:
 
 def load_layer(b: Builder) -> None:
     """The current technology layer: names, kinds, aliases and related skills that win over every source."""
-    for table in (layer.PRACTICES, layer.AI, layer.DOMAINS, layer.TOOLS):
+    for table in (layer.PRACTICES, layer.AI, layer.DOMAINS, layer.TOOLS, layer.FIELDS_IN_POSTINGS):
         for slug, (name, kind, aliases, related) in table.items():
             entry = ensure(b, slug, name, "layer")
             entry.name, entry.kind = name, kind

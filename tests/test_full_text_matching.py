@@ -153,3 +153,35 @@ def test_relink_command(session: Session, settings: Any, shared_data: Path, tmp_
     assert bad.exit_code == 2 and "--since" in bad.output
     plain = CliRunner().invoke(app, ["skills", "relink", "--since", "2026-03-01", "--now", NOW.isoformat()])
     assert plain.exit_code == 0 and "0 items re-resolved" in plain.stdout
+
+
+def test_skills_import_with_relink_applies_the_new_skills_to_stored_items(
+    session: Session, settings: Any, shared_data: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from digest.cli import app
+
+    load_taxonomy(session)
+    session.commit()
+    job = _job(shared_data)
+    dump = tmp_path / "raw.json"
+    dump.write_text(json.dumps({"jobs": [{**job, "text": job["text"] + "<p>Our services speak AcmeRPC.</p>"}]}))
+    rows, _ = open_rows(dump, "hn")
+    import_rows(session, rows, "import:raw.json", NOW, match_processes=0)
+    session.commit()
+    assert "acme-rpc" not in _skills(session)
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps({"skills": [{"slug": "acme-rpc", "name": "Acme RPC", "kind": "framework",
+                                            "aliases": ["AcmeRPC"]}]}))  # fmt: skip
+    plain = CliRunner().invoke(app, ["skills", "import", str(mine)])
+    assert plain.exit_code == 0, plain.output
+    assert "or import with --relink" in plain.stdout
+    session.rollback()  # a new transaction sees what the command committed
+    assert "acme-rpc" not in _skills(session)  # imported, not yet applied to the stored posting
+    r = CliRunner().invoke(app, ["skills", "import", str(mine), "--relink", "--now", NOW.isoformat()])
+    assert r.exit_code == 0, r.output
+    assert "relinking stored items" in r.stdout and "1 items re-resolved: 1 with other skills" in r.stdout
+    session.rollback()
+    assert "acme-rpc" in _skills(session) and set(_skills(session)) >= LATE
+    assert rollups.check(session) == []  # the demand figures count the new skill exactly

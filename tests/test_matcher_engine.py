@@ -101,3 +101,22 @@ def test_a_small_vocabulary() -> None:
     assert [k for k, *_ in new.scan(text)] == ["go", "ruby on rails", "c++", "c", "node.js", "machine learning",
                                                 "café", "c++"]  # fmt: skip
     assert new.scan("go2 go 2 go v2 go.x") == old.scan("go2 go 2 go v2 go.x")
+
+
+def test_keys_of_digits_and_punctuation_found_by_the_fine_automaton() -> None:
+    """Keys such as "v8", "c++17", "s3" are found by a second automaton (digits and '+' kept, only true
+    boundaries as BND); their hits join the main automaton's in order of place, so the longest key at a place
+    still wins and a shorter key ("c") still matches when the longer one ("c++17") fails the check after it."""
+    matcher = get_matcher()
+    fine = sorted(k for k in matcher.aliases if matcher._scanner._keys.index(k) >= matcher._scanner._fine_offset)
+    assert {"v8", "c++", "c++17", "s3"} <= set(fine)
+    assert "c" not in fine and "node.js" not in fine
+    rnd = random.Random(5)
+    near = [*fine, "c", "c#", "vue", "vue.js", "v", "s", "d", "go", "node.js", "aws s3", "amazon s3", "v8 engine"]
+    texts = [
+        "".join(rnd.choice([k, k.upper()]) + rnd.choice(_GLUE) for k in rnd.choices(near, k=rnd.randint(1, 8)))
+        for _ in range(3000)
+    ]
+    texts += ["c++17c++, +c++, x+v8, v8v8, $s3, 5g5g, .c++, _v8, C++\u00a0 c++11  C++-17, s3\n\ns3 -s3"]
+    _same(texts)
+    assert [k for k, *_ in matcher._scanner.scan("C++17, c++ and AWS S3 on V8; c+")] == ["c++17", "c++", "aws s3", "v8"]

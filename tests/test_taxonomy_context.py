@@ -49,6 +49,8 @@ def slugs(text: str) -> set[str]:
         (46857970, "$140k CAD", {"cad"}, set()),
         # an analogy
         (46857970, '"Cursor-like" experience', {"cursor"}, set()),
+        (46896838, "Figma for the built world", {"figma"}, set()),
+        (47220521, "what Figma did to design", {"figma"}, set()),
     ],
 )
 def test_a_name_in_these_contexts_is_no_skill_mention(
@@ -93,3 +95,13 @@ def test_keep_leaves_ordinary_matches_alone() -> None:
     assert {m.slug for m in found} >= {"python", "go", "rust", "aws", "kubernetes", "terraform", "github-actions"}
     assert context.keep(text, found) == found  # idempotent
     assert context.keep(text, []) == []
+
+
+def test_an_analogy_is_no_mention_even_beside_a_stack(postings: dict[int, str]) -> None:
+    """Cursor is a weak name: alone in its line it needs a strong mention to count, so the stack is added."""
+    stack = " Stack: Python, React."
+    line = sentence(postings, 46861232, "think Cursor for radiologists")
+    assert "cursor" not in slugs(line + stack) and {"python", "react"} <= slugs(line + stack)
+    assert "cursor" in slugs("We pair with Cursor for code review." + stack)  # a tool in use stays a mention
+    assert "figma" in slugs("Tools:\n- Figma for prototyping\n- Python")  # a bullet is a stack, not an analogy
+    assert "github" not in slugs("AllSpice (think GitHub + copilot for hardware)." + stack)

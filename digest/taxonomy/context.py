@@ -9,7 +9,7 @@ stands
 - in application instructions ("email me your LinkedIn / GitHub", "include your GitHub profile"),
 - as a salary currency ("$140-170K CAD") or a degree ("BS CS"),
 - in the company-name field of a posting's first line ("Espresso AI | Staff Engineers"),
-- as an analogy ("a Cursor-like experience").
+- as an analogy ("a Cursor-like experience", "Figma for the built world", "think Cursor for radiologists").
 Everything here looks only at the text around the match; it never adds a match. It costs little: most
 matches are sorted out in whole lists (comprehensions and set tests); a match is looked at more closely only
 when it is a company's product, a short acronym, in a URL or in the first field, and only a company's product
@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from importlib import resources
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -142,6 +141,10 @@ _ROLE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _URL_BEFORE = frozenset("/.@:=?&#-_")  # a word inside a URL or an address has one of these before it
+# An analogy: "Figma for the built world", "think Cursor for radiologists", "what Figma did to design" (a dash
+# counts only inside a line, not as a bullet: "- Figma for prototyping" is a stack).
+_ANALOGY_BEFORE = re.compile(r"(?:\b(?:[Tt]hink|[Ll]ike|the|an?|what)|[^\s][ \t]*[—–]|[^\s][ \t]+-)\s*$")
+_ANALOGY_AFTER = re.compile(r"\s+(?:for\s+(?:the\s+|an?\s+)?[a-z]|did\s+(?:to|for)\b)|\s*\+\s*\w+\s+for\s")
 
 
 def _load_brands() -> frozenset[str]:
@@ -170,7 +173,7 @@ def keep(text: str, matches: Sequence[Match]) -> list[Match]:
         return []
     suspects = _suspects(text, matches)
     if not suspects:
-        return list(matches)
+        return matches if isinstance(matches, list) else list(matches)
     facts = _Facts(text)
     out: list[Match] = []
     moved = False
@@ -239,7 +242,7 @@ class _Facts:
         while at >= 0 and tries:
             end = at + len(alias)
             if (at == 0 or not text[at - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
-                later = replace(m, start=at, end=end)
+                later = m._replace(start=at, end=end)
                 if self.mention(later):
                     return later
             tries -= 1
@@ -281,6 +284,12 @@ class _Facts:
             return not (end <= self.first_line_end or _ROLE_AFTER.match(text, end))  # "DevOps Engineer"
         if guard == "application" and _application(text, start, end):
             return False  # "send us your GitHub"
+        if (
+            guard != "role"  # a brand, or GitHub and the like (their guard is the application one)
+            and _ANALOGY_AFTER.match(text, end)
+            and _ANALOGY_BEFORE.search(text, max(0, start - 16), start)
+        ):
+            return False  # "Figma for the built world", "think Cursor for radiologists"
         if self.listed(start):
             lo = max(0, start - 200)
             cue_end = _last_cue_end(text, lo, start)

@@ -9,7 +9,12 @@ from __future__ import annotations
 # Skills none of the sources has (or has under an unusable name): slug -> (name, category, aliases).
 # Alias prefixes: "=" exact case, "~" hidden (matched, never shown); otherwise case-insensitive.
 OVERLAY_SKILLS: dict[str, tuple[str, str, list[str]]] = {
-    "ai": ("AI", "AI and machine learning", ["=AI", "artificial intelligence", "=A.I."]),
+    # "cutting-edge AI" is AI, not edge AI (the longest alias at a place wins)
+    "ai": (
+        "AI",
+        "AI and machine learning",
+        ["=AI", "artificial intelligence", "=A.I.", "~cutting edge AI", "~leading edge AI", "~bleeding edge AI"],
+    ),
     "machine-learning": ("Machine learning", "AI and machine learning", ["machine learning", "=ML"]),
     "deep-learning": ("Deep learning", "AI and machine learning", ["deep learning"]),
     "llm": (
@@ -66,7 +71,7 @@ OVERLAY_SKILLS: dict[str, tuple[str, str, list[str]]] = {
     "scikit-learn": ("scikit-learn", "AI and machine learning", ["scikit-learn", "sklearn", "scikit learn"]),
     "pandas": ("pandas", "Data", ["pandas"]),
     "numpy": ("NumPy", "Data", ["NumPy"]),
-    "dbt": ("dbt", "Data", ["=dbt", "dbt Core", "dbt Cloud"]),
+    "dbt": ("dbt", "Data", ["=dbt", "=DBT", "dbt Core", "dbt Cloud"]),
     "airflow": ("Apache Airflow", "Data", ["Apache Airflow", "Airflow"]),
     "databricks": ("Databricks", "Data", ["Databricks"]),
     "snowflake": ("Snowflake", "Data", ["Snowflake"]),
@@ -197,6 +202,10 @@ WEAK_ALIASES: dict[str, str] = {
     "pandas": "pandas",
     "lora": "fine-tuning",
     "openai": "openai-api",
+    # plain words for fields: a field only beside other technology ("security" alone may be a building's)
+    "security": "cyber-security",
+    "networking": "networking",
+    "personalization": "recommender-systems",
 }
 
 # Weak names also taken in lower case, but only inside a list of technologies ("python / react", "go, rust").
@@ -222,6 +231,9 @@ FALSE_AFTER: dict[str, str] = {
     "rust": r"^(?:\s+(?:belt|removal|proof))",
     "ai": r"^(?:-generated\s+(?:resume|application))",
     "next": r"^(?:\s+(?:gen|generation|step|steps|level|chapter|phase|year|wave|big|round|month|week|\d)|-gen)",
+    "dbt": r"^(?:\s+(?:therapy|therapists?|skills\s+(?:groups?|training)))",  # "DBT" is also a therapy
+    "networking": r"^(?:\s+(?:events?|opportunit|skills|mixers?|sessions?|lunch|with)\b)",
+    "security": r"^(?:\s+(?:clearance|deposit|guards?|number|council|cameras?|badges?|officers?|benefits)\b)",
 }
 # ... and on the text right BEFORE the match.
 FALSE_BEFORE: dict[str, str] = {
@@ -236,6 +248,8 @@ FALSE_BEFORE: dict[str, str] = {
     "openai": r"(?:\bex-|former\s+|ex\s+)$",
     "javascript": r"enable\s+$",
     "spring": r"(?:the|this|next|in|In|The)\s+$",
+    "security": r"(?:[Nn]ational|[Ss]ocial|[Jj]ob|[Ff]ood|[Ff]inancial|[Hh]omeland|[Bb]order|[Pp]hysical|[Ee]conomic|"
+    r"[Ee]nergy|[Pp]ublic)\s+$",
 }
 
 # Neighbours that settle a weak name on their own ("Go/Golang", "R/tidyverse", "Apache Spark" is an alias).
@@ -251,6 +265,8 @@ DISAMBIGUATORS: dict[str, str] = {
     "ruby": r"Rails|RSpec|Sidekiq",
     "rails": r"Ruby|RSpec|Sidekiq",
     "spring": r"Spring\s+(?:Boot|Framework|MVC|Cloud)|Java|Kotlin",
+    "ai": r"\bAI[- ](?:native|powered|driven|first|enabled|based|platform|products?|models?|systems?|research|"
+    r"startup|company|engineer(?:s|ing)?)\b|artificial intelligence",
 }
 
 # A skill whose matched alias contains a regex also mentions another skill ("Ruby on Rails" names Ruby).
@@ -264,6 +280,8 @@ IMPLIES: dict[str, tuple[str, str]] = {
     "ai-safety": ("ai", r"\bAI\b"),
     "voice-ai": ("ai", r"\bAI\b"),
     "mlops": ("machine-learning", r"\bML\b|(?i:machine learning)"),
+    "machine-learning": ("ai", r"(?i)\bai\b"),  # "AI/ML"
+    "edge-computing": ("ai", r"\bAI\b"),  # "edge AI"
     "observability": ("ai", r"\bAI\b"),
     "llm-evaluation": ("ai", r"\bAI\b"),
     # a cloud's own service names the cloud ("AWS CDK", "Azure OpenAI", "Kotlin Multiplatform")
@@ -1074,7 +1092,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.1"
+TAXONOMY_VERSION = "2026.12.2"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).

@@ -1229,6 +1229,269 @@ TOOLS: Layer = {
 }
 
 # Headline skills' kinds (sources give none): anything not here or in the layer gets a kind from its source.
+# Fields and practices as postings name them in their own words (issue #21's follow-up): the plain phrases
+# people write for a field of work ("edge AI", "satellite imagery", "formal verification", "AI/ML"), found in
+# the development postings and in the postings nobody labelled, never in a held-out set. Entries that name
+# a skill already known (computer vision, machine learning, AI agents, search ...) add its phrases.
+FIELDS_IN_POSTINGS: Layer = {
+    "edge-computing": (
+        "Edge computing",
+        "domain",
+        ["edge computing", "edge AI", "edge inference", "on-device AI", "on-device inference", "on-device ML"],
+        ["internet-of-things", "embedded-systems", "model-serving"],
+    ),
+    "anomaly-detection": (
+        "Anomaly detection",
+        "domain",
+        ["anomaly detection", "outlier detection"],
+        ["machine-learning", "observability"],
+    ),
+    "fraud-detection": (
+        "Fraud detection",
+        "domain",
+        ["fraud detection", "fraud prevention", "anti-fraud", "fraud models"],
+        ["machine-learning", "anomaly-detection"],
+    ),
+    "drug-discovery": (
+        "Drug discovery",
+        "domain",
+        ["drug discovery", "drug design", "computational drug discovery"],
+        ["computational-biology", "bioinformatics"],
+    ),
+    "formal-methods": (
+        "Formal methods",
+        "domain",
+        ["formal methods", "formal verification", "theorem proving", "model checking", "proof assistants"],
+        ["static-analysis", "compilers"],
+    ),
+    "unmanned-air-systems": (
+        "Unmanned air systems",
+        "domain",
+        ["=UAV", "=UAVs", "=UAS", "unmanned aerial vehicles", "unmanned aircraft", "drone autonomy"],
+        ["robotics", "autonomous-vehicles"],
+    ),
+    "digital-twins": (
+        "Digital twins",
+        "domain",
+        ["digital twin", "digital twins"],
+        ["simulation", "internet-of-things"],
+    ),
+    "sensor-fusion": (
+        "Sensor fusion",
+        "domain",
+        ["sensor fusion", "state estimation", "Kalman filter", "Kalman filters", "Kalman filtering"],
+        ["robotics", "control-systems"],
+    ),
+    "telecommunications-engineering": (
+        "Telecommunications",
+        "domain",
+        ["telecommunications", "telecom networks", "telecom engineering", "telecommunications engineering"],
+        ["networking", "wireless-communications"],
+    ),
+    "chip-design": (
+        "Chip design",
+        "domain",
+        [
+            "chip design",
+            "=ASIC",
+            "=ASICs",
+            "ASIC design",
+            "=VLSI",
+            "semiconductor design",
+            "silicon design",
+            "RTL design",
+        ],
+        ["fpga", "verilog", "electronic-design-automation"],
+    ),
+    "quantitative-finance": (
+        "Quantitative finance",
+        "domain",
+        [
+            "quantitative finance",
+            "algorithmic trading",
+            "high-frequency trading",
+            "quantitative trading",
+            "quant trading",
+        ],
+        ["statistics", "cpp"],
+    ),
+    "interpretability": (
+        "Interpretability",
+        "domain",
+        [
+            "interpretability",
+            "mechanistic interpretability",
+            "explainable AI",
+            "=XAI",
+            "model interpretability",
+            "explainability",
+        ],
+        ["ai-safety", "machine-learning"],
+    ),
+    "data-lakes": (
+        "Data lakes",
+        "domain",
+        ["data lake", "data lakes", "data lakehouse", "lakehouse", "lakehouses", "lakehouse architecture"],
+        ["data-warehousing", "data-engineering"],
+    ),
+    "privacy-engineering": (
+        "Privacy engineering",
+        "domain",
+        ["privacy engineering", "privacy-preserving", "differential privacy", "privacy-enhancing technologies"],
+        ["cryptography", "cyber-security"],
+    ),
+    "incident-response": (
+        "Incident response",
+        "practice",
+        ["incident response", "incident management"],
+        ["site-reliability-engineering", "observability"],
+    ),
+    "workflow-automation": (
+        "Workflow automation",
+        "practice",
+        [
+            "workflow automation",
+            "business process automation",
+            "process automation",
+            "=RPA",
+            "robotic process automation",
+        ],
+        ["workflow-orchestration", "ai-agents"],
+    ),
+    "browser-automation": (
+        "Browser automation",
+        "practice",
+        ["browser automation", "headless browser", "headless browsers"],
+        ["playwright", "puppeteer", "web-scraping"],
+    ),
+    "data-governance": (
+        "Data governance",
+        "practice",
+        ["data governance", "data lineage", "data stewardship"],
+        ["data-quality", "data-engineering"],
+    ),
+    "data-quality": (
+        "Data quality",
+        "practice",
+        ["data quality", "data observability"],
+        ["data-governance", "data-engineering"],
+    ),
+    "operations-research": (
+        "Operations research",
+        "domain",
+        [
+            "operations research",
+            "combinatorial optimization",
+            "linear programming",
+            "integer programming",
+            "mixed-integer programming",
+            "convex optimization",
+            "=MILP",
+            "constraint programming",
+        ],
+        ["statistics", "python"],
+    ),
+    # phrases for skills already known
+    "computer-vision": (
+        "Computer vision",
+        "domain",
+        [
+            "computer vision",
+            "object detection",
+            "image segmentation",
+            "object tracking",
+            "machine vision",
+            "visual perception",
+            "vision models",
+            "AI vision",
+        ],
+        [],
+    ),
+    "machine-learning": (
+        "Machine learning",
+        "domain",
+        [
+            "machine learning",
+            "=ML",
+            "AI/ML",
+            "ML/AI",
+            "model training",
+            "ML models",
+            "ML engineering",
+            "applied ML",
+            "ML systems",
+        ],
+        [],
+    ),
+    "ai-agents": (
+        "AI agents",
+        "domain",
+        [
+            "AI agents",
+            "multi-agent systems",
+            "multi-agent",
+            "autonomous agents",
+            "agentic systems",
+            "agent frameworks",
+            "agent infrastructure",
+        ],
+        [],
+    ),
+    "search-engines": (
+        "Search",
+        "domain",
+        [
+            "semantic search",
+            "vector search",
+            "hybrid search",
+            "full-text search",
+            "search and retrieval",
+            "neural search",
+        ],
+        [],
+    ),
+    "recommender-systems": (
+        "Recommender systems",
+        "domain",
+        ["personalization", "recommendation models", "recommendation algorithms"],
+        [],
+    ),
+    "mobile-development": (
+        "Mobile development",
+        "domain",
+        ["mobile apps", "mobile app", "mobile applications", "mobile application development"],
+        [],
+    ),
+    "networking": ("Networking", "domain", ["networking", "network stack"], []),
+    "remote-sensing": (
+        "Remote sensing",
+        "domain",
+        ["remote sensing", "satellite imagery", "satellite data", "earth observation", "aerial imagery"],
+        ["geographic-information-system-gis", "computer-vision"],
+    ),
+    "identity-and-access-management": (
+        "Identity and access management",
+        "domain",
+        ["authentication", "access control", "identity platform", "auth systems"],
+        [],
+    ),
+    "cyber-security": (
+        "Cybersecurity",
+        "domain",
+        [
+            "=security",
+            "network security",
+            "threat detection",
+            "threat intelligence",
+            "offensive security",
+            "malware analysis",
+            "detection engineering",
+        ],
+        [],
+    ),
+    "simulation": ("Simulation", "domain", ["physics simulation", "simulation software"], []),
+}
+
 KIND_OF: dict[str, str] = {
     **{
         s: "language"
@@ -1593,6 +1856,9 @@ EXTRA_BLOCKLIST: frozenset[str] = frozenset(
 # GitHub Explore topics: which are imported, and how their names may match.
 GITHUB_SKIP: frozenset[str] = frozenset(
     [
+        "mobile",  # its alias "mobile apps" names mobile development, its name ("Mobile") is a plain word
+        "security",  # "security" in running text is the field; "Security" heads role titles and industry lists
+        "authentication",
         "3d",
         "3ds-homebrew",
         "4d-component",

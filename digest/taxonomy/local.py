@@ -32,6 +32,7 @@ from digest.taxonomy.layer import KINDS
 from digest.taxonomy.matcher import Matcher, get_matcher, load_bundled
 from digest.taxonomy.normalize import alias_key
 
+RELINK_HINT = "run `digest skills relink` (or import with --relink) to apply them to stored items"
 MAX_BYTES = 2_000_000
 MAX_SKILLS = 5_000
 MAX_ALIASES = 20_000
@@ -206,10 +207,7 @@ def import_skills(session: Session, data: LocalImport) -> str:
                 if session.get(SkillRelated, (x, y)) is None:
                     session.add(SkillRelated(skill_id=x, related_id=y, rank=rank + 100))
     session.flush()
-    return (
-        f"imported: {added} new skills, {updated} updated, {new_aliases} new aliases; "
-        "run `digest skills relink` to apply them to stored items"
-    )
+    return f"imported: {added} new skills, {updated} updated, {new_aliases} new aliases; {RELINK_HINT}"
 
 
 # --- the matcher with the operator's skills ----------------------------------------------------------------

@@ -14,10 +14,8 @@ import difflib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 from digest.taxonomy import context, curated
@@ -25,13 +23,11 @@ from digest.taxonomy.normalize import alias_key, case_key
 from digest.taxonomy.scan import AliasScanner
 
 _PLAIN_WORD = re.compile(r"[A-Z][a-z]+")
-_START = attrgetter("start")
 _NONE: frozenset[str] = frozenset()
 _LIST_GLUE = re.compile(r"^\s*(?:[,/|;&+]|and|or|\(|\))\s*(?:and\s+|or\s+)?$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One skill found in a text. `alias` is the text as written (or the skill name for a hidden alias)."""
 
     slug: str
@@ -42,22 +38,13 @@ class Match:
     hidden: bool = False
 
 
-# Building a Match through its frozen __init__ costs twice as much as setting its slots directly; a posting
-# gets a handful, but the matcher runs over every item.
-_SLUG, _ALIAS, _START_AT, _END, _NAME, _HIDDEN = (
-    getattr(Match, f).__set__ for f in ("slug", "alias", "start", "end", "name", "hidden")
-)
+# A posting gets a handful of matches, but the matcher runs over every item: a match is a tuple, built
+# without the keyword handling of Match(...) (a third of the cost of a frozen dataclass's __init__).
+_tuple_new = tuple.__new__
 
 
 def _new_match(slug: str, alias: str, start: int, end: int, name: str, hidden: bool = False) -> Match:
-    m = object.__new__(Match)
-    _SLUG(m, slug)
-    _ALIAS(m, alias)
-    _START_AT(m, start)
-    _END(m, end)
-    _NAME(m, name)
-    _HIDDEN(m, hidden)
-    return m
+    return _tuple_new(Match, (slug, alias, start, end, name, hidden))
 
 
 class _Alias(NamedTuple):  # a tuple: the matcher builds 12,600 of them at start, three times faster than a dataclass
@@ -70,6 +57,7 @@ class _Alias(NamedTuple):  # a tuple: the matcher builds 12,600 of them at start
     strong: bool  # corroborates weak names: neither weak nor generic
     after: re.Pattern[str] | None  # curated.FALSE_AFTER
     before: re.Pattern[str] | None  # curated.FALSE_BEFORE
+    gated: bool  # a false context or the weak-name gate may reject it (most aliases: neither)
 
 
 _Candidate = tuple[_Alias, int, int, str, bool]  # alias, start, end, surface, lower-case weak name
@@ -113,7 +101,9 @@ class Matcher:
         for key, (idx, ci, hidden, exact) in forms.items():
             weak = key in weak_aliases or (not ci and any(plain_word(x) for x in exact))
             strong = not weak and not self.skills[idx].generic
-            self.aliases[key] = _Alias(idx, ci, hidden, exact, weak, key, strong, after.get(key), before.get(key))
+            a, b = after.get(key), before.get(key)
+            gated = weak or a is not None or b is not None
+            self.aliases[key] = _Alias(idx, ci, hidden, exact, weak, key, strong, a, b, gated)
         self._scanner = AliasScanner(self.aliases)
         self._disambiguators = {k: re.compile(v, re.I) for k, v in curated.DISAMBIGUATORS.items()}
         self._programming = re.compile(curated.PROGRAMMING_CONTEXT, re.I)
@@ -147,33 +137,42 @@ class Matcher:
     def match(self, text: str) -> list[Match]:
         """Canonical skills in `text`, each once (its first accepted mention), in text order."""
         cands = self.candidates(text)
-        strong = any(c[0].strong for c in cands)
         out: dict[int, Match] = {}
         skills, implies = self.skills, self._implies
+        strong: bool | None = None  # whether any candidate corroborates weak names: found when one needs it
         for i, (alias, start, end, surface, listed_only) in enumerate(cands):
-            if alias.skill in out:
+            idx = alias.skill
+            if idx in out:
                 continue
-            if listed_only and not self._in_list(text, cands, i):
-                continue
-            if alias.after is not None and alias.after.search(text[end : end + 40]):
-                continue
-            if alias.before is not None and alias.before.search(text[max(0, start - 30) : start]):
-                continue
-            if alias.weak and not self._weak_ok(text, cands, i, strong):
-                continue
-            info = skills[alias.skill]
-            shown = info.name if alias.hidden_only else surface
-            out[alias.skill] = _new_match(info.slug, shown, start, end, info.name, alias.hidden_only)
-            implied = implies.get(info.slug)
-            if implied is not None and implied[1].search(surface) and implied[0] not in out:
-                other = skills[implied[0]]
-                out[implied[0]] = _new_match(other.slug, surface, start, end, other.name)
-        return context.keep(text, sorted(out.values(), key=_START))
+            if alias.gated or listed_only:
+                if listed_only and not self._in_list(text, cands, i):
+                    continue
+                if alias.after is not None and alias.after.search(text[end : end + 40]):
+                    continue
+                if alias.before is not None and alias.before.search(text[max(0, start - 30) : start]):
+                    continue
+                if alias.weak:
+                    if strong is None:
+                        strong = any(c[0].strong for c in cands)
+                    if not strong and not self._weak_ok(text, cands, i):
+                        continue
+            info = skills[idx]
+            if alias.hidden_only:
+                out[idx] = _new_match(info.slug, info.name, start, end, info.name, True)
+            else:
+                out[idx] = _new_match(info.slug, surface, start, end, info.name, False)
+            if info.slug in implies:
+                implied, written = implies[info.slug]
+                if written.search(surface) and implied not in out:
+                    other = skills[implied]
+                    out[implied] = _new_match(other.slug, surface, start, end, other.name)
+        # in text order already: candidates come in order of place, an implied skill right after its alias
+        return context.keep(text, list(out.values()))
 
-    def _weak_ok(self, text: str, cands: list[_Candidate], i: int, strong: bool) -> bool:
+    def _weak_ok(self, text: str, cands: list[_Candidate], i: int) -> bool:
+        """A weak name with no strong mention in the text: kept with a disambiguating or programming context,
+        or in a list of technologies."""
         key = cands[i][0].key
-        if strong:
-            return True
         dis = self._disambiguators.get(key)
         if dis is not None and dis.search(text):
             return True

@@ -13,14 +13,21 @@ and what may follow a key: '.', '@', '$', '\\', 'v' and digits of a version) is 
 one (in the text, remembering where positions moved), then SEP becomes BND. An occurrence above is then
 always an occurrence of BND + key + BND in the mapped text (a BND is appended for the end of the text), so
 one overlapping Aho-Corasick pass over one such pattern a key (`ahocorasick-rs`, about 20 ms to build for
-12,567 keys) finds a small superset of the places and keys (9,100 hits for 8,300 occurrences in the HN
-postings); each is then checked exactly on the text (the boundary character, the key as written, the
-version and what follows), longest first.
+14,000 keys) finds a small superset of the places and keys (14,565 hits for 10,182 occurrences in the HN
+postings with taxonomy 2026.12.2); each is then checked exactly on the text (the boundary character, the key
+as written, the version and what follows), longest first.
+
+A key that is mostly digits and punctuation ("v8", "c++", "s3", "c++17") would be almost all boundary on that
+alphabet (BND BND BND BND for "v8" is any number after a space: half of all hits); such a key (ASCII letters,
+digits, '+', '.', '#' only, with fewer than two letters left on the coarse alphabet) is found instead by a
+second, small automaton that looks for the key as written in the lowered text; the character before it is
+checked as above. Its hits join the others in order of place, so the longest key at a place still wins.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from operator import itemgetter
 
@@ -48,6 +55,7 @@ def _alphabet() -> bytes:
 
 
 _MAP = _alphabet()
+_FINE_KEY = re.compile(r"[a-z0-9+.#]+")
 _MAP_SPLIT = b"\0" + _MAP[1:]
 _SEP_TO_BND = bytes.maketrans(_S, _B)
 _MAP_BND = _MAP.translate(_SEP_TO_BND)
@@ -59,6 +67,7 @@ _TAIL = re.compile(r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)(?![\w#]|\+(?![A-Za-z]
 _PLAIN_STOP = frozenset(c for c in map(chr, range(128)) if not (c.isalnum() or c in "_#+. "))
 _VERSION_START = frozenset("v0123456789")  # and "": the final space has nothing after it
 _PLACE = itemgetter(1)
+_NEVER = 1 << 62
 _NOT_BOUNDARY = frozenset("_.#@$\\0123456789abcdefghijklmnopqrstuvwxyz")
 
 Occurrence = tuple[str, int, int, int]  # key, start, end of the key as written, end with its version (text offsets)
@@ -93,13 +102,24 @@ class AliasScanner:
             bodies = [_coarse(key) for key in listed]
         found: list[bytes] = []
         self._keys: list[str] = []  # pattern -> key (a key has one pattern, rarely two)
+        fine: list[str] = []
         for key, body in zip(listed, bodies, strict=True):
+            if _is_fine(key, body):
+                fine.append(key)
+                continue
             ps = patterns(key, body)
             found += ps
             self._keys += [key] * len(ps)
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
             found, implementation=ahocorasick_rs.Implementation.ContiguousNFA
         )
+        # the fine keys follow the others in self._keys; their patterns are the keys as written (a few dozen
+        # literal patterns: the automaton skips through the text with a vector prefilter)
+        self._fine_offset = len(self._keys)
+        self._fine: ahocorasick_rs.BytesAhoCorasick | None = None
+        if fine:
+            self._keys += fine
+            self._fine = ahocorasick_rs.BytesAhoCorasick([key.encode() for key in fine])
 
     def scan(self, text: str) -> list[Occurrence]:
         """Every occurrence in `text`, in order: (key, start, end of the key as written, end with its version)."""
@@ -117,8 +137,11 @@ class AliasScanner:
         else:  # a few runs a text: found by bytes.find (a regex is slower), collapsed and remembered
             pieces = []
             prev = shift = 0
+            size = len(mapped)
             while run >= 0:
-                end = _SEP_RUN.match(mapped, run).end()  # type: ignore[union-attr]
+                end = run + 2
+                while end < size and mapped[end] == SEP:  # most runs are two or three characters long
+                    end += 1
                 pieces.append(mapped[prev : run + 1])
                 marks.append(run - shift)
                 origins.append(end - 1)
@@ -127,27 +150,41 @@ class AliasScanner:
                 run = mapped.find(_S + _S, end)
             pieces.append(mapped[prev:])
             mapped = b"".join(pieces).translate(_SEP_TO_BND)
+        # the automaton reports hits in order of where they end: reversed and sorted (stably) by where they start,
+        # the keys found at one place come longest first
         hits = self._automaton.find_matches_as_indexes(mapped, overlapping=True)
+        hits.reverse()
+        if self._fine is not None:
+            fine = self._fine.find_matches_as_indexes(encoded, overlapping=True)
+            if fine:  # rare ("C++", "S3", "V8"): merged by place, then longest key first
+                keys = self._keys
+                hits += self._fine_hits(fine, marks, origins)
+                hits.sort(key=lambda hit: (hit[1], -len(keys[hit[0]])))
+                return self._check(lowered, hits, marks, origins)
         hits.sort(key=_PLACE)
         return self._check(lowered, hits, marks, origins)
 
     def _check(
         self, lowered: str, hits: list[tuple[int, int, int]], marks: list[int], origins: list[int]
     ) -> list[Occurrence]:
+        """The occurrences among `hits` (in order of place, the longest key first at each place): at each place
+        the first key that is written there and followed by what may end a key, unless the place is inside the
+        previous occurrence or its character is no boundary."""
         out: list[Occurrence] = []
         last = 0  # where, in `lowered`, the next match may start (its boundary character)
         done = -1  # the place (in the mapped text) decided last
         keys = self._keys
         startswith = lowered.startswith
-        count = len(hits)
         runs, k, shift = len(marks), 0, 0
-        for i in range(count):
-            pattern, at, _ = hits[i]
+        next_mark = marks[0] if runs else _NEVER
+        for pattern, at, _ in hits:
             if at == done:
                 continue
-            while k < runs and marks[k] <= at:  # hits come in order of place: follow the runs along
-                shift = origins[k] - marks[k]
-                k += 1
+            if at >= next_mark:  # hits come in order of place: follow the runs of separators along
+                while k < runs and marks[k] <= at:
+                    shift = origins[k] - marks[k]
+                    k += 1
+                next_mark = marks[k] if k < runs else _NEVER
             p = at + shift
             if p < last:
                 continue
@@ -155,41 +192,43 @@ class AliasScanner:
             if c in _NOT_BOUNDARY or (c >= "\x80" and not _is_boundary(c)):
                 done = at
                 continue
-            done = at
             key = keys[pattern]
-            if i + 1 < count and hits[i + 1][1] == at:  # several keys here
-                j = i + 1
-                while j < count and hits[j][1] == at:
-                    j += 1
-                found = self._longest(lowered, [h[0] for h in hits[i:j]], p)
-            elif startswith(key, p + 1):
+            if startswith(key, p + 1):
                 e = p + 1 + len(key)
-                d = lowered[e]
-                if d in _PLAIN_STOP or (d == " " and lowered[e + 1 : e + 2] not in _VERSION_START):
-                    out.append((key, p, e - 1, e - 1))  # the common case: nothing after the key to look at
-                    last = e
+            elif " " in key:
+                e = _key_end(lowered, p + 1, key)
+                if e < 0:
                     continue
-                found = self._longest(lowered, [pattern], p)
             else:
-                found = self._longest(lowered, [pattern], p)
-            if found is not None:
-                out.append(found)
-                last = found[3] + 1
-        return out
-
-    def _longest(self, lowered: str, found_here: list[int], p: int) -> Occurrence | None:
-        """The match whose boundary character is lowered[p], trying the keys found there longest first."""
-        ends = []
-        for pattern in found_here:
-            key = self._keys[pattern]
-            e = _key_end(lowered, p + 1, key)
-            if e >= 0:
-                ends.append((e, key))
-        for e, key in sorted(ends, reverse=True):
+                continue
+            d = lowered[e]
+            if d in _PLAIN_STOP or (d == " " and lowered[e + 1 : e + 2] not in _VERSION_START):
+                out.append((key, p, e - 1, e - 1))  # the common case: nothing after the key to look at
+                last = e
+                done = at
+                continue
             tail = _TAIL.match(lowered, e)
             if tail is not None:
-                return (key, p, e - 1, tail.end() - 1)
-        return None
+                out.append((key, p, e - 1, tail.end() - 1))
+                last = tail.end()
+                done = at
+        return out
+
+    def _fine_hits(
+        self, fine: list[tuple[int, int, int]], marks: list[int], origins: list[int]
+    ) -> list[tuple[int, int, int]]:
+        """The fine automaton's hits (where a key starts in the lowered text) as hits at their places in the mapped
+        text: the place of a hit is the character before the key (checked to be a boundary as every other). A
+        fine key starts with no separator, so that character is not inside a collapsed run of separators (at
+        most its last character, which the run's one character in the mapped text stands for)."""
+        offset = self._fine_offset
+        out = []
+        for pattern, start, end in fine:
+            p = start - 1  # the lowered text starts with a space: a key never starts at 0
+            k = bisect_right(origins, p)
+            at = p - (origins[k - 1] - marks[k - 1]) if k else p
+            out.append((offset + pattern, at, end))
+        return out
 
     def _dotted_capital_i(self, text: str) -> list[Occurrence]:
         """A text with 'İ': scanned with 'İ' as 'i' (what a case-insensitive regex does), but an alias written
@@ -203,6 +242,14 @@ class AliasScanner:
                     continue
             out.append((written, start, key_end, end))
         return out
+
+
+def _is_fine(key: str, body: bytes) -> bool:
+    """Whether `key` is found by the fine automaton: ASCII letters, digits, '+', '.', '#' only, with a boundary
+    byte in its coarse form and fewer than two letters left there ("v8", "c++17", "s3"; not "c", "node.js")."""
+    if _FINE_KEY.fullmatch(key) is None or BND not in body:
+        return False
+    return sum(b > SEP for b in body) < 2
 
 
 def _is_boundary(c: str) -> bool:

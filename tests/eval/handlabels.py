@@ -1,8 +1,10 @@
 """The matcher against hand labels: micro precision and recall by kind, with 95% Wilson intervals.
 
-    .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part development|held-out|all] [--show]
+    .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part development|held-out|held-out-2|all] [--show]
 
-`hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header).
+`hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header);
+`hand_labels_2.txt` a second held-out set of 45 more postings, labelled later by another reader (part
+`held-out-2`; "all" means the first file's 120).
 A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
 where the reader's name is not one of them, through LABEL_SLUGS below. A label that resolves to nothing is a
 skill the taxonomy lacks: a miss, never dropped. A match is right when its skill is among the posting's
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +27,7 @@ from digest.taxonomy.normalize import alias_key
 from tests.eval import hn
 
 LABELS = Path(__file__).with_name("hand_labels.txt")
+LABELS_2 = Path(__file__).with_name("hand_labels_2.txt")
 KINDS = {
     "L": "language",
     "F": "framework/library",
@@ -46,6 +51,7 @@ LABEL_SLUGS: dict[str, str] = {
     "Jazz": "jazz-tools",
     "Substrate": "substrate",
     "Phoenix": "phoenix",  # a bare "Phoenix" is the city; the reader means the Elixir framework
+    "search": "search-engines",  # the skill named "Search" (a bare "search" is no alias: "job search")
 }
 
 
@@ -91,6 +97,31 @@ def read_labels(matcher: Matcher, path: Path = LABELS) -> list[Labelled]:
     return out
 
 
+def label_file(part: str) -> Path:
+    return LABELS_2 if part == "held-out-2" else LABELS
+
+
+def draw_second_held_out(data: Path, n: int = 45) -> list[int]:
+    """The postings of hand_labels_2.txt: random.Random(2112) over the ids of the postings not in
+    hand_labels.txt, at least 200 characters long, one posting a company (the first field of the first line)
+    and no company of hand_labels.txt."""
+    postings = hn.load(data)
+    first = {int(line.split("|")[0]) for line in LABELS.read_text("utf-8").splitlines() if line[:1].isdigit()}
+
+    def company(p: hn.Posting) -> str:
+        return re.sub(r"\W+", " ", p.text.split("\n", 1)[0].split("|")[0]).strip().casefold()[:40]
+
+    seen = {company(p) for p in postings if p.id in first}
+    rest = sorted((p for p in postings if p.id not in first), key=lambda p: p.id)
+    random.Random(2112).shuffle(rest)
+    out: list[int] = []
+    for p in rest:
+        if company(p) not in seen and len(p.text) >= 200 and len(out) < n:
+            seen.add(company(p))
+            out.append(p.id)
+    return out
+
+
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     if n == 0:
         return (0.0, 1.0)
@@ -106,7 +137,7 @@ def score(
     """Per-kind tallies and the overall one, for the labelled postings of `part`."""
     matcher = matcher or get_matcher()
     texts = {p.id: p.text for p in hn.load(data, matcher)}
-    labelled = [x for x in read_labels(matcher) if part == "all" or x.part == part]
+    labelled = [x for x in read_labels(matcher, label_file(part)) if part == "all" or x.part == part]
     kind_of = {s["slug"]: TAXONOMY_KINDS.get(s.get("kind") or "", s.get("kind")) for s in load_bundled()["skills"]}
     by_kind: dict[str, Tally] = defaultdict(Tally)
     total = Tally()
@@ -134,7 +165,7 @@ def recall_tp(data: Path, part: str, matcher: Matcher | None = None) -> dict[str
     matcher = matcher or get_matcher()
     texts = {p.id: p.text for p in hn.load(data, matcher)}
     out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for x in read_labels(matcher):
+    for x in read_labels(matcher, label_file(part)):
         if part != "all" and x.part != part:
             continue
         found = {m.slug for m in matcher.match(texts[x.id])}
@@ -177,7 +208,7 @@ def report(data: Path, part: str, show: bool = False) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("DIGEST_SHARED_DATA", "/work/shared/data")))
-    parser.add_argument("--part", default="all", choices=["development", "held-out", "all"])
+    parser.add_argument("--part", default="all", choices=["development", "held-out", "held-out-2", "all"])
     parser.add_argument("--show", action="store_true", help="list every miss and false match")
     args = parser.parse_args()
     print(report(args.data, args.part, args.show))
