@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 
 from digest import clock
 from digest.demand import synthetic
+from digest.subscriptions import get_or_create_user
+from tests.accounts_data import link_in, outbox
 from tests.browser.conftest import shot
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -112,3 +115,28 @@ def test_stale_home_page_opens_skill_pages_at_the_day_its_counts_are_for(stale: 
     page.wait_for_url(f"**/skills/kubernetes?as_of={stale.isoformat()}")
     assert page.locator(".headline .big").first.inner_text() == "97"
     assert page.console_errors == []
+
+
+def _sign_in(page: Any, server: str, settings: Any, email: str) -> None:
+    page.goto(server + "/settings")
+    page.locator("#login-email").fill(email)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    mails = wait_for(lambda: [m for m in outbox(settings.outbox_dir) if "sign-in" in m["Subject"]], timeout=10)
+    page.goto(link_in(mails[-1], "/login"))
+    page.get_by_role("button", name="Continue to my settings").click()
+    page.get_by_role("heading", name="Your digests").wait_for()
+
+
+@pytest.mark.parametrize("button", ["Sign out", "Sign out everywhere"])
+def test_signing_out_says_so(settings: Any, session: Session, server: str, page: Any, button: str) -> None:
+    """Both sign-out buttons used to drop the person on the home page without a word."""
+    get_or_create_user(session, "ann@example.com", clock.utcnow())
+    session.commit()
+    _sign_in(page, server, settings, "ann@example.com")
+    page.get_by_role("button", name=button, exact=True).click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    said = page.get_by_role("status").inner_text()
+    assert said.startswith("You are signed out"), said
+    assert ("everywhere" in said) is (button == "Sign out everywhere")
+    shot(page, f"63-{button.lower().replace(' ', '-')}")
