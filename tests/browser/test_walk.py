@@ -140,3 +140,34 @@ def test_signing_out_says_so(settings: Any, session: Session, server: str, page:
     assert said.startswith("You are signed out"), said
     assert ("everywhere" in said) is (button == "Sign out everywhere")
     shot(page, f"63-{button.lower().replace(' ', '-')}")
+
+
+@pytest.fixture
+def new_skill(session: Session) -> date:
+    """A skill whose postings all came in the last 4 weeks (as a feed's did in the walk), with metros."""
+    today = clock.today()
+    [rust] = synthetic.skills(session, ["Rust"])
+    metros = synthetic.metros(session, ["Berlin", "Warsaw"])
+    synthetic.add(
+        session, [synthetic.posting(today - timedelta(days=n), [rust.id], None, metros[n % 2].id) for n in range(6)]
+    )
+    session.commit()
+    return today
+
+
+def test_skill_page_reads_well(new_skill: date, server: str, page: Any) -> None:
+    page.goto(server + "/skills/rust")
+    change = page.locator(".headline .figure").nth(1).locator(".label").inner_text()
+    assert "no postings in the prior 4 weeks to compare with" in change and not change.endswith("(0)"), change
+    # the lists take the page's width: the postings list is not squeezed beside an empty articles card
+    widths = page.evaluate(
+        "['.chart', '#postings', '#articles'].map(s => document.querySelector(s).getBoundingClientRect().width)"
+    )
+    assert widths[1] == widths[0] == widths[2], widths
+    where = page.locator(".faq dd").nth(2).inner_text()
+    assert where.startswith("Of the Rust postings in the 90 days to ") and "that name a known metro: " in where, where
+    trend = page.locator(".faq dd").nth(1).inner_text()
+    assert trend.startswith("6 postings in the 4 weeks to ") and "none in the 4 weeks before" in trend, trend
+    legend = page.locator(".chart .note").inner_text()
+    assert "Lighter bars: the weeks before" in legend
+    shot(page, "64-skill-page-new-skill")
