@@ -15,7 +15,10 @@ from digest.demand import synthetic
 from digest.subscriptions import get_or_create_user
 from tests.accounts_data import link_in, outbox
 from tests.browser.conftest import shot
+from tests.browser.test_email_images import _digest_with_chart
 from tests.helpers import wait_for
+from tests.test_digest_ledger import T0, run
+from tests.test_digest_ledger import outbox as sent
 
 pytestmark = pytest.mark.browser
 
@@ -171,3 +174,33 @@ def test_skill_page_reads_well(new_skill: date, server: str, page: Any) -> None:
     legend = page.locator(".chart .note").inner_text()
     assert "Lighter bars: the weeks before" in legend
     shot(page, "64-skill-page-new-skill")
+
+
+def test_digest_email_chart_keeps_its_shape_and_fits_a_phone(
+    settings: Any, session: Session, server: str, browser: Any
+) -> None:
+    """The email's chart was declared 300x90 for a 560x220 image (squashed wherever CSS is ignored), and sat
+    beside the figures at 165 px wide on a phone, its labels unreadable."""
+    _digest_with_chart(settings, session)
+    run(session, settings, T0 + timedelta(hours=8))
+    [name] = sent(settings)
+    for width in (1000, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(f"{server}/outbox?key={settings.outbox_key}")
+            page.goto(f"{server}/outbox/{name}")
+            img = page.locator("table.demand img")
+            img.wait_for()
+            natural, declared = img.evaluate(
+                "i => [i.naturalWidth / i.naturalHeight, i.getAttribute('width') / i.getAttribute('height')]"
+            )
+            assert abs(declared / natural - 1) < 0.02, (declared, natural)
+            box = img.bounding_box()
+            figures = page.locator("table.demand td").first.bounding_box()
+            assert box and figures
+            if width == 390:
+                assert box["width"] >= 280 and box["y"] >= figures["y"] + figures["height"] - 1, (box, figures)
+            shot(page, f"65-digest-email-{width}")
+        finally:
+            context.close()
