@@ -658,7 +658,8 @@ def postings_in_window(session: Session, skill_ids: list[int], as_of: date) -> d
 def search_skills(session: Session, query: str, limit: int, as_of: date) -> list[tuple[Skill, int]]:
     """(skill, postings in the window to `as_of`) for a search box, as the person types: the skill called
     exactly that first, then skills whose name or slug starts with the text, then those with an alias that
-    does, then those that only contain it; within each, by postings, then the shorter name. An empty query lists the most asked for."""
+    does, then those that only contain it; within each, by postings, then the shorter name. An empty query
+    lists the most asked for."""
     if not " ".join(query.split()):
         found = _skills_to_browse(session, limit, as_of)
         counts = postings_in_window(session, [s.id for s in found], as_of)

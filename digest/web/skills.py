@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -106,12 +106,13 @@ def demand(request: Request, slug: str, as_of: str | None = None) -> Response:
 
 
 @router.get("/skills/{slug}/chart.png")
-def chart(request: Request, slug: str, as_of: str | None = None) -> Response:
+def chart(request: Request, slug: str, as_of: str | None = None, theme: Literal["light", "dark"] = "light") -> Response:
+    """The weekly chart; theme=dark draws it in the pages' dark colours (their <picture> asks for it)."""
     day = _as_of(as_of)
     keep = _worth_keeping(request, day)
     with session_scope() as session:
         skill = _skill(session, slug, request)
-        png = weekly_chart_png(session, skill, day, keep=keep)
+        png = weekly_chart_png(session, skill, day, keep=keep, dark=theme == "dark")
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 

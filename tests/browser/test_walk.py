@@ -172,7 +172,7 @@ def test_skill_page_reads_well(new_skill: date, server: str, page: Any) -> None:
     trend = page.locator(".faq dd").nth(1).inner_text()
     assert trend.startswith("6 postings in the 4 weeks to ") and "none in the 4 weeks before" in trend, trend
     legend = page.locator(".chart .note").inner_text()
-    assert "Lighter bars: the weeks before" in legend
+    assert "Fainter bars: the weeks before" in legend
     shot(page, "64-skill-page-new-skill")
 
 
@@ -202,5 +202,30 @@ def test_digest_email_chart_keeps_its_shape_and_fits_a_phone(
             if width == 390:
                 assert box["width"] >= 280 and box["y"] >= figures["y"] + figures["height"] - 1, (box, figures)
             shot(page, f"65-digest-email-{width}")
+        finally:
+            context.close()
+
+
+CORNER_PIXEL = """i => {
+  const c = document.createElement('canvas');
+  c.width = i.naturalWidth; c.height = i.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(i, 0, 0);
+  return Array.from(g.getImageData(2, 2, 1, 1).data);
+}"""
+
+
+def test_charts_follow_dark_mode(recent: date, server: str, browser: Any) -> None:
+    """In dark mode the skill page's chart was a white box: it is drawn in the page's dark colours."""
+    for scheme, dark in (("dark", True), ("light", False)):
+        context = browser.new_context(viewport={"width": 1000, "height": 900}, color_scheme=scheme)
+        page = context.new_page()
+        try:
+            page.goto(server + "/skills/kubernetes")
+            img = page.locator(".chart img")
+            img.wait_for()
+            page.wait_for_function("() => document.querySelector('.chart img').complete")
+            corner = img.evaluate(CORNER_PIXEL)
+            assert (sum(corner[:3]) / 3 < 80) is dark, (scheme, corner)
+            shot(page, f"66-skill-chart-{scheme}")
         finally:
             context.close()
