@@ -229,3 +229,28 @@ def test_charts_follow_dark_mode(recent: date, server: str, browser: Any) -> Non
             shot(page, f"66-skill-chart-{scheme}")
         finally:
             context.close()
+
+
+def test_item_tags_never_break_across_lines(server: str, page: Any) -> None:
+    """'re-posted' split into 're-' and 'posted' on two lines in the digest's web view at 390 px."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(server + "/static/site.css")  # same origin, so the page below can use the stylesheet
+    page.set_content(
+        '<html><head><link rel="stylesheet" href="/static/site.css"></head><body><ul class="items">'
+        '<li class="item"><a class="item-title" href="#">Open roles at Stellar Science</a> '
+        '<span class="tag">re-posted</span> <span class="tag recent">recent, before you subscribed</span></li>'
+        "</ul></body></html>"
+    )
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.tag')).fontSize === '12px'")
+    broken = page.evaluate(
+        """() => {
+          const list = document.querySelector('ul.items'), out = [];
+          for (let w = 200; w <= 420; w += 2) {  // wherever the line happens to end
+            list.style.width = w + 'px';
+            for (const t of document.querySelectorAll('.tag'))
+              if (new Set([...t.getClientRects()].map(r => Math.round(r.top))).size > 1) out.push([w, t.textContent]);
+          }
+          return out;
+        }"""
+    )
+    assert broken == [], broken[:5]
