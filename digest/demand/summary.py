@@ -18,8 +18,12 @@ def _pct(share: float) -> str:
 
 
 def has_verdict(f: dict[str, Any]) -> bool:
-    """A shift verdict stands only on postings: none in the 8 weeks compared means no verdict at all."""
-    return bool(f["recent_4_weeks"] or f["prior_4_weeks"])
+    """A shift verdict stands only on enough postings: the test runs on at least MIN_TOTAL in the 8 weeks
+    compared, and below that 'within normal variation' would be a verdict on nothing (2 postings, none
+    before: 'p = 1.0'). A significant shift always stands."""
+    from digest.demand.shifts import MIN_TOTAL
+
+    return bool(f["shift"]["significant"]) or f["recent_4_weeks"] + f["prior_4_weeks"] >= MIN_TOTAL
 
 
 def summary_sentence(f: dict[str, Any], fresh: Freshness) -> str:

@@ -16,6 +16,7 @@ from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
 from digest.demand.figures import demand_figures
 from digest.demand.freshness import freshness
+from digest.demand.shifts import MIN_TOTAL
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
@@ -205,6 +206,7 @@ def skill_page(
         "change_words": change_words(figures["change_vs_prior_4_weeks"]),
         "verdict_words": verdict_words(figures["shift"]),
         "has_verdict": has_verdict(figures),
+        "min_tested": MIN_TOTAL,
         "summary": summary,
         "faq": faq(figures, fresh),
         "json_ld": json_ld(figures, fresh, page_url, base_url, summary),

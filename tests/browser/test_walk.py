@@ -145,20 +145,24 @@ def test_signing_out_says_so(settings: Any, session: Session, server: str, page:
     shot(page, f"63-{button.lower().replace(' ', '-')}")
 
 
-@pytest.fixture
-def new_skill(session: Session) -> date:
+def _new_skill(session: Session, name: str, count: int) -> None:
     """A skill whose postings all came in the last 4 weeks (as a feed's did in the walk), with metros."""
     today = clock.today()
-    [rust] = synthetic.skills(session, ["Rust"])
-    metros = synthetic.metros(session, ["Berlin", "Warsaw"])
-    synthetic.add(
-        session, [synthetic.posting(today - timedelta(days=n), [rust.id], None, metros[n % 2].id) for n in range(6)]
-    )
+    [skill] = synthetic.skills(session, [name])
+    metros = synthetic.metros(session, [f"Berlin {name}", f"Warsaw {name}"])
+    days = [today - timedelta(days=n % 20) for n in range(count)]
+    synthetic.add(session, [synthetic.posting(d, [skill.id], None, metros[n % 2].id) for n, d in enumerate(days)])
+
+
+@pytest.fixture
+def new_skills(session: Session) -> date:
+    _new_skill(session, "Rust", 25)  # enough for the shift test (20)
+    _new_skill(session, "Zig", 6)  # too few: the walk's Python from a feed had 2
     session.commit()
-    return today
+    return clock.today()
 
 
-def test_skill_page_reads_well(new_skill: date, server: str, page: Any) -> None:
+def test_skill_page_reads_well(new_skills: date, server: str, page: Any) -> None:
     page.goto(server + "/skills/rust")
     change = page.locator(".headline .figure").nth(1).locator(".label").inner_text()
     assert "no postings in the prior 4 weeks to compare with" in change and not change.endswith("(0)"), change
@@ -167,13 +171,23 @@ def test_skill_page_reads_well(new_skill: date, server: str, page: Any) -> None:
         "['.chart', '#postings', '#articles'].map(s => document.querySelector(s).getBoundingClientRect().width)"
     )
     assert widths[1] == widths[0] == widths[2], widths
+    trend = page.locator(".faq dd").nth(1).inner_text()
+    assert trend.startswith("25 postings in the 4 weeks to ") and "none in the 4 weeks before" in trend, trend
     where = page.locator(".faq dd").nth(2).inner_text()
     assert where.startswith("Of the Rust postings in the 90 days to ") and "that name a known metro: " in where, where
-    trend = page.locator(".faq dd").nth(1).inner_text()
-    assert trend.startswith("6 postings in the 4 weeks to ") and "none in the 4 weeks before" in trend, trend
     legend = page.locator(".chart .note").inner_text()
     assert "Fainter bars: the weeks before" in legend
     shot(page, "64-skill-page-new-skill")
+
+
+def test_no_shift_verdict_on_too_few_postings(new_skills: date, server: str, page: Any) -> None:
+    """6 postings and none before read 'Within normal variation (p = 1.0)': the test never ran on them."""
+    page.goto(server + "/skills/zig")
+    verdict = page.locator(".headline .figure").nth(2).inner_text()
+    assert verdict.startswith("No verdict") and "Too few postings to test: 6 mention Zig" in verdict, verdict
+    assert "at least 20" in verdict
+    assert "variation" not in page.locator("p.summary").inner_text()
+    shot(page, "67-skill-page-too-few-to-test")
 
 
 def test_digest_email_chart_keeps_its_shape_and_fits_a_phone(
