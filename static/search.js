@@ -22,7 +22,10 @@
     return a;
   }
 
+  var popular = document.getElementById("popular");  // the by-kind lists: for browsing, not under results
+
   function render(q, skills) {
+    if (popular) popular.hidden = !!q;
     list.textContent = "";
     skills.forEach(function (s) {
       var li = document.createElement("li"), cell = document.createElement("span"), count = document.createElement("span");

@@ -44,5 +44,17 @@ def home_context(q: str = "", **extra: Any) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
-    return templates.TemplateResponse(request, "home.html", home_context(q))
+def home(
+    request: Request, q: Annotated[str, Query(max_length=200)] = "", skill: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    """`?skill=` (a Follow link) fills the subscribe form with that skill's name, not its slug."""
+    extra = {"form": {"skill": _skill_name(skill)}} if skill else {}
+    return templates.TemplateResponse(request, "home.html", home_context(q, **extra))
+
+
+def _skill_name(slug: str) -> str:
+    from digest.taxonomy.resolve import exact_skill
+
+    with session_scope() as session:
+        found = exact_skill(session, slug)
+        return found.name if found is not None else slug

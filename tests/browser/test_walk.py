@@ -268,3 +268,20 @@ def test_item_tags_never_break_across_lines(server: str, page: Any) -> None:
         }"""
     )
     assert broken == [], broken[:5]
+
+
+def test_follow_fills_the_name_and_results_stand_alone(recent: date, server: str, page: Any) -> None:
+    """A Follow link filled the subscribe form with the slug ('google-cloud'); search results sat above the
+    whole by-kind browsing list, which answered nothing that was asked."""
+    page.goto(server + "/")
+    page.locator("#skill-results li", has_text="Google Cloud").get_by_role("link", name="Follow Google Cloud").click()
+    page.wait_for_url("**/?skill=google-cloud#subscribe")
+    assert page.locator("#sub-skill").input_value() == "Google Cloud"
+    assert page.locator("#popular").is_visible()
+    page.fill("#q", "kube")
+    page.get_by_text("matching “kube”").wait_for()
+    assert not page.locator("#popular").is_visible()
+    page.fill("#q", "")
+    page.get_by_text("Most asked for").wait_for()
+    assert page.locator("#popular").is_visible()
+    assert page.console_errors == []
