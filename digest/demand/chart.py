@@ -22,6 +22,7 @@ from digest.demand.figures import weekly_postings
 from digest.models import Skill
 
 WIDTH_PX, HEIGHT_PX, DPI = 560, 220, 100
+NARROW_WIDTH_PX = 360  # for phones: shown near its own size, so its labels stay readable (the wide one shrinks to half)
 BAR, BAR_PARTIAL, RECENT = "#9db4e3", "#d5deef", "#2457c5"
 
 
@@ -44,24 +45,32 @@ DARK = Palette("#1c2027", "#4d6fb3", "#2e3a52", "#8ab4ff", "#e6e9ef", "#a9b1bf",
 _lock = threading.Lock()  # matplotlib's font cache is not thread-safe
 
 
-def chart_path(fig_data: dict[str, Any], cache_dir: Path | None = None, dark: bool = False) -> Path:
+def chart_path(
+    fig_data: dict[str, Any], cache_dir: Path | None = None, dark: bool = False, narrow: bool = False
+) -> Path:
     base = cache_dir or get_settings().data_dir / "charts"
     drawn = json.dumps([fig_data["name"], fig_data["weekly"]], sort_keys=True).encode()
-    theme = "-dark" if dark else ""
-    return base / f"{fig_data['skill']}-{fig_data['as_of']}-{hashlib.sha256(drawn).hexdigest()[:12]}{theme}.png"
+    variant = ("-dark" if dark else "") + ("-narrow" if narrow else "")
+    return base / f"{fig_data['skill']}-{fig_data['as_of']}-{hashlib.sha256(drawn).hexdigest()[:12]}{variant}.png"
 
 
 def weekly_chart_png(
-    session: Session, skill: Skill, as_of: date, cache_dir: Path | None = None, keep: bool = True, dark: bool = False
+    session: Session,
+    skill: Skill,
+    as_of: date,
+    cache_dir: Path | None = None,
+    keep: bool = True,
+    dark: bool = False,
+    narrow: bool = False,
 ) -> bytes:
-    """~560x220 PNG of the weekly postings in the 90-day window; the last 4 weeks highlighted; in the dark
-    palette for pages read in dark mode. Kept on disk for the next request unless `keep` is False (a date
-    far from any data)."""
+    """~560x220 PNG of the weekly postings in the 90-day window (360x220 when `narrow`, for phones); the last 4
+    weeks highlighted; in the dark palette for pages read in dark mode. Kept on disk for the next request
+    unless `keep` is False (a date far from any data)."""
     fig_data = weekly_postings(session, skill, as_of)  # not demand_figures: no shift test, no top lists
-    path = chart_path(fig_data, cache_dir, dark)
+    path = chart_path(fig_data, cache_dir, dark, narrow)
     if path.exists():
         return path.read_bytes()
-    png = render_weekly_chart(fig_data, DARK if dark else LIGHT)
+    png = render_weekly_chart(fig_data, DARK if dark else LIGHT, NARROW_WIDTH_PX if narrow else WIDTH_PX)
     if not keep:
         return png
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +81,7 @@ def weekly_chart_png(
     return png
 
 
-def render_weekly_chart(fig_data: dict[str, Any], palette: Palette = LIGHT) -> bytes:
+def render_weekly_chart(fig_data: dict[str, Any], palette: Palette = LIGHT, width_px: int = WIDTH_PX) -> bytes:
     # matplotlib costs ~0.5 s to import: only a chart not yet drawn today (see weekly_chart_png) pays it
     import matplotlib
     from matplotlib.figure import Figure
@@ -89,11 +98,12 @@ def render_weekly_chart(fig_data: dict[str, Any], palette: Palette = LIGHT) -> b
         recent = (as_of - w).days < 28
         colors.append(palette.partial if partial else palette.recent if recent else palette.bar)
     with _lock:
-        fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=palette.background)
+        fig = Figure(figsize=(width_px / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=palette.background)
         ax = fig.add_subplot(facecolor=palette.background)
         x = list(range(len(values)))
         ax.bar(x, values, color=colors, width=0.75)
-        step = max(1, -(-len(labels) // 6))  # at most 6 labels: they never collide
+        most = 6 if width_px >= WIDTH_PX else 4
+        step = max(1, -(-len(labels) // most))  # at most 6 labels (4 when narrow): they never collide
         ax.set_xticks(x[::step], [d.strftime("%d %b") for d in labels[::step]], fontsize=8, color=palette.muted)
         ax.tick_params(axis="y", labelsize=8, colors=palette.muted, length=0)
         ax.tick_params(axis="x", length=0)
@@ -103,7 +113,7 @@ def render_weekly_chart(fig_data: dict[str, Any], palette: Palette = LIGHT) -> b
         ax.spines["bottom"].set_color(palette.axis)
         ax.grid(axis="y", color=palette.grid, linewidth=0.8)
         ax.set_axisbelow(True)
-        title = f"{fig_data['name']}: postings per week (week starting)"
+        title = f"{fig_data['name']}: postings per week" + (" (week starting)" if width_px >= WIDTH_PX else "")
         ax.set_title(title, fontsize=9, loc="left", color=palette.text)
         if not any(values):
             ax.set_ylim(0, 1)

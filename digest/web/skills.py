@@ -107,13 +107,20 @@ def demand(request: Request, slug: str, as_of: str | None = None) -> Response:
 
 
 @router.get("/skills/{slug}/chart.png")
-def chart(request: Request, slug: str, as_of: str | None = None, theme: Literal["light", "dark"] = "light") -> Response:
-    """The weekly chart; theme=dark draws it in the pages' dark colours (their <picture> asks for it)."""
+def chart(
+    request: Request,
+    slug: str,
+    as_of: str | None = None,
+    theme: Literal["light", "dark"] = "light",
+    size: Literal["wide", "narrow"] = "wide",
+) -> Response:
+    """The weekly chart; theme=dark draws it in the pages' dark colours, size=narrow 360 px wide for phones
+    (the pages' <picture> asks for what the reader's screen and scheme need)."""
     day = _as_of(as_of)
     keep = _worth_keeping(request, day)
     with session_scope() as session:
         skill = _skill(session, slug, request)
-        png = weekly_chart_png(session, skill, day, keep=keep, dark=theme == "dark")
+        png = weekly_chart_png(session, skill, day, keep=keep, dark=theme == "dark", narrow=size == "narrow")
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 

@@ -285,3 +285,21 @@ def test_follow_fills_the_name_and_results_stand_alone(recent: date, server: str
     page.get_by_text("Most asked for").wait_for()
     assert page.locator("#popular").is_visible()
     assert page.console_errors == []
+
+
+def test_phone_charts_keep_readable_labels(recent: date, server: str, browser: Any) -> None:
+    """At 390 px the 560 px chart shrank to about half, its 8 pt labels to 4 px: phones get the narrow one."""
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme)
+        page = context.new_page()
+        try:
+            page.goto(server + "/skills/kubernetes")
+            page.wait_for_function("() => document.querySelector('.chart img').complete")
+            src, natural, shown = page.locator(".chart img").evaluate(
+                "i => [i.currentSrc, i.naturalWidth, i.getBoundingClientRect().width]"
+            )
+            assert "size=narrow" in src and ("theme=dark" in src) is (scheme == "dark"), src
+            assert shown / natural >= 0.8, (shown, natural)
+            shot(page, f"68-skill-chart-phone-{scheme}")
+        finally:
+            context.close()
