@@ -77,11 +77,11 @@ INIT_STEPS: list[Any] = []
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
     """Run the web app alone (uvicorn). Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
-    from digest.config import derive_base_url
+    from digest.config import derive_base_url, record_base_url
 
     base_url, derived = derive_base_url(host, port)
     _say_base_url(base_url, derived, host)
-    settings_or_exit()
+    record_base_url(settings_or_exit())
     import uvicorn
 
     # proxy headers are the app's business (DIGEST_TRUSTED_PROXIES): uvicorn's own default trusts loopback
@@ -92,10 +92,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
     """The main job on the embedded default: web app, one worker and beat; Ctrl-C stops them all.
     Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
-    from digest.config import derive_base_url
+    from digest.config import derive_base_url, record_base_url
 
     base_url, derived = derive_base_url(host, port)
     settings = settings_or_exit()
+    record_base_url(settings)
     from digest.db import migrate
 
     migrate(settings.db_url)

@@ -202,6 +202,10 @@ def load_settings() -> Settings:
         name = "DIGEST_" + str(err["loc"][0]).upper() if err["loc"] else "DIGEST_*"
         raise ConfigError(f"{name}: {err['msg']}") from None
     s.validate_combination()
+    if "base_url" not in s.model_fields_set:  # not in the environment: where this instance's server listens
+        recorded = recorded_base_url(s.data_dir)
+        if recorded:
+            s.base_url = recorded
     return s
 
 
@@ -230,6 +234,27 @@ def derive_base_url(host: str, port: int) -> tuple[str, bool]:
     os.environ["DIGEST_BASE_URL"] = base_url_for(host, port)
     get_settings.cache_clear()
     return os.environ["DIGEST_BASE_URL"], True
+
+
+BASE_URL_FILE = "base_url"
+
+
+def record_base_url(settings: Settings) -> None:
+    """`digest run`/`serve` note in DATA_DIR the address they answer at, so a command run beside them
+    (`send-due`, `subscribe`, `preview` in another terminal, without DIGEST_BASE_URL) links emails there."""
+    path = settings.data_dir / BASE_URL_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f".{BASE_URL_FILE}.{os.getpid()}")
+    aside.write_text(settings.base_url + "\n")
+    os.replace(aside, path)
+
+
+def recorded_base_url(data_dir: Path) -> str | None:
+    try:
+        url = (data_dir / BASE_URL_FILE).read_text().strip()[:2048]
+    except OSError:
+        return None
+    return url.rstrip("/") if url.startswith(("http://", "https://")) else None
 
 
 def settings_or_exit() -> Settings:

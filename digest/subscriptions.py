@@ -626,39 +626,12 @@ def deliver(session: Session, settings: Settings, pending: PendingEmail, now: da
 
 
 def find_skills(session: Session, query: str, limit: int = 20, as_of: date | None = None) -> list[Skill]:
-    """Skills whose name, slug or alias contains `query`, best first (exact match, then prefix, then the
-    rest by name). An empty query lists the skills most asked for in the 90 days to `as_of`, then the
-    O*NET Hot Technologies, then the others, by name."""
-    from sqlalchemy import func, or_
-
-    from digest.models import SkillAlias
-    from digest.taxonomy.resolve import UnknownSkill
-
-    text = " ".join(query.split()).lower()[:200]
-    if not text:
+    """Skills whose name, slug or alias contains `query`, best first (see `search_skills`). An empty query
+    lists the skills most asked for in the 90 days to `as_of`, then the O*NET Hot Technologies, then the
+    others, by name."""
+    if not " ".join(query.split()):
         return _skills_to_browse(session, limit, as_of)
-    aliased_ids = select(SkillAlias.skill_id).where(func.lower(SkillAlias.alias).contains(text, autoescape=True))
-    rows = session.scalars(
-        select(Skill)
-        .where(
-            or_(
-                func.lower(Skill.name).contains(text, autoescape=True),
-                Skill.slug.contains(text, autoescape=True),
-                Skill.id.in_(aliased_ids),
-            )
-        )
-        .order_by(Skill.name)
-        .limit(200)
-    )
-    found = list(rows)
-    try:
-        exact: Skill | None = resolve_skill(session, query)
-    except UnknownSkill:
-        exact = None
-    found.sort(key=lambda s: (s is not exact, not s.name.lower().startswith(text), len(s.name), s.name.lower()))
-    if exact is not None and exact not in found:
-        found.insert(0, exact)
-    return found[:limit]
+    return [s for s, _ in _search(session, query, limit, as_of)]
 
 
 def postings_in_window(session: Session, skill_ids: list[int], as_of: date) -> dict[int, int]:
@@ -683,24 +656,59 @@ def postings_in_window(session: Session, skill_ids: list[int], as_of: date) -> d
 
 
 def search_skills(session: Session, query: str, limit: int, as_of: date) -> list[tuple[Skill, int]]:
-    """(skill, postings in the window to `as_of`) for a search box: the exact match first, then by postings,
-    then as `find_skills` orders them. An empty query lists the skills most asked for."""
-    found = find_skills(session, query, 200 if query.strip() else limit, as_of=as_of)
-    counts = postings_in_window(session, [s.id for s in found], as_of)
-    if query.strip():
-        exact = found[:1] if found and _is_exact(session, query, found[0]) else []
-        rest = sorted(found[len(exact) :], key=lambda s: -counts.get(s.id, 0))  # stable: ties keep their order
-        found = exact + rest
-    return [(s, counts.get(s.id, 0)) for s in found[:limit]]
+    """(skill, postings in the window to `as_of`) for a search box, as the person types: the skill called
+    exactly that first, then skills whose name or slug starts with the text, then those with an alias that
+    does, then those that only contain it; within each, by postings, then the shorter name. An empty query
+    lists the most asked for."""
+    if not " ".join(query.split()):
+        found = _skills_to_browse(session, limit, as_of)
+        counts = postings_in_window(session, [s.id for s in found], as_of)
+        return [(s, counts.get(s.id, 0)) for s in found]
+    return _search(session, query, limit, as_of)
 
 
-def _is_exact(session: Session, query: str, skill: Skill) -> bool:
-    from digest.taxonomy.resolve import UnknownSkill
+def _search(session: Session, query: str, limit: int, as_of: date | None) -> list[tuple[Skill, int]]:
+    # ranked by the database over every match: a short prefix ("p", "re") matches thousands of skills, and
+    # the ones people mean (Python, React) must not be cut by a first pick in name order
+    from sqlalchemy import ColumnElement, case, func, literal, or_
 
-    try:
-        return resolve_skill(session, query) is skill
-    except UnknownSkill:
-        return False
+    from digest.demand.window import WINDOW_DAYS
+    from digest.models import DemandSkillDay, SkillAlias
+    from digest.taxonomy.resolve import exact_skill
+
+    text = " ".join(query.split()).lower()[:200]
+    name = func.lower(Skill.name)
+    alias = func.lower(SkillAlias.alias)
+    aliased = select(SkillAlias.skill_id).where(alias.contains(text, autoescape=True))
+    alias_prefix = select(SkillAlias.skill_id).where(alias.startswith(text, autoescape=True))
+    starts = or_(name.startswith(text, autoescape=True), Skill.slug.startswith(text, autoescape=True))
+    prefix_rank = case((starts, 0), (Skill.id.in_(alias_prefix), 1), else_=2)
+    matches = or_(
+        name.contains(text, autoescape=True), Skill.slug.contains(text, autoescape=True), Skill.id.in_(aliased)
+    )
+    if as_of is not None:
+        counted = (
+            select(DemandSkillDay.skill_id, func.sum(DemandSkillDay.postings).label("n"))
+            .where(DemandSkillDay.day > as_of - timedelta(days=WINDOW_DAYS), DemandSkillDay.day <= as_of)
+            .group_by(DemandSkillDay.skill_id)
+            .subquery()
+        )
+        postings: ColumnElement[int] = func.coalesce(counted.c.n, 0)
+        stmt = select(Skill, postings).outerjoin(counted, counted.c.skill_id == Skill.id)
+    else:
+        postings = literal(0)
+        stmt = select(Skill, postings)
+    order = (prefix_rank, postings.desc(), func.length(Skill.name), Skill.name)
+    rows = session.execute(stmt.where(matches).order_by(*order).limit(limit)).tuples().all()
+    found = [(s, int(n or 0)) for s, n in rows]
+    exact = exact_skill(session, query)
+    if exact is None:
+        return found
+    rest = [(s, n) for s, n in found if s.id != exact.id]
+    mine = next((n for s, n in found if s.id == exact.id), None)
+    if mine is None:
+        mine = postings_in_window(session, [exact.id], as_of).get(exact.id, 0) if as_of is not None else 0
+    return [(exact, mine), *rest][:limit]
 
 
 def _skills_to_browse(session: Session, limit: int, as_of: date | None) -> list[Skill]:

@@ -7,6 +7,8 @@
   var status = document.getElementById("results-status");
   if (!input || !list || !status || !window.fetch) return;
   var days = list.getAttribute("data-window-days"), asOf = list.getAttribute("data-as-of");
+  var pageQuery = list.getAttribute("data-page-query") || "";  // ?as_of= when the counts are for older data
+  var kindLabels = JSON.parse(list.getAttribute("data-kind-labels") || "{}");
   var timer = null, asked = 0;
 
   function plural(n, one, many) { return n.toLocaleString("en-US") + " " + (n === 1 ? one : many); }
@@ -20,13 +22,25 @@
     return a;
   }
 
+  var popular = document.getElementById("popular");  // the by-kind lists: for browsing, not under results
+
   function render(q, skills) {
+    if (popular) popular.hidden = !!q;
     list.textContent = "";
     skills.forEach(function (s) {
-      var li = document.createElement("li"), count = document.createElement("span");
+      var li = document.createElement("li"), cell = document.createElement("span"), count = document.createElement("span");
+      cell.className = "name-cell";
+      cell.appendChild(link("/skills/" + encodeURIComponent(s.slug) + pageQuery, s.name, "name"));
+      if (kindLabels[s.kind]) {  // as the server draws it: "Python language"
+        var kind = document.createElement("span");
+        kind.className = "kind muted small";
+        kind.textContent = kindLabels[s.kind];
+        cell.appendChild(document.createTextNode(" "));
+        cell.appendChild(kind);
+      }
       count.className = "count";
       count.textContent = plural(s.postings, "posting", "postings");
-      li.appendChild(link("/skills/" + encodeURIComponent(s.slug), s.name, "name"));
+      li.appendChild(cell);
       li.appendChild(count);
       li.appendChild(link("/?skill=" + encodeURIComponent(s.slug) + "#subscribe", "Follow", "follow", "Follow " + s.name));
       list.appendChild(li);

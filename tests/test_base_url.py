@@ -100,3 +100,35 @@ def test_base_url_for_host_and_port() -> None:
     assert base_url_for("0.0.0.0", 80) == "http://127.0.0.1:80"
     assert base_url_for("::1", 8000) == "http://[::1]:8000"
     assert base_url_for("digest.local", 8000) == "http://digest.local:8000"
+
+
+def test_commands_run_beside_the_server_link_to_its_port(tmp_path: Path) -> None:
+    """`digest run --port P` in one terminal and `digest subscribe`/`send-due`/`preview` in another (no
+    DIGEST_BASE_URL in either): the emails those commands send link to port P, where the server answers,
+    not to the default port 8000."""
+    _account(tmp_path)
+    code = (
+        "from digest.db import session_scope\n"
+        "from digest.models import Skill\n"
+        "with session_scope() as s:\n"
+        "    s.add(Skill(slug='python', name='Python'))\n"
+    )
+    env = digest_env(DIGEST_DATA_DIR=str(tmp_path / "var"), DIGEST_SECRET_KEY="s")
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True, timeout=60)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc, _ = _serve(tmp_path, port)
+    try:
+        wait_for(lambda: _up(base), timeout=30, message="digest serve")
+        cli = [sys.executable, "-m", "digest.cli", "subscribe", "bob@example.com", "python"]
+        done = subprocess.run(cli, env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        [email] = [m for m in outbox(tmp_path / "var" / "outbox") if m["To"] == "bob@example.com"]
+        text = email.get_body(("plain",)).get_content()
+        links = set(re.findall(r"https?://[^\s\"'<>)]+", text))
+        assert links and all(u == base or u.startswith(base + "/") for u in links), links
+        for url in links:
+            assert httpx.get(url, timeout=10).status_code == 200, url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

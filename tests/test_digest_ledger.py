@@ -311,7 +311,7 @@ def test_demand_snapshot_in_the_digest(settings: Settings, session: Session) -> 
     w.commit()
     run(session, settings, T0 + timedelta(hours=8))
     (msg,) = outbox(settings).values()
-    assert "Demand: 84 postings in 90 days, +100% vs the prior 4 weeks (no significant change)." in text_of(msg)
+    assert "Demand: 84 postings in 90 days, +100% vs the prior 4 weeks; no significant change." in text_of(msg)
     html = msg.get_body(("html",))
     assert html is not None and 'src="cid:chart-python"' in html.get_content()
     images = [p for p in msg.walk() if p.get_content_type() == "image/png"]

@@ -18,8 +18,12 @@ def _pct(share: float) -> str:
 
 
 def has_verdict(f: dict[str, Any]) -> bool:
-    """A shift verdict stands only on postings: none in the 8 weeks compared means no verdict at all."""
-    return bool(f["recent_4_weeks"] or f["prior_4_weeks"])
+    """A shift verdict stands only on enough postings: the test runs on at least MIN_TOTAL in the 8 weeks
+    compared, and below that 'within normal variation' would be a verdict on nothing (2 postings, none
+    before: 'p = 1.0'). A significant shift always stands."""
+    from digest.demand.shifts import MIN_TOTAL
+
+    return bool(f["shift"]["significant"]) or f["recent_4_weeks"] + f["prior_4_weeks"] >= MIN_TOTAL
 
 
 def summary_sentence(f: dict[str, Any], fresh: Freshness) -> str:
@@ -55,7 +59,7 @@ def faq(f: dict[str, Any], fresh: Freshness) -> list[tuple[str, str]]:
         out.append(
             (
                 f"Is demand for {name} rising or falling?",
-                f"In the 4 weeks {to} it is {change_words(f['change_vs_prior_4_weeks'])}. As a share of all "
+                f"{_trend(f, to)} As a share of all "
                 f"postings over the last 4 complete weeks against the 4 before, the change is "
                 f"{verdict_words(f['shift'])}.",
             )
@@ -68,11 +72,20 @@ def faq(f: dict[str, Any], fresh: Freshness) -> list[tuple[str, str]]:
         out.append((f"Which jobs ask for {name}?", f"Most often, in the {f['window_days']} days {to}: {titles}."))
     if f["top_metros"]:
         metros = "; ".join(f"{m['metro']} ({_pct(m['share'])})" for m in f["top_metros"][:3])
-        out.append((f"Where are the {name} jobs?", f"Of the {name} postings that name a known metro {to}: {metros}."))
+        where = f"Of the {name} postings in the {f['window_days']} days {to} that name a known metro: {metros}."
+        out.append((f"Where are the {name} jobs?", where))
     if f["paired_skills"]:
         paired = ", ".join(p["name"] for p in f["paired_skills"][:5])
-        out.append((f"Which skills go with {name}?", f"The skills its postings mention most often {to}: {paired}."))
+        with_it = f"The skills its postings in the {f['window_days']} days {to} mention most often: {paired}."
+        out.append((f"Which skills go with {name}?", with_it))
     return out
+
+
+def _trend(f: dict[str, Any], to: str) -> str:
+    if f["change_vs_prior_4_weeks"] is None:  # nothing before to compare with: say what there is
+        recent = _n(f["recent_4_weeks"], "posting", "postings")
+        return f"{recent} in the 4 weeks {to}, and none in the 4 weeks before to compare with."
+    return f"In the 4 weeks {to} it is {change_words(f['change_vs_prior_4_weeks'])}."
 
 
 def json_ld(f: dict[str, Any], fresh: Freshness, page_url: str, base_url: str, summary: str) -> list[dict[str, Any]]:

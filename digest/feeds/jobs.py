@@ -127,9 +127,9 @@ def parse_job_entry(
         title, paren_location = m["head"], m["paren"]
         role = title
 
-    if " | " in title and company is None:
+    if "|" in title and company is None:  # an HN-style heading: no role in it is no role, not the whole line
         heading = parse_heading(title)
-        role, company = heading.title or role, heading.company
+        role, company = heading.title, heading.company
         location = location or heading.location_raw
     elif (hm := _HIRING.match(title)) is not None:
         company, role = company or _company_name(hm["company"]), hm["role"] or None

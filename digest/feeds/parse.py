@@ -167,8 +167,7 @@ def _apply_job_fields(entry: Entry, raw: Any, body: str) -> None:
         }
         fields = parse_job_entry(entry.title, entry.summary, tags, extra)
     entry.title_raw = entry.title_raw or entry.title or fields.first_line or None
-    if fields.title:
-        entry.title = fields.title
+    entry.title = display_title(fields) or entry.title  # "Open roles at Sesame" when the heading names no role
     entry.company = fields.company
     entry.location_raw = fields.location_raw
     entry.remote = fields.remote

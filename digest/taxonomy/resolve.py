@@ -24,14 +24,21 @@ class UnknownSkill(LookupError):
 def resolve_skill(session: Session, query: str) -> Skill:
     """The skill whose slug, name or alias is `query`: case, separators ("react-native") and a trailing
     version ("Python 3", "java17") do not matter. Raises UnknownSkill with the closest names."""
+    found = exact_skill(session, query)
+    if found is None:
+        text = " ".join(query.split())
+        raise UnknownSkill(query, suggest_skills(session, text) if text else [])
+    return found
+
+
+def exact_skill(session: Session, query: str) -> Skill | None:
+    """resolve_skill without the suggestions (a search box asks on every keystroke): None for no match."""
     text = " ".join(query.split())
-    if not text:
-        raise UnknownSkill(query, [])
-    for candidate in dict.fromkeys([text, strip_version(text)]):
+    for candidate in dict.fromkeys([text, strip_version(text)] if text else []):
         found = _lookup(session, candidate)
         if found is not None:
             return found
-    raise UnknownSkill(query, suggest_skills(session, text))
+    return None
 
 
 def redirected(session: Session, slug: str) -> Skill | None:

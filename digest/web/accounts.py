@@ -551,7 +551,7 @@ def logout(request: Request) -> Response:
     if token:
         with session_scope() as session:
             subs.end_session(session, _settings(request), token, clock.utcnow())
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse("/settings?done=signed-out", status_code=303)
     clear_session(response)
     return response
 
@@ -563,7 +563,7 @@ def sign_out_everywhere(request: Request) -> Response:
         user = current_user(request, session)
         if user is not None:
             subs.end_all_sessions(session, user)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse("/settings?done=signed-out-everywhere", status_code=303)
     clear_session(response)
     return response
 
@@ -580,6 +580,10 @@ NOTICES = {
     "resumed": "Resumed.",
     "unsubscribed": "Unsubscribed.",
 }
+SIGNED_OUT = {  # the sign-in page a sign-out lands on says it happened
+    "signed-out": "You are signed out on this browser.",
+    "signed-out-everywhere": "You are signed out everywhere: every browser must sign in again, this one too.",
+}
 
 
 @router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
@@ -587,7 +591,8 @@ def settings_page(request: Request, done: str = "") -> HTMLResponse:
     with session_scope() as session:
         user = current_user(request, session)
         if user is None:
-            return page(request, "login.html", {"intro": "Sign in to manage your digests."})
+            intro = "Sign in to manage your digests."
+            return page(request, "login.html", {"intro": intro, "notice": SIGNED_OUT.get(done)})
         return _settings_view(request, session, user, notice=NOTICES.get(done))
 
 

@@ -5,12 +5,18 @@ the signed-in person's next digest, built by the function `send-due` uses (diges
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from digest import clock
 from digest.db import session_scope
 from digest.digests import preview, web_view
+from digest.models import Cadence, User
+from digest.schedule import Prefs, next_due
+from digest.subscriptions import local_time_label
 from digest.tokens import InvalidToken
 from digest.web.accounts import _token_error, error_page, page
 from digest.web.security import current_user
@@ -43,5 +49,18 @@ def preview_page(request: Request) -> HTMLResponse:
         user = current_user(request, session)
         if user is None:
             return page(request, "login.html", {"intro": "Sign in to preview your next digest."})
-        results = preview(session, settings, user.email, clock.utcnow())
-    return page(request, "digest_preview.html", {"results": results})
+        now = clock.utcnow()
+        results = preview(session, settings, user.email, now)
+        shown = [_when(user, r.digest.cadence, r.due_at, now) for r in results]
+    return page(request, "digest_preview.html", {"results": list(zip(results, shown, strict=True))})
+
+
+def _when(user: User, cadence: str, due_at: datetime, now: datetime) -> dict[str, Any]:
+    """When a previewed digest goes out, in the person's time zone as the settings page says it: a slot
+    already due goes out at the next dispatch ("now"); when that one is empty, the slot after it is the next."""
+    prefs = Prefs(cadence=Cadence(cadence), timezone=user.timezone, send_hour=user.send_hour, weekday=user.weekday)
+    return {
+        "due_now": due_at <= now,
+        "slot": local_time_label(user, due_at),
+        "next": local_time_label(user, next_due(prefs, now)),
+    }

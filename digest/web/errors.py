@@ -64,7 +64,11 @@ def clip(value: str, limit: int = 60) -> str:
 
 
 def for_machines(request: Request) -> bool:
-    path = request.url.path
+    return machine_path(request.url.path)
+
+
+def machine_path(path: str) -> bool:
+    """What machines read (the API, webhooks, a skill's feed and chart): errors there are JSON."""
     return path.startswith(MACHINE_PREFIXES) or path.endswith(MACHINE_SUFFIXES)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from digest.web.errors import machine_path
+
 MESSAGE = "The address of this request holds a NUL byte (%00); no page or search does."
 
 
@@ -15,7 +17,7 @@ class RefuseNulBytes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")):
-            if scope["path"].startswith("/api/"):
+            if machine_path(scope["path"]):
                 response: JSONResponse | PlainTextResponse = JSONResponse({"detail": MESSAGE}, status_code=400)
             else:
                 response = PlainTextResponse(MESSAGE, status_code=400)

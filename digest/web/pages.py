@@ -12,6 +12,7 @@ from digest.db import session_scope
 from digest.demand.freshness import counts_day
 from digest.subscriptions import search_skills
 from digest.taxonomy.browse import kind_label, popular_by_kind
+from digest.taxonomy.layer import KIND_LABELS
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -29,9 +30,31 @@ def home_context(q: str = "", **extra: Any) -> dict[str, Any]:
         ]
         popular = popular_by_kind(session, fresh.as_of) if not q.strip() and skills else []
     stale = fresh.as_of != today
-    return {"q": q, "skills": skills, "popular": popular, "fresh": fresh, "stale": stale, "today": today, **extra}
+    kind_labels = {k: v.lower() for k, v in KIND_LABELS.items()}  # search.js labels what it draws the same way
+    return {
+        "q": q,
+        "skills": skills,
+        "popular": popular,
+        "fresh": fresh,
+        "stale": stale,
+        "today": today,
+        "kind_labels": kind_labels,
+        **extra,
+    }
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
-    return templates.TemplateResponse(request, "home.html", home_context(q))
+def home(
+    request: Request, q: Annotated[str, Query(max_length=200)] = "", skill: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    """`?skill=` (a Follow link) fills the subscribe form with that skill's name, not its slug."""
+    extra = {"form": {"skill": _skill_name(skill)}} if skill else {}
+    return templates.TemplateResponse(request, "home.html", home_context(q, **extra))
+
+
+def _skill_name(slug: str) -> str:
+    from digest.taxonomy.resolve import exact_skill
+
+    with session_scope() as session:
+        found = exact_skill(session, slug)
+        return found.name if found is not None else slug

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -16,6 +16,7 @@ from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
 from digest.demand.figures import demand_figures
 from digest.demand.freshness import freshness
+from digest.demand.shifts import MIN_TOTAL
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
@@ -106,12 +107,20 @@ def demand(request: Request, slug: str, as_of: str | None = None) -> Response:
 
 
 @router.get("/skills/{slug}/chart.png")
-def chart(request: Request, slug: str, as_of: str | None = None) -> Response:
+def chart(
+    request: Request,
+    slug: str,
+    as_of: str | None = None,
+    theme: Literal["light", "dark"] = "light",
+    size: Literal["wide", "narrow"] = "wide",
+) -> Response:
+    """The weekly chart; theme=dark draws it in the pages' dark colours, size=narrow 360 px wide for phones
+    (the pages' <picture> asks for what the reader's screen and scheme need)."""
     day = _as_of(as_of)
     keep = _worth_keeping(request, day)
     with session_scope() as session:
         skill = _skill(session, slug, request)
-        png = weekly_chart_png(session, skill, day, keep=keep)
+        png = weekly_chart_png(session, skill, day, keep=keep, dark=theme == "dark", narrow=size == "narrow")
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -204,6 +213,7 @@ def skill_page(
         "change_words": change_words(figures["change_vs_prior_4_weeks"]),
         "verdict_words": verdict_words(figures["shift"]),
         "has_verdict": has_verdict(figures),
+        "min_tested": MIN_TOTAL,
         "summary": summary,
         "faq": faq(figures, fresh),
         "json_ld": json_ld(figures, fresh, page_url, base_url, summary),

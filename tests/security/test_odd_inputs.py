@@ -28,3 +28,14 @@ def test_no_odd_input_is_a_500(settings: Any, session: Session) -> None:
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     r = client.post("/subscribe", data={"email": "a@example.com", "skill": "py\x00thon", "csrf_token": token})
     assert r.status_code == 422 and "NUL" in r.text
+
+
+def test_a_nul_byte_in_a_machine_address_is_answered_as_json(settings: Any, session: Session) -> None:
+    """A skill's chart and feed document their errors as JSON, as /api/ does (schemathesis found the chart's
+    NUL-byte 400 answered as text/plain)."""
+    client = TestClient(create_app(settings), raise_server_exceptions=False)
+    for path in ("/skills/py%00thon/chart.png", "/skills/py%00thon/feed.atom", "/api/skills/py%00thon/demand"):
+        r = client.get(path)
+        assert r.status_code == 400 and r.headers["content-type"] == "application/json", (path, r.headers)
+        assert "NUL byte" in r.json()["detail"]
+    assert client.get("/skills/py%00thon").headers["content-type"].startswith("text/plain")  # a person's page
