@@ -610,7 +610,8 @@ def import_jobs(
     )
     typer.echo(freshness_words(fresh))
     if fresh.empty and fresh.newest_day:
-        typer.echo(f"  skill pages show figures as of a day with ?as_of=, e.g. ?as_of={fresh.newest_day.isoformat()}")
+        day = fresh.newest_day.isoformat()
+        typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
 
 
 def _stderr_console() -> Any:

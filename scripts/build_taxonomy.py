@@ -219,7 +219,7 @@ def load_esco(b: Builder, data: Path) -> None:
         name = QUALIFIER.sub("", label)
         entry = b.skill(name, "esco")
         uri_slug[r["conceptUri"]] = entry.slug
-        entry.kind = entry.kind or esco_kind(label)
+        entry.kind = entry.kind or product_kind(entry, esco_kind(label))
         entry.category = entry.category or (r["broaderConceptPT"].split(" | ")[0] or None)
         b.add_alias(entry, name, source_kind(name) or "ci")  # a lower-case label is a concept's name
         for alt in r["altLabels"].split(" | "):
@@ -337,7 +337,7 @@ def load_github(b: Builder, data: Path) -> dict[str, str]:
         entry = b.skills[slug] if slug else b.skill(name, "github", key=canonical_key(name))
         entry.sources.add("github")
         topic_slug[t["topic"]] = entry.slug
-        entry.kind = entry.kind or github_kind(t["short_description"] or "")
+        entry.kind = entry.kind or product_kind(entry, github_kind(t["short_description"] or ""))
         if single_word:
             b.add_alias(entry, name, "ci" if layer.GITHUB_WORDS.get(name) == "ci" else "exact")
         elif not blocked(name):
@@ -406,6 +406,20 @@ def github_kind(description: str) -> str:
         if re.search(pattern, description, re.IGNORECASE):
             return kind
     return "domain"
+
+
+_PLAIN_PHRASE = re.compile(r"[A-Z]?[a-z]+(?:[ -][a-z]+)+")  # 'Data mining'; not 'Moodle', not 'Monte Carlo'
+
+
+
+def product_kind(entry: Entry, kind: str) -> str:
+    """A named product from O*NET (Acrobat, WordPress, MATLAB, 'Spreadsheet software') is a tool where another
+    source has nothing better to say of it than 'domain' (a field of work); a plain phrase ('Data mining',
+    'Computer simulation') stays a field."""
+    if kind != "domain" or "onet" not in entry.sources:
+        return kind
+    plain = _PLAIN_PHRASE.fullmatch(entry.name) and not entry.name.endswith(" software")
+    return kind if plain else "tool"
 
 
 def esco_kind(label: str) -> str:

@@ -189,4 +189,4 @@ def test_import_ends_with_how_many_postings_fall_in_the_window(settings: Any, se
     }  # fmt: skip
     human = _run("import-jobs", str(path), "--now", "2027-03-20T10:00:00Z", "--no-detect").stdout
     assert "No job postings fall in the 90 days to 20 Mar 2027: the newest are from 6 Mar 2026." in human
-    assert "?as_of=2026-03-06" in human
+    assert f"{settings.base_url}/skills/<skill>?as_of=2026-03-06" in human  # a whole address to open

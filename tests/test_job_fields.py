@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from digest.config import Settings
 from digest.digests import preview
+from digest.feeds.headings import parse_hn_heading
 from digest.feeds.salary import parse_salary
 from digest.feeds.seniority import seniority
 from digest.mail.content import ItemView, build_section, fold_reposts, rank
@@ -70,6 +71,15 @@ def test_bare_ranges_only_in_headings() -> None:
 )
 def test_seniority(title: str, text: str, expected: str | None) -> None:
     assert seniority(title, text) == expected
+
+
+def test_a_role_at_a_company_heading() -> None:
+    """A real heading (HN, March 2026): the role, then 'at' the company and what it does."""
+    h = parse_hn_heading(
+        "Senior Data Analyst at P2P.org, the largest institutional staking provider  | Remote, GMT +-3/ Cyprus"
+    )
+    assert (h.company, h.title, h.remote) == ("P2P.org", "Senior Data Analyst", True)
+    assert parse_hn_heading("Acme | Engineer at heart | Remote").company == "Acme"  # 'at' in a later field
 
 
 def test_where_a_skill_was_found() -> None:

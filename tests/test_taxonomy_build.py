@@ -82,6 +82,17 @@ def test_every_skill_has_a_kind_and_its_related_skills_exist() -> None:
     assert "microservices" in skills["kubernetes"]["related"]  # related both ways
 
 
+def test_named_products_are_tools_and_plain_phrases_fields() -> None:
+    """A product O*NET names is a tool (or what it is), never a 'field' because another source said no more;
+    a plain phrase such as 'Data mining' stays a field."""
+    bundle = json.loads((REPO / "digest" / "taxonomy" / "data" / "taxonomy.json").read_text("utf-8"))
+    kind = {s["name"]: s["kind"] for s in bundle["skills"]}
+    products = ["Adobe Acrobat", "Adobe Photoshop", "WordPress", "The MathWorks MATLAB", "SSIS", "Wireshark"]
+    assert {name: kind[name] for name in products} == dict.fromkeys(products, "tool")
+    assert (kind["EC2"], kind["Hibernate ORM"], kind["ASGI"]) == ("platform", "framework", "framework")
+    assert kind["Data mining"] == kind["Monte Carlo simulation"] == "domain"
+
+
 def test_plain_phrases_and_short_forms_reach_their_skills() -> None:
     """Occupational labels are not the only name: the plain phrase, the bare word and the short form people
     write reach the same skill; wrong mappings from the sources are gone."""

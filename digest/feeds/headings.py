@@ -225,6 +225,10 @@ def parse_hn_heading(line: str) -> Heading:
         head, tail = bare.split(":", 1)  # "Ubicloud (YC W24): Software Engineer"
         company, loose_place = _company(head)
         fields = [first, tail, *fields[1:]]
+    elif (am := re.match(r"^(.{3,80}?)\s+at\s+([^,;]{2,60})(?:[,;].*)?$", _URL.sub(" ", first))) and _ROLE.search(
+        am[1]
+    ):
+        title, (company, loose_place) = am[1], _company(am[2])  # "Senior Data Analyst at P2P.org, the largest ..."
     elif _kind(first) == "role" and re.search(r"\b(engineers?|developers?|head of|manager)\b", first, re.I):
         title = _clean(first)  # "Head of Engineering | Full-Time | Remote | https://fetlife.com/...": no company
         company = _domain_company(line)

@@ -1706,6 +1706,11 @@ KIND_OF: dict[str, str] = {
             "rtos",
         ]
     },
+    # O*NET files these under a database category; the sources say no more of the others than 'a field'
+    "amazon-elastic-compute-cloud-ec2": "platform",
+    "hibernate-orm": "framework",
+    "asgi": "framework",
+    "monte-carlo-simulation": "domain",
 }
 
 # Related skills for headline skills the layer does not define (both directions are added).
