@@ -36,12 +36,13 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bench.databases import backend_cpu, scratch_database
-from digest.db import make_engine, migrate, session_factory
-from digest.demand import importer, window
+from digest.demand import window
 from digest.demand.figures import demand_figures
 from digest.demand.raw import raw_figures
 from digest.demand.shifts import run_detection
-from digest.models import DemandSkillDay, Item, ItemSkill, Skill
+from digest.ingest import jobfile as importer
+from digest.store.engine import make_engine, migrate, session_factory
+from digest.store.models import DemandSkillDay, Item, ItemSkill, Skill
 from digest.taxonomy import metros, titles
 from digest.taxonomy.load import load_taxonomy
 from digest.taxonomy.matcher import get_matcher, load_bundled

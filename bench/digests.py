@@ -29,12 +29,12 @@ from sqlalchemy import event, select, text
 
 from bench.databases import backend_cpu
 from digest.config import Settings
-from digest.db import make_engine, migrate, session_factory
-from digest.digests import Context, Window, _plan, deliver_digests, due_batches
+from digest.delivery.digests import Context, Window, _plan, deliver_digests, due_batches
 from digest.mail.content import build_digest
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import DigestRenderer
-from digest.models import Subscription
+from digest.store.engine import make_engine, migrate, session_factory
+from digest.store.models import Subscription
 from tests import services
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # Monday 08:00 UTC, before US and EU DST starts
@@ -238,7 +238,7 @@ def run(subscribers: int, workers: int) -> None:
               + ("" if subscribers == 100_000 else " [extrapolated]"))  # fmt: skip
         assert sent == summary["sent"]
     finally:
-        from digest.db import _engine_for
+        from digest.store.engine import _engine_for
 
         _engine_for.cache_clear()
         services.drop_database(admin, url)

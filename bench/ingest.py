@@ -71,26 +71,26 @@ def main() -> None:
     ap.add_argument(
         "--with-indexing",
         action="store_true",
-        help="include digest.indexing.index_new_items (skill matching and demand rollups, other areas' cost)",
+        help="include digest.ingest.indexing.index_new_items (skill matching and demand rollups, other areas' cost)",
     )
     ap.add_argument("--smoke", action="store_true", help="two rounds: seconds")
     args = ap.parse_args()
     if args.smoke:
         args.rounds = 2
     if not args.with_indexing:  # the taxonomy (matching, titles, metros) and the demand rollups stubbed out
-        import digest.feeds.ingest
+        import digest.ingest.pipeline
         from digest.taxonomy.link import Resolution
 
         def resolve_new(session: Any, rows: Any, now: Any) -> list[Resolution]:
             return [Resolution([], {}) for _ in rows]
 
-        digest.feeds.ingest.resolve_new = resolve_new  # type: ignore[assignment]
-        digest.feeds.ingest.index_new_items = lambda session, ids, rows, resolutions: []  # type: ignore[assignment]
+        digest.ingest.pipeline.resolve_new = resolve_new  # type: ignore[assignment]
+        digest.ingest.pipeline.index_new_items = lambda session, ids, rows, resolutions: []  # type: ignore[assignment]
 
-    from digest.db import make_engine, migrate, session_factory
-    from digest.feeds.ingest import feed_source_key, store_entries
-    from digest.feeds.parse import parse_feed
-    from digest.models import Feed, FeedKind
+    from digest.ingest.pipeline import feed_source_key, store_entries
+    from digest.sources.parse import parse_feed
+    from digest.store.engine import make_engine, migrate, session_factory
+    from digest.store.models import Feed, FeedKind
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     url = f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -156,10 +156,10 @@ def main() -> None:
 
 def _store_batches(session: Any, rounds: int) -> float:
     """Median postings/s of store_entries on 1,000 job entries per batch (identity, dedupe, insert, commit)."""
-    from digest.feeds.entry import Entry
-    from digest.feeds.identity import import_identity
-    from digest.feeds.ingest import store_entries
-    from digest.models import ItemKind
+    from digest.ingest.pipeline import store_entries
+    from digest.sources.entry import Entry
+    from digest.sources.identity import import_identity
+    from digest.store.models import ItemKind
 
     rates = []
     for r in range(rounds):

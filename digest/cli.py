@@ -62,7 +62,7 @@ def print_json(data: Any) -> None:
 def init() -> None:
     """Migrate the database to head and load the bundled taxonomy and default feeds (idempotent)."""
     settings = settings_or_exit()
-    from digest.db import migrate
+    from digest.store.engine import migrate
 
     migrate(settings.db_url)
     typer.echo(f"database ready: {_safe_url(settings.db_url)}")
@@ -97,7 +97,7 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
     base_url, derived = derive_base_url(host, port)
     settings = settings_or_exit()
     record_base_url(settings)
-    from digest.db import migrate
+    from digest.store.engine import migrate
 
     migrate(settings.db_url)
     children = _start_children(settings, host, port)
@@ -213,9 +213,9 @@ def feeds_add(
 ) -> None:
     """Add a feed; it is polled at the next `digest poll` (or by the worker)."""
     settings = settings_or_exit()
-    from digest.db import session_scope
-    from digest.feeds.manage import FeedInputError, add_feed
-    from digest.models import FeedKind
+    from digest.sources.manage import FeedInputError, add_feed
+    from digest.store.engine import session_scope
+    from digest.store.models import FeedKind
 
     if kind not in ("news", "jobs"):
         fail(f"--kind: must be news or jobs, not {kind!r}", 2)
@@ -233,9 +233,9 @@ def feeds_add(
 def feeds_list(as_json: bool = JsonOption, now: str | None = NowOption) -> None:
     """Every feed with its health, last error and next poll."""
     settings = settings_or_exit()
-    from digest.db import session_scope
-    from digest.feeds.manage import list_feeds
-    from digest.feeds.poll import health
+    from digest.sources.manage import list_feeds
+    from digest.sources.poll import health
+    from digest.store.engine import session_scope
 
     moment = parse_now(now)
     with session_scope() as session:
@@ -276,8 +276,8 @@ def feeds_list(as_json: bool = JsonOption, now: str | None = NowOption) -> None:
 def feeds_remove(ref: str = typer.Argument(..., help="the feed's id or URL")) -> None:
     """Remove a feed (its items stay)."""
     settings_or_exit()
-    from digest.db import session_scope
-    from digest.feeds.manage import find_feed, remove_feed
+    from digest.sources.manage import find_feed, remove_feed
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         feed = find_feed(session, ref)
@@ -292,8 +292,8 @@ def feeds_remove(ref: str = typer.Argument(..., help="the feed's id or URL")) ->
 def poll(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
     """Poll every due feed once, synchronously, and print a summary."""
     settings = settings_or_exit()
-    from digest.db import session_factory
-    from digest.feeds.poll import poll_due
+    from digest.sources.poll import poll_due
+    from digest.store.engine import session_factory
 
     summary = poll_due(session_factory(), parse_now(now), settings)
     if as_json:
@@ -310,8 +310,8 @@ def poll(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
 
 
 def _load_default_feeds(settings: Settings) -> str:
-    from digest.db import session_scope
-    from digest.feeds.manage import load_default_feeds
+    from digest.sources.manage import load_default_feeds
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         added, total = load_default_feeds(session, clock.utcnow())
@@ -325,7 +325,7 @@ INIT_STEPS.append(_load_default_feeds)
 
 
 def _load_taxonomy_step(settings: Settings) -> str:
-    from digest.db import session_scope
+    from digest.store.engine import session_scope
     from digest.taxonomy.load import load_taxonomy
 
     with session_scope() as session:
@@ -337,8 +337,8 @@ INIT_STEPS.append(_load_taxonomy_step)
 
 def _count_pending_step(settings: Settings) -> str:
     """Postings a migration or a crash left pending are counted into the demand figures."""
-    from digest.db import session_scope
     from digest.demand.rollups import fold
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         folded = fold(session)
@@ -381,8 +381,8 @@ def skills_list(
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from digest.db import session_scope
-    from digest.models import AliasKind, Skill
+    from digest.store.engine import session_scope
+    from digest.store.models import AliasKind, Skill
 
     with session_scope() as session:
         query = select(Skill).options(selectinload(Skill.aliases)).order_by(Skill.slug)
@@ -431,7 +431,7 @@ def _relink(moment: datetime, day: date | None, as_json: bool) -> None:
     """Run `digest skills relink` with its progress bar and print what it did."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from digest.db import session_scope
+    from digest.store.engine import session_scope
     from digest.taxonomy.relink import RelinkResult, relink
 
     columns = (
@@ -470,7 +470,7 @@ def skills_import(
     """Add your own skills and aliases (validated; an alias that names another skill is an error naming both).
     Stored items follow with --relink (or a later `digest skills relink`). Format: docs/taxonomy.md."""
     settings_or_exit()
-    from digest.db import session_scope
+    from digest.store.engine import session_scope
     from digest.taxonomy.local import RELINK_HINT, ImportError_, import_file
 
     moment = parse_now(now)
@@ -518,10 +518,10 @@ def import_jobs(
     settings = settings_or_exit()
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from digest.db import session_scope
-    from digest.demand import importer
     from digest.demand.shifts import run_detection
     from digest.demand.window import advance as advance_window
+    from digest.ingest import jobfile as importer
+    from digest.store.engine import session_scope
 
     moment = parse_now(now)
     fmt = fmt or importer.guess_format(file)
@@ -638,9 +638,9 @@ def stats(
 ) -> None:
     """The skill's demand figures: postings in 90 days, change vs the prior 4 weeks, titles, metros."""
     settings_or_exit()
-    from digest.db import session_scope
     from digest.demand.figures import demand_figures
     from digest.demand.text import figures_text
+    from digest.store.engine import session_scope
 
     day = _as_of(as_of, parse_now(now))
     with session_scope() as session:
@@ -662,10 +662,10 @@ def shifts(
     settings_or_exit()
     from sqlalchemy import func, select
 
-    from digest.db import session_scope
     from digest.demand.shifts import evaluation_week, list_shifts, run_detection
     from digest.demand.text import shifts_text
-    from digest.models import ShiftEvaluation
+    from digest.store.engine import session_scope
+    from digest.store.models import ShiftEvaluation
 
     moment = parse_now(now)
     day = _as_of(as_of, moment)
@@ -695,9 +695,9 @@ def subscribe(
     """Admin path to a subscription. Without --confirmed a confirmation email is sent, as on the web."""
     settings = settings_or_exit()
     now = parse_now(now_opt)
-    from digest import subscriptions as subs
-    from digest.db import session_scope
-    from digest.models import Subscription, SubscriptionStatus
+    from digest.accounts import subscriptions as subs
+    from digest.store.engine import session_scope
+    from digest.store.models import Subscription, SubscriptionStatus
     from digest.taxonomy.resolve import UnknownSkill
 
     try:
@@ -737,8 +737,8 @@ def send_due_command(now: str | None = NowOption, as_json: bool = JsonOption) ->
     """Send every due digest and alert email once, synchronously (the path the workers take)."""
     settings = settings_or_exit()
     moment = parse_now(now)
-    from digest.db import session_scope
-    from digest.digests import Context, send_due
+    from digest.delivery.digests import Context, send_due
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         summary = send_due(session, Context.for_settings(settings), moment)
@@ -763,10 +763,10 @@ def preview(
     moment = parse_now(now)
     from pathlib import Path
 
-    from digest.db import session_scope
-    from digest.digests import preview as build_preview
+    from digest.delivery.digests import preview as build_preview
     from digest.mail.inline import with_data_uris
     from digest.mail.render import DigestRenderer, images_for
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         try:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digest import subscriptions as subs
-from digest.models import User
+from digest.accounts import subscriptions as subs
+from digest.store.models import User
 from digest.web.app import create_app
 from tests.accounts_data import add_skills
 

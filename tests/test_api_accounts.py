@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest import subscriptions as subs
+from digest.accounts import subscriptions as subs
 from digest.mail.suppression import is_suppressed
-from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
+from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.web.app import create_app
 from digest.web.templating import templates
 from tests.accounts_data import add_skills, link_in, outbox, press_confirm
@@ -285,7 +285,7 @@ def test_skills_search(client: TestClient, session: Session) -> None:
         }
     ]
     # ranked by postings in the 90 days to today, the exact match first; older postings do not count
-    from digest.models import DemandSkillDay
+    from digest.store.models import DemandSkillDay
 
     ids = {s.slug: s.id for s in session.scalars(select(Skill))}
     for slug, day, n in [
@@ -480,7 +480,7 @@ def test_resubscribe_from_the_settings(settings: Any, client: TestClient, sessio
     from sqlalchemy import delete
 
     from digest.mail.suppression import suppress
-    from digest.models import Suppression
+    from digest.store.models import Suppression
 
     subscribe_and_confirm(client, settings, "re@example.com", "python")
     sign_in(client, settings, "re@example.com")  # before: no email reaches a suppressed address, sign-in links too

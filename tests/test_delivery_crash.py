@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.models import Delivery, DeliveryStatus
+from digest.store.models import Delivery, DeliveryStatus
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.helpers import celery_worker, digest_env, wait_for
 from tests.test_digest_ledger import T0, World, outbox, titles_sent

@@ -15,7 +15,7 @@ from digest.demand import rollups, synthetic, window
 from digest.demand.figures import demand_figures
 from digest.demand.raw import raw_figures
 from digest.demand.weeks import week_index, week_index_sql
-from digest.models import DemandSkillPairWindow, DemandTotalDay, ItemKind, Skill
+from digest.store.models import DemandSkillPairWindow, DemandTotalDay, ItemKind, Skill
 from tests.conftest import _empty_database
 
 
@@ -211,7 +211,7 @@ def test_memoised_top_lists_follow_new_postings_and_rebuilds(session: Session) -
     session.commit()
     assert [t["title"] for t in demand_figures(session, s, D, memo=True)["top_titles"]] == ["Title A", "Title B"]
     # a rebuild after re-linking (same counts, other titles) moves the generation mark
-    from digest.models import Item
+    from digest.store.models import Item
 
     item = session.scalar(select(Item).where(Item.job_title_id == b.id, Item.posted_on == D - timedelta(days=1)))
     assert item is not None

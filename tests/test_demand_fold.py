@@ -13,13 +13,13 @@ from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from digest.db import alembic_config, make_engine, session_factory
 from digest.demand import rollups, synthetic, window
 from digest.demand.figures import demand_figures
 from digest.demand.raw import raw_figures
-from digest.feeds.entry import Entry
-from digest.feeds.ingest import delete_items, store_entries
-from digest.models import DemandPending, Item, ItemKind, ItemSkill, ItemSource, Skill
+from digest.ingest.pipeline import delete_items, store_entries
+from digest.sources.entry import Entry
+from digest.store.engine import alembic_config, make_engine, session_factory
+from digest.store.models import DemandPending, Item, ItemKind, ItemSkill, ItemSource, Skill
 from digest.taxonomy.link import forget_ids
 from tests import services
 from tests.conftest import _empty_database

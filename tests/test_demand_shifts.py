@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from digest.demand import rollups, synthetic
 from digest.demand.figures import demand_figures
 from digest.demand.shifts import list_shifts, open_alerts, rate_test, run_detection
-from digest.models import ShiftAlert, ShiftEvaluation
+from digest.store.models import ShiftAlert, ShiftEvaluation
 
 START = date(2025, 11, 3)  # a Monday
 

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.digests import Context, deliver_digests, due_batches, send_due, stuck_deliveries
-from digest.feeds.ingest import prune_items
+from digest.delivery.digests import Context, deliver_digests, due_batches, send_due, stuck_deliveries
+from digest.ingest.pipeline import prune_items
 from digest.mail.backends import FileBackend
-from digest.models import (
+from digest.store.models import (
     Cadence,
     Delivery,
     DeliveryItem,
@@ -298,7 +298,7 @@ def test_claim_is_exclusive_and_a_stuck_delivery_is_swept(settings: Settings, se
 
 
 def test_demand_snapshot_in_the_digest(settings: Settings, session: Session) -> None:
-    from digest.models import DemandSkillDay
+    from digest.store.models import DemandSkillDay
 
     w = World(session)
     jo = w.user("jo@example.com")

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.db import session_factory
-from digest.feeds.ingest import feed_source_key, prune_items
-from digest.feeds.manage import add_feed
-from digest.feeds.poll import claim_due_feeds, health, poll_due, poll_feed
-from digest.models import Feed, FeedKind, Item, ItemKind, ItemSource, ItemTombstone
+from digest.ingest.pipeline import feed_source_key, prune_items
+from digest.sources.manage import add_feed
+from digest.sources.poll import claim_due_feeds, health, poll_due, poll_feed
+from digest.store.engine import session_factory
+from digest.store.models import Feed, FeedKind, Item, ItemKind, ItemSource, ItemTombstone
 from tests.feedserver import FeedServer, Request, Response
 
 NOW = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
@@ -176,7 +176,7 @@ def test_backoff_then_recovery(session: Session, settings: Any, feed_server: Fee
     assert all(b > a for a, b in itertools.pairwise(delays)), delays
     assert feed.consecutive_failures == 5 and feed.failing_since == NOW and health(feed, now, settings) == "failing"
     # failing for longer than the report threshold: reported
-    with caplog.at_level(logging.WARNING, logger="digest.feeds"):
+    with caplog.at_level(logging.WARNING, logger="digest.sources"):
         assert _poll(session, feed, settings, NOW + timedelta(days=4)).status == "failed"
     assert "failing since" in caplog.text and health(feed, NOW + timedelta(days=4), settings) == "broken"
     state["fail"] = False
@@ -318,9 +318,9 @@ def test_adding_a_deactivated_feed_again_reactivates_it(
 
 
 def test_store_entries_for_an_importer_source(session: Session, settings: Any) -> None:
-    from digest.feeds.entry import Entry
-    from digest.feeds.identity import import_identity
-    from digest.feeds.ingest import store_entries
+    from digest.ingest.pipeline import store_entries
+    from digest.sources.entry import Entry
+    from digest.sources.identity import import_identity
 
     def posting(record_id: str, title: str = "Data Engineer", link: str | None = None) -> Entry:
         return Entry(identity=import_identity(record_id), title=title, link=link, summary="SQL and Python",

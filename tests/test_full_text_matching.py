@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.demand import rollups
-from digest.demand.importer import import_rows, open_rows
-from digest.feeds.ingest import delete_items
-from digest.feeds.manage import add_feed
-from digest.feeds.poll import poll_feed
-from digest.models import FeedKind, Item, ItemSkill, Skill
+from digest.ingest.jobfile import import_rows, open_rows
+from digest.ingest.pipeline import delete_items
+from digest.sources.manage import add_feed
+from digest.sources.poll import poll_feed
+from digest.store.models import FeedKind, Item, ItemSkill, Skill
 from digest.taxonomy.link import link_items
 from digest.taxonomy.load import load_taxonomy
 from digest.taxonomy.relink import relink

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.demand.importer import import_rows, read_jsonl
-from digest.feeds.identity import import_identity
-from digest.models import ItemSource
+from digest.ingest.jobfile import import_rows, read_jsonl
+from digest.sources.identity import import_identity
+from digest.store.models import ItemSource
 
 NOW = datetime(2026, 3, 20, 10, tzinfo=UTC)
 

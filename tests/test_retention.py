@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from digest.config import Settings
 from digest.demand import synthetic
-from digest.feeds.retention import JOB_LOOKBACK_DAYS, prune_expired
-from digest.models import (
+from digest.sources.retention import JOB_LOOKBACK_DAYS, prune_expired
+from digest.store.models import (
     Cadence,
     Delivery,
     DeliveryKind,

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.digests import Context, send_due
+from digest.delivery.digests import Context, send_due
 from digest.mail.backends import PermanentSendError, SendGridBackend, TemporarySendError
 from digest.mail.message import InlineImage, OutgoingEmail
-from digest.models import Delivery, DeliveryStatus
+from digest.store.models import Delivery, DeliveryStatus
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.test_digest_ledger import T0, World
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from digest.demand import synthetic
 from digest.demand.figures import clear_memo, demand_figures
-from digest.models import ItemKind, SkillAlias
+from digest.store.models import ItemKind, SkillAlias
 from digest.web.app import create_app
 from digest.web.cache import TTLCache
 from tests.conftest import _empty_database

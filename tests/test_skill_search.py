@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from digest import subscriptions as subs
-from digest.models import AliasKind, DemandSkillDay, Skill, SkillAlias
+from digest.accounts import subscriptions as subs
+from digest.store.models import AliasKind, DemandSkillDay, Skill, SkillAlias
 
 AS_OF = date(2026, 3, 15)
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest import ratelimit
-from digest import subscriptions as subs
+from digest.accounts import ratelimit
+from digest.accounts import subscriptions as subs
+from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.mail.suppression import is_suppressed, suppress
-from digest.models import Cadence, RateEvent, Subscription, SubscriptionStatus, User
+from digest.store.models import Cadence, RateEvent, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
-from digest.tokens import ExpiredToken, InvalidToken
 from tests.accounts_data import add_skills, link_in, outbox
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
@@ -259,7 +259,7 @@ def test_emails_can_be_queued_for_after_the_answer(settings: Any, session: Sessi
 def test_browse_list_puts_the_skills_most_asked_for_first(settings: Any, session: Session, skills: Any) -> None:
     from datetime import date
 
-    from digest.models import DemandSkillDay, Skill
+    from digest.store.models import DemandSkillDay, Skill
 
     by_slug = {s.slug: s for s in session.scalars(select(Skill))}
     session.add_all(

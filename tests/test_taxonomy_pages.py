@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from digest.demand import synthetic
 from digest.demand.figures import clear_memo
-from digest.models import Skill
+from digest.store.models import Skill
 from digest.taxonomy.load import load_taxonomy
 from digest.web.app import create_app
 from tests.test_taxonomy_db import empty_taxonomy_fast

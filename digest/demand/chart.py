@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from digest.config import get_settings
 from digest.demand.figures import weekly_postings
-from digest.models import Skill
+from digest.store.models import Skill
 
 WIDTH_PX, HEIGHT_PX, DPI = 560, 220, 100
 NARROW_WIDTH_PX = 360  # for phones: shown near its own size, so its labels stay readable (the wide one shrinks to half)

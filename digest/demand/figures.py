@@ -17,7 +17,7 @@ from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
 from digest.demand.weeks import monday, weeks_meeting
 from digest.demand.window import WINDOW_DAYS
-from digest.models import (
+from digest.store.models import (
     DemandPending,
     DemandSkillDay,
     DemandSkillMetroDay,

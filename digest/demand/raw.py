@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from digest.demand.weeks import monday, weeks_meeting
-from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
+from digest.store.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 
 WINDOW_DAYS = 90
 TOP = 10

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from digest.bulk import add_rows, add_selected, insert_rows
-from digest.db import join_in_order
 from digest.demand import window
-from digest.models import (
+from digest.store.bulk import add_rows, add_selected, insert_rows
+from digest.store.engine import join_in_order
+from digest.store.models import (
     DemandPending,
     DemandSkillDay,
     DemandSkillMetroDay,
@@ -43,7 +43,7 @@ REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the
 # table -> (model, key columns, SELECT of (*keys, count) over the postings being folded: `demand_fold`, a
 # copy of their pending rows (day, title, metro), and their mentions; the wide items rows are never read).
 # {sign} is "" for a fold and "-" for an unfold (a relink takes re-resolved postings out before it re-folds them)
-_SKILLS = "FROM demand_fold f {join} item_skills s ON s.item_id = f.item_id"  # digest.db.join_in_order
+_SKILLS = "FROM demand_fold f {join} item_skills s ON s.item_id = f.item_id"  # digest.store.engine.join_in_order
 ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "total": (DemandTotalDay, ("day",), "SELECT f.posted_on, {sign}COUNT(*) FROM demand_fold f WHERE true GROUP BY 1"),
     "title": (

@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.demand.weeks import monday, week_index_sql
-from digest.models import DemandSkillDay, DemandTotalDay, Direction, ShiftAlert, ShiftEvaluation, Skill
+from digest.store.models import DemandSkillDay, DemandTotalDay, Direction, ShiftAlert, ShiftEvaluation, Skill
 
 WINDOW_DAYS = 28  # 4 weeks per window
 MIN_TOTAL = 20  # postings across both windows

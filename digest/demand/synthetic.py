@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.orm import Session
 
 from digest.demand.rollups import fold, mark_pending
-from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
+from digest.store.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 
 
 def skills(session: Session, names: Sequence[str]) -> list[Skill]:

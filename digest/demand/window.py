@@ -27,9 +27,9 @@ from typing import Any
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from digest.bulk import add_selected
-from digest.db import immediate_transactions, join_in_order
-from digest.models import (
+from digest.store.bulk import add_selected
+from digest.store.engine import immediate_transactions, join_in_order
+from digest.store.models import (
     DemandSkillMetroWindow,
     DemandSkillPairWindow,
     DemandSkillTitleWindow,
@@ -42,7 +42,7 @@ LOCK_KEY = 0x64656D616E64  # PostgreSQL advisory lock ("demand"): one writer of 
 
 # Each table's sums as a SELECT of (*keys, n) over postings `p` (item_id, posted_on, job_title_id, metro_id,
 # sign): the postings being folded, the days entering (+1) and leaving (-1) the window, or all of it.
-_SKILLS = "{join} item_skills s ON s.item_id = p.item_id"  # digest.db.join_in_order
+_SKILLS = "{join} item_skills s ON s.item_id = p.item_id"  # digest.store.engine.join_in_order
 TABLES: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "title": (
         DemandTitleWindow,

@@ -29,7 +29,7 @@ class ItemView:
     found_in: int = 0  # digest.taxonomy.where: 2 title, 1 requirements, 0 in passing
     remote: bool | None = None
     salary: str | None = None  # "$116,800–175,200", "€70k–90k", "$80 per hour"
-    seniority: str | None = None  # a digest.feeds.seniority label
+    seniority: str | None = None  # a digest.sources.seniority label
     repost_key: str | None = None
     reposted: bool = False  # the same company posted the same title before
 

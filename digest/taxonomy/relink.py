@@ -21,8 +21,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from digest.demand import rollups, window
-from digest.feeds.details import DETAIL_COLUMNS, detail_values
-from digest.models import Item, ItemKind, ItemSkill
+from digest.sources.details import DETAIL_COLUMNS, detail_values
+from digest.store.models import Item, ItemKind, ItemSkill
 from digest.taxonomy.link import apply_resolutions, item_fields, resolve
 
 BATCH = 1000

@@ -15,13 +15,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from digest import clock, ratelimit
-from digest import subscriptions as subs
+from digest import clock
+from digest.accounts import ratelimit
+from digest.accounts import subscriptions as subs
+from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.config import Settings
-from digest.db import immediate_transactions, session_scope
-from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
+from digest.store.engine import immediate_transactions, session_scope
+from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
-from digest.tokens import ExpiredToken, InvalidToken
 from digest.web import errors
 from digest.web.pages import home_context
 from digest.web.problems import Problem, Suggestion

@@ -8,7 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest import __version__
 from digest.config import STATIC_DIR, Settings, get_settings
-from digest.db import immediate_transactions
+from digest.store.engine import immediate_transactions
 from digest.web.cache import TTLCache
 from digest.web.headers import SecurityHeaders
 from digest.web.hostcheck import HostCheck
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 class WritesLockFirst:
-    """Requests with an unsafe method write: on SQLite their transactions begin IMMEDIATE (digest.db)."""
+    """Requests with an unsafe method write: on SQLite their transactions begin IMMEDIATE (digest.store.engine)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.mail.inline import html_for_browser, with_data_uris
 from digest.mail.message import InlineImage, OutgoingEmail, to_mime
-from digest.models import DemandSkillDay
+from digest.store.models import DemandSkillDay
 from tests.browser.conftest import shot
 from tests.test_digest_ledger import T0, World, outbox, run
 

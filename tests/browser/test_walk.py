@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest import clock
+from digest.accounts.subscriptions import get_or_create_user
 from digest.demand import synthetic
-from digest.subscriptions import get_or_create_user
 from tests.accounts_data import link_in, outbox
 from tests.browser.conftest import shot
 from tests.browser.test_email_images import _digest_with_chart

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.feeds.manage import add_feed
-from digest.feeds.poll import poll_feed
-from digest.models import Feed, FeedKind, Item
+from digest.sources.manage import add_feed
+from digest.sources.poll import poll_feed
+from digest.store.models import Feed, FeedKind, Item
 from tests.feedserver import FeedServer
 from tests.security.slowserver import SlowServer
 from tests.test_feeds_fetch import BILLION_LAUGHS

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from digest import subscriptions as subs
+from digest.accounts import subscriptions as subs
 from digest.web.security import SESSION_COOKIE
 from tests.test_api_accounts import START, Clock, csrf_from, sign_in
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from digest import subscriptions as subs
+from digest.accounts import subscriptions as subs
 from digest.web.app import create_app
 from tests.accounts_data import add_skills, link_in, outbox, press_confirm
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digest.models import Cadence
+from digest.store.models import Cadence
 
 _QUARTER = timedelta(minutes=15)  # every UTC offset in use is a multiple of 15 minutes
 

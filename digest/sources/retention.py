@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from digest.config import Settings
 from digest.demand.shifts import HISTORY_WEEKS
 from digest.demand.shifts import WINDOW_DAYS as SHIFT_WINDOW_DAYS
-from digest.feeds.ingest import delete_items
-from digest.models import Delivery, DeliveryStatus, DeliverySubscription, Item, ItemKind
+from digest.ingest.pipeline import delete_items
+from digest.store.models import Delivery, DeliveryStatus, DeliverySubscription, Item, ItemKind
 
 # the shift test's two windows and its history, the previous week's run (persistence) and the current week
 JOB_LOOKBACK_DAYS = 2 * SHIFT_WINDOW_DAYS + 7 * HISTORY_WEEKS + 7 + 7

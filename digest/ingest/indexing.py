@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from digest.demand.rollups import mark_pending
-from digest.models import ItemKind
+from digest.store.models import ItemKind
 from digest.taxonomy.link import Resolution, resolve, write_mentions
 
 

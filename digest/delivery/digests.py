@@ -40,11 +40,9 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from digest.bulk import dialect_insert, insert_ignore
+from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.config import Settings
-from digest.db import any_of
-from digest.feeds.salary import Salary
-from digest.feeds.seniority import LABELS
+from digest.delivery.slots import Prefs, next_due, previous_due
 from digest.logs import log_context
 from digest.mail.backends import EmailBackend, PermanentSendError, TemporarySendError, get_backend
 from digest.mail.content import (
@@ -60,7 +58,11 @@ from digest.mail.content import (
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import DigestRenderer, images_for
 from digest.mail.suppression import canonical_address, is_suppressed, suppressed_among
-from digest.models import (
+from digest.sources.salary import Salary
+from digest.sources.seniority import LABELS
+from digest.store.bulk import dialect_insert, insert_ignore
+from digest.store.engine import any_of
+from digest.store.models import (
     Cadence,
     Delivery,
     DeliveryItem,
@@ -80,8 +82,6 @@ from digest.models import (
     Suppression,
     User,
 )
-from digest.schedule import Prefs, next_due, previous_due
-from digest.tokens import ExpiredToken, InvalidToken
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Context:
 def _unsubscribe_url(settings: Settings, subscription_ids: list[int], user_id: int, now: datetime) -> str:
     """One skill's digest unsubscribes from that skill; a digest covering several skills unsubscribes
     from everything (a one-click link that left part of the email coming would not be honoured)."""
-    from digest.subscriptions import unsubscribe_url
+    from digest.accounts.subscriptions import unsubscribe_url
 
     only = subscription_ids[0] if len(subscription_ids) == 1 else None
     return unsubscribe_url(settings, only, user_id, now)
@@ -359,7 +359,7 @@ def compose(
 ) -> Digest:
     """The digest of one person from their planned sections: what `send-due` sends, `preview` shows (no
     delivery yet: no web view) and the web view shows (every item)."""
-    from digest.subscriptions import settings_url  # with its dependencies, only when a digest is built
+    from digest.accounts.subscriptions import settings_url  # with its dependencies, only when a digest is built
 
     return build_digest(
         to=email,
@@ -962,7 +962,7 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
 
 def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
     """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
-    from digest.subscriptions import settings_url, unsubscribe_url
+    from digest.accounts.subscriptions import settings_url, unsubscribe_url
 
     row = session.get(Delivery, delivery_id)
     assert row is not None and row.payload is not None

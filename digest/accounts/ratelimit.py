@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from digest.models import RateEvent
+from digest.store.models import RateEvent
 
 
 def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime) -> bool:

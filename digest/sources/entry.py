@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from digest.models import ItemKind
+from digest.store.models import ItemKind
 
 
 @dataclass

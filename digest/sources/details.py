@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from digest.feeds.entry import Entry
-from digest.feeds.identity import repost_key
-from digest.feeds.salary import parse_salary
-from digest.feeds.seniority import seniority
+from digest.sources.entry import Entry
+from digest.sources.identity import repost_key
+from digest.sources.salary import parse_salary
+from digest.sources.seniority import seniority
 
 DETAIL_COLUMNS = ("salary_min", "salary_max", "salary_currency", "salary_period", "seniority", "repost_key")
 

@@ -25,14 +25,14 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from digest.db import immediate_transactions
 from digest.demand import dates, rollups, window
-from digest.feeds.clean import truncate
-from digest.feeds.entry import Entry
-from digest.feeds.identity import import_identity
-from digest.feeds.ingest import store_entries
-from digest.feeds.jobs import display_title, parse_hn_post, remote_flag
-from digest.models import ItemKind
+from digest.ingest.pipeline import store_entries
+from digest.sources.clean import truncate
+from digest.sources.entry import Entry
+from digest.sources.identity import import_identity
+from digest.sources.jobs import display_title, parse_hn_post, remote_flag
+from digest.store.engine import immediate_transactions
+from digest.store.models import ItemKind
 from digest.taxonomy.link import Resolution, TaxonomyIds, ids_of, resolve_with
 from digest.taxonomy.matcher import get_matcher
 
@@ -271,7 +271,7 @@ def store_postings(
     resolved: Mapping[str, Resolution] | None = None,
 ) -> int:
     """Store a batch of postings from one source; returns how many were new. The same storage as job
-    feeds (digest.feeds.ingest.store_entries): identity per (source, id), cross-source dedupe on
+    feeds (digest.ingest.pipeline.store_entries): identity per (source, id), cross-source dedupe on
     normalised title + company + location within 30 days, then index_new_items for the new ones, left
     pending for the demand rollups (import_rows folds them once, at its end). `resolved`: resolve_batch's
     answer for these postings, when another process matched them."""

@@ -20,15 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from digest.accounts.tokens import InvalidToken, make_token, read_token
 from digest.config import Settings
+from digest.delivery.slots import Prefs, next_due, zone
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import render_email
 from digest.mail.send import send_now
 from digest.mail.suppression import canonical_address, is_suppressed, suppress
-from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, UsedToken, User, UserSession
-from digest.schedule import Prefs, next_due, zone
+from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, UsedToken, User, UserSession
 from digest.taxonomy.resolve import resolve_skill
-from digest.tokens import InvalidToken, make_token, read_token
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -428,7 +428,7 @@ def resubscribe(session: Session, sub: Subscription, now: datetime) -> Subscript
     no longer holds; a bounce or a complaint still does."""
     from sqlalchemy import delete
 
-    from digest.models import Suppression
+    from digest.store.models import Suppression
 
     if sub.status == SubscriptionStatus.unsubscribed:
         sub.status = SubscriptionStatus.active
@@ -529,7 +529,7 @@ def housekeeping(session: Session, settings: Settings, now: datetime) -> int:
     deleted."""
     from sqlalchemy import delete
 
-    from digest.ratelimit import prune
+    from digest.accounts.ratelimit import prune
 
     keep = timedelta(seconds=max(settings.confirm_link_max_age, settings.login_link_max_age)) + timedelta(days=1)
     result = session.execute(delete(UsedToken).where(UsedToken.used_at < now - keep))
@@ -639,7 +639,7 @@ def postings_in_window(session: Session, skill_ids: list[int], as_of: date) -> d
     from sqlalchemy import func
 
     from digest.demand.window import WINDOW_DAYS
-    from digest.models import DemandSkillDay
+    from digest.store.models import DemandSkillDay
 
     if not skill_ids:
         return {}
@@ -673,7 +673,7 @@ def _search(session: Session, query: str, limit: int, as_of: date | None) -> lis
     from sqlalchemy import ColumnElement, case, func, literal, or_
 
     from digest.demand.window import WINDOW_DAYS
-    from digest.models import DemandSkillDay, SkillAlias
+    from digest.store.models import DemandSkillDay, SkillAlias
     from digest.taxonomy.resolve import exact_skill
 
     text = " ".join(query.split()).lower()[:200]
@@ -714,7 +714,7 @@ def _search(session: Session, query: str, limit: int, as_of: date | None) -> lis
 def _skills_to_browse(session: Session, limit: int, as_of: date | None) -> list[Skill]:
     from sqlalchemy import func
 
-    from digest.models import DemandSkillDay
+    from digest.store.models import DemandSkillDay
 
     ranked: list[Skill] = []
     if as_of is not None:

@@ -23,7 +23,7 @@ class ExpiredToken(InvalidToken):
 
 def make_token(secret: str, purpose: str, data: dict[str, Any], now: datetime) -> str:
     """A URL-safe token carrying `data`, valid only for `purpose`. Each carries a random `jti` so a
-    single-use token can be spent exactly once (see digest.models.UsedToken)."""
+    single-use token can be spent exactly once (see digest.store.models.UsedToken)."""
     body = {"d": data, "iat": int(now.timestamp()), "jti": secrets.token_urlsafe(12)}
     return _serializer(secret, purpose).dumps(body)
 

@@ -184,7 +184,7 @@ class Item(Base):
     remote: Mapped[bool | None]
     posted_on: Mapped[date | None]  # the posting's posted_at date in UTC (demand figures)
     title_raw: Mapped[str | None] = mapped_column(Text)
-    # what a job alert shows (digest.feeds.salary, digest.feeds.seniority); salary as stated, per period
+    # what a job alert shows (digest.sources.salary, digest.sources.seniority); salary as stated, per period
     salary_min: Mapped[float | None] = mapped_column(Float)
     salary_max: Mapped[float | None] = mapped_column(Float)
     salary_currency: Mapped[str | None] = mapped_column(String(3))
@@ -200,7 +200,7 @@ class Item(Base):
     matched_at: Mapped[datetime | None]  # when skills were last resolved
 
     # item_sources and item_skills carry no foreign key (see ItemSkill): the joins are declared here, and
-    # digest.feeds.ingest.delete_items deletes their rows with the item
+    # digest.ingest.pipeline.delete_items deletes their rows with the item
     sources: Mapped[list[ItemSource]] = relationship(
         back_populates="item",
         cascade="all, delete-orphan",
@@ -333,7 +333,7 @@ class Metro(Base):
 class ItemSkill(Base):
     """An item mentions a skill once; the matched alias and span say why.
 
-    Written once per item by the one write path (digest.indexing), 3-4 rows per posting: no foreign keys,
+    Written once per item by the one write path (digest.ingest.indexing), 3-4 rows per posting: no foreign keys,
     whose per-row checks were a third of PostgreSQL's work in an import (skills are never deleted; an item's
     rows go with it in delete_items). `posted_on` repeats the posting's date, so a skill's postings in a
     window are one index range (paired skills on a date the window table does not hold)."""
@@ -615,7 +615,7 @@ class DeliveryItem(Base):
 
     The ledger's largest table (one row per item shown), written by COPY, so it carries only the key and
     the delivery's foreign key (whose cascade also removes a deleted account's rows): no surrogate id, no
-    foreign-key check per row on users, skills or items. `digest.feeds.ingest.delete_items`, the one path
+    foreign-key check per row on users, skills or items. `digest.ingest.pipeline.delete_items`, the one path
     that deletes items, deletes their rows here; skill_id is the section the item was shown under, a
     record kept as written."""
 

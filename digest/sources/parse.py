@@ -16,12 +16,12 @@ from typing import Any
 
 import feedparser
 
-from digest.feeds.clean import html_to_text, safe_url, truncate
-from digest.feeds.entry import Entry
-from digest.feeds.fastparse import parse_fast
-from digest.feeds.identity import IdentityInput, identities
-from digest.feeds.jobs import display_title, parse_hn_post, parse_job_entry
-from digest.models import FeedKind, ItemKind
+from digest.sources.clean import html_to_text, safe_url, truncate
+from digest.sources.entry import Entry
+from digest.sources.fastparse import parse_fast
+from digest.sources.identity import IdentityInput, identities
+from digest.sources.jobs import display_title, parse_hn_post, parse_job_entry
+from digest.store.models import FeedKind, ItemKind
 
 TITLE_MAX = 500
 _EXTRA_KEYS = ("location", "region", "country", "city", "company")

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digest.models import Feed, FeedKind
+from digest.store.models import Feed, FeedKind
 
 
 class FeedInputError(ValueError):
@@ -38,7 +38,7 @@ def check_feed_address(url: str, allow_private: bool) -> None:
     """FeedInputError, at once, for a feed the poller would never fetch: its host resolves to a private
     address (without DIGEST_FEEDS_ALLOW_PRIVATE) or to a link-local or cloud-metadata one (ever). A host that
     does not resolve now passes: the poller retries it."""
-    from digest.feeds.fetch import BlockedAddress, FetchError, resolve_checked
+    from digest.sources.fetch import BlockedAddress, FetchError, resolve_checked
 
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -118,8 +118,8 @@ class DefaultFeed:
 
 
 def default_feeds() -> list[DefaultFeed]:
-    """The bundled list (digest/feeds/data/default_feeds.csv)."""
-    text = resources.files("digest.feeds").joinpath("data/default_feeds.csv").read_text("utf-8")
+    """The bundled list (digest/sources/data/default_feeds.csv)."""
+    text = resources.files("digest.sources").joinpath("data/default_feeds.csv").read_text("utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
     return [DefaultFeed(r["url"], FeedKind(r["kind"]), r["title"], r["category"]) for r in rows]
 

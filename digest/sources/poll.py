@@ -14,15 +14,15 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.feeds.schedule import next_poll_error, next_poll_ok, retry_after_seconds
-from digest.models import Feed, FeedKind
+from digest.sources.schedule import next_poll_error, next_poll_ok, retry_after_seconds
+from digest.store.models import Feed, FeedKind
 
 if TYPE_CHECKING:  # fetching, parsing and storing are imported when a feed is polled: nothing due, no cost
     import httpx
 
-    from digest.feeds.fetch import FetchLimits
+    from digest.sources.fetch import FetchLimits
 
-log = logging.getLogger("digest.feeds")
+log = logging.getLogger("digest.sources")
 
 Status = Literal["ok", "not_modified", "failed", "gone", "skipped"]
 ERROR_MAX = 2000
@@ -62,7 +62,7 @@ class PollSummary:
 
 
 def fetch_limits(settings: Settings) -> FetchLimits:
-    from digest.feeds.fetch import FetchLimits
+    from digest.sources.fetch import FetchLimits
 
     return FetchLimits(
         max_bytes=settings.feed_max_bytes,
@@ -103,9 +103,9 @@ def poll_feed(
 ) -> PollOutcome:
     """Poll one feed once: conditional GET, parse, store new items, record health and the next poll time.
     Commits what the session holds before fetching, so no transaction stays open across the network."""
-    from digest.feeds.fetch import FetchError, fetch, make_client
-    from digest.feeds.ingest import feed_source_key, store_entries
-    from digest.feeds.parse import FeedParseError, parse_feed
+    from digest.ingest.pipeline import feed_source_key, store_entries
+    from digest.sources.fetch import FetchError, fetch, make_client
+    from digest.sources.parse import FeedParseError, parse_feed
 
     feed = session.get(Feed, feed_id)
     if feed is None or not feed.active:
@@ -264,7 +264,7 @@ def poll_due(
             if not ids:
                 break
             if client is None:  # made (and httpx imported) only when a feed is due
-                from digest.feeds.fetch import make_client
+                from digest.sources.fetch import make_client
 
                 client = stack.enter_context(make_client(fetch_limits(settings)))
             for feed_id in ids:

@@ -16,14 +16,14 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, delete, select
 from sqlalchemy.orm import Session
 
-from digest.bulk import insert_rows
-from digest.db import any_of
 from digest.demand import rollups
-from digest.feeds.details import job_details
-from digest.feeds.entry import Entry
-from digest.feeds.identity import canonical_url, is_site_root, job_dedupe_key, repost_key, url_dedupe_key
-from digest.indexing import index_new_items, resolve_new
-from digest.models import DeliveryItem, DemandPending, Item, ItemKind, ItemSkill, ItemSource, ItemTombstone
+from digest.ingest.indexing import index_new_items, resolve_new
+from digest.sources.details import job_details
+from digest.sources.entry import Entry
+from digest.sources.identity import canonical_url, is_site_root, job_dedupe_key, repost_key, url_dedupe_key
+from digest.store.bulk import insert_rows
+from digest.store.engine import any_of
+from digest.store.models import DeliveryItem, DemandPending, Item, ItemKind, ItemSkill, ItemSource, ItemTombstone
 from digest.taxonomy.link import Resolution
 
 CHUNK = 500  # values per lookup on SQLite (bound one by one); PostgreSQL takes a batch's in one

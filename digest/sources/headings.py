@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from digest.feeds.salary import Salary, parse_salary
+from digest.sources.salary import Salary, parse_salary
 from digest.taxonomy.metros import resolve_metro
 
 FIELD_MAX = 200

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from digest.feeds.clean import html_to_text, truncate
-from digest.feeds.headings import parse_hn_heading
-from digest.feeds.headings import remote_flag as heading_remote_flag
+from digest.sources.clean import html_to_text, truncate
+from digest.sources.headings import parse_hn_heading
+from digest.sources.headings import remote_flag as heading_remote_flag
 
 TITLE_MAX = 300
 FIELD_MAX = 200
@@ -89,7 +89,7 @@ def parse_hn_post(html_text: str) -> JobFields:
 
 def parse_heading(line: str) -> JobFields:
     """Fields of a one-line heading in the HN style ("Company | Role | Location | REMOTE"): see
-    digest.feeds.headings."""
+    digest.sources.headings."""
     h = parse_hn_heading(line)
     return JobFields(_clip(h.title, TITLE_MAX), _clip(h.company), _clip(h.location), h.remote, line)
 
