@@ -28,8 +28,13 @@ from typing import Any
 from sqlalchemy import event, select, text
 
 from bench.databases import backend_cpu
+from bench.render_baseline import WholeRenderer
 from digest.config import Settings
-from digest.delivery.digests import Context, Window, _plan, deliver_digests, due_batches
+from digest.delivery.context import Context
+from digest.delivery.deliver import deliver_digests
+from digest.delivery.due import due_batches
+from digest.delivery.plan import plan
+from digest.delivery.state import Window
 from digest.mail.content import build_digest
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import DigestRenderer
@@ -162,7 +167,7 @@ def render_comparison(url: str, sample: int) -> tuple[float, float, int]:
             .order_by(Subscription.id)
         ).all()
         windows = [Window(u, s, k, c, NOW) for s, u, k, c in subs]
-        plans = _plan(session, ctx, windows, None, NOW)
+        plans = plan(session, ctx, windows, None, NOW)
     engine.dispose()
     digests = [
         build_digest(to=f"user{u}@example.com", cadence="daily", window_end=NOW, sections=secs,
@@ -171,7 +176,7 @@ def render_comparison(url: str, sample: int) -> tuple[float, float, int]:
     ]  # fmt: skip
     timings = {}
     for reuse in (True, False):
-        renderer = DigestRenderer(reuse=reuse)
+        renderer = DigestRenderer() if reuse else WholeRenderer()
         t = time.perf_counter()
         for d in digests:
             renderer.render(d)

@@ -737,7 +737,8 @@ def send_due_command(now: str | None = NowOption, as_json: bool = JsonOption) ->
     """Send every due digest and alert email once, synchronously (the path the workers take)."""
     settings = settings_or_exit()
     moment = parse_now(now)
-    from digest.delivery.digests import Context, send_due
+    from digest.delivery.context import Context
+    from digest.delivery.deliver import send_due
     from digest.store.engine import session_scope
 
     with session_scope() as session:
@@ -763,7 +764,7 @@ def preview(
     moment = parse_now(now)
     from pathlib import Path
 
-    from digest.delivery.digests import preview as build_preview
+    from digest.delivery.preview import preview as build_preview
     from digest.mail.inline import with_data_uris
     from digest.mail.render import DigestRenderer, images_for
     from digest.store.engine import session_scope

@@ -75,9 +75,6 @@ class Settings(BaseSettings):
     smtp_ca_file: str = ""  # extra CA bundle for the SMTP server's STARTTLS certificate (self-hosted relays)
     webhook_max_age: int = Field(default=600, gt=0, description="seconds: older signed webhook timestamps are refused")
     alert_email_interval_days: int = Field(default=28, gt=0, description="at most one alert email per skill per this")
-    # Fault tests only: a named point in delivery ('after_claim', 'after_send') where the worker process
-    # SIGKILLs itself, to prove the ledger and sweeper recover. Never set in production.
-    test_crash_at: str = ""
 
     # web
     # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDR networks, comma

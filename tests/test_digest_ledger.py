@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.delivery.digests import Context, deliver_digests, due_batches, send_due, stuck_deliveries
+from digest.delivery.context import Context
+from digest.delivery.deliver import deliver_digests, send_due
+from digest.delivery.due import due_batches, stuck_deliveries
 from digest.ingest.pipeline import prune_items
-from digest.mail.backends import FileBackend
+from digest.mail.backends.file import FileBackend
 from digest.store.models import (
     Cadence,
     Delivery,
@@ -122,7 +124,7 @@ def titles_sent(settings: Settings, to: str) -> list[str]:
 
 
 def run(session: Session, settings: Settings, now: datetime) -> dict[str, int]:
-    ctx = Context.for_settings(settings, FileBackend(settings.outbox_dir))
+    ctx = Context.for_settings(settings, FileBackend(settings.outbox_dir, secret=settings.secret))
     return dict(send_due(session, ctx, now))
 
 
@@ -286,7 +288,7 @@ def test_claim_is_exclusive_and_a_stuck_delivery_is_swept(settings: Settings, se
     session.refresh(row)
     assert row.status == DeliveryStatus.sending and row.attempts == 1
     # a second worker cannot take it while it may be in flight ...
-    ok = Context.for_settings(settings, FileBackend(settings.outbox_dir))
+    ok = Context.for_settings(settings, FileBackend(settings.outbox_dir, secret=settings.secret))
     assert dict(deliver_digests(session, ok, batch.user_ids, batch.cadence, batch.window_end, now)) == {"skipped": 1}
     assert stuck_deliveries(session, settings, now) == []
     # ... until it is stuck past the deadline; then the sweeper hands it out once more

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.config import Settings
-from digest.delivery.digests import preview, web_view
+from digest.delivery.preview import preview
+from digest.delivery.webview import web_view
 from digest.store.models import Delivery, DeliveryItem, Item, ItemSkill
 from digest.web.app import create_app
 from tests.test_digest_ledger import T0, World, outbox, run, text_of

@@ -22,7 +22,7 @@ CASES = {
     # the CLI module itself: Typer and the command table; every library module is imported inside a command
     "digest.cli": ["sqlalchemy", "pydantic_settings", "digest.config", "digest.store.engine", *DRAWING_AND_TESTING],
     # send-due with nothing due: the ledger and the email path, no charts, no statistics, no subscribe path
-    "digest.delivery.digests": [
+    "digest.delivery.deliver": [
         "numpy",
         "digest.accounts.subscriptions",
         "digest.demand.chart",
@@ -31,7 +31,7 @@ CASES = {
     ],
     # poll with nothing due: no HTTP client, no feed parser, no storage path
     "digest.sources.poll": ["httpx", "feedparser", "digest.ingest.pipeline", "psycopg", *DRAWING_AND_TESTING],
-    "workers.tasks": ["digest.delivery.digests", "digest.sources.poll", "numpy", *DRAWING_AND_TESTING],
+    "workers.tasks": ["digest.delivery.deliver", "digest.sources.poll", "numpy", *DRAWING_AND_TESTING],
     "digest.web.app": DRAWING_AND_TESTING,
     "digest.demand.figures": DRAWING_AND_TESTING,  # the numbers of a skill page, without its chart
 }

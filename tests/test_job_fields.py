@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.delivery.digests import preview
+from digest.delivery.preview import preview
 from digest.mail.content import ItemView, build_section, fold_reposts, rank
 from digest.sources.headings import parse_hn_heading
 from digest.sources.salary import parse_salary

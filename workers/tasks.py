@@ -135,7 +135,8 @@ DELIVERY_TASK = {
 def dispatch_due(now: str | None = None) -> None:
     """Every minute: hand due digests to delivery tasks in batches of user ids, and new alert emails."""
     from digest.config import get_settings
-    from digest.delivery.digests import due_alerts, due_batches
+    from digest.delivery.alerts import due_alerts
+    from digest.delivery.due import due_batches
     from digest.health import beat
 
     moment = _now(now)
@@ -154,7 +155,8 @@ def dispatch_due(now: str | None = None) -> None:
 @app.task(**DELIVERY_TASK)
 def deliver_batch(user_ids: list[int], cadence: str, window_end: str, now: str | None = None) -> None:
     from digest.config import get_settings
-    from digest.delivery.digests import Context, deliver_digests
+    from digest.delivery.context import Context
+    from digest.delivery.deliver import deliver_digests
     from digest.logs import log_context
 
     ctx = Context.for_settings(get_settings())
@@ -166,7 +168,8 @@ def deliver_batch(user_ids: list[int], cadence: str, window_end: str, now: str |
 def deliver(delivery_id: int, now: str | None = None) -> None:
     """One delivery by id (a digest or an alert email): what the sweeper re-queues."""
     from digest.config import get_settings
-    from digest.delivery.digests import Context, deliver_one
+    from digest.delivery.context import Context
+    from digest.delivery.deliver import deliver_one
     from digest.logs import log_context
 
     ctx = Context.for_settings(get_settings())
@@ -176,7 +179,7 @@ def deliver(delivery_id: int, now: str | None = None) -> None:
 
 def _requeue_stuck_deliveries(now: Any) -> None:
     from digest.config import get_settings
-    from digest.delivery.digests import stuck_deliveries
+    from digest.delivery.due import stuck_deliveries
 
     with session_scope() as session:
         ids = stuck_deliveries(session, get_settings(), now)

@@ -1,7 +1,7 @@
 """Digests in the browser. GET /digests/{id}?token=: the web view of a sent digest, every item it covered,
 grouped as in the email ("+N more" and "view in browser" lead here); the signed link is the only key (no
 sign-in, valid as long as the unsubscribe link, for that one digest and person). GET /settings/preview:
-the signed-in person's next digest, built by the function `send-due` uses (digest.delivery.digests.preview)."""
+the signed-in person's next digest, built by the function `send-due` uses (digest.delivery.preview.preview)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse
 from digest import clock
 from digest.accounts.subscriptions import local_time_label
 from digest.accounts.tokens import InvalidToken
-from digest.delivery.digests import preview, web_view
+from digest.delivery.preview import preview
 from digest.delivery.slots import Prefs, next_due
+from digest.delivery.webview import web_view
 from digest.store.engine import session_scope
 from digest.store.models import Cadence, User
 from digest.web.accounts import _token_error, error_page, page

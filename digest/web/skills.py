@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest.delivery.digests import ItemPage, window_items
+from digest.delivery.items import ItemPage, window_items
 from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
 from digest.demand.figures import demand_figures

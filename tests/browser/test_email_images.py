@@ -67,7 +67,7 @@ def test_one_helper_turns_cid_references_into_data_uris() -> None:
     assert "src='cid:other'" in out and 'src="https://x/y.png"' in out
     email = OutgoingEmail(key="k", to="a@example.com", subject="s", text="t", html=html,
                           images=(InlineImage("chart-a", png),))  # fmt: skip
-    msg = to_mime(email, T0)
+    msg = to_mime(email, T0, "installation")
     assert isinstance(msg, EmailMessage)
     assert (html_for_browser(msg) or "").strip() == out
 
