@@ -70,7 +70,8 @@ def db_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Settings for one test: its own data dir and the parametrised database."""
-    from digest import config, db
+    from digest import config
+    from digest.store import engine as db
 
     monkeypatch.setenv("DIGEST_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DIGEST_DATABASE_URL", db_url)
