@@ -518,22 +518,22 @@ def import_jobs(
     settings = settings_or_exit()
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from digest.demand.shifts import run_detection
-    from digest.demand.window import advance as advance_window
-    from digest.ingest import jobfile as importer
-    from digest.store.engine import session_scope
+    from digest.demand.freshness import freshness_words
+    from digest.ingest.imports import ImportResult, source_key_for
+    from digest.ingest.jobs_import import import_jobs as run_import
+    from digest.sources import jobfile
 
     moment = parse_now(now)
-    fmt = fmt or importer.guess_format(file)
-    if fmt not in importer.FORMATS:
-        fail(f"--format: {fmt!r} is not one of {', '.join(importer.FORMATS)}", 2)
+    fmt = fmt or jobfile.guess_format(file)
+    if fmt not in jobfile.FORMATS:
+        fail(f"--format: {fmt!r} is not one of {', '.join(jobfile.FORMATS)}", 2)
     if not file.exists():
         fail(f"{file}: no such file")
     size = max(1, sum(f.stat().st_size for f in file.rglob("raw.json")) if file.is_dir() else file.stat().st_size)
     started = time.monotonic()
-    shown = 0
+    shown, elapsed = 0, 0.0
     try:
-        rows, bytes_read = importer.open_rows(file, fmt)
+        rows, bytes_read = jobfile.open_rows(file, fmt)
         columns = (
             TextColumn("[bold]importing[/bold]"),
             BarColumn(),
@@ -541,40 +541,50 @@ def import_jobs(
             TextColumn("{task.fields[counts]}"),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, console=_stderr_console(), transient=as_json) as bar:
-            task = bar.add_task("import", total=size, counts="")
+        bar = Progress(*columns, console=_stderr_console(), transient=as_json)
+        task = bar.add_task("import", total=size, counts="")
 
-            def report(r: importer.ImportResult) -> None:
-                nonlocal shown
-                for err in r.errors[shown:]:
-                    bar.console.print(f"[yellow]skipped[/yellow] {file.name} {err}", highlight=False)
-                shown = len(r.errors)
-                rate = r.read / max(time.monotonic() - started, 1e-6)
-                counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
-                bar.update(task, completed=bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
+        def report(r: ImportResult) -> None:
+            nonlocal shown
+            for err in r.errors[shown:]:
+                bar.console.print(f"[yellow]skipped[/yellow] {file.name} {err}", highlight=False)
+            shown = len(r.errors)
+            rate = r.read / max(time.monotonic() - started, 1e-6)
+            counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
+            bar.update(task, completed=bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
 
-            def counting(pending: int) -> None:
-                bar.update(task, completed=size)
-                bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
+        def counting(pending: int) -> None:
+            bar.update(task, completed=size)
+            bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
 
-            with session_scope() as session:
-                result = importer.import_rows(
-                    session,
-                    rows,
-                    importer.source_key_for(file),
-                    moment,
-                    progress=report,
-                    counting=counting,
-                    match_processes=settings.import_match_processes,
-                )
-                bar.update(task, completed=size)
-    except importer.ImportFormatError as exc:
+        def stored(_: ImportResult) -> None:  # the bar and the clock stop with the import, before the window
+            nonlocal elapsed
+            bar.update(task, completed=size)
+            bar.stop()
+            elapsed = time.monotonic() - started
+
+        bar.start()
+        try:
+            done = run_import(
+                rows,
+                source_key_for(file),
+                moment,
+                match_processes=settings.import_match_processes,
+                detect=detect,
+                progress=report,
+                counting=counting,
+                stored=stored,
+            )
+        finally:
+            if not elapsed:
+                bar.stop()
+    except jobfile.ImportFormatError as exc:
         fail(f"{file}: {exc}")
     except UnicodeDecodeError as exc:
         fail(f"{file}: not UTF-8 text ({exc.reason})")
     except json.JSONDecodeError as exc:
         fail(f"{file}: not JSON: {exc.msg}")
-    elapsed = time.monotonic() - started
+    result, fresh = done.result, done.freshness
     summary: dict[str, Any] = {
         "file": str(file),
         "format": fmt,
@@ -584,17 +594,11 @@ def import_jobs(
         "bad_rows": [{"line": e.line, "error": e.message} for e in result.errors],
         "seconds": round(elapsed, 2),
     }
-    if result.added:
-        with session_scope() as session:  # today's paired skills from the window at once, not from 00:05
-            advance_window(session, moment.date())
-    if detect and result.added:
-        with session_scope() as session:
-            run = run_detection(session, moment)
-            summary["shift_detection"] = {"week_start": run.week_start.isoformat(), "opened": len(run.opened)}
-    from digest.demand.freshness import freshness, freshness_words
-
-    with session_scope() as session:
-        fresh = freshness(session, moment.date())
+    if done.shifts is not None:
+        summary["shift_detection"] = {
+            "week_start": done.shifts.week_start.isoformat(),
+            "opened": len(done.shifts.opened),
+        }
     summary["window"] = {
         "as_of": fresh.as_of.isoformat(),
         "days": fresh.window_days,

@@ -94,7 +94,7 @@ def poll_feed(feed_id: int, now: str | None = None) -> str:
     from digest.config import get_settings
     from digest.logs import log_context
     from digest.metrics import count_poll
-    from digest.sources.poll import poll_feed as poll_one
+    from digest.sources.poll import poll_one
 
     with log_context(feed_id=feed_id), session_scope() as session:
         outcome = poll_one(session, feed_id, _now(now), get_settings())
