@@ -233,8 +233,8 @@ def feeds_add(
 def feeds_list(as_json: bool = JsonOption, now: str | None = NowOption) -> None:
     """Every feed with its health, last error and next poll."""
     settings = settings_or_exit()
+    from digest.ingest.poll import health
     from digest.sources.manage import list_feeds
-    from digest.sources.poll import health
     from digest.store.engine import session_scope
 
     moment = parse_now(now)
@@ -292,7 +292,7 @@ def feeds_remove(ref: str = typer.Argument(..., help="the feed's id or URL")) ->
 def poll(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
     """Poll every due feed once, synchronously, and print a summary."""
     settings = settings_or_exit()
-    from digest.sources.poll import poll_due
+    from digest.ingest.poll import poll_due
     from digest.store.engine import session_factory
 
     summary = poll_due(session_factory(), parse_now(now), settings)

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.ingest.pipeline import feed_source_key, prune_fetched_before
+from digest.ingest.poll import claim_due_feeds, health, poll_due, poll_one
 from digest.sources.manage import add_feed
-from digest.sources.poll import claim_due_feeds, health, poll_due, poll_one
 from digest.store.engine import session_factory
 from digest.store.models import Feed, FeedKind, Item, ItemKind, ItemSource, ItemTombstone
 from tests.feedserver import FeedServer, Request, Response

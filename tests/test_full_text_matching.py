@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from digest.demand import rollups
 from digest.ingest.imports import import_rows
 from digest.ingest.pipeline import delete_items
+from digest.ingest.poll import poll_one
 from digest.sources.jobfile import open_rows
 from digest.sources.manage import add_feed
-from digest.sources.poll import poll_one
 from digest.store.models import FeedKind, Item, ItemSkill, Skill
 from digest.taxonomy.link import link_items
 from digest.taxonomy.load import load_taxonomy

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from digest.ingest.poll import poll_one
 from digest.sources.manage import add_feed
-from digest.sources.poll import poll_one
 from digest.store.models import Feed, FeedKind, Item
 from tests.feedserver import FeedServer
 from tests.security.slowserver import SlowServer
