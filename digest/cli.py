@@ -516,10 +516,8 @@ def import_jobs(
 ) -> None:
     """Bulk-load job postings (backfill) with a progress bar; the same file twice adds nothing."""
     settings = settings_or_exit()
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
     from digest.demand.freshness import freshness_words
-    from digest.ingest.imports import ImportResult, source_key_for
+    from digest.ingest.imports import source_key_for
     from digest.ingest.jobs_import import import_jobs as run_import
     from digest.sources import jobfile
 
@@ -530,10 +528,47 @@ def import_jobs(
     if not file.exists():
         fail(f"{file}: no such file")
     size = max(1, sum(f.stat().st_size for f in file.rglob("raw.json")) if file.is_dir() else file.stat().st_size)
-    started = time.monotonic()
-    shown, elapsed = 0, 0.0
     try:
         rows, bytes_read = jobfile.open_rows(file, fmt)
+        bar = _ImportBar(file.name, size, bytes_read, transient=as_json)
+        with bar:
+            done = run_import(
+                rows,
+                source_key_for(file),
+                moment,
+                match_processes=settings.import_match_processes,
+                detect=detect,
+                progress=bar.report,
+                counting=bar.counting,
+                stored=bar.stored,
+            )
+    except jobfile.ImportFormatError as exc:
+        fail(f"{file}: {exc}")
+    except UnicodeDecodeError as exc:
+        fail(f"{file}: not UTF-8 text ({exc.reason})")
+    except json.JSONDecodeError as exc:
+        fail(f"{file}: not JSON: {exc.msg}")
+    result, fresh, elapsed = done.result, done.freshness, bar.elapsed
+    if as_json:
+        print_json(_import_summary(file, fmt, done, elapsed))
+        return
+    typer.echo(
+        f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
+        f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
+    )
+    typer.echo(freshness_words(fresh))
+    if fresh.empty and fresh.newest_day:
+        day = fresh.newest_day.isoformat()
+        typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
+
+
+class _ImportBar:
+    """import-jobs' progress bar on stderr: bytes read, counts and bad rows as they come; it and the import's
+    clock stop when the rows are stored, before the window moves and shifts are detected."""
+
+    def __init__(self, name: str, size: int, bytes_read: Any, transient: bool) -> None:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
         columns = (
             TextColumn("[bold]importing[/bold]"),
             BarColumn(),
@@ -541,49 +576,39 @@ def import_jobs(
             TextColumn("{task.fields[counts]}"),
             TimeElapsedColumn(),
         )
-        bar = Progress(*columns, console=_stderr_console(), transient=as_json)
-        task = bar.add_task("import", total=size, counts="")
+        self.name, self.size, self.bytes_read = name, size, bytes_read
+        self.started, self.shown, self.elapsed = time.monotonic(), 0, 0.0
+        self.bar = Progress(*columns, console=_stderr_console(), transient=transient)
+        self.task = self.bar.add_task("import", total=size, counts="")
 
-        def report(r: ImportResult) -> None:
-            nonlocal shown
-            for err in r.errors[shown:]:
-                bar.console.print(f"[yellow]skipped[/yellow] {file.name} {err}", highlight=False)
-            shown = len(r.errors)
-            rate = r.read / max(time.monotonic() - started, 1e-6)
-            counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
-            bar.update(task, completed=bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
+    def __enter__(self) -> _ImportBar:
+        self.bar.start()
+        return self
 
-        def counting(pending: int) -> None:
-            bar.update(task, completed=size)
-            bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
+    def __exit__(self, *exc: object) -> None:
+        if not self.elapsed:  # the import failed: stopped here
+            self.bar.stop()
 
-        def stored(_: ImportResult) -> None:  # the bar and the clock stop with the import, before the window
-            nonlocal elapsed
-            bar.update(task, completed=size)
-            bar.stop()
-            elapsed = time.monotonic() - started
+    def report(self, r: Any) -> None:
+        for err in r.errors[self.shown :]:
+            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name} {err}", highlight=False)
+        self.shown = len(r.errors)
+        rate = r.read / max(time.monotonic() - self.started, 1e-6)
+        counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
+        self.bar.update(self.task, completed=self.bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
 
-        bar.start()
-        try:
-            done = run_import(
-                rows,
-                source_key_for(file),
-                moment,
-                match_processes=settings.import_match_processes,
-                detect=detect,
-                progress=report,
-                counting=counting,
-                stored=stored,
-            )
-        finally:
-            if not elapsed:
-                bar.stop()
-    except jobfile.ImportFormatError as exc:
-        fail(f"{file}: {exc}")
-    except UnicodeDecodeError as exc:
-        fail(f"{file}: not UTF-8 text ({exc.reason})")
-    except json.JSONDecodeError as exc:
-        fail(f"{file}: not JSON: {exc.msg}")
+    def counting(self, pending: int) -> None:
+        self.bar.update(self.task, completed=self.size)
+        self.bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
+
+    def stored(self, _: Any) -> None:
+        self.bar.update(self.task, completed=self.size)
+        self.bar.stop()
+        self.elapsed = time.monotonic() - self.started
+
+
+def _import_summary(file: Path, fmt: str, done: Any, elapsed: float) -> dict[str, Any]:
+    """import-jobs --json: what was read, added and skipped, the shift detection run, the window."""
     result, fresh = done.result, done.freshness
     summary: dict[str, Any] = {
         "file": str(file),
@@ -605,17 +630,7 @@ def import_jobs(
         "postings": fresh.window_postings,
         "newest_day": fresh.newest_day.isoformat() if fresh.newest_day else None,
     }
-    if as_json:
-        print_json(summary)
-        return
-    typer.echo(
-        f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
-        f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
-    )
-    typer.echo(freshness_words(fresh))
-    if fresh.empty and fresh.newest_day:
-        day = fresh.newest_day.isoformat()
-        typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
+    return summary
 
 
 def _stderr_console() -> Any:
