@@ -87,7 +87,7 @@ def main() -> None:
         digest.ingest.pipeline.resolve_new = resolve_new  # type: ignore[assignment]
         digest.ingest.pipeline.index_new_items = lambda session, ids, rows, resolutions: []  # type: ignore[assignment]
 
-    from digest.ingest.pipeline import feed_source_key, store_entries
+    from digest.ingest.pipeline import feed_source_key, store_and_fold
     from digest.sources.parse import parse_feed
     from digest.store.engine import make_engine, migrate, session_factory
     from digest.store.models import Feed, FeedKind
@@ -127,7 +127,7 @@ def main() -> None:
             t0, c0 = time.perf_counter(), time.process_time()
             with sessions() as s:
                 parsed = parse_feed(doc, headers[name], f"https://example.com/{name}", FeedKind.news)
-                res = store_entries(
+                res = store_and_fold(
                     s, feed_source_key(feed_ids[name]), feed_ids[name], parsed.entries, NOW + timedelta(minutes=r)
                 )
                 s.commit()
@@ -155,8 +155,8 @@ def main() -> None:
 
 
 def _store_batches(session: Any, rounds: int) -> float:
-    """Median postings/s of store_entries on 1,000 job entries per batch (identity, dedupe, insert, commit)."""
-    from digest.ingest.pipeline import store_entries
+    """Median postings/s of store_and_fold on 1,000 job entries per batch (identity, dedupe, insert, commit)."""
+    from digest.ingest.pipeline import store_and_fold
     from digest.sources.entry import Entry
     from digest.sources.identity import import_identity
     from digest.store.models import ItemKind
@@ -178,7 +178,7 @@ def _store_batches(session: Any, rounds: int) -> float:
             for i in range(1000)
         ]
         t0 = time.perf_counter()
-        store_entries(session, f"import:bench-{r}", None, entries, NOW)
+        store_and_fold(session, f"import:bench-{r}", None, entries, NOW)
         session.commit()
         rates.append(len(entries) / (time.perf_counter() - t0))
     return statistics.median(rates)

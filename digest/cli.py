@@ -233,8 +233,8 @@ def feeds_add(
 def feeds_list(as_json: bool = JsonOption, now: str | None = NowOption) -> None:
     """Every feed with its health, last error and next poll."""
     settings = settings_or_exit()
+    from digest.ingest.poll import health
     from digest.sources.manage import list_feeds
-    from digest.sources.poll import health
     from digest.store.engine import session_scope
 
     moment = parse_now(now)
@@ -292,7 +292,7 @@ def feeds_remove(ref: str = typer.Argument(..., help="the feed's id or URL")) ->
 def poll(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
     """Poll every due feed once, synchronously, and print a summary."""
     settings = settings_or_exit()
-    from digest.sources.poll import poll_due
+    from digest.ingest.poll import poll_due
     from digest.store.engine import session_factory
 
     summary = poll_due(session_factory(), parse_now(now), settings)
@@ -516,93 +516,41 @@ def import_jobs(
 ) -> None:
     """Bulk-load job postings (backfill) with a progress bar; the same file twice adds nothing."""
     settings = settings_or_exit()
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-    from digest.demand.shifts import run_detection
-    from digest.demand.window import advance as advance_window
-    from digest.ingest import jobfile as importer
-    from digest.store.engine import session_scope
+    from digest.demand.freshness import freshness_words
+    from digest.ingest.imports import source_key_for
+    from digest.ingest.jobs_import import import_jobs as run_import
+    from digest.sources import jobfile
 
     moment = parse_now(now)
-    fmt = fmt or importer.guess_format(file)
-    if fmt not in importer.FORMATS:
-        fail(f"--format: {fmt!r} is not one of {', '.join(importer.FORMATS)}", 2)
+    fmt = fmt or jobfile.guess_format(file)
+    if fmt not in jobfile.FORMATS:
+        fail(f"--format: {fmt!r} is not one of {', '.join(jobfile.FORMATS)}", 2)
     if not file.exists():
         fail(f"{file}: no such file")
     size = max(1, sum(f.stat().st_size for f in file.rglob("raw.json")) if file.is_dir() else file.stat().st_size)
-    started = time.monotonic()
-    shown = 0
     try:
-        rows, bytes_read = importer.open_rows(file, fmt)
-        columns = (
-            TextColumn("[bold]importing[/bold]"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[counts]}"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=_stderr_console(), transient=as_json) as bar:
-            task = bar.add_task("import", total=size, counts="")
-
-            def report(r: importer.ImportResult) -> None:
-                nonlocal shown
-                for err in r.errors[shown:]:
-                    bar.console.print(f"[yellow]skipped[/yellow] {file.name} {err}", highlight=False)
-                shown = len(r.errors)
-                rate = r.read / max(time.monotonic() - started, 1e-6)
-                counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
-                bar.update(task, completed=bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
-
-            def counting(pending: int) -> None:
-                bar.update(task, completed=size)
-                bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
-
-            with session_scope() as session:
-                result = importer.import_rows(
-                    session,
-                    rows,
-                    importer.source_key_for(file),
-                    moment,
-                    progress=report,
-                    counting=counting,
-                    match_processes=settings.import_match_processes,
-                )
-                bar.update(task, completed=size)
-    except importer.ImportFormatError as exc:
+        rows, bytes_read = jobfile.open_rows(file, fmt)
+        bar = _ImportBar(file.name, size, bytes_read, transient=as_json)
+        with bar:
+            done = run_import(
+                rows,
+                source_key_for(file),
+                moment,
+                match_processes=settings.import_match_processes,
+                detect=detect,
+                progress=bar.report,
+                counting=bar.counting,
+                stored=bar.stored,
+            )
+    except jobfile.ImportFormatError as exc:
         fail(f"{file}: {exc}")
     except UnicodeDecodeError as exc:
         fail(f"{file}: not UTF-8 text ({exc.reason})")
     except json.JSONDecodeError as exc:
         fail(f"{file}: not JSON: {exc.msg}")
-    elapsed = time.monotonic() - started
-    summary: dict[str, Any] = {
-        "file": str(file),
-        "format": fmt,
-        "read": result.read,
-        "added": result.added,
-        "duplicates": result.duplicates,
-        "bad_rows": [{"line": e.line, "error": e.message} for e in result.errors],
-        "seconds": round(elapsed, 2),
-    }
-    if result.added:
-        with session_scope() as session:  # today's paired skills from the window at once, not from 00:05
-            advance_window(session, moment.date())
-    if detect and result.added:
-        with session_scope() as session:
-            run = run_detection(session, moment)
-            summary["shift_detection"] = {"week_start": run.week_start.isoformat(), "opened": len(run.opened)}
-    from digest.demand.freshness import freshness, freshness_words
-
-    with session_scope() as session:
-        fresh = freshness(session, moment.date())
-    summary["window"] = {
-        "as_of": fresh.as_of.isoformat(),
-        "days": fresh.window_days,
-        "postings": fresh.window_postings,
-        "newest_day": fresh.newest_day.isoformat() if fresh.newest_day else None,
-    }
+    result, fresh, elapsed = done.result, done.freshness, bar.elapsed
     if as_json:
-        print_json(summary)
+        print_json(_import_summary(file, fmt, done, elapsed))
         return
     typer.echo(
         f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
@@ -612,6 +560,77 @@ def import_jobs(
     if fresh.empty and fresh.newest_day:
         day = fresh.newest_day.isoformat()
         typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
+
+
+class _ImportBar:
+    """import-jobs' progress bar on stderr: bytes read, counts and bad rows as they come; it and the import's
+    clock stop when the rows are stored, before the window moves and shifts are detected."""
+
+    def __init__(self, name: str, size: int, bytes_read: Any, transient: bool) -> None:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        columns = (
+            TextColumn("[bold]importing[/bold]"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TimeElapsedColumn(),
+        )
+        self.name, self.size, self.bytes_read = name, size, bytes_read
+        self.started, self.shown, self.elapsed = time.monotonic(), 0, 0.0
+        self.bar = Progress(*columns, console=_stderr_console(), transient=transient)
+        self.task = self.bar.add_task("import", total=size, counts="")
+
+    def __enter__(self) -> _ImportBar:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.elapsed:  # the import failed: stopped here
+            self.bar.stop()
+
+    def report(self, r: Any) -> None:
+        for err in r.errors[self.shown :]:
+            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name} {err}", highlight=False)
+        self.shown = len(r.errors)
+        rate = r.read / max(time.monotonic() - self.started, 1e-6)
+        counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
+        self.bar.update(self.task, completed=self.bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
+
+    def counting(self, pending: int) -> None:
+        self.bar.update(self.task, completed=self.size)
+        self.bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
+
+    def stored(self, _: Any) -> None:
+        self.bar.update(self.task, completed=self.size)
+        self.bar.stop()
+        self.elapsed = time.monotonic() - self.started
+
+
+def _import_summary(file: Path, fmt: str, done: Any, elapsed: float) -> dict[str, Any]:
+    """import-jobs --json: what was read, added and skipped, the shift detection run, the window."""
+    result, fresh = done.result, done.freshness
+    summary: dict[str, Any] = {
+        "file": str(file),
+        "format": fmt,
+        "read": result.read,
+        "added": result.added,
+        "duplicates": result.duplicates,
+        "bad_rows": [{"line": e.line, "error": e.message} for e in result.errors],
+        "seconds": round(elapsed, 2),
+    }
+    if done.shifts is not None:
+        summary["shift_detection"] = {
+            "week_start": done.shifts.week_start.isoformat(),
+            "opened": len(done.shifts.opened),
+        }
+    summary["window"] = {
+        "as_of": fresh.as_of.isoformat(),
+        "days": fresh.window_days,
+        "postings": fresh.window_postings,
+        "newest_day": fresh.newest_day.isoformat() if fresh.newest_day else None,
+    }
+    return summary
 
 
 def _stderr_console() -> Any:

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     feed_claim_lease: int = Field(default=900, gt=0, description="seconds a claimed feed stays claimed")
     feed_summary_max_chars: int = Field(default=1000, gt=50)
     item_retention_days: int = Field(default=90, gt=0, description="days news items are kept after ingestion")
-    # at least digest.sources.retention.JOB_LOOKBACK_DAYS: a rollup rebuild must still see every figure's postings
+    # at least digest.ingest.retention.JOB_LOOKBACK_DAYS: a rollup rebuild must still see every figure's postings
     job_retention_days: int = Field(default=400, ge=252, description="days job postings are kept")
     import_match_processes: int = Field(
         default=1, ge=0, description="processes matching skills beside `import-jobs` (0: in the importer itself)"

@@ -17,7 +17,7 @@ from digest.config import Settings
 from digest.delivery.context import Context
 from digest.delivery.deliver import deliver_digests, send_due
 from digest.delivery.due import due_batches, stuck_deliveries
-from digest.ingest.pipeline import prune_items
+from digest.ingest.pipeline import prune_fetched_before
 from digest.mail.backends.file import FileBackend
 from digest.store.models import (
     Cadence,
@@ -190,7 +190,7 @@ def test_one_email_per_cadence_with_a_section_per_skill_and_each_item_once(
     ]
     assert session.scalar(select(func.count()).select_from(DeliveryItem)) == 3
     # delivery_items has no foreign key on items: pruning deletes the rows of the items it removes
-    assert prune_items(session, T0 + timedelta(hours=2, minutes=30), T0 + timedelta(days=1)) == 2
+    assert prune_fetched_before(session, T0 + timedelta(hours=2, minutes=30), T0 + timedelta(days=1)) == 2
     session.commit()
     assert session.scalars(select(DeliveryItem.item_id)).all() == [session.scalar(select(Item.id))]
 

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from digest.ingest.jobfile import hn_record
+from digest.sources.jobfile import hn_record
 from digest.sources.parse import parse_feed
 from digest.store.models import FeedKind
 

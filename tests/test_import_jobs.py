@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from digest.cli import app
 from digest.demand import rollups, synthetic
-from digest.ingest.jobfile import import_rows, read_jsonl, store_postings, validate
+from digest.ingest.imports import import_rows, store_postings
+from digest.sources.jobfile import read_jsonl, validate
 from digest.store.models import DemandTotalDay, Item, ItemSkill, ItemSource
 from tests.conftest import _empty_database
 

@@ -30,8 +30,8 @@ CASES = {
         *DRAWING_AND_TESTING,
     ],
     # poll with nothing due: no HTTP client, no feed parser, no storage path
-    "digest.sources.poll": ["httpx", "feedparser", "digest.ingest.pipeline", "psycopg", *DRAWING_AND_TESTING],
-    "workers.tasks": ["digest.delivery.deliver", "digest.sources.poll", "numpy", *DRAWING_AND_TESTING],
+    "digest.ingest.poll": ["httpx", "feedparser", "digest.ingest.pipeline", "psycopg", *DRAWING_AND_TESTING],
+    "workers.tasks": ["digest.delivery.deliver", "digest.ingest.poll", "numpy", *DRAWING_AND_TESTING],
     "digest.web.app": DRAWING_AND_TESTING,
     "digest.demand.figures": DRAWING_AND_TESTING,  # the numbers of a skill page, without its chart
 }

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from digest.config import Settings
 from digest.demand import synthetic
-from digest.sources.retention import JOB_LOOKBACK_DAYS, prune_expired
+from digest.ingest.retention import JOB_LOOKBACK_DAYS, prune_expired
 from digest.store.models import (
     Cadence,
     Delivery,

@@ -73,7 +73,7 @@ def poll_due_feeds(now: str | None = None) -> int:
     lease ahead in the same UPDATE, so a feed is never in flight twice; a lost task frees it when the lease ends
     (no sweeper needed)."""
     from digest.config import get_settings
-    from digest.sources.poll import claim_due_feeds
+    from digest.ingest.poll import claim_due_feeds
 
     settings = get_settings()
     moment = _now(now)
@@ -92,9 +92,9 @@ def poll_due_feeds(now: str | None = None) -> int:
 def poll_feed(feed_id: int, now: str | None = None) -> str:
     """Poll one feed. Its errors are recorded on the feed (and scheduled for retry there), not raised."""
     from digest.config import get_settings
+    from digest.ingest.poll import poll_one
     from digest.logs import log_context
     from digest.metrics import count_poll
-    from digest.sources.poll import poll_feed as poll_one
 
     with log_context(feed_id=feed_id), session_scope() as session:
         outcome = poll_one(session, feed_id, _now(now), get_settings())
@@ -107,7 +107,7 @@ def prune_items(now: str | None = None) -> int:
     """Daily: delete items past their retention (tombstones keep feeds from bringing them back)."""
     from digest.config import get_settings
     from digest.health import beat
-    from digest.sources.retention import prune_expired
+    from digest.ingest.retention import prune_expired
 
     moment = _now(now)
     with session_scope() as session:

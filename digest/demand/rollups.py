@@ -109,7 +109,7 @@ def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = T
         join = join_in_order(session)
         for model, keys, select_sql in ROLLUPS.values():
             add_selected(session, model.__tablename__, keys, select_sql.format(join=join, sign=""))
-        window.fold(session)
+        window.add_folded(session)
         session.execute(text("DELETE FROM demand_pending WHERE item_id IN (SELECT item_id FROM demand_fold)"))
     session.execute(text("DELETE FROM demand_fold"))
     return Folded(n)
@@ -137,7 +137,7 @@ def unfold(session: Session, item_ids: Sequence[int]) -> int:
         join = join_in_order(session)
         for model, keys, select_sql in ROLLUPS.values():
             add_selected(session, model.__tablename__, keys, select_sql.format(join=join, sign="-"))
-        window.unfold(session)
+        window.subtract_unfolded(session)
     session.execute(text("DELETE FROM demand_fold"))
     return n
 

@@ -12,7 +12,7 @@ moves it), four tables hold the window's sums over the counted postings in (as_o
 | demand_skill_metro_window | skill, metro |
 | demand_skill_pair_window | skill, other skill (pairs are kept for the window only) |
 
-A fold adds its postings that fall in the window (`fold`); `advance` moves the window to a new date by
+A fold adds its postings that fall in the window (`add_folded`); `advance` moves the window to a new date by
 adding the postings of the days entering it and subtracting those of the days leaving it, read from the
 postings themselves (`items` by posted_on, their `item_skills`), or sums it afresh. A `stats` for that date
 reads these; any other date sums the day rollups for titles and metros, and counts the pairs of the skill's
@@ -126,7 +126,7 @@ def _add(session: Session, postings: str, params: dict[str, date]) -> None:
         )
 
 
-def fold(session: Session) -> None:
+def add_folded(session: Session) -> None:
     """Add the postings being folded (the `demand_fold` table of rollups.fold) whose day is in the window.
     Runs under the fold's lock, as `advance` does."""
     end = as_of(session)
@@ -134,7 +134,7 @@ def fold(session: Session) -> None:
         _add(session, _FOLDED, _bounds(end))
 
 
-def unfold(session: Session) -> None:
+def subtract_unfolded(session: Session) -> None:
     """Subtract the postings in `demand_fold` (rollups.unfold: taken out to be re-resolved) whose day is in
     the window, with the mentions they have now."""
     end = as_of(session)

@@ -1,7 +1,13 @@
-"""Storing entries: each new identity once per source, each posting or story once across sources.
+"""The one ingestion pipeline, in named steps: identity (`plan` drops what this source already has) and
+cross-source dedupe (`plan` decides which entries are new items and which are one more source of a stored
+one), resolve (`resolve_here`, or `resolutions_from` another process), then `insert`: the items, their
+sources, their skill mentions and the pending mark for the demand rollups. Each new identity is stored once
+per source, each posting or story once across sources.
 
-`store_entries` is shared by feed polling (source 'feed:<id>') and the bulk job importer ('import:<name>').
-It is batch-shaped: one query finds the known identities (and tombstones) of a whole batch, one or two find
+The callers compose the steps: `store_entries` (resolve here, leave the new postings pending: an import's
+batch), `store_and_fold` (a feed poll, which counts its own postings at once) and the importer's
+`digest.ingest.imports.store_postings` (resolved beforehand, in the matching processes). The steps are
+batch-shaped: one query finds the known identities (and tombstones) of a whole batch, one or two find
 cross-source matches, and the new rows go out in one flush.
 """
 
@@ -23,10 +29,10 @@ from digest.sources.entry import Entry
 from digest.sources.identity import canonical_url, is_site_root, job_dedupe_key, repost_key, url_dedupe_key
 from digest.store.bulk import insert_rows
 from digest.store.engine import any_of
+from digest.store.ingest import insert_items, lookup_chunks
 from digest.store.models import DeliveryItem, DemandPending, Item, ItemKind, ItemSkill, ItemSource, ItemTombstone
 from digest.taxonomy.link import Resolution
 
-CHUNK = 500  # values per lookup on SQLite (bound one by one); PostgreSQL takes a batch's in one
 JOB_DEDUPE_WINDOW = timedelta(days=30)
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -46,16 +52,10 @@ def feed_source_key(feed_id: int) -> str:
     return f"feed:{feed_id}"
 
 
-def _chunks(session: Session, values: Sequence[str]) -> Iterable[Sequence[str]]:
-    size = max(len(values), 1) if session.get_bind().dialect.name == "postgresql" else CHUNK
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
-
-
 def known_identities(session: Session, source_key: str, identities: Sequence[str]) -> set[str]:
     """Identities of this source already stored or tombstoned."""
     found: set[str] = set()
-    for part in _chunks(session, identities):
+    for part in lookup_chunks(session, identities):
         found.update(
             session.scalars(
                 select(ItemSource.identity).where(
@@ -97,6 +97,26 @@ class _Pending:
     job_key: str | None
 
 
+Target = tuple[int | None, int | None]  # (stored item id, new row index): where a fresh entry goes
+
+
+@dataclass
+class Batch:
+    """One batch of a source's entries, planned: the rows of its new items and where each fresh entry goes."""
+
+    source_key: str
+    feed_id: int | None
+    now: datetime
+    result: IngestResult = field(default_factory=IngestResult)
+    pending: list[_Pending] = field(default_factory=list)  # the entries new to this source, in order
+    targets: list[Target] = field(default_factory=list)  # one per pending entry
+    item_rows: list[dict[str, Any]] = field(default_factory=list)  # the new items
+    row_identities: list[str] = field(default_factory=list)  # the identity of each new item's entry
+
+
+# --- the composed paths -------------------------------------------------------------------------------
+
+
 def store_entries(
     session: Session,
     source_key: str,
@@ -104,25 +124,105 @@ def store_entries(
     entries: Sequence[Entry],
     now: datetime,
     source_name: str | None = None,
-    fold: bool = True,
-    resolved: Mapping[str, Resolution] | None = None,
 ) -> IngestResult:
-    """Store what is new in `entries`; call the indexing hook once for the new items. Idempotent.
-    `fold`: count the new postings into the demand rollups in this transaction (a poll); an import leaves
-    them pending and folds them all once at its end (digest.demand.rollups.fold). `resolved`: the
-    taxonomy's resolution of each entry by identity, made beforehand (the importer matches in another
-    process); by default the new entries are resolved here."""
-    result = IngestResult()
+    """Store what is new in `entries`, resolved here; the new postings are left pending for the demand
+    rollups (digest.demand.rollups.fold counts them). Idempotent."""
+    batch = plan(session, source_key, feed_id, entries, now, source_name)
+    insert(session, batch, resolve_here(session, batch))
+    return batch.result
+
+
+def store_and_fold(
+    session: Session,
+    source_key: str,
+    feed_id: int | None,
+    entries: Sequence[Entry],
+    now: datetime,
+    source_name: str | None = None,
+) -> IngestResult:
+    """A feed poll's storing: `store_entries`, then its new postings are counted into the demand rollups in
+    this transaction (when another fold is running they stay pending for the next one). Idempotent."""
+    batch = plan(session, source_key, feed_id, entries, now, source_name)
+    postings = insert(session, batch, resolve_here(session, batch))
+    if postings:
+        rollups.fold(session, postings, wait=False)
+    return batch.result
+
+
+# --- the steps ----------------------------------------------------------------------------------------
+
+
+def plan(
+    session: Session,
+    source_key: str,
+    feed_id: int | None,
+    entries: Sequence[Entry],
+    now: datetime,
+    source_name: str | None = None,
+) -> Batch:
+    """Identity and dedupe: drop the entries this source already has (counted as seen), then decide each
+    fresh one: a new item (a row of `item_rows`), or one more source of a stored item or of a new item of
+    this same batch (a URL or, for a posting, title + company + location within 30 days)."""
+    batch = Batch(source_key, feed_id, now)
+    fresh = _fresh(session, batch, entries)
+    if not fresh:
+        return batch
+    batch.pending = _pending(entries, fresh, now)
+    by_url, by_job = _existing_matches(session, batch.pending)
+    _decide(batch, by_url, by_job, source_name)
+    return batch
+
+
+def resolve_here(session: Session, batch: Batch) -> list[Resolution]:
+    """Resolve the batch's new items (skills, title, metro) in this process."""
+    return resolve_new(session, batch.item_rows, batch.now) if batch.item_rows else []
+
+
+def resolutions_from(batch: Batch, resolved: Mapping[str, Resolution]) -> list[Resolution]:
+    """The batch's new items resolved beforehand (by identity: the importer matches in another process)."""
+    resolutions = [resolved[identity] for identity in batch.row_identities]
+    for item_row, r in zip(batch.item_rows, resolutions, strict=True):
+        item_row.update(r.values)
+    return resolutions
+
+
+def insert(session: Session, batch: Batch, resolutions: Sequence[Resolution]) -> list[int]:
+    """Insert the batch's new items and every fresh entry's source row, write the new items' skill mentions
+    and mark their postings pending for the demand rollups. Returns the postings marked."""
+    if not batch.pending:
+        return []
+    if batch.item_rows:
+        batch.result.new = insert_items(session, batch.item_rows)
+    new_ids = batch.result.new
+    source_rows = [
+        {
+            "item_id": stored if stored is not None else new_ids[index],  # type: ignore[index]
+            "feed_id": batch.feed_id,
+            "source_key": batch.source_key,
+            "identity": p.entry.identity,
+            "url": p.entry.link,
+            "content_hash": p.entry.content_hash,
+            "first_seen_at": batch.now,
+        }
+        for p, (stored, index) in zip(batch.pending, batch.targets, strict=True)
+    ]
+    insert_rows(session, cast(Table, ItemSource.__table__), source_rows)
+    return index_new_items(session, new_ids, batch.item_rows, resolutions)
+
+
+def _fresh(session: Session, batch: Batch, entries: Sequence[Entry]) -> list[Entry]:
+    """The first entry of each identity this source has not stored (nor tombstoned); the rest are seen."""
     unique: dict[str, Entry] = {}
     for e in entries:
         unique.setdefault(e.identity, e)
-    result.seen += len(entries) - len(unique)
-    known = known_identities(session, source_key, list(unique))
-    result.seen += len(known)
-    fresh = [e for ident, e in unique.items() if ident not in known]
-    if not fresh:
-        return result
+    batch.result.seen += len(entries) - len(unique)
+    known = known_identities(session, batch.source_key, list(unique))
+    batch.result.seen += len(known)
+    return [e for ident, e in unique.items() if ident not in known]
 
+
+def _pending(entries: Sequence[Entry], fresh: Sequence[Entry], now: datetime) -> list[_Pending]:
+    """The fresh entries with their dedupe keys (a URL several entries of the batch share is no key)."""
     canonical_of = {e.identity: canonical_url(e.link) for e in entries}
     canon_counts = Counter(c for c in canonical_of.values() if c)
     repeated = {c for c, n in canon_counts.items() if n > 1}
@@ -132,18 +232,22 @@ def store_entries(
         url_key = _mergeable_url(canonical, repeated)
         job_key = job_dedupe_key(e.title, e.company, e.location_raw) if e.kind == ItemKind.job else None
         pending.append(_Pending(e, effective_published(e.published_at, now), canonical, url_key, job_key))
+    return pending
 
-    by_url, by_job = _existing_matches(session, pending)
+
+def _decide(
+    batch: Batch,
+    by_url: dict[tuple[ItemKind, str], int],
+    by_job: dict[str, list[tuple[int, datetime]]],
+    source_name: str | None,
+) -> None:
     # decide each fresh entry: a new item (a row of `item_rows`), or one more source of a stored item (an id)
     # or of a new item of this same batch (its row index)
     batch_url: dict[tuple[ItemKind, str], int] = {}
     batch_job: dict[str, list[tuple[int, datetime]]] = {}
-    item_rows: list[dict[str, Any]] = []
-    row_identities: list[str] = []
-    targets: list[tuple[int | None, int | None]] = []  # (stored item id, new row index)
-    for p in pending:
+    for p in batch.pending:
         e = p.entry
-        target: tuple[int | None, int | None] | None = None
+        target: Target | None = None
         if p.url_key:
             key = (e.kind, p.url_key)
             if key in batch_url:
@@ -156,99 +260,46 @@ def store_entries(
             if row is not None or stored is not None:
                 target = (stored, row)
         if target is not None:
-            result.merged += 1
-            targets.append(target)
+            batch.result.merged += 1
+            batch.targets.append(target)
             continue
-        index = len(item_rows)
-        if e.kind == ItemKind.job:
-            job_details(e)
-        item_rows.append(
-            {
-                "kind": e.kind,
-                "title": e.title,
-                "url": e.link,
-                "canonical_url": p.canonical,
-                "summary": e.summary,
-                "body": e.body,
-                "source_name": source_name,
-                "published_at": p.published,
-                "fetched_at": now,
-                "dedupe_key": p.job_key if e.kind == ItemKind.job else url_dedupe_key(p.canonical),
-                "company": e.company,
-                "location_raw": e.location_raw,
-                "remote": e.remote,
-                "posted_on": p.published.date() if e.kind == ItemKind.job else None,
-                "title_raw": e.title_raw,
-                "salary_min": e.salary_min,
-                "salary_max": e.salary_max,
-                "salary_currency": e.salary_currency,
-                "salary_period": e.salary_period,
-                "seniority": e.seniority,
-                "repost_key": repost_key(e.company, e.title) if e.kind == ItemKind.job else None,
-            }
-        )
-        targets.append((None, index))
-        row_identities.append(e.identity)
+        index = len(batch.item_rows)
+        batch.item_rows.append(_item_row(p, source_name, batch.now))
+        batch.targets.append((None, index))
+        batch.row_identities.append(e.identity)
         if p.url_key:
             batch_url[(e.kind, p.url_key)] = index
         if p.job_key:
             batch_job.setdefault(p.job_key, []).append((index, p.published))
 
-    if resolved is None:
-        resolutions = resolve_new(session, item_rows, now) if item_rows else []
-    else:
-        resolutions = [resolved[identity] for identity in row_identities]
-        for item_row, r in zip(item_rows, resolutions, strict=True):
-            item_row.update(r.values)
-    if item_rows:
-        result.new = _insert_items(session, item_rows)
-    new_ids = result.new
-    source_rows = [
-        {
-            "item_id": stored if stored is not None else new_ids[index],  # type: ignore[index]
-            "feed_id": feed_id,
-            "source_key": source_key,
-            "identity": p.entry.identity,
-            "url": p.entry.link,
-            "content_hash": p.entry.content_hash,
-            "first_seen_at": now,
-        }
-        for p, (stored, index) in zip(pending, targets, strict=True)
-    ]
-    insert_rows(session, cast(Table, ItemSource.__table__), source_rows)
-    jobs = index_new_items(session, new_ids, item_rows, resolutions)
-    if fold and jobs:
-        rollups.fold(session, jobs, wait=False)  # another fold running: they stay pending for the next one
-    return result
 
-
-def _insert_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT the rows and return their ids in the rows' order.
-
-    SQLite: one executemany INSERT without RETURNING (its writer holds the database lock, and an INTEGER
-    PRIMARY KEY takes max(rowid) + 1 per row, so the rows' ids are the consecutive ones ending at
-    last_insert_rowid(); the first and last rows are read back to check it). PostgreSQL: the ids are drawn
-    from the sequence in one query and inserted with the rows (COPY). No ORM objects are made: the rows
-    are the hottest objects of an import, and nothing reads them back.
-    (An ORM INSERT ... RETURNING ran one statement per row on SQLite, and cost many round trips on PostgreSQL.)"""
-    session.flush()
-    conn = session.connection()
-    table = cast(Table, Item.__table__)
-    if conn.dialect.name == "sqlite":
-        insert_rows(session, table, rows)
-        last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
-        ids = list(range(last - len(rows) + 1, last + 1))
-        stored = dict(session.execute(select(Item.id, Item.title).where(Item.id.in_({ids[0], ids[-1]}))).tuples().all())
-        if stored != {ids[0]: rows[0]["title"], ids[-1]: rows[-1]["title"]}:
-            raise RuntimeError(f"items {ids[0]}..{ids[-1]} are not the rows just inserted")
-        return ids
-    ids = list(
-        conn.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, %s)", (len(rows),)
-        ).scalars()
-    )
-    insert_rows(session, table, [{"id": i, **row} for row, i in zip(rows, ids, strict=True)])
-    return ids
+def _item_row(p: _Pending, source_name: str | None, now: datetime) -> dict[str, Any]:
+    e = p.entry
+    if e.kind == ItemKind.job:
+        job_details(e)
+    return {
+        "kind": e.kind,
+        "title": e.title,
+        "url": e.link,
+        "canonical_url": p.canonical,
+        "summary": e.summary,
+        "body": e.body,
+        "source_name": source_name,
+        "published_at": p.published,
+        "fetched_at": now,
+        "dedupe_key": p.job_key if e.kind == ItemKind.job else url_dedupe_key(p.canonical),
+        "company": e.company,
+        "location_raw": e.location_raw,
+        "remote": e.remote,
+        "posted_on": p.published.date() if e.kind == ItemKind.job else None,
+        "title_raw": e.title_raw,
+        "salary_min": e.salary_min,
+        "salary_max": e.salary_max,
+        "salary_currency": e.salary_currency,
+        "salary_period": e.salary_period,
+        "seniority": e.seniority,
+        "repost_key": repost_key(e.company, e.title) if e.kind == ItemKind.job else None,
+    }
 
 
 def _within(candidates: Iterable[tuple[int, datetime]], when: datetime) -> int | None:
@@ -262,7 +313,7 @@ def _existing_matches(
     job_keys = sorted({p.job_key for p in pending if p.job_key})
     by_url: dict[tuple[ItemKind, str], int] = {}
     by_job: dict[str, list[tuple[int, datetime]]] = {}
-    for part in _chunks(session, urls):
+    for part in lookup_chunks(session, urls):
         for iid, kind, url in session.execute(
             select(Item.id, Item.kind, Item.canonical_url)
             .where(any_of(session, Item.canonical_url, part))
@@ -272,7 +323,7 @@ def _existing_matches(
                 by_url.setdefault((kind, url), iid)
     if job_keys:
         earliest = min(p.published for p in pending if p.job_key) - JOB_DEDUPE_WINDOW
-        for part in _chunks(session, job_keys):
+        for part in lookup_chunks(session, job_keys):
             # kind is tested here, not in SQL: given `kind = 'job'` SQLite without statistics (before the
             # importer's first ANALYZE) picks the kind index, a scan of every posting per batch; this way the
             # dedupe_key index is the only one that applies (job keys and URL keys never collide anyway)
@@ -288,7 +339,7 @@ def _existing_matches(
     return by_url, by_job
 
 
-def prune_items(session: Session, fetched_before: datetime, now: datetime, limit: int = 5000) -> int:
+def prune_fetched_before(session: Session, fetched_before: datetime, now: datetime, limit: int = 5000) -> int:
     """Delete items ingested before `fetched_before` (at most `limit`). Returns the number deleted."""
     ids = list(session.scalars(select(Item.id).where(Item.fetched_at < fetched_before).order_by(Item.id).limit(limit)))
     return delete_items(session, ids, now)
@@ -318,7 +369,7 @@ def delete_items(session: Session, ids: Sequence[int], now: datetime) -> int:
 
 def known_tombstones(session: Session, source_key: str, identities: Sequence[str]) -> set[str]:
     found: set[str] = set()
-    for part in _chunks(session, identities):
+    for part in lookup_chunks(session, identities):
         found.update(
             session.scalars(
                 select(ItemTombstone.identity).where(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from digest.config import Settings
 from digest.sources.schedule import next_poll_error, next_poll_ok, retry_after_seconds
+from digest.store.ingest import skip_locked
 from digest.store.models import Feed, FeedKind
 
 if TYPE_CHECKING:  # fetching, parsing and storing are imported when a feed is polled: nothing due, no cost
@@ -86,11 +87,9 @@ def claim_due_feeds(session: Session, now: datetime, limit: int, lease_seconds: 
     candidates = (
         select(Feed.id).where(_due(now)).order_by(Feed.next_poll_at.asc().nulls_first(), Feed.id).limit(limit)  # type: ignore[arg-type]
     )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
     stmt = (
         update(Feed)
-        .where(Feed.id.in_(candidates.scalar_subquery()), _due(now))  # type: ignore[arg-type]
+        .where(Feed.id.in_(skip_locked(session, candidates).scalar_subquery()), _due(now))  # type: ignore[arg-type]
         .values(next_poll_at=now + timedelta(seconds=lease_seconds))
         .returning(Feed.id)
         .execution_options(synchronize_session=False)
@@ -98,12 +97,12 @@ def claim_due_feeds(session: Session, now: datetime, limit: int, lease_seconds: 
     return sorted(session.scalars(stmt))
 
 
-def poll_feed(
+def poll_one(
     session: Session, feed_id: int, now: datetime, settings: Settings, client: httpx.Client | None = None
 ) -> PollOutcome:
     """Poll one feed once: conditional GET, parse, store new items, record health and the next poll time.
     Commits what the session holds before fetching, so no transaction stays open across the network."""
-    from digest.ingest.pipeline import feed_source_key, store_entries
+    from digest.ingest.pipeline import feed_source_key, store_and_fold
     from digest.sources.fetch import FetchError, fetch, make_client
     from digest.sources.parse import FeedParseError, parse_feed
 
@@ -146,7 +145,7 @@ def poll_feed(
             return _failed(feed, now, settings, str(exc), None)
         try:
             with session.begin_nested():
-                stored = store_entries(
+                stored = store_and_fold(
                     session, feed_source_key(feed.id), feed.id, parsed.entries, now, parsed.title or feed.title
                 )
         except Exception as exc:  # a database error on this feed's items must not lose the feed's health record
@@ -270,7 +269,7 @@ def poll_due(
             for feed_id in ids:
                 polled.add(feed_id)
                 with session_factory() as session:
-                    summary.outcomes.append(poll_feed(session, feed_id, now, settings, client))
+                    summary.outcomes.append(poll_one(session, feed_id, now, settings, client))
                     session.commit()
             if limit is not None and len(polled) >= limit:
                 break
