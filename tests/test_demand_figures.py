@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.demand import rollups, synthetic, window
+from digest.demand import rollups, window
 from digest.demand.figures import demand_figures
-from digest.demand.raw import raw_figures
 from digest.demand.weeks import EPOCH_MONDAY, week_index
 from digest.store.models import DemandSkillPairWindow, DemandTotalDay, ItemKind, Skill
 from digest.store.weeks import week_index_sql
 from tests.conftest import _empty_database
+from tests.support import synthetic
+from tests.support.raw_figures import raw_figures
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.demand import rollups, synthetic
+from digest.demand import rollups
 from digest.ingest.jobfile import import_rows, read_jsonl, store_postings, validate
 from digest.store.models import DemandTotalDay, Item, ItemSkill, ItemSource
 from tests.conftest import _empty_database
+from tests.support import synthetic
 
 
 @pytest.fixture(autouse=True)
