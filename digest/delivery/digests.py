@@ -1106,9 +1106,11 @@ def snapshots(
             snap = _snapshot(counts.get(s, {}), as_of, verdicts.get(s), s in open_alerts)
             if snap.postings and s in skills:
                 # the skill page's chart, cached on disk per skill and day: drawn once a day, whoever asks first
+                from digest.config import get_settings
                 from digest.demand.chart import weekly_chart_png  # matplotlib only where a chart is drawn
 
-                snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of))
+                charts = get_settings().charts_dir
+                snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of, charts))
             cache[(s, as_of)] = snap
     return {s: cache[(s, as_of)] for s in ids}
 
