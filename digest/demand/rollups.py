@@ -62,7 +62,7 @@ def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = T
     n = sql.take_pending(session, item_ids)
     if n:
         sql.count_folded(session)
-        window.fold(session)
+        window.add_fold(session)
         sql.clear_folded_pending(session)
     sql.clear_fold(session)
     return Folded(n)
@@ -75,7 +75,7 @@ def unfold(session: Session, item_ids: Sequence[int]) -> int:
     n = sql.take_counted(session, item_ids)
     if n:
         sql.uncount_folded(session)
-        window.unfold(session)
+        window.subtract_fold(session)
     sql.clear_fold(session)
     return n
 

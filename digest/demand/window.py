@@ -12,7 +12,7 @@ moves it), four tables hold the window's sums over the counted postings in (as_o
 | demand_skill_metro_window | skill, metro |
 | demand_skill_pair_window | skill, other skill (pairs are kept for the window only) |
 
-A fold adds its postings that fall in the window (`fold`); `advance` moves the window to a new date by
+A fold adds its postings that fall in the window (`add_fold`); `advance` moves the window to a new date by
 adding the postings of the days entering it and subtracting those of the days leaving it, read from the
 postings themselves (`items` by posted_on, their `item_skills`), or sums it afresh. A `stats` for that date
 reads these; any other date sums the day rollups for titles and metros, and counts the pairs of the skill's
@@ -53,20 +53,20 @@ def _bounds(end: date) -> tuple[date, date]:
     return end - timedelta(days=WINDOW_DAYS), end
 
 
-def fold(session: Session) -> None:
+def add_fold(session: Session) -> None:
     """Add the postings being folded (the `demand_fold` table of rollups.fold) whose day is in the window.
     Runs under the fold's lock, as `advance` does."""
     end = as_of(session)
     if end is not None:
-        sql.add_folded(session, *_bounds(end))
+        sql.add_demand_fold(session, *_bounds(end))
 
 
-def unfold(session: Session) -> None:
+def subtract_fold(session: Session) -> None:
     """Subtract the postings in `demand_fold` (rollups.unfold: taken out to be re-resolved) whose day is in
     the window, with the mentions they have now."""
     end = as_of(session)
     if end is not None:
-        sql.subtract_unfolded(session, *_bounds(end))
+        sql.subtract_demand_fold(session, *_bounds(end))
 
 
 def drop_zeros(session: Session) -> None:

@@ -75,12 +75,12 @@ def write_lock(session: Session, wait: bool = True) -> bool:
     return True
 
 
-def add_folded(session: Session, after: date, upto: date) -> None:
+def add_demand_fold(session: Session, after: date, upto: date) -> None:
     """Add the postings in `demand_fold` whose day is in (after, upto] to every window table."""
     _add(session, _FOLDED, {"after": after, "upto": upto})
 
 
-def subtract_unfolded(session: Session, after: date, upto: date) -> None:
+def subtract_demand_fold(session: Session, after: date, upto: date) -> None:
     """Subtract the postings in `demand_fold` whose day is in (after, upto], with the mentions they have now."""
     _add(session, _UNFOLDED, {"after": after, "upto": upto})
 
