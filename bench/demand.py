@@ -38,7 +38,6 @@ from sqlalchemy.orm import Session
 from bench.databases import backend_cpu, scratch_database
 from digest.demand import window
 from digest.demand.figures import demand_figures
-from digest.demand.raw import raw_figures
 from digest.demand.shifts import run_detection
 from digest.ingest import imports as importer
 from digest.sources import jobfile
@@ -47,6 +46,7 @@ from digest.store.models import DemandSkillDay, Item, ItemSkill, Skill
 from digest.taxonomy import metros, titles
 from digest.taxonomy.load import load_taxonomy
 from digest.taxonomy.matcher import get_matcher, load_bundled
+from tests.support.raw_figures import raw_figures
 
 AS_OF = date(2026, 5, 17)
 DAYS = 365

@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         return self.data_dir / "outbox"
 
     @property
+    def charts_dir(self) -> Path:
+        """Where the weekly charts are kept once drawn (digest.demand.chart)."""
+        return self.data_dir / "charts"
+
+    @property
     def secret(self) -> str:
         """The signing key: DIGEST_SECRET_KEY, or one generated once into the data dir."""
         if self.secret_key:

@@ -71,7 +71,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Settings for one test: its own data dir and the parametrised database."""
     from digest import config
-    from digest.store import engine as db
+    from digest.store.engine import get_engine
 
     monkeypatch.setenv("DIGEST_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DIGEST_DATABASE_URL", db_url)
@@ -80,7 +80,7 @@ def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     config.get_settings.cache_clear()
     s = config.get_settings()
     yield s
-    _empty_database(db.get_engine())
+    _empty_database(get_engine())
     config.get_settings.cache_clear()
 
 

@@ -13,9 +13,8 @@ from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from digest.demand import rollups, synthetic, window
+from digest.demand import rollups, window
 from digest.demand.figures import demand_figures
-from digest.demand.raw import raw_figures
 from digest.ingest.pipeline import delete_items, store_and_fold, store_entries
 from digest.sources.entry import Entry
 from digest.store.engine import alembic_config, make_engine, session_factory
@@ -23,6 +22,8 @@ from digest.store.models import DemandPending, Item, ItemKind, ItemSkill, ItemSo
 from digest.taxonomy.link import forget_ids
 from tests import services
 from tests.conftest import _empty_database
+from tests.support import synthetic
+from tests.support.raw_figures import raw_figures
 
 D = date(2026, 5, 17)
 NOW = datetime(2026, 5, 17, 12, tzinfo=UTC)

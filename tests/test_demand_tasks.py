@@ -9,10 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from digest.config import Settings
-from digest.demand import rollups, synthetic
+from digest.demand import rollups
 from digest.store.engine import make_engine, session_factory
 from digest.store.models import Heartbeat, ShiftEvaluation
 from tests.helpers import celery_worker, digest_env, wait_for
+from tests.support import synthetic
 from workers.app import ensure_broker_dirs, make_celery, queue_names
 from workers.schedule import SCHEDULE
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.demand import synthetic
 from digest.ingest.retention import JOB_LOOKBACK_DAYS, prune_expired
 from digest.store.models import (
     Cadence,
@@ -29,6 +28,7 @@ from digest.store.models import (
     SubscriptionStatus,
     User,
 )
+from tests.support import synthetic
 from workers.schedule import SCHEDULE
 
 NOW = datetime(2026, 6, 1, 3, 15, tzinfo=UTC)

@@ -123,7 +123,7 @@ def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int,
         return None
     skill = session.get(Skill, alert.skill_id)
     assert skill is not None
-    snap = snapshots(session, [skill.id], now.date(), ctx.snapshots).get(skill.id)
+    snap = snapshots(session, [skill.id], now.date(), ctx.settings.charts_dir, ctx.snapshots).get(skill.id)
     unsub = unsubscribe_url(ctx.settings, sub.id, user_id, now)
     name = SkillName(skill.id, skill.slug, skill.name)
     return alert_email(ctx, delivery_id, user.email, name, snap, alert_view(alert), unsub)

@@ -109,7 +109,7 @@ def fetch_state(
         s.id: SkillName(s.id, s.slug, s.name)
         for s in session.scalars(select(Skill).where(any_of(session, Skill.id, skill_ids)))
     }
-    snaps = snapshots(session, skill_ids, as_of.date(), ctx.snapshots)
+    snaps = snapshots(session, skill_ids, as_of.date(), ctx.settings.charts_dir, ctx.snapshots)
     alerts = _alerts(session, skill_ids, lo, hi)
     return PlanState(by_skill, taken, skills, snaps, alerts)
 

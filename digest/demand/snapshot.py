@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -88,7 +89,11 @@ def snapshot_of(days: Mapping[date, int], as_of: date, verdict: tuple[str, bool]
 
 
 def snapshots(
-    session: Session, skill_ids: Iterable[int], as_of: date, cache: dict[tuple[int, date], Snapshot] | None = None
+    session: Session,
+    skill_ids: Iterable[int],
+    as_of: date,
+    charts_dir: Path,
+    cache: dict[tuple[int, date], Snapshot] | None = None,
 ) -> dict[int, Snapshot]:
     """Postings in 90 days, change vs the prior 4 weeks with the shift verdict, and the weekly chart, per
     skill, from the daily rollups (batched over many skills), and the skill page's weekly chart."""
@@ -119,7 +124,7 @@ def snapshots(
                 # the skill page's chart, cached on disk per skill and day: drawn once a day, whoever asks first
                 from digest.demand.chart import weekly_chart_png  # matplotlib only where a chart is drawn
 
-                snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of))
+                snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of, charts_dir))
             cache[(s, as_of)] = snap
     return {s: cache[(s, as_of)] for s in ids}
 

@@ -120,7 +120,8 @@ def chart(
     keep = _worth_keeping(request, day)
     with session_scope() as session:
         skill = _skill(session, slug, request)
-        png = weekly_chart_png(session, skill, day, keep=keep, dark=theme == "dark", narrow=size == "narrow")
+        charts = request.app.state.settings.charts_dir
+        png = weekly_chart_png(session, skill, day, charts, keep=keep, dark=theme == "dark", narrow=size == "narrow")
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 
