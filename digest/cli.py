@@ -431,8 +431,8 @@ def _relink(moment: datetime, day: date | None, as_json: bool) -> None:
     """Run `digest skills relink` with its progress bar and print what it did."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+    from digest.ingest.relink import RelinkResult, relink
     from digest.store.engine import session_scope
-    from digest.taxonomy.relink import RelinkResult, relink
 
     columns = (
         TextColumn("[bold]relinking[/bold]"),

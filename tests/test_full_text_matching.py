@@ -19,12 +19,12 @@ from digest.demand import rollups
 from digest.ingest.imports import import_rows
 from digest.ingest.pipeline import delete_items
 from digest.ingest.poll import poll_one
+from digest.ingest.relink import relink
 from digest.sources.jobfile import open_rows
 from digest.sources.manage import add_feed
 from digest.store.models import FeedKind, Item, ItemSkill, Skill
 from digest.taxonomy.link import link_items
 from digest.taxonomy.load import load_taxonomy
-from digest.taxonomy.relink import relink
 from tests.feedserver import FeedServer
 
 NOW = datetime(2026, 2, 10, 12, tzinfo=UTC)
