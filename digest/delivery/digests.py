@@ -124,7 +124,7 @@ class Context:
 def _unsubscribe_url(settings: Settings, subscription_ids: list[int], user_id: int, now: datetime) -> str:
     """One skill's digest unsubscribes from that skill; a digest covering several skills unsubscribes
     from everything (a one-click link that left part of the email coming would not be honoured)."""
-    from digest.accounts.subscriptions import unsubscribe_url
+    from digest.accounts.links import unsubscribe_url
 
     only = subscription_ids[0] if len(subscription_ids) == 1 else None
     return unsubscribe_url(settings, only, user_id, now)
@@ -359,7 +359,7 @@ def compose(
 ) -> Digest:
     """The digest of one person from their planned sections: what `send-due` sends, `preview` shows (no
     delivery yet: no web view) and the web view shows (every item)."""
-    from digest.accounts.subscriptions import settings_url  # with its dependencies, only when a digest is built
+    from digest.accounts.links import settings_url  # with its dependencies, only when a digest is built
 
     return build_digest(
         to=email,
@@ -962,7 +962,7 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
 
 def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
     """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
-    from digest.accounts.subscriptions import settings_url, unsubscribe_url
+    from digest.accounts.links import settings_url, unsubscribe_url
 
     row = session.get(Delivery, delivery_id)
     assert row is not None and row.payload is not None
