@@ -22,13 +22,8 @@ from digest.web.security import current_user
 
 SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a subscription id from GET /api/subscriptions")]
 
-
 ACCEPTED = "If that address can receive email, a confirmation link is on its way. Open it to start your digest."
-
-
 SUBSCRIBED = "Subscribed. Manage it in your settings."
-
-
 LOGIN_SENT = "If that address has an account, a sign-in link is on its way. It works once, for 30 minutes."
 TOO_MANY = "Too many requests. Please wait a while (up to an hour) and try again."
 
