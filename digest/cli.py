@@ -702,8 +702,8 @@ def shifts(
 # --- subscriptions --------------------------------------------------------------------------------
 
 
-@app.command()
-def subscribe(
+@app.command("subscribe")
+def subscribe_command(
     email: str = typer.Argument(..., help="the subscriber's address"),
     skill: str = typer.Argument(..., help="a skill slug, name or alias"),
     cadence: str = typer.Option("daily", "--cadence", help="hourly, daily or weekly"),
@@ -715,6 +715,8 @@ def subscribe(
     settings = settings_or_exit()
     now = parse_now(now_opt)
     from digest.accounts import subscriptions as subs
+    from digest.accounts.inputs import BadInput
+    from digest.accounts.people import is_blocked
     from digest.store.engine import session_scope
     from digest.store.models import Subscription, SubscriptionStatus
     from digest.taxonomy.resolve import UnknownSkill
@@ -732,8 +734,8 @@ def subscribe(
                 "confirmation_sent": outcome.emailed,
                 "subscription_id": row.id,
             }
-            suppressed = subs.is_blocked(session, row.user)
-    except (subs.BadInput, UnknownSkill) as exc:
+            suppressed = is_blocked(session, row.user)
+    except (BadInput, UnknownSkill) as exc:
         fail(str(exc))
     if as_json:
         print_json(result)
@@ -772,8 +774,8 @@ def send_due_command(now: str | None = NowOption, as_json: bool = JsonOption) ->
     typer.echo(f"digests at {moment.isoformat()}: {parts}")
 
 
-@app.command()
-def preview(
+@app.command("preview")
+def preview_command(
     email: str = typer.Argument(..., help="the subscriber's address"),
     now: str | None = NowOption,
     html: str | None = typer.Option(None, "--html", help="also write the HTML part to this file"),

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import clock
+from digest.accounts import links
 from digest.accounts import subscriptions as subs
 from digest.mail.suppression import is_suppressed
 from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, User
@@ -381,7 +382,7 @@ def test_unsubscribe_get_changes_nothing_and_one_click_post_unsubscribes(
 ) -> None:
     subscribe_and_confirm(client, settings, "na@example.com", "python")
     sub = _sub(session, "na@example.com", "python")
-    link = path_of(subs.unsubscribe_url(settings, sub.id, sub.user_id, START))
+    link = path_of(links.unsubscribe_url(settings, sub.id, sub.user_id, START))
     for _ in range(3):
         page = client.get(link)
         assert page.status_code == 200
@@ -405,7 +406,7 @@ def test_unsubscribe_page_buttons_pause_one_or_everything(
 ) -> None:
     subscribe_and_confirm(client, settings, "oz@example.com", "go")
     sub = _sub(session, "oz@example.com", "go")
-    link = path_of(subs.unsubscribe_url(settings, sub.id, sub.user_id, START))
+    link = path_of(links.unsubscribe_url(settings, sub.id, sub.user_id, START))
     r = client.post(link, data={"action": "pause"})
     assert r.status_code == 200 and "Paused" in r.text
     assert _sub(session, "oz@example.com", "go").status == SubscriptionStatus.paused

@@ -44,7 +44,7 @@ def _account(tmp_path: Path) -> None:
         "from datetime import UTC, datetime\n"
         "from digest.store.engine import migrate, session_scope\n"
         "from digest.config import get_settings\n"
-        "from digest.accounts.subscriptions import get_or_create_user\n"
+        "from digest.accounts.people import get_or_create_user\n"
         "migrate(get_settings().db_url)\n"
         "with session_scope() as s:\n"
         "    get_or_create_user(s, 'ann@example.com', datetime.now(UTC))\n"

@@ -17,6 +17,19 @@ import pytest
 from tests.helpers import REPO
 
 DRAWING_AND_TESTING = ["matplotlib", "scipy"]
+# what was digest.accounts.subscriptions before the split (#18): the subscribe path, its links and skill search
+SUBSCRIBE_PATH = [
+    "digest.accounts.subscriptions",
+    "digest.accounts.confirmation",
+    "digest.accounts.emails",
+    "digest.accounts.housekeeping",
+    "digest.accounts.inputs",
+    "digest.accounts.links",
+    "digest.accounts.people",
+    "digest.accounts.sessions",
+    "digest.accounts.signin",
+    "digest.taxonomy.search",
+]
 
 CASES = {
     # the CLI module itself: Typer and the command table; every library module is imported inside a command
@@ -24,7 +37,7 @@ CASES = {
     # send-due with nothing due: the ledger and the email path, no charts, no statistics, no subscribe path
     "digest.delivery.deliver": [
         "numpy",
-        "digest.accounts.subscriptions",
+        *SUBSCRIBE_PATH,
         "digest.demand.chart",
         "psycopg",
         *DRAWING_AND_TESTING,

@@ -54,7 +54,7 @@ SWEEPERS: list[Any] = []
 
 def _accounts_housekeeping(now: Any) -> None:
     """Prune spent tokens and old rate-limit rows."""
-    from digest.accounts.subscriptions import housekeeping
+    from digest.accounts.housekeeping import housekeeping
     from digest.config import get_settings
 
     with session_scope() as session:

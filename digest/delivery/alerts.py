@@ -109,7 +109,7 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
 
 def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
     """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
-    from digest.accounts.subscriptions import unsubscribe_url
+    from digest.accounts.links import unsubscribe_url
 
     row = session.get(Delivery, delivery_id)
     assert row is not None and row.payload is not None

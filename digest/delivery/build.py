@@ -28,7 +28,7 @@ def compose(
 ) -> Digest:
     """The digest of one person from their planned sections: what `send-due` sends, `preview` shows (no
     delivery yet: no web view) and the web view shows (every item)."""
-    from digest.accounts.subscriptions import settings_url  # with its dependencies, only when a digest is built
+    from digest.accounts.links import settings_url  # with its dependencies, only when a digest is built
 
     return build_digest(
         to=email,
@@ -67,7 +67,7 @@ def alert_email(
     unsubscribe_url: str,
 ) -> OutgoingEmail:
     """The alert email of one claimed delivery: the skill's section with the alert, and no items."""
-    from digest.accounts.subscriptions import settings_url
+    from digest.accounts.links import settings_url
 
     section = build_section(
         skill_id=skill.id, slug=skill.slug, name=skill.name, base_url=ctx.settings.base_url, items=[],

@@ -14,7 +14,7 @@ from digest.config import Settings
 def digest_unsubscribe_url(settings: Settings, subscription_ids: list[int], user_id: int, now: datetime) -> str:
     """One skill's digest unsubscribes from that skill; a digest covering several skills unsubscribes
     from everything (a one-click link that left part of the email coming would not be honoured)."""
-    from digest.accounts.subscriptions import unsubscribe_url
+    from digest.accounts.links import unsubscribe_url
 
     only = subscription_ids[0] if len(subscription_ids) == 1 else None
     return unsubscribe_url(settings, only, user_id, now)

@@ -29,9 +29,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.page_cache = TTLCache(settings.web_cache_ttl, settings.web_cache_size)
-    from digest.web import accounts, digests, errors, pages, security, seo, skills, system, webhooks
+    from digest.web import (
+        account_pages,
+        api,
+        digests,
+        errors,
+        pages,
+        security,
+        seo,
+        settings_pages,
+        skills,
+        system,
+        webhooks,
+    )
 
-    for module in (system, pages, skills, accounts, digests, webhooks, seo):
+    for module in (system, pages, skills, api, account_pages, settings_pages, digests, webhooks, seo):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     security.install(app)

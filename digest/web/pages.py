@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from digest import clock
-from digest.accounts.subscriptions import search_skills
 from digest.demand.freshness import counts_day
 from digest.store.engine import session_scope
 from digest.taxonomy.browse import kind_label, popular_by_kind
 from digest.taxonomy.layer import KIND_LABELS
+from digest.taxonomy.search import search_skills
 from digest.web.templating import templates
 
 router = APIRouter()

@@ -99,7 +99,7 @@ def session_cookie(request: Request) -> str | None:
 
 
 def current_user(request: Request, session: Any) -> User | None:
-    from digest.accounts.subscriptions import user_from_session
+    from digest.accounts.sessions import user_from_session
 
     token = session_cookie(request)
     if not token:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest.accounts.subscriptions import get_or_create_user
+from digest.accounts.people import get_or_create_user
 from tests.accounts_data import link_in, outbox
 from tests.browser.conftest import shot
 from tests.browser.test_email_images import _digest_with_chart
