@@ -655,7 +655,7 @@ def _count(
     report: Report, url: str, fake: FakeSendGrid, world: FeedWorld, failing_urls: set[str], backed_off: set[int],
     end: datetime,
 ) -> None:  # fmt: skip
-    from digest.delivery.slots import Prefs, previous_due
+    from digest.accounts.slots import Prefs, previous_due
     from digest.store.models import Cadence
 
     engine = make_engine(url)

@@ -15,7 +15,7 @@ from digest.store.models import Heartbeat, ShiftEvaluation
 from tests.helpers import celery_worker, digest_env, wait_for
 from tests.support import synthetic
 from workers.app import ensure_broker_dirs, make_celery, queue_names
-from workers.schedule import SCHEDULE
+from workers.beat import SCHEDULE
 
 
 def test_detect_shifts_task_on_a_real_worker(tmp_path: Path, sqlite_url: str) -> None:

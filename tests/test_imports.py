@@ -28,7 +28,7 @@ SUBSCRIBE_PATH = [
     "digest.accounts.people",
     "digest.accounts.sessions",
     "digest.accounts.signin",
-    "digest.taxonomy.search",
+    "digest.demand.search",
 ]
 
 CASES = {

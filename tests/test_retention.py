@@ -29,7 +29,7 @@ from digest.store.models import (
     User,
 )
 from tests.support import synthetic
-from workers.schedule import SCHEDULE
+from workers.beat import SCHEDULE
 
 NOW = datetime(2026, 6, 1, 3, 15, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.delivery.slots import Prefs, next_due, previous_due
+from digest.accounts.slots import Prefs, next_due, previous_due
 from digest.store.models import Cadence
 
 

@@ -67,7 +67,7 @@ def make_celery(settings: Settings) -> Celery:
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
     """The one place that says what beat runs and when."""
-    from workers.schedule import SCHEDULE
+    from workers.beat import SCHEDULE
 
     return SCHEDULE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
-from digest.delivery.slots import zone
+from digest.accounts.slots import zone
 from digest.mail.suppression import canonical_address
 from digest.store.models import Cadence
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest.accounts.inputs import BadInput, check_timezone
-from digest.delivery.slots import Prefs, next_due, zone
+from digest.accounts.slots import Prefs, next_due, zone
 from digest.mail.suppression import is_suppressed
 from digest.store.models import Subscription, SubscriptionStatus, User
 

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from digest.accounts.slots import Prefs, previous_due
 from digest.config import Settings
-from digest.delivery.slots import Prefs, previous_due
 from digest.store.models import (
     Cadence,
     Delivery,

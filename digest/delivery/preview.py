@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from digest.accounts.slots import Prefs, next_due, previous_due
 from digest.config import Settings
 from digest.delivery.build import compose
 from digest.delivery.context import Context
 from digest.delivery.plan import plan
-from digest.delivery.slots import Prefs, next_due, previous_due
 from digest.delivery.state import Window, first_window_start
 from digest.mail.content import Digest
 from digest.mail.message import OutgoingEmail

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.sources.schedule import next_poll_error, next_poll_ok, retry_after_seconds
+from digest.sources.backoff import next_poll_error, next_poll_ok, retry_after_seconds
 from digest.store.ingest import skip_locked
 from digest.store.models import Feed, FeedKind
 

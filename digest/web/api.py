@@ -16,10 +16,10 @@ from digest.accounts import subscriptions as subs
 from digest.accounts.emails import PendingEmail
 from digest.accounts.inputs import BadInput, normalize_email
 from digest.accounts.people import local_time_label, next_digest_at, update_account
+from digest.demand.search import search_skills
 from digest.store.engine import session_scope
 from digest.store.models import Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
-from digest.taxonomy.search import search_skills
 from digest.web.account_requests import (
     ACCEPTED,
     LOGIN_SENT,

@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse
 
 from digest import clock
 from digest.accounts.people import local_time_label
+from digest.accounts.slots import Prefs, next_due
 from digest.accounts.tokens import InvalidToken
 from digest.delivery.preview import preview
-from digest.delivery.slots import Prefs, next_due
 from digest.delivery.webview import web_view
 from digest.store.engine import session_scope
 from digest.store.models import Cadence, User

@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse
 
 from digest import clock
 from digest.demand.freshness import counts_day
+from digest.demand.search import search_skills
 from digest.store.engine import session_scope
 from digest.taxonomy.browse import kind_label, popular_by_kind
 from digest.taxonomy.layer import KIND_LABELS
-from digest.taxonomy.search import search_skills
 from digest.web.templating import templates
 
 router = APIRouter()

@@ -15,9 +15,9 @@ from digest import clock
 from digest.accounts import subscriptions as subs
 from digest.accounts.inputs import BadInput, check_timezone
 from digest.accounts.people import WEEKDAYS, is_blocked, local_time_label, next_digest_at, update_account
+from digest.demand.search import find_skills
 from digest.store.engine import session_scope
 from digest.store.models import User
-from digest.taxonomy.search import find_skills
 from digest.web import errors
 from digest.web.account_pages import error_page, page
 from digest.web.account_requests import SubscriptionId
