@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from digest.demand import search
 from digest.store.models import AliasKind, DemandSkillDay, Skill, SkillAlias
-from digest.taxonomy import search
 
 AS_OF = date(2026, 3, 15)
 

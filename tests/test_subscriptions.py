@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from digest.accounts import confirmation, emails, housekeeping, inputs, links, people, ratelimit, sessions, signin
 from digest.accounts import subscriptions as subs
 from digest.accounts.tokens import ExpiredToken, InvalidToken
+from digest.demand import search
 from digest.mail.suppression import is_suppressed, suppress
 from digest.store.models import Cadence, RateEvent, Subscription, SubscriptionStatus, User
-from digest.taxonomy import search
 from digest.taxonomy.resolve import UnknownSkill
 from tests.accounts_data import add_skills, link_in, outbox
 
