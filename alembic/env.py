@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from digest.models import Base
+from digest.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,7 +30,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from digest.db import make_engine
+    from digest.store.engine import make_engine
 
     engine = make_engine(_url())
     with engine.connect() as conn:

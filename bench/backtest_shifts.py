@@ -4,7 +4,7 @@ per-day rollups) and count false alerts and detection delays.
     .venv/bin/python -m bench.backtest_shifts [--data ../shared/data/hn-whoishiring-2026q1] [--smoke]
 
 Series:
-1. HN as it is: the 2026 Q1 "Who is hiring" postings imported with `digest.demand.importer` and matched
+1. HN as it is: the 2026 Q1 "Who is hiring" postings imported with `digest.ingest.imports` and matched
    by the taxonomy matcher, evaluated on every Monday with 8 weeks of history.
 2. HN resampled: 12 months built by drawing each month's postings from the real threads, keeping each
    posting's day of the month, so the month-start bursts are preserved; no real change: every alert is false.
@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import insert, select
 
-from digest.db import make_engine, migrate, session_factory
 from digest.demand import rollups
 from digest.demand.shifts import run_detection
-from digest.models import Skill
+from digest.store.engine import make_engine, migrate, session_factory
+from digest.store.models import Skill
 
 DEFAULT_DATA = (
     Path(os.environ.get("DIGEST_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -115,8 +115,9 @@ def _hn_postings(data: Path) -> list[tuple[datetime, list[str]]]:
     """Each HN posting's time and skills: the taxonomy matcher's, through the real importer."""
     if _MATCHED:
         return _MATCHED
-    from digest.demand.importer import import_rows, read_hn
-    from digest.models import Item, ItemSkill
+    from digest.ingest.imports import import_rows
+    from digest.sources.jobfile import read_hn
+    from digest.store.models import Item, ItemSkill
     from digest.taxonomy.load import load_taxonomy
 
     folder = Path(tempfile.mkdtemp(prefix="digest-backtest-hn-"))

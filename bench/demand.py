@@ -36,15 +36,17 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bench.databases import backend_cpu, scratch_database
-from digest.db import make_engine, migrate, session_factory
-from digest.demand import importer, window
+from digest.demand import window
 from digest.demand.figures import demand_figures
-from digest.demand.raw import raw_figures
 from digest.demand.shifts import run_detection
-from digest.models import DemandSkillDay, Item, ItemSkill, Skill
+from digest.ingest import imports as importer
+from digest.sources import jobfile
+from digest.store.engine import make_engine, migrate, session_factory
+from digest.store.models import DemandSkillDay, Item, ItemSkill, Skill
 from digest.taxonomy import metros, titles
 from digest.taxonomy.load import load_taxonomy
 from digest.taxonomy.matcher import get_matcher, load_bundled
+from tests.support.raw_figures import raw_figures
 
 AS_OF = date(2026, 5, 17)
 DAYS = 365
@@ -57,7 +59,7 @@ TARGETS = {"import": 5000, "stats_ms": 10, "detect_s": 5}
 
 def write_postings(path: Path, n: int, n_skills: int, seed: int = 1) -> None:
     rng = random.Random(seed)
-    bodies = [_without_skills(importer.hn_text(str(job.get("text") or ""))) for job in _hn_jobs()]
+    bodies = [_without_skills(jobfile.hn_text(str(job.get("text") or ""))) for job in _hn_jobs()]
     names = sorted({s["name"] for s in load_bundled()["skills"] if not s["weak"]})
     rng.shuffle(names)
     names = names[:n_skills]
@@ -160,7 +162,7 @@ def bench(url: str, path: Path, n: int, profile: bool) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     if prof:
         prof.enable()
-    rows, _ = importer.open_rows(path, "jsonl")
+    rows, _ = jobfile.open_rows(path, "jsonl")
     result = importer.import_rows(
         session, rows, "import:bench.jsonl", now, counting=lambda _n: fold_started.append(time.perf_counter())
     )

@@ -28,13 +28,18 @@ from typing import Any
 from sqlalchemy import event, select, text
 
 from bench.databases import backend_cpu
+from bench.render_baseline import WholeRenderer
 from digest.config import Settings
-from digest.db import make_engine, migrate, session_factory
-from digest.digests import Context, Window, _plan, deliver_digests, due_batches
+from digest.delivery.context import Context
+from digest.delivery.deliver import deliver_digests
+from digest.delivery.due import due_batches
+from digest.delivery.plan import plan
+from digest.delivery.state import Window
 from digest.mail.content import build_digest
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import DigestRenderer
-from digest.models import Subscription
+from digest.store.engine import make_engine, migrate, session_factory
+from digest.store.models import Subscription
 from tests import services
 
 NOW = datetime(2026, 3, 2, 8, tzinfo=UTC)  # Monday 08:00 UTC, before US and EU DST starts
@@ -162,7 +167,7 @@ def render_comparison(url: str, sample: int) -> tuple[float, float, int]:
             .order_by(Subscription.id)
         ).all()
         windows = [Window(u, s, k, c, NOW) for s, u, k, c in subs]
-        plans = _plan(session, ctx, windows, None, NOW)
+        plans = plan(session, ctx, windows, None, NOW)
     engine.dispose()
     digests = [
         build_digest(to=f"user{u}@example.com", cadence="daily", window_end=NOW, sections=secs,
@@ -171,7 +176,7 @@ def render_comparison(url: str, sample: int) -> tuple[float, float, int]:
     ]  # fmt: skip
     timings = {}
     for reuse in (True, False):
-        renderer = DigestRenderer(reuse=reuse)
+        renderer = DigestRenderer() if reuse else WholeRenderer()
         t = time.perf_counter()
         for d in digests:
             renderer.render(d)
@@ -238,7 +243,7 @@ def run(subscribers: int, workers: int) -> None:
               + ("" if subscribers == 100_000 else " [extrapolated]"))  # fmt: skip
         assert sent == summary["sent"]
     finally:
-        from digest.db import _engine_for
+        from digest.store.engine import _engine_for
 
         _engine_for.cache_clear()
         services.drop_database(admin, url)

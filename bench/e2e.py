@@ -47,8 +47,8 @@ from xml.sax.saxutils import escape
 import redis
 from sqlalchemy import func, insert, select, text
 
-from digest.db import make_engine, migrate, session_factory
-from digest.models import (
+from digest.store.engine import make_engine, migrate, session_factory
+from digest.store.models import (
     Delivery,
     Feed,
     FeedKind,
@@ -655,8 +655,8 @@ def _count(
     report: Report, url: str, fake: FakeSendGrid, world: FeedWorld, failing_urls: set[str], backed_off: set[int],
     end: datetime,
 ) -> None:  # fmt: skip
-    from digest.models import Cadence
-    from digest.schedule import Prefs, previous_due
+    from digest.accounts.slots import Prefs, previous_due
+    from digest.store.models import Cadence
 
     engine = make_engine(url)
     accepted = fake.delivery_ids()

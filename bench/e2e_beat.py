@@ -11,7 +11,7 @@ stuck, so it re-queues them at once: the ledger's conditional claims must still 
 from __future__ import annotations
 
 from workers.app import app
-from workers.schedule import SCHEDULE
+from workers.beat import SCHEDULE
 
 INTERVALS = {"heartbeat": 2.0, "sweep": 5.0}  # seconds (production: 60 s and every 5 minutes)
 

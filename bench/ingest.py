@@ -71,26 +71,26 @@ def main() -> None:
     ap.add_argument(
         "--with-indexing",
         action="store_true",
-        help="include digest.indexing.index_new_items (skill matching and demand rollups, other areas' cost)",
+        help="include digest.ingest.indexing.index_new_items (skill matching and demand rollups, other areas' cost)",
     )
     ap.add_argument("--smoke", action="store_true", help="two rounds: seconds")
     args = ap.parse_args()
     if args.smoke:
         args.rounds = 2
     if not args.with_indexing:  # the taxonomy (matching, titles, metros) and the demand rollups stubbed out
-        import digest.feeds.ingest
+        import digest.ingest.pipeline
         from digest.taxonomy.link import Resolution
 
         def resolve_new(session: Any, rows: Any, now: Any) -> list[Resolution]:
             return [Resolution([], {}) for _ in rows]
 
-        digest.feeds.ingest.resolve_new = resolve_new  # type: ignore[assignment]
-        digest.feeds.ingest.index_new_items = lambda session, ids, rows, resolutions: []  # type: ignore[assignment]
+        digest.ingest.pipeline.resolve_new = resolve_new  # type: ignore[assignment]
+        digest.ingest.pipeline.index_new_items = lambda session, ids, rows, resolutions: []  # type: ignore[assignment]
 
-    from digest.db import make_engine, migrate, session_factory
-    from digest.feeds.ingest import feed_source_key, store_entries
-    from digest.feeds.parse import parse_feed
-    from digest.models import Feed, FeedKind
+    from digest.ingest.pipeline import feed_source_key, store_and_fold
+    from digest.sources.parse import parse_feed
+    from digest.store.engine import make_engine, migrate, session_factory
+    from digest.store.models import Feed, FeedKind
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     url = f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -127,7 +127,7 @@ def main() -> None:
             t0, c0 = time.perf_counter(), time.process_time()
             with sessions() as s:
                 parsed = parse_feed(doc, headers[name], f"https://example.com/{name}", FeedKind.news)
-                res = store_entries(
+                res = store_and_fold(
                     s, feed_source_key(feed_ids[name]), feed_ids[name], parsed.entries, NOW + timedelta(minutes=r)
                 )
                 s.commit()
@@ -155,11 +155,11 @@ def main() -> None:
 
 
 def _store_batches(session: Any, rounds: int) -> float:
-    """Median postings/s of store_entries on 1,000 job entries per batch (identity, dedupe, insert, commit)."""
-    from digest.feeds.entry import Entry
-    from digest.feeds.identity import import_identity
-    from digest.feeds.ingest import store_entries
-    from digest.models import ItemKind
+    """Median postings/s of store_and_fold on 1,000 job entries per batch (identity, dedupe, insert, commit)."""
+    from digest.ingest.pipeline import store_and_fold
+    from digest.sources.entry import Entry
+    from digest.sources.identity import import_identity
+    from digest.store.models import ItemKind
 
     rates = []
     for r in range(rounds):
@@ -178,7 +178,7 @@ def _store_batches(session: Any, rounds: int) -> float:
             for i in range(1000)
         ]
         t0 = time.perf_counter()
-        store_entries(session, f"import:bench-{r}", None, entries, NOW)
+        store_and_fold(session, f"import:bench-{r}", None, entries, NOW)
         session.commit()
         rates.append(len(entries) / (time.perf_counter() - t0))
     return statistics.median(rates)

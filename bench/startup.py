@@ -59,8 +59,9 @@ def main() -> None:
     byte_compile()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
         env = digest_env(DIGEST_DATA_DIR=folder, DIGEST_SECRET_KEY="startup")
-        subprocess.run([sys.executable, "-c", "from digest.db import migrate; from digest.config import get_settings;"
-                        " migrate(get_settings().db_url)"], env=env, cwd=REPO, check=True)  # fmt: skip
+        subprocess.run([sys.executable, "-c", "from digest.store.engine import migrate;"
+                        " from digest.config import get_settings; migrate(get_settings().db_url)"],
+                       env=env, cwd=REPO, check=True)  # fmt: skip
         digest = str(Path(sys.executable).with_name("digest"))
         commands = {
             "digest --help": [digest, "--help"],

@@ -22,7 +22,7 @@ TARGET_P99_MS = 100.0
 
 
 def prepare(shared: Path, data_dir: Path) -> str:
-    from digest.db import migrate
+    from digest.store.engine import migrate
 
     url = services.create_database(services.postgres_url())
     migrate(url)

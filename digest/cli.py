@@ -62,7 +62,7 @@ def print_json(data: Any) -> None:
 def init() -> None:
     """Migrate the database to head and load the bundled taxonomy and default feeds (idempotent)."""
     settings = settings_or_exit()
-    from digest.db import migrate
+    from digest.store.engine import migrate
 
     migrate(settings.db_url)
     typer.echo(f"database ready: {_safe_url(settings.db_url)}")
@@ -97,7 +97,7 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
     base_url, derived = derive_base_url(host, port)
     settings = settings_or_exit()
     record_base_url(settings)
-    from digest.db import migrate
+    from digest.store.engine import migrate
 
     migrate(settings.db_url)
     children = _start_children(settings, host, port)
@@ -213,9 +213,9 @@ def feeds_add(
 ) -> None:
     """Add a feed; it is polled at the next `digest poll` (or by the worker)."""
     settings = settings_or_exit()
-    from digest.db import session_scope
-    from digest.feeds.manage import FeedInputError, add_feed
-    from digest.models import FeedKind
+    from digest.sources.manage import FeedInputError, add_feed
+    from digest.store.engine import session_scope
+    from digest.store.models import FeedKind
 
     if kind not in ("news", "jobs"):
         fail(f"--kind: must be news or jobs, not {kind!r}", 2)
@@ -233,9 +233,9 @@ def feeds_add(
 def feeds_list(as_json: bool = JsonOption, now: str | None = NowOption) -> None:
     """Every feed with its health, last error and next poll."""
     settings = settings_or_exit()
-    from digest.db import session_scope
-    from digest.feeds.manage import list_feeds
-    from digest.feeds.poll import health
+    from digest.ingest.poll import health
+    from digest.sources.manage import list_feeds
+    from digest.store.engine import session_scope
 
     moment = parse_now(now)
     with session_scope() as session:
@@ -276,8 +276,8 @@ def feeds_list(as_json: bool = JsonOption, now: str | None = NowOption) -> None:
 def feeds_remove(ref: str = typer.Argument(..., help="the feed's id or URL")) -> None:
     """Remove a feed (its items stay)."""
     settings_or_exit()
-    from digest.db import session_scope
-    from digest.feeds.manage import find_feed, remove_feed
+    from digest.sources.manage import find_feed, remove_feed
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         feed = find_feed(session, ref)
@@ -292,8 +292,8 @@ def feeds_remove(ref: str = typer.Argument(..., help="the feed's id or URL")) ->
 def poll(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
     """Poll every due feed once, synchronously, and print a summary."""
     settings = settings_or_exit()
-    from digest.db import session_factory
-    from digest.feeds.poll import poll_due
+    from digest.ingest.poll import poll_due
+    from digest.store.engine import session_factory
 
     summary = poll_due(session_factory(), parse_now(now), settings)
     if as_json:
@@ -310,8 +310,8 @@ def poll(now: str | None = NowOption, as_json: bool = JsonOption) -> None:
 
 
 def _load_default_feeds(settings: Settings) -> str:
-    from digest.db import session_scope
-    from digest.feeds.manage import load_default_feeds
+    from digest.sources.manage import load_default_feeds
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         added, total = load_default_feeds(session, clock.utcnow())
@@ -325,7 +325,7 @@ INIT_STEPS.append(_load_default_feeds)
 
 
 def _load_taxonomy_step(settings: Settings) -> str:
-    from digest.db import session_scope
+    from digest.store.engine import session_scope
     from digest.taxonomy.load import load_taxonomy
 
     with session_scope() as session:
@@ -337,8 +337,8 @@ INIT_STEPS.append(_load_taxonomy_step)
 
 def _count_pending_step(settings: Settings) -> str:
     """Postings a migration or a crash left pending are counted into the demand figures."""
-    from digest.db import session_scope
     from digest.demand.rollups import fold
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         folded = fold(session)
@@ -381,8 +381,8 @@ def skills_list(
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from digest.db import session_scope
-    from digest.models import AliasKind, Skill
+    from digest.store.engine import session_scope
+    from digest.store.models import AliasKind, Skill
 
     with session_scope() as session:
         query = select(Skill).options(selectinload(Skill.aliases)).order_by(Skill.slug)
@@ -431,8 +431,8 @@ def _relink(moment: datetime, day: date | None, as_json: bool) -> None:
     """Run `digest skills relink` with its progress bar and print what it did."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from digest.db import session_scope
-    from digest.taxonomy.relink import RelinkResult, relink
+    from digest.ingest.relink import RelinkResult, relink
+    from digest.store.engine import session_scope
 
     columns = (
         TextColumn("[bold]relinking[/bold]"),
@@ -470,7 +470,7 @@ def skills_import(
     """Add your own skills and aliases (validated; an alias that names another skill is an error naming both).
     Stored items follow with --relink (or a later `digest skills relink`). Format: docs/taxonomy.md."""
     settings_or_exit()
-    from digest.db import session_scope
+    from digest.store.engine import session_scope
     from digest.taxonomy.local import RELINK_HINT, ImportError_, import_file
 
     moment = parse_now(now)
@@ -516,93 +516,41 @@ def import_jobs(
 ) -> None:
     """Bulk-load job postings (backfill) with a progress bar; the same file twice adds nothing."""
     settings = settings_or_exit()
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-    from digest.db import session_scope
-    from digest.demand import importer
-    from digest.demand.shifts import run_detection
-    from digest.demand.window import advance as advance_window
+    from digest.demand.freshness import freshness_words
+    from digest.ingest.imports import source_key_for
+    from digest.ingest.jobs_import import import_jobs as run_import
+    from digest.sources import jobfile
 
     moment = parse_now(now)
-    fmt = fmt or importer.guess_format(file)
-    if fmt not in importer.FORMATS:
-        fail(f"--format: {fmt!r} is not one of {', '.join(importer.FORMATS)}", 2)
+    fmt = fmt or jobfile.guess_format(file)
+    if fmt not in jobfile.FORMATS:
+        fail(f"--format: {fmt!r} is not one of {', '.join(jobfile.FORMATS)}", 2)
     if not file.exists():
         fail(f"{file}: no such file")
     size = max(1, sum(f.stat().st_size for f in file.rglob("raw.json")) if file.is_dir() else file.stat().st_size)
-    started = time.monotonic()
-    shown = 0
     try:
-        rows, bytes_read = importer.open_rows(file, fmt)
-        columns = (
-            TextColumn("[bold]importing[/bold]"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[counts]}"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=_stderr_console(), transient=as_json) as bar:
-            task = bar.add_task("import", total=size, counts="")
-
-            def report(r: importer.ImportResult) -> None:
-                nonlocal shown
-                for err in r.errors[shown:]:
-                    bar.console.print(f"[yellow]skipped[/yellow] {file.name} {err}", highlight=False)
-                shown = len(r.errors)
-                rate = r.read / max(time.monotonic() - started, 1e-6)
-                counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
-                bar.update(task, completed=bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
-
-            def counting(pending: int) -> None:
-                bar.update(task, completed=size)
-                bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
-
-            with session_scope() as session:
-                result = importer.import_rows(
-                    session,
-                    rows,
-                    importer.source_key_for(file),
-                    moment,
-                    progress=report,
-                    counting=counting,
-                    match_processes=settings.import_match_processes,
-                )
-                bar.update(task, completed=size)
-    except importer.ImportFormatError as exc:
+        rows, bytes_read = jobfile.open_rows(file, fmt)
+        bar = _ImportBar(file.name, size, bytes_read, transient=as_json)
+        with bar:
+            done = run_import(
+                rows,
+                source_key_for(file),
+                moment,
+                match_processes=settings.import_match_processes,
+                detect=detect,
+                progress=bar.report,
+                counting=bar.counting,
+                stored=bar.stored,
+            )
+    except jobfile.ImportFormatError as exc:
         fail(f"{file}: {exc}")
     except UnicodeDecodeError as exc:
         fail(f"{file}: not UTF-8 text ({exc.reason})")
     except json.JSONDecodeError as exc:
         fail(f"{file}: not JSON: {exc.msg}")
-    elapsed = time.monotonic() - started
-    summary: dict[str, Any] = {
-        "file": str(file),
-        "format": fmt,
-        "read": result.read,
-        "added": result.added,
-        "duplicates": result.duplicates,
-        "bad_rows": [{"line": e.line, "error": e.message} for e in result.errors],
-        "seconds": round(elapsed, 2),
-    }
-    if result.added:
-        with session_scope() as session:  # today's paired skills from the window at once, not from 00:05
-            advance_window(session, moment.date())
-    if detect and result.added:
-        with session_scope() as session:
-            run = run_detection(session, moment)
-            summary["shift_detection"] = {"week_start": run.week_start.isoformat(), "opened": len(run.opened)}
-    from digest.demand.freshness import freshness, freshness_words
-
-    with session_scope() as session:
-        fresh = freshness(session, moment.date())
-    summary["window"] = {
-        "as_of": fresh.as_of.isoformat(),
-        "days": fresh.window_days,
-        "postings": fresh.window_postings,
-        "newest_day": fresh.newest_day.isoformat() if fresh.newest_day else None,
-    }
+    result, fresh, elapsed = done.result, done.freshness, bar.elapsed
     if as_json:
-        print_json(summary)
+        print_json(_import_summary(file, fmt, done, elapsed))
         return
     typer.echo(
         f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
@@ -612,6 +560,77 @@ def import_jobs(
     if fresh.empty and fresh.newest_day:
         day = fresh.newest_day.isoformat()
         typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
+
+
+class _ImportBar:
+    """import-jobs' progress bar on stderr: bytes read, counts and bad rows as they come; it and the import's
+    clock stop when the rows are stored, before the window moves and shifts are detected."""
+
+    def __init__(self, name: str, size: int, bytes_read: Any, transient: bool) -> None:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        columns = (
+            TextColumn("[bold]importing[/bold]"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TimeElapsedColumn(),
+        )
+        self.name, self.size, self.bytes_read = name, size, bytes_read
+        self.started, self.shown, self.elapsed = time.monotonic(), 0, 0.0
+        self.bar = Progress(*columns, console=_stderr_console(), transient=transient)
+        self.task = self.bar.add_task("import", total=size, counts="")
+
+    def __enter__(self) -> _ImportBar:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.elapsed:  # the import failed: stopped here
+            self.bar.stop()
+
+    def report(self, r: Any) -> None:
+        for err in r.errors[self.shown :]:
+            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name} {err}", highlight=False)
+        self.shown = len(r.errors)
+        rate = r.read / max(time.monotonic() - self.started, 1e-6)
+        counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
+        self.bar.update(self.task, completed=self.bytes_read(), counts=f"{counts} ({rate:,.0f}/s)")
+
+    def counting(self, pending: int) -> None:
+        self.bar.update(self.task, completed=self.size)
+        self.bar.console.print(f"counting {pending:,} new postings into the demand figures ...", highlight=False)
+
+    def stored(self, _: Any) -> None:
+        self.bar.update(self.task, completed=self.size)
+        self.bar.stop()
+        self.elapsed = time.monotonic() - self.started
+
+
+def _import_summary(file: Path, fmt: str, done: Any, elapsed: float) -> dict[str, Any]:
+    """import-jobs --json: what was read, added and skipped, the shift detection run, the window."""
+    result, fresh = done.result, done.freshness
+    summary: dict[str, Any] = {
+        "file": str(file),
+        "format": fmt,
+        "read": result.read,
+        "added": result.added,
+        "duplicates": result.duplicates,
+        "bad_rows": [{"line": e.line, "error": e.message} for e in result.errors],
+        "seconds": round(elapsed, 2),
+    }
+    if done.shifts is not None:
+        summary["shift_detection"] = {
+            "week_start": done.shifts.week_start.isoformat(),
+            "opened": len(done.shifts.opened),
+        }
+    summary["window"] = {
+        "as_of": fresh.as_of.isoformat(),
+        "days": fresh.window_days,
+        "postings": fresh.window_postings,
+        "newest_day": fresh.newest_day.isoformat() if fresh.newest_day else None,
+    }
+    return summary
 
 
 def _stderr_console() -> Any:
@@ -638,9 +657,9 @@ def stats(
 ) -> None:
     """The skill's demand figures: postings in 90 days, change vs the prior 4 weeks, titles, metros."""
     settings_or_exit()
-    from digest.db import session_scope
     from digest.demand.figures import demand_figures
     from digest.demand.text import figures_text
+    from digest.store.engine import session_scope
 
     day = _as_of(as_of, parse_now(now))
     with session_scope() as session:
@@ -662,10 +681,10 @@ def shifts(
     settings_or_exit()
     from sqlalchemy import func, select
 
-    from digest.db import session_scope
     from digest.demand.shifts import evaluation_week, list_shifts, run_detection
     from digest.demand.text import shifts_text
-    from digest.models import ShiftEvaluation
+    from digest.store.engine import session_scope
+    from digest.store.models import ShiftEvaluation
 
     moment = parse_now(now)
     day = _as_of(as_of, moment)
@@ -683,8 +702,8 @@ def shifts(
 # --- subscriptions --------------------------------------------------------------------------------
 
 
-@app.command()
-def subscribe(
+@app.command("subscribe")
+def subscribe_command(
     email: str = typer.Argument(..., help="the subscriber's address"),
     skill: str = typer.Argument(..., help="a skill slug, name or alias"),
     cadence: str = typer.Option("daily", "--cadence", help="hourly, daily or weekly"),
@@ -695,9 +714,11 @@ def subscribe(
     """Admin path to a subscription. Without --confirmed a confirmation email is sent, as on the web."""
     settings = settings_or_exit()
     now = parse_now(now_opt)
-    from digest import subscriptions as subs
-    from digest.db import session_scope
-    from digest.models import Subscription, SubscriptionStatus
+    from digest.accounts import subscriptions as subs
+    from digest.accounts.inputs import BadInput
+    from digest.accounts.people import is_blocked
+    from digest.store.engine import session_scope
+    from digest.store.models import Subscription, SubscriptionStatus
     from digest.taxonomy.resolve import UnknownSkill
 
     try:
@@ -713,8 +734,8 @@ def subscribe(
                 "confirmation_sent": outcome.emailed,
                 "subscription_id": row.id,
             }
-            suppressed = subs.is_blocked(session, row.user)
-    except (subs.BadInput, UnknownSkill) as exc:
+            suppressed = is_blocked(session, row.user)
+    except (BadInput, UnknownSkill) as exc:
         fail(str(exc))
     if as_json:
         print_json(result)
@@ -737,8 +758,9 @@ def send_due_command(now: str | None = NowOption, as_json: bool = JsonOption) ->
     """Send every due digest and alert email once, synchronously (the path the workers take)."""
     settings = settings_or_exit()
     moment = parse_now(now)
-    from digest.db import session_scope
-    from digest.digests import Context, send_due
+    from digest.delivery.context import Context
+    from digest.delivery.deliver import send_due
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         summary = send_due(session, Context.for_settings(settings), moment)
@@ -752,8 +774,8 @@ def send_due_command(now: str | None = NowOption, as_json: bool = JsonOption) ->
     typer.echo(f"digests at {moment.isoformat()}: {parts}")
 
 
-@app.command()
-def preview(
+@app.command("preview")
+def preview_command(
     email: str = typer.Argument(..., help="the subscriber's address"),
     now: str | None = NowOption,
     html: str | None = typer.Option(None, "--html", help="also write the HTML part to this file"),
@@ -763,10 +785,10 @@ def preview(
     moment = parse_now(now)
     from pathlib import Path
 
-    from digest.db import session_scope
-    from digest.digests import preview as build_preview
+    from digest.delivery.preview import preview as build_preview
     from digest.mail.inline import with_data_uris
     from digest.mail.render import DigestRenderer, images_for
+    from digest.store.engine import session_scope
 
     with session_scope() as session:
         try:

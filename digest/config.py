@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     feed_claim_lease: int = Field(default=900, gt=0, description="seconds a claimed feed stays claimed")
     feed_summary_max_chars: int = Field(default=1000, gt=50)
     item_retention_days: int = Field(default=90, gt=0, description="days news items are kept after ingestion")
-    # at least digest.feeds.retention.JOB_LOOKBACK_DAYS: a rollup rebuild must still see every figure's postings
+    # at least digest.ingest.retention.JOB_LOOKBACK_DAYS: a rollup rebuild must still see every figure's postings
     job_retention_days: int = Field(default=400, ge=252, description="days job postings are kept")
     import_match_processes: int = Field(
         default=1, ge=0, description="processes matching skills beside `import-jobs` (0: in the importer itself)"
@@ -75,9 +75,6 @@ class Settings(BaseSettings):
     smtp_ca_file: str = ""  # extra CA bundle for the SMTP server's STARTTLS certificate (self-hosted relays)
     webhook_max_age: int = Field(default=600, gt=0, description="seconds: older signed webhook timestamps are refused")
     alert_email_interval_days: int = Field(default=28, gt=0, description="at most one alert email per skill per this")
-    # Fault tests only: a named point in delivery ('after_claim', 'after_send') where the worker process
-    # SIGKILLs itself, to prove the ledger and sweeper recover. Never set in production.
-    test_crash_at: str = ""
 
     # web
     # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDR networks, comma
@@ -149,6 +146,11 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def charts_dir(self) -> Path:
+        """Where the weekly charts are kept once drawn (digest.demand.chart)."""
+        return self.data_dir / "charts"
 
     @property
     def secret(self) -> str:

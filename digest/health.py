@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digest.models import Heartbeat
+from digest.store.models import Heartbeat
 
 
 def beat(session: Session, name: str, now: datetime, detail: str | None = None) -> None:

@@ -14,7 +14,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from digest.models import (
+from digest.store.models import (
     Delivery,
     DeliveryStatus,
     Feed,

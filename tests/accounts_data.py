@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
 
-from digest.models import AliasKind, Skill, SkillAlias
+from digest.store.models import AliasKind, Skill, SkillAlias
 
 SKILLS = {
     "python": (

@@ -41,11 +41,11 @@ def redis_url(request: pytest.FixtureRequest) -> str:
 def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     admin = request.config._pg_admin_url  # type: ignore[attr-defined]
     url = services.create_database(admin)
-    from digest.db import migrate
+    from digest.store.engine import migrate
 
     migrate(url)
     yield url
-    from digest.db import _engine_for
+    from digest.store.engine import _engine_for
 
     _engine_for.cache_clear()
     services.drop_database(admin, url)
@@ -54,7 +54,7 @@ def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'digest.sqlite3'}"
-    from digest.db import migrate
+    from digest.store.engine import migrate
 
     migrate(url)
     return url
@@ -70,7 +70,8 @@ def db_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Settings for one test: its own data dir and the parametrised database."""
-    from digest import config, db
+    from digest import config
+    from digest.store.engine import get_engine
 
     monkeypatch.setenv("DIGEST_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DIGEST_DATABASE_URL", db_url)
@@ -79,20 +80,20 @@ def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     config.get_settings.cache_clear()
     s = config.get_settings()
     yield s
-    _empty_database(db.get_engine())
+    _empty_database(get_engine())
     config.get_settings.cache_clear()
 
 
 @pytest.fixture
 def engine(settings: Any) -> Engine:
-    from digest.db import get_engine
+    from digest.store.engine import get_engine
 
     return get_engine()
 
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    from digest.db import session_factory
+    from digest.store.engine import session_factory
 
     s = session_factory(engine)()
     yield s
@@ -101,7 +102,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def _empty_database(engine: Engine) -> None:
-    from digest.models import Base
+    from digest.store.models import Base
 
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:

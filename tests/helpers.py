@@ -38,14 +38,16 @@ def digest_env(**overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], queues: str, log: Path, pool: str = "solo") -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process; stopped (and reaped) on exit."""
+def celery_worker(
+    env: dict[str, str], queues: str, log: Path, pool: str = "solo", app: str = "workers.app"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process of `app`; stopped (and reaped) on exit."""
     cmd = [
         sys.executable,
         "-m",
         "celery",
         "-A",
-        "workers.app",
+        app,
         "worker",
         "-Q",
         queues,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.models import Subscription, SubscriptionStatus
+from digest.store.models import Subscription, SubscriptionStatus
 from tests.accounts_data import add_skills, outbox
 
 NOW = "2026-03-02T09:30:00Z"

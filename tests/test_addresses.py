@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digest import subscriptions as subs
-from digest.models import User
+from digest.accounts import inputs
+from digest.store.models import User
 from digest.web.app import create_app
 from tests.accounts_data import add_skills
 
@@ -23,13 +23,13 @@ from tests.accounts_data import add_skills
      ("Ann@Bücher.DE", "ann@xn--bcher-kva.de"), ("ann@xn--bcher-kva.de", "ann@xn--bcher-kva.de")],
 )  # fmt: skip
 def test_deliverable_addresses_are_stored_in_the_form_mail_servers_route(typed: str, stored: str) -> None:
-    assert subs.normalize_email(typed) == stored
+    assert inputs.normalize_email(typed) == stored
 
 
 @pytest.mark.parametrize("typed", ["a@[127.0.0.1]", '"a b"@example.com', "a\u200b@example.com", "a@b", "ann@-x-.de"])
 def test_undeliverable_addresses_are_refused(typed: str) -> None:
-    with pytest.raises(subs.BadInput):
-        subs.normalize_email(typed)
+    with pytest.raises(inputs.BadInput):
+        inputs.normalize_email(typed)
 
 
 def test_the_confirmation_reaches_both_and_undeliverable_ones_get_422(settings: Any, session: Session) -> None:

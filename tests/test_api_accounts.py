@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest import subscriptions as subs
+from digest.accounts import links
+from digest.accounts import subscriptions as subs
 from digest.mail.suppression import is_suppressed
-from digest.models import Cadence, Skill, Subscription, SubscriptionStatus, User
+from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, User
 from digest.web.app import create_app
 from digest.web.templating import templates
 from tests.accounts_data import add_skills, link_in, outbox, press_confirm
@@ -285,7 +286,7 @@ def test_skills_search(client: TestClient, session: Session) -> None:
         }
     ]
     # ranked by postings in the 90 days to today, the exact match first; older postings do not count
-    from digest.models import DemandSkillDay
+    from digest.store.models import DemandSkillDay
 
     ids = {s.slug: s.id for s in session.scalars(select(Skill))}
     for slug, day, n in [
@@ -381,7 +382,7 @@ def test_unsubscribe_get_changes_nothing_and_one_click_post_unsubscribes(
 ) -> None:
     subscribe_and_confirm(client, settings, "na@example.com", "python")
     sub = _sub(session, "na@example.com", "python")
-    link = path_of(subs.unsubscribe_url(settings, sub.id, sub.user_id, START))
+    link = path_of(links.unsubscribe_url(settings, sub.id, sub.user_id, START))
     for _ in range(3):
         page = client.get(link)
         assert page.status_code == 200
@@ -405,7 +406,7 @@ def test_unsubscribe_page_buttons_pause_one_or_everything(
 ) -> None:
     subscribe_and_confirm(client, settings, "oz@example.com", "go")
     sub = _sub(session, "oz@example.com", "go")
-    link = path_of(subs.unsubscribe_url(settings, sub.id, sub.user_id, START))
+    link = path_of(links.unsubscribe_url(settings, sub.id, sub.user_id, START))
     r = client.post(link, data={"action": "pause"})
     assert r.status_code == 200 and "Paused" in r.text
     assert _sub(session, "oz@example.com", "go").status == SubscriptionStatus.paused
@@ -480,7 +481,7 @@ def test_resubscribe_from_the_settings(settings: Any, client: TestClient, sessio
     from sqlalchemy import delete
 
     from digest.mail.suppression import suppress
-    from digest.models import Suppression
+    from digest.store.models import Suppression
 
     subscribe_and_confirm(client, settings, "re@example.com", "python")
     sign_in(client, settings, "re@example.com")  # before: no email reaches a suppressed address, sign-in links too

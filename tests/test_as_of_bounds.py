@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from digest.demand import synthetic
 from digest.web.app import create_app
+from tests.support import synthetic
 
 DAY = date(2026, 5, 17)
 

@@ -42,9 +42,9 @@ def _account(tmp_path: Path) -> None:
     """An account for ann@example.com in the server's SQLite database."""
     code = (
         "from datetime import UTC, datetime\n"
-        "from digest.db import migrate, session_scope\n"
+        "from digest.store.engine import migrate, session_scope\n"
         "from digest.config import get_settings\n"
-        "from digest.subscriptions import get_or_create_user\n"
+        "from digest.accounts.people import get_or_create_user\n"
         "migrate(get_settings().db_url)\n"
         "with session_scope() as s:\n"
         "    get_or_create_user(s, 'ann@example.com', datetime.now(UTC))\n"
@@ -108,8 +108,8 @@ def test_commands_run_beside_the_server_link_to_its_port(tmp_path: Path) -> None
     not to the default port 8000."""
     _account(tmp_path)
     code = (
-        "from digest.db import session_scope\n"
-        "from digest.models import Skill\n"
+        "from digest.store.engine import session_scope\n"
+        "from digest.store.models import Skill\n"
         "with session_scope() as s:\n"
         "    s.add(Skill(slug='python', name='Python'))\n"
     )

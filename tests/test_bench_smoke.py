@@ -27,7 +27,7 @@ BENCHES = {
     "startup": [PY, "-m", "bench.startup", "--smoke"],
     "web_load": ["bash", "bench/web_load.sh", "--smoke"],
 }
-HELPERS = {"__init__", "databases", "e2e_beat", "web_load"}  # web_load.py serves web_load.sh
+HELPERS = {"__init__", "databases", "e2e_beat", "render_baseline", "web_load"}  # web_load.py serves web_load.sh
 
 
 def test_every_benchmark_has_a_smoke_run() -> None:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from digest.config import Settings
-from digest.db import make_engine, session_factory
-from digest.models import Heartbeat
+from digest.store.engine import make_engine, session_factory
+from digest.store.models import Heartbeat
 from tests.helpers import celery_worker, digest_env, wait_for
 from workers.app import ensure_broker_dirs, make_celery, queue_names
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from digest.health import beat, heartbeats
-from digest.models import Heartbeat
+from digest.store.models import Heartbeat
 
 
 def test_datetimes_come_back_aware_utc(session: Session) -> None:

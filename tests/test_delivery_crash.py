@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.models import Delivery, DeliveryStatus
+from digest.store.models import Delivery, DeliveryStatus
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.helpers import celery_worker, digest_env, wait_for
 from tests.test_digest_ledger import T0, World, outbox, titles_sent
 from workers.app import make_celery, queue_names
+
+CRASH_WORKER = "tests.support.crash_worker"  # the worker app that kills itself at DIGEST_TEST_CRASH_AT
 
 
 def _statuses(session: Session) -> dict[int, str]:
@@ -73,13 +75,15 @@ def test_killed_workers_lose_and_duplicate_nothing(
     sender.send_task("workers.tasks.dispatch_due", args=[now.isoformat()])
 
     # 1. killed after the claim committed, before anything was sent
-    with celery_worker(digest_env(**env, DIGEST_TEST_CRASH_AT="after_claim"), queues, tmp_path / "w1.log") as proc:
+    crashing = digest_env(**env, DIGEST_TEST_CRASH_AT="after_claim")
+    with celery_worker(crashing, queues, tmp_path / "w1.log", app=CRASH_WORKER) as proc:
         wait_for(lambda: proc.poll() is not None, timeout=60, message="the worker to kill itself after the claim")
     assert sorted(_statuses(session).values()) == ["sending", "sending"]
     assert sent() == []
 
     # 2. killed after the send, before it was recorded
-    with celery_worker(digest_env(**env, DIGEST_TEST_CRASH_AT="after_send"), queues, tmp_path / "w2.log") as proc:
+    crashing = digest_env(**env, DIGEST_TEST_CRASH_AT="after_send")
+    with celery_worker(crashing, queues, tmp_path / "w2.log", app=CRASH_WORKER) as proc:
         wait_for(lambda: proc.poll() is not None, timeout=60, message="the worker to kill itself after the send")
     assert sorted(_statuses(session).values()) == ["sending"] * 3
     assert len(sent()) == 1  # sent, not recorded

@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.demand import rollups, synthetic, window
+from digest.demand import rollups, window
 from digest.demand.figures import demand_figures
-from digest.demand.raw import raw_figures
-from digest.demand.weeks import week_index, week_index_sql
-from digest.models import DemandSkillPairWindow, DemandTotalDay, ItemKind, Skill
+from digest.demand.weeks import EPOCH_MONDAY, week_index
+from digest.store.models import DemandSkillPairWindow, DemandTotalDay, ItemKind, Skill
+from digest.store.weeks import week_index_sql
 from tests.conftest import _empty_database
+from tests.support import synthetic
+from tests.support.raw_figures import raw_figures
 
 
 @pytest.fixture(autouse=True)
@@ -108,8 +110,7 @@ def test_weeks_start_on_monday_across_new_year(session: Session) -> None:
     days = [date(2025, 12, 28), date(2025, 12, 29), date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 4)]
     days.append(date(2026, 1, 5))
     synthetic.add(session, [synthetic.posting(d, [s.id]) for d in days])
-    dialect = session.get_bind().dialect.name
-    wk = week_index_sql(DemandTotalDay.day, dialect)
+    wk = week_index_sql(session, DemandTotalDay.day, EPOCH_MONDAY)
     got = dict(session.execute(select(DemandTotalDay.day, wk)).all())
     assert got == {d: week_index(d) for d in days}
     assert len({got[d] for d in days[1:5]}) == 1  # Mon 29 Dec .. Sun 4 Jan: one week
@@ -211,7 +212,7 @@ def test_memoised_top_lists_follow_new_postings_and_rebuilds(session: Session) -
     session.commit()
     assert [t["title"] for t in demand_figures(session, s, D, memo=True)["top_titles"]] == ["Title A", "Title B"]
     # a rebuild after re-linking (same counts, other titles) moves the generation mark
-    from digest.models import Item
+    from digest.store.models import Item
 
     item = session.scalar(select(Item).where(Item.job_title_id == b.id, Item.posted_on == D - timedelta(days=1)))
     assert item is not None

@@ -13,16 +13,17 @@ from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from digest.db import alembic_config, make_engine, session_factory
-from digest.demand import rollups, synthetic, window
+from digest.demand import rollups, window
 from digest.demand.figures import demand_figures
-from digest.demand.raw import raw_figures
-from digest.feeds.entry import Entry
-from digest.feeds.ingest import delete_items, store_entries
-from digest.models import DemandPending, Item, ItemKind, ItemSkill, ItemSource, Skill
+from digest.ingest.pipeline import delete_items, store_and_fold, store_entries
+from digest.sources.entry import Entry
+from digest.store.engine import alembic_config, make_engine, session_factory
+from digest.store.models import DemandPending, Item, ItemKind, ItemSkill, ItemSource, Skill
 from digest.taxonomy.link import forget_ids
 from tests import services
 from tests.conftest import _empty_database
+from tests.support import synthetic
+from tests.support.raw_figures import raw_figures
 
 D = date(2026, 5, 17)
 NOW = datetime(2026, 5, 17, 12, tzinfo=UTC)
@@ -76,7 +77,7 @@ def _skills(session: Session) -> None:
 def test_postings_a_crash_left_pending_are_counted_once(session: Session) -> None:
     _skills(session)
     window.advance(session, D)
-    store_entries(session, "import:a.csv", None, _entries(30), NOW, fold=False)  # an import's batch...
+    store_entries(session, "import:a.csv", None, _entries(30), NOW)  # an import's batch...
     session.commit()  # ...committed, then the process dies before its fold
     assert rollups.pending_count(session) == 30
     assert _postings(session, "kubernetes") == 0  # not counted yet, and the figures agree with each other
@@ -89,7 +90,7 @@ def test_postings_a_crash_left_pending_are_counted_once(session: Session) -> Non
     assert rollups.check(session) == []
     _figures_equal_raw(session, ["kubernetes", "python", "rust"])
     # a poll's postings are folded in the poll's own transaction
-    store_entries(session, "feed:1", None, _entries(10, first=100), NOW)
+    store_and_fold(session, "feed:1", None, _entries(10, first=100), NOW)
     session.commit()
     assert rollups.pending_count(session) == 0 and _postings(session, "kubernetes") == 40
     assert rollups.check(session) == []
@@ -98,7 +99,7 @@ def test_postings_a_crash_left_pending_are_counted_once(session: Session) -> Non
 @pytest.mark.usefixtures("_empty_at_start")
 def test_delete_items_leaves_no_rows_behind(session: Session) -> None:
     _skills(session)
-    stored = store_entries(session, "import:a.csv", None, _entries(6), NOW, fold=False)
+    stored = store_entries(session, "import:a.csv", None, _entries(6), NOW)
     session.commit()
     delete_items(session, stored.new[:4], NOW)
     session.commit()
@@ -117,7 +118,7 @@ def test_a_poll_that_finds_a_fold_running_leaves_its_postings_for_the_next(pg_ur
         with make() as holder, make() as poller:
             _skills(poller)
             assert window.lock(holder)  # a long fold (an import's) holds the lock
-            store_entries(poller, "feed:1", None, _entries(5), NOW)  # does not wait for it
+            store_and_fold(poller, "feed:1", None, _entries(5), NOW)  # does not wait for it
             poller.commit()
             assert rollups.pending_count(poller) == 5
             assert not window.lock(poller, wait=False)

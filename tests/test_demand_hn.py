@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from digest.demand import rollups
 from digest.demand.figures import demand_figures
-from digest.demand.importer import import_rows, read_hn
-from digest.demand.raw import raw_figures
-from digest.models import DemandSkillDay, Item, ItemSkill, Skill
+from digest.ingest.imports import import_rows
+from digest.sources.jobfile import read_hn
+from digest.store.models import DemandSkillDay, Item, ItemSkill, Skill
 from digest.taxonomy.load import load_taxonomy
 from tests.conftest import _empty_database
+from tests.support.raw_figures import raw_figures
 
 
 @pytest.fixture(autouse=True)

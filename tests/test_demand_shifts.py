@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digest.demand import rollups, synthetic
+from digest.demand import rollups
 from digest.demand.figures import demand_figures
 from digest.demand.shifts import list_shifts, open_alerts, rate_test, run_detection
-from digest.models import ShiftAlert, ShiftEvaluation
+from digest.store.models import ShiftAlert, ShiftEvaluation
+from tests.support import synthetic
 
 START = date(2025, 11, 3)  # a Monday
 

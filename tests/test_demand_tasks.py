@@ -9,12 +9,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from digest.config import Settings
-from digest.db import make_engine, session_factory
-from digest.demand import rollups, synthetic
-from digest.models import Heartbeat, ShiftEvaluation
+from digest.demand import rollups
+from digest.store.engine import make_engine, session_factory
+from digest.store.models import Heartbeat, ShiftEvaluation
 from tests.helpers import celery_worker, digest_env, wait_for
+from tests.support import synthetic
 from workers.app import ensure_broker_dirs, make_celery, queue_names
-from workers.schedule import SCHEDULE
+from workers.beat import SCHEDULE
 
 
 def test_detect_shifts_task_on_a_real_worker(tmp_path: Path, sqlite_url: str) -> None:
@@ -60,7 +61,7 @@ def test_detect_shifts_task_on_a_real_worker(tmp_path: Path, sqlite_url: str) ->
                 s.query(model).delete()
             s.query(ShiftEvaluation).delete()
             s.query(Heartbeat).delete()
-            from digest.models import Skill
+            from digest.store.models import Skill
 
             s.query(Skill).delete()
             s.commit()

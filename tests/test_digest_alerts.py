@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.models import Direction, ShiftAlert
+from digest.store.models import Direction, ShiftAlert
 from tests.test_digest_ledger import T0, World, outbox, run, text_of
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from digest.cli import app
 from digest.config import Settings
-from digest.models import Delivery, Subscription
+from digest.store.models import Delivery, Subscription
 from tests.test_digest_ledger import T0, World, outbox
 
 runner = CliRunner()

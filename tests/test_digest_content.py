@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.mail.content import AlertView, ItemView, Snapshot, build_digest, build_section, rank, snippet
+from bench.render_baseline import WholeRenderer
+from digest.demand.snapshot import Snapshot
+from digest.mail.content import AlertView, ItemView, build_digest, build_section, rank, snippet
 from digest.mail.render import DigestRenderer, Rendered, images_for
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "emails"
@@ -106,7 +108,7 @@ def test_alert_snapshot() -> None:
 
 def test_section_reuse_renders_exactly_what_per_subscriber_rendering_does() -> None:
     digest = sample_digest()
-    reused, whole = DigestRenderer(reuse=True), DigestRenderer(reuse=False)
+    reused, whole = DigestRenderer(), WholeRenderer()
     a, b = reused.render(digest), whole.render(digest)  # type: ignore[arg-type]
     assert (a.subject, a.text) == (b.subject, b.text)
     normalise = lambda html: re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html or ""))  # noqa: E731
@@ -191,7 +193,7 @@ def test_reuse_escapes_per_subscriber_values_like_the_template_does() -> None:
                             snapshot=None)  # fmt: skip
     digest = build_digest(to="o'neil&co@example.com", cadence="weekly", window_end=T, sections=[section],
                           settings_url=f"{BASE}/settings?a=1&b=2", unsubscribe_url=f"{BASE}/u?t=a.b-c_d")  # fmt: skip
-    a, b = DigestRenderer(reuse=True).render(digest), DigestRenderer(reuse=False).render(digest)
+    a, b = DigestRenderer().render(digest), WholeRenderer().render(digest)
     assert (a.subject, a.text) == (b.subject, b.text)
     assert normalise(a.html) == normalise(b.html)
     assert "<Rust>" not in (a.html or "")

@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.digests import Context, deliver_digests, due_batches, send_due, stuck_deliveries
-from digest.feeds.ingest import prune_items
-from digest.mail.backends import FileBackend
-from digest.models import (
+from digest.delivery.context import Context
+from digest.delivery.deliver import deliver_digests, send_due
+from digest.delivery.due import due_batches, stuck_deliveries
+from digest.ingest.pipeline import prune_fetched_before
+from digest.mail.backends.file import FileBackend
+from digest.store.models import (
     Cadence,
     Delivery,
     DeliveryItem,
@@ -122,7 +124,7 @@ def titles_sent(settings: Settings, to: str) -> list[str]:
 
 
 def run(session: Session, settings: Settings, now: datetime) -> dict[str, int]:
-    ctx = Context.for_settings(settings, FileBackend(settings.outbox_dir))
+    ctx = Context.for_settings(settings, FileBackend(settings.outbox_dir, secret=settings.secret))
     return dict(send_due(session, ctx, now))
 
 
@@ -188,7 +190,7 @@ def test_one_email_per_cadence_with_a_section_per_skill_and_each_item_once(
     ]
     assert session.scalar(select(func.count()).select_from(DeliveryItem)) == 3
     # delivery_items has no foreign key on items: pruning deletes the rows of the items it removes
-    assert prune_items(session, T0 + timedelta(hours=2, minutes=30), T0 + timedelta(days=1)) == 2
+    assert prune_fetched_before(session, T0 + timedelta(hours=2, minutes=30), T0 + timedelta(days=1)) == 2
     session.commit()
     assert session.scalars(select(DeliveryItem.item_id)).all() == [session.scalar(select(Item.id))]
 
@@ -286,7 +288,7 @@ def test_claim_is_exclusive_and_a_stuck_delivery_is_swept(settings: Settings, se
     session.refresh(row)
     assert row.status == DeliveryStatus.sending and row.attempts == 1
     # a second worker cannot take it while it may be in flight ...
-    ok = Context.for_settings(settings, FileBackend(settings.outbox_dir))
+    ok = Context.for_settings(settings, FileBackend(settings.outbox_dir, secret=settings.secret))
     assert dict(deliver_digests(session, ok, batch.user_ids, batch.cadence, batch.window_end, now)) == {"skipped": 1}
     assert stuck_deliveries(session, settings, now) == []
     # ... until it is stuck past the deadline; then the sweeper hands it out once more
@@ -298,7 +300,7 @@ def test_claim_is_exclusive_and_a_stuck_delivery_is_swept(settings: Settings, se
 
 
 def test_demand_snapshot_in_the_digest(settings: Settings, session: Session) -> None:
-    from digest.models import DemandSkillDay
+    from digest.store.models import DemandSkillDay
 
     w = World(session)
     jo = w.user("jo@example.com")

@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.config import Settings
-from digest.digests import preview, web_view
-from digest.models import Delivery, DeliveryItem, Item, ItemSkill
-from digest.tokens import ExpiredToken, InvalidToken
+from digest.delivery.preview import preview
+from digest.delivery.webview import web_view
+from digest.store.models import Delivery, DeliveryItem, Item, ItemSkill
 from digest.web.app import create_app
 from tests.test_digest_ledger import T0, World, outbox, run, text_of
 
@@ -107,7 +108,7 @@ def test_the_link_is_checked(settings: Settings, session: Session) -> None:
 
 
 def test_first_digest_holds_the_last_week_marked(settings: Settings, session: Session, monkeypatch: Any) -> None:
-    from digest import subscriptions as subs
+    from digest.accounts import subscriptions as subs
 
     w = World(session)
     w.skill("python")
@@ -133,7 +134,7 @@ def test_first_digest_holds_the_last_week_marked(settings: Settings, session: Se
 def test_settings_preview_shows_the_next_send(
     settings: Settings, session: Session, accounts: TestClient, frozen: Any
 ) -> None:
-    from digest.models import ItemKind, Skill
+    from digest.store.models import ItemKind, Skill
     from tests.test_api_accounts import sign_in, subscribe_and_confirm
 
     python = session.scalars(select(Skill).where(Skill.slug == "python")).one()

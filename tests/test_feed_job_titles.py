@@ -9,9 +9,9 @@ import json
 import re
 from pathlib import Path
 
-from digest.demand.importer import hn_record
-from digest.feeds.parse import parse_feed
-from digest.models import FeedKind
+from digest.sources.jobfile import hn_record
+from digest.sources.parse import parse_feed
+from digest.store.models import FeedKind
 
 # headings that name no role, and one written without spaces around its pipes
 HEADINGS = ("Sesame |", "yeet |", "Holepuch|")

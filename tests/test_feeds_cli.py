@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.feeds.manage import default_feeds
-from digest.models import Feed, FeedKind
+from digest.sources.manage import default_feeds
+from digest.store.models import Feed, FeedKind
 from tests.feedserver import FeedServer
 
 runner = CliRunner()

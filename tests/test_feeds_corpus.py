@@ -9,11 +9,11 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from digest.feeds.entry import Entry
-from digest.feeds.fastparse import parse_fast
-from digest.feeds.fetch import FetchLimits, FetchResult, fetch, make_client
-from digest.feeds.parse import FeedParseError, parse_feed
-from digest.models import FeedKind
+from digest.sources.entry import Entry
+from digest.sources.fastparse import parse_fast
+from digest.sources.fetch import FetchLimits, FetchResult, fetch, make_client
+from digest.sources.parse import FeedParseError, parse_feed
+from digest.store.models import FeedKind
 from tests.feedserver import FeedServer
 
 CORPORA = ["feedparser-test-feeds", "feedjira-sample-feeds", "rss-parser-test-feeds"]

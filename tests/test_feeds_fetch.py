@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from digest.feeds.fetch import (
+from digest.sources.fetch import (
     BlockedAddress,
     FetchError,
     FetchLimits,
@@ -16,8 +16,8 @@ from digest.feeds.fetch import (
     fetch,
     make_client,
 )
-from digest.feeds.parse import FeedParseError, parse_feed
-from digest.models import FeedKind
+from digest.sources.parse import FeedParseError, parse_feed
+from digest.store.models import FeedKind
 from tests.feedserver import FeedServer, Request, Response
 
 
@@ -208,7 +208,7 @@ def test_handler_routes_see_the_request(feed_server: FeedServer) -> None:
 
 def test_each_redirect_hop_is_checked_again(feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     # pretend "localhost" is a public host; 127.0.0.1 stays private: a public feed redirecting inward is refused
-    import digest.feeds.fetch as fetch_module
+    import digest.sources.fetch as fetch_module
 
     real = fetch_module.resolve_checked
     monkeypatch.setattr(

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.db import session_factory
-from digest.feeds.ingest import feed_source_key, prune_items
-from digest.feeds.manage import add_feed
-from digest.feeds.poll import claim_due_feeds, health, poll_due, poll_feed
-from digest.models import Feed, FeedKind, Item, ItemKind, ItemSource, ItemTombstone
+from digest.ingest.pipeline import feed_source_key, prune_fetched_before
+from digest.ingest.poll import claim_due_feeds, health, poll_due, poll_one
+from digest.sources.manage import add_feed
+from digest.store.engine import session_factory
+from digest.store.models import Feed, FeedKind, Item, ItemKind, ItemSource, ItemTombstone
 from tests.feedserver import FeedServer, Request, Response
 
 NOW = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
@@ -54,7 +54,7 @@ def _feed(session: Session, url: str, kind: FeedKind = FeedKind.news) -> Feed:
 
 
 def _poll(session: Session, feed: Feed, settings: Any, now: datetime = NOW) -> Any:
-    outcome = poll_feed(session, feed.id, now, settings)
+    outcome = poll_one(session, feed.id, now, settings)
     session.commit()
     return outcome
 
@@ -176,7 +176,7 @@ def test_backoff_then_recovery(session: Session, settings: Any, feed_server: Fee
     assert all(b > a for a, b in itertools.pairwise(delays)), delays
     assert feed.consecutive_failures == 5 and feed.failing_since == NOW and health(feed, now, settings) == "failing"
     # failing for longer than the report threshold: reported
-    with caplog.at_level(logging.WARNING, logger="digest.feeds"):
+    with caplog.at_level(logging.WARNING, logger="digest.sources"):
         assert _poll(session, feed, settings, NOW + timedelta(days=4)).status == "failed"
     assert "failing since" in caplog.text and health(feed, NOW + timedelta(days=4), settings) == "broken"
     state["fail"] = False
@@ -242,7 +242,7 @@ def test_same_posting_on_two_job_feeds_is_one_item(session: Session, settings: A
 def test_pruned_items_leave_tombstones(session: Session, settings: Any, feed_server: FeedServer) -> None:
     feed = _feed(session, feed_server.route("/p.xml", body=rss(item("1", "Old", "http://example.com/old"))))
     assert _poll(session, feed, settings).new == 1
-    assert prune_items(session, NOW + timedelta(days=1), NOW + timedelta(days=1)) == 1
+    assert prune_fetched_before(session, NOW + timedelta(days=1), NOW + timedelta(days=1)) == 1
     session.commit()
     assert _count(session, Item) == 0 and _count(session, ItemTombstone) == 1
     assert _poll(session, feed, settings, NOW + timedelta(days=2)).new == 0
@@ -318,9 +318,9 @@ def test_adding_a_deactivated_feed_again_reactivates_it(
 
 
 def test_store_entries_for_an_importer_source(session: Session, settings: Any) -> None:
-    from digest.feeds.entry import Entry
-    from digest.feeds.identity import import_identity
-    from digest.feeds.ingest import store_entries
+    from digest.ingest.pipeline import store_and_fold
+    from digest.sources.entry import Entry
+    from digest.sources.identity import import_identity
 
     def posting(record_id: str, title: str = "Data Engineer", link: str | None = None) -> Entry:
         return Entry(identity=import_identity(record_id), title=title, link=link, summary="SQL and Python",
@@ -329,13 +329,13 @@ def test_store_entries_for_an_importer_source(session: Session, settings: Any) -
 
     # three rows with equal values but their own ids: three postings, each with its own source row
     batch = [posting("1"), posting("2"), posting("3", title="ML Engineer")]
-    first = store_entries(session, "import:jobs.csv", None, batch, NOW)
+    first = store_and_fold(session, "import:jobs.csv", None, batch, NOW)
     assert (first.new_count, first.merged) == (2, 1)  # 1 and 2 are one posting (same title+company+location)
-    again = store_entries(session, "import:jobs.csv", None, batch, NOW + timedelta(hours=1))
+    again = store_and_fold(session, "import:jobs.csv", None, batch, NOW + timedelta(hours=1))
     assert (again.new_count, again.seen) == (0, 3)
     twins = [Entry(identity=import_identity(f"t{i}"), title="Same", link="https://x.example/", summary="same",
                    published_at=NOW) for i in range(3)]  # fmt: skip
-    stored = store_entries(session, "import:twins", None, twins, NOW)
+    stored = store_and_fold(session, "import:twins", None, twins, NOW)
     assert stored.new_count == 3 and len(set(stored.new)) == 3
     session.commit()
     per_item = session.execute(

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.feeds.clean import html_to_text, safe_url
-from digest.feeds.identity import IdentityInput, canonical_url, identities, job_dedupe_key
-from digest.feeds.jobs import parse_hn_post, parse_job_entry
-from digest.feeds.schedule import hint_seconds, next_poll_error, next_poll_ok, retry_after_seconds
+from digest.sources.backoff import hint_seconds, next_poll_error, next_poll_ok, retry_after_seconds
+from digest.sources.clean import html_to_text, safe_url
+from digest.sources.identity import IdentityInput, canonical_url, identities, job_dedupe_key
+from digest.sources.jobs import parse_hn_post, parse_job_entry
 
 NOW = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from digest.config import Settings
-from digest.db import make_engine, session_factory
-from digest.feeds.manage import add_feed
-from digest.models import Feed, FeedKind, Item, ItemSource
+from digest.sources.manage import add_feed
+from digest.store.engine import make_engine, session_factory
+from digest.store.models import Feed, FeedKind, Item, ItemSource
 from tests.conftest import _empty_database
 from tests.feedserver import FeedServer
 from tests.helpers import celery_worker, digest_env, wait_for

@@ -16,14 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.demand import rollups
-from digest.demand.importer import import_rows, open_rows
-from digest.feeds.ingest import delete_items
-from digest.feeds.manage import add_feed
-from digest.feeds.poll import poll_feed
-from digest.models import FeedKind, Item, ItemSkill, Skill
+from digest.ingest.imports import import_rows
+from digest.ingest.pipeline import delete_items
+from digest.ingest.poll import poll_one
+from digest.ingest.relink import relink
+from digest.sources.jobfile import open_rows
+from digest.sources.manage import add_feed
+from digest.store.models import FeedKind, Item, ItemSkill, Skill
 from digest.taxonomy.link import link_items
 from digest.taxonomy.load import load_taxonomy
-from digest.taxonomy.relink import relink
 from tests.feedserver import FeedServer
 
 NOW = datetime(2026, 2, 10, 12, tzinfo=UTC)
@@ -60,7 +61,7 @@ def test_same_skills_from_a_job_feed_and_import_jobs(
         server.route("/hn.xml", body=rss)
         feed, _ = add_feed(session, server.url("/hn.xml"), FeedKind.jobs, NOW)
         session.commit()
-        poll_feed(session, feed.id, NOW, settings)
+        poll_one(session, feed.id, NOW, settings)
         session.commit()
     from_feed = _skills(session)
     item = session.scalars(select(Item)).one()

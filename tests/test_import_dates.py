@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.demand.importer import import_rows, read_jsonl
-from digest.feeds.identity import import_identity
-from digest.models import ItemSource
+from digest.ingest.imports import import_rows
+from digest.sources.identity import import_identity
+from digest.sources.jobfile import read_jsonl
+from digest.store.models import ItemSource
 
 NOW = datetime(2026, 3, 20, 10, tzinfo=UTC)
 

@@ -24,9 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.demand import rollups
-from digest.demand.importer import import_rows, open_rows, read_hn
-from digest.feeds.identity import import_identity
-from digest.models import Item, ItemSkill, ItemSource, ItemTombstone, JobTitle, Metro, Skill
+from digest.ingest.imports import import_rows
+from digest.sources.identity import import_identity
+from digest.sources.jobfile import open_rows, read_hn
+from digest.store.models import Item, ItemSkill, ItemSource, ItemTombstone, JobTitle, Metro, Skill
 from digest.taxonomy.load import load_taxonomy
 from tests.conftest import _empty_database
 
@@ -237,7 +238,7 @@ def test_a_failed_batch_keeps_the_committed_batches_and_nothing_else(
 ) -> None:
     """The import commits after batches 1, 2, 4, 8 ... and every 10th: when batch 3 fails, batches 1 and 2
     stay whole (pending for the next fold, which counts them once) and nothing of batch 3 is left."""
-    from digest.demand import importer
+    from digest.ingest import imports as importer
 
     load_taxonomy(session)
     session.commit()

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.demand import rollups, synthetic
-from digest.demand.importer import import_rows, read_jsonl, store_postings, validate
-from digest.models import DemandTotalDay, Item, ItemSkill, ItemSource
+from digest.demand import rollups
+from digest.ingest.imports import import_rows, store_postings
+from digest.sources.jobfile import read_jsonl, validate
+from digest.store.models import DemandTotalDay, Item, ItemSkill, ItemSource
 from tests.conftest import _empty_database
+from tests.support import synthetic
 
 
 @pytest.fixture(autouse=True)

@@ -17,15 +17,34 @@ import pytest
 from tests.helpers import REPO
 
 DRAWING_AND_TESTING = ["matplotlib", "scipy"]
+# what was digest.accounts.subscriptions before the split (#18): the subscribe path, its links and skill search
+SUBSCRIBE_PATH = [
+    "digest.accounts.subscriptions",
+    "digest.accounts.confirmation",
+    "digest.accounts.emails",
+    "digest.accounts.housekeeping",
+    "digest.accounts.inputs",
+    "digest.accounts.links",
+    "digest.accounts.people",
+    "digest.accounts.sessions",
+    "digest.accounts.signin",
+    "digest.demand.search",
+]
 
 CASES = {
     # the CLI module itself: Typer and the command table; every library module is imported inside a command
-    "digest.cli": ["sqlalchemy", "pydantic_settings", "digest.config", "digest.db", *DRAWING_AND_TESTING],
+    "digest.cli": ["sqlalchemy", "pydantic_settings", "digest.config", "digest.store.engine", *DRAWING_AND_TESTING],
     # send-due with nothing due: the ledger and the email path, no charts, no statistics, no subscribe path
-    "digest.digests": ["numpy", "digest.subscriptions", "digest.demand.chart", "psycopg", *DRAWING_AND_TESTING],
+    "digest.delivery.deliver": [
+        "numpy",
+        *SUBSCRIBE_PATH,
+        "digest.demand.chart",
+        "psycopg",
+        *DRAWING_AND_TESTING,
+    ],
     # poll with nothing due: no HTTP client, no feed parser, no storage path
-    "digest.feeds.poll": ["httpx", "feedparser", "digest.feeds.ingest", "psycopg", *DRAWING_AND_TESTING],
-    "workers.tasks": ["digest.digests", "digest.feeds.poll", "numpy", *DRAWING_AND_TESTING],
+    "digest.ingest.poll": ["httpx", "feedparser", "digest.ingest.pipeline", "psycopg", *DRAWING_AND_TESTING],
+    "workers.tasks": ["digest.delivery.deliver", "digest.ingest.poll", "numpy", *DRAWING_AND_TESTING],
     "digest.web.app": DRAWING_AND_TESTING,
     "digest.demand.figures": DRAWING_AND_TESTING,  # the numbers of a skill page, without its chart
 }

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.digests import preview
-from digest.feeds.headings import parse_hn_heading
-from digest.feeds.salary import parse_salary
-from digest.feeds.seniority import seniority
+from digest.delivery.preview import preview
 from digest.mail.content import ItemView, build_section, fold_reposts, rank
+from digest.sources.headings import parse_hn_heading
+from digest.sources.salary import parse_salary
+from digest.sources.seniority import seniority
 from digest.taxonomy.where import LISTED, MENTION, TITLE, where_found
 from tests.test_digest_ledger import T0, World
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.mail.backends import FileBackend, sendgrid_body
+from digest.mail.backends.file import FileBackend
+from digest.mail.backends.sendgrid import sendgrid_body
 from digest.mail.message import InlineImage, OutgoingEmail, message_id
 
 NOW = datetime(2026, 5, 17, 8, tzinfo=UTC)
@@ -33,7 +34,7 @@ def test_file_backend_writes_one_rfc5322_message_per_key(tmp_path: Path) -> None
         unsubscribe_url="http://127.0.0.1:8000/unsubscribe?token=abc",
         delivery_id=17,
     )
-    backend = FileBackend(tmp_path / "outbox")
+    backend = FileBackend(tmp_path / "outbox", secret="installation-one")
     assert backend.send(email, NOW) == "delivery-17.eml"
     backend.send(email, NOW)  # a retry rewrites its own file
     assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["delivery-17.eml"]
@@ -46,17 +47,15 @@ def test_file_backend_writes_one_rfc5322_message_per_key(tmp_path: Path) -> None
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg["X-Digest-Delivery-Id"] == "17"
     # every attempt at this email is one message to the recipient's mail system, whichever backend sent it
-    assert msg["Message-ID"] == message_id(email) == sendgrid_body(email)["headers"]["Message-ID"]
+    secret = "installation-one"
+    assert msg["Message-ID"] == message_id(email, secret) == sendgrid_body(email, secret)["headers"]["Message-ID"]
     assert msg["Message-ID"].startswith("<delivery-17.") and msg["Message-ID"].endswith("@localhost>")
 
 
-def test_message_ids_differ_between_emails_and_installations(monkeypatch: pytest.MonkeyPatch) -> None:
-    from digest import config
-
+def test_message_ids_differ_between_emails_and_installations() -> None:
     one = OutgoingEmail(key="delivery-1", to="a@example.com", subject="s", text="t")
     two = OutgoingEmail(key="delivery-2", to="a@example.com", subject="s", text="t")
-    assert message_id(one) != message_id(two)
-    first = message_id(one)
-    monkeypatch.setenv("DIGEST_SECRET_KEY", "installation-two")  # staging beside production, one domain
-    config.get_settings.cache_clear()
-    assert message_id(one) != first
+    assert message_id(one, "installation-one") != message_id(two, "installation-one")
+    first = message_id(one, "installation-one")
+    # staging beside production, one domain
+    assert message_id(one, "installation-two") != first

@@ -13,9 +13,9 @@ NOW = datetime(2026, 5, 17, 8, tzinfo=UTC)
 
 
 def test_poll_outcomes_and_suppressions_reach_metrics(settings: Any) -> None:
-    from digest.db import session_scope
     from digest.metrics import SUPPRESSED_ERROR, count_poll
-    from digest.models import Delivery, DeliveryKind, DeliveryStatus, Feed, FeedKind, Suppression, User
+    from digest.store.engine import session_scope
+    from digest.store.models import Delivery, DeliveryKind, DeliveryStatus, Feed, FeedKind, Suppression, User
 
     with session_scope() as s:
         feed = Feed(url="http://127.0.0.1/f.xml", kind=FeedKind.news, created_at=NOW)

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.digests import preview
+from digest.delivery.preview import preview
 from digest.mail.render import DigestRenderer
-from digest.models import Delivery, DeliveryItem
+from digest.store.models import Delivery, DeliveryItem
 from tests.test_digest_ledger import T0, World, outbox, run
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.models import Item, ItemKind, ItemSkill, Skill
+from digest.store.models import Item, ItemKind, ItemSkill, Skill
 from tests.test_api_accounts import sign_in, subscribe_and_confirm
 from tests.test_digest_web_view import accounts, frozen
 

@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.demand import synthetic
-from digest.feeds.retention import JOB_LOOKBACK_DAYS, prune_expired
-from digest.models import (
+from digest.ingest.retention import JOB_LOOKBACK_DAYS, prune_expired
+from digest.store.models import (
     Cadence,
     Delivery,
     DeliveryKind,
@@ -29,7 +28,8 @@ from digest.models import (
     SubscriptionStatus,
     User,
 )
-from workers.schedule import SCHEDULE
+from tests.support import synthetic
+from workers.beat import SCHEDULE
 
 NOW = datetime(2026, 6, 1, 3, 15, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.models import Cadence
-from digest.schedule import Prefs, next_due, previous_due
+from digest.accounts.slots import Prefs, next_due, previous_due
+from digest.store.models import Cadence
 
 
 def utc(*a: int) -> datetime:

@@ -12,14 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.digests import Context, send_due
-from digest.mail.backends import PermanentSendError, SendGridBackend, TemporarySendError
+from digest.delivery.context import Context
+from digest.delivery.deliver import send_due
+from digest.mail.backends import PermanentSendError, TemporarySendError
+from digest.mail.backends.sendgrid import SendGridBackend
 from digest.mail.message import InlineImage, OutgoingEmail
-from digest.models import Delivery, DeliveryStatus
+from digest.store.models import Delivery, DeliveryStatus
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.test_digest_ledger import T0, World
 
 NOW = datetime(2026, 5, 17, 8, tzinfo=UTC)
+SECRET = "installation"  # the Message-ID's installation tag
 
 
 def _email(**kw: object) -> OutgoingEmail:
@@ -41,7 +44,7 @@ def _email(**kw: object) -> OutgoingEmail:
 
 def test_request_body_follows_the_spec_and_carries_the_delivery_id() -> None:
     with FakeSendGrid().running() as fake:
-        backend = SendGridBackend("SG.test", fake.host, timeout=2)
+        backend = SendGridBackend("SG.test", fake.host, timeout=2, secret=SECRET)
         assert backend.send(_email(), NOW) == "fake-1"
     assert fake.invalid == []
     (body,) = fake.accepted
@@ -57,27 +60,29 @@ def test_request_body_follows_the_spec_and_carries_the_delivery_id() -> None:
 
 def test_an_smtputf8_address_goes_out_as_given() -> None:
     with FakeSendGrid().running() as fake:
-        SendGridBackend("SG.test", fake.host, timeout=2).send(_email(to="jörg@xn--bcher-kva.de"), NOW)
+        SendGridBackend("SG.test", fake.host, timeout=2, secret=SECRET).send(_email(to="jörg@xn--bcher-kva.de"), NOW)
     assert fake.invalid == []
     assert fake.accepted[0]["personalizations"][0]["to"] == [{"email": "jörg@xn--bcher-kva.de"}]
 
 
 def test_a_retry_finds_what_the_provider_already_accepted() -> None:
     with FakeSendGrid().running() as fake:
-        backend = SendGridBackend("SG.test", fake.host, timeout=2, activity_api=True)
+        backend = SendGridBackend("SG.test", fake.host, timeout=2, activity_api=True, secret=SECRET)
         assert backend.find_accepted(_email()) is None  # never sent
         backend.send(_email(), NOW)
         assert backend.find_accepted(_email()) == "fake-1"
         assert backend.find_accepted(_email(delivery_id=8)) is None
-        assert SendGridBackend("SG.test", fake.host, timeout=2).find_accepted(_email()) is None  # no add-on: no call
+        assert (
+            SendGridBackend("SG.test", fake.host, timeout=2, secret=SECRET).find_accepted(_email()) is None
+        )  # no add-on: no call
         assert fake.lookups == 3
-        wrong_key = SendGridBackend("SG.wrong", fake.host, timeout=2, activity_api=True)
+        wrong_key = SendGridBackend("SG.wrong", fake.host, timeout=2, activity_api=True, secret=SECRET)
         assert wrong_key.find_accepted(_email()) is None  # an error means "cannot tell": it is sent again
 
 
 def test_errors_are_classified(caplog: pytest.LogCaptureFixture) -> None:
     with FakeSendGrid(hang=1.0).running() as fake:
-        backend = SendGridBackend("SG.test", fake.host, timeout=0.3)
+        backend = SendGridBackend("SG.test", fake.host, timeout=0.3, secret=SECRET)
         fake.rate_limit_reset = NOW.timestamp() + 5
         for fault, kind in (("429", TemporarySendError), ("500", TemporarySendError), ("timeout", TemporarySendError)):
             fake.script = [fault]
@@ -90,9 +95,9 @@ def test_errors_are_classified(caplog: pytest.LogCaptureFixture) -> None:
                 fake.script = [fault]
                 with pytest.raises(PermanentSendError):
                     backend.send(_email(), NOW)
-        assert SendGridBackend("SG.wrong", fake.host, timeout=2) is not None
+        assert SendGridBackend("SG.wrong", fake.host, timeout=2, secret=SECRET) is not None
         with pytest.raises(PermanentSendError, match="401"):
-            SendGridBackend("SG.wrong", fake.host, timeout=2).send(_email(), NOW)
+            SendGridBackend("SG.wrong", fake.host, timeout=2, secret=SECRET).send(_email(), NOW)
     assert "SendGrid refused the message (400)" in caplog.text
     assert fake.accepted == []
 
@@ -111,7 +116,9 @@ def test_every_digest_arrives_once_through_faults(settings: Settings, session: S
         fake.rate_limit_reset = now.timestamp() + 3
         fake.script = ["429", "500", "timeout", "503", "429", "500", "500", "timeout"]
         s = settings.model_copy(update={"send_attempts": 3, "send_backoff_base": 0.5})
-        ctx = Context(settings=s, backend=SendGridBackend("SG.test", fake.host, timeout=0.3), sleep=waits.append)
+        ctx = Context(
+            settings=s, backend=SendGridBackend("SG.test", fake.host, timeout=0.3, secret=SECRET), sleep=waits.append
+        )
         summary = send_due(session, ctx, now)
         # the first two ran out of tries: left pending for the sweeper, which retries them later
         assert summary == {"sent": 6, "pending": 2}

@@ -78,7 +78,7 @@ def test_an_empty_window_says_so_and_names_the_newest_day(client: TestClient, mo
 
 
 def test_no_verdict_badge_for_a_skill_without_postings(client: TestClient, session: Session) -> None:
-    from digest.demand import synthetic
+    from tests.support import synthetic
 
     synthetic.skills(session, ["Cobol"])
     session.commit()

@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from digest import subscriptions as subs
-from digest.models import AliasKind, DemandSkillDay, Skill, SkillAlias
+from digest.demand import search
+from digest.store.models import AliasKind, DemandSkillDay, Skill, SkillAlias
 
 AS_OF = date(2026, 3, 15)
 
@@ -29,7 +29,7 @@ def _taxonomy(session: Session) -> None:
 
 
 def _names(session: Session, q: str) -> list[tuple[str, int]]:
-    return [(s.name, n) for s, n in subs.search_skills(session, q, 5, AS_OF)]
+    return [(s.name, n) for s, n in search.search_skills(session, q, 5, AS_OF)]
 
 
 def test_a_short_prefix_finds_the_skills_people_mean(session: Session) -> None:
@@ -49,5 +49,5 @@ def test_a_short_prefix_finds_the_skills_people_mean(session: Session) -> None:
 
 def test_find_skills_without_a_window_keeps_prefix_first(session: Session) -> None:
     _taxonomy(session)
-    assert [s.name for s in subs.find_skills(session, "pyth")] == ["Python"]
-    assert subs.find_skills(session, "p", 3)[0].name in {"Python", "PostgreSQL"}
+    assert [s.name for s in search.find_skills(session, "pyth")] == ["Python"]
+    assert search.find_skills(session, "p", 3)[0].name in {"Python", "PostgreSQL"}

@@ -20,10 +20,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from digest.mail.backends import PermanentSendError, SmtpBackend, TemporarySendError
+from digest.mail.backends import PermanentSendError, TemporarySendError
+from digest.mail.backends.smtp import SmtpBackend
 from digest.mail.message import OutgoingEmail
 
 NOW = dt.datetime(2026, 5, 17, 8, tzinfo=dt.UTC)
+SECRET = "installation"  # the Message-ID's installation tag
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -104,7 +106,9 @@ def _email() -> OutgoingEmail:
 
 def test_sends_over_starttls_with_auth(smtp_server: tuple[Inbox, int, Path]) -> None:
     inbox, port, cert = smtp_server
-    backend = SmtpBackend(f"smtp://digest:s3cret%3A%2F%40@127.0.0.1:{port}", timeout=5, ca_file=str(cert))
+    backend = SmtpBackend(
+        f"smtp://digest:s3cret%3A%2F%40@127.0.0.1:{port}", timeout=5, ca_file=str(cert), secret=SECRET
+    )
     message_id = backend.send(_email(), NOW)
     ((envelope, msg),) = inbox.messages
     assert envelope.rcpt_tos == ["ann@example.com"] and envelope.mail_from == "digest@example.org"
@@ -118,9 +122,11 @@ def test_bad_password_is_permanent_and_untrusted_certificate_is_not_sent(
 ) -> None:
     inbox, port, cert = smtp_server
     with pytest.raises(PermanentSendError, match="authentication"):
-        SmtpBackend(f"smtp://digest:wrong@127.0.0.1:{port}", timeout=5, ca_file=str(cert)).send(_email(), NOW)
+        SmtpBackend(f"smtp://digest:wrong@127.0.0.1:{port}", timeout=5, ca_file=str(cert), secret=SECRET).send(
+            _email(), NOW
+        )
     with pytest.raises(TemporarySendError, match=r"SSL|certificate"):  # no CA given: the self-signed cert fails
-        SmtpBackend(f"smtp://digest:x@127.0.0.1:{port}", timeout=5).send(_email(), NOW)
+        SmtpBackend(f"smtp://digest:x@127.0.0.1:{port}", timeout=5, secret=SECRET).send(_email(), NOW)
     assert inbox.messages == []
 
 
@@ -129,12 +135,14 @@ def test_unreachable_server_is_temporary() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound, not listening: connection refused
         with pytest.raises(TemporarySendError):
-            SmtpBackend(f"smtp://127.0.0.1:{port}", timeout=2).send(_email(), NOW)
+            SmtpBackend(f"smtp://127.0.0.1:{port}", timeout=2, secret=SECRET).send(_email(), NOW)
 
 
 def test_a_non_ascii_local_part_goes_out_with_smtputf8(smtp_server: tuple[Inbox, int, Path]) -> None:
     inbox, port, cert = smtp_server
-    backend = SmtpBackend(f"smtp://digest:s3cret%3A%2F%40@127.0.0.1:{port}", timeout=5, ca_file=str(cert))
+    backend = SmtpBackend(
+        f"smtp://digest:s3cret%3A%2F%40@127.0.0.1:{port}", timeout=5, ca_file=str(cert), secret=SECRET
+    )
     email = _email()
     backend.send(replace(email, to="jörg@example.com"), NOW)
     ((envelope, msg),) = inbox.messages

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest import ratelimit
-from digest import subscriptions as subs
+from digest.accounts import confirmation, emails, housekeeping, inputs, links, people, ratelimit, sessions, signin
+from digest.accounts import subscriptions as subs
+from digest.accounts.tokens import ExpiredToken, InvalidToken
+from digest.demand import search
 from digest.mail.suppression import is_suppressed, suppress
-from digest.models import Cadence, RateEvent, Subscription, SubscriptionStatus, User
+from digest.store.models import Cadence, RateEvent, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
-from digest.tokens import ExpiredToken, InvalidToken
 from tests.accounts_data import add_skills, link_in, outbox
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
@@ -46,7 +47,7 @@ def test_subscribe_sends_one_confirmation_and_confirm_activates(settings: Any, s
     assert url.startswith(settings.base_url + "/confirm?token=")
 
     later = NOW + timedelta(days=2)
-    done = subs.confirm(session, settings, _token(url), later)
+    done = confirmation.confirm(session, settings, _token(url), later)
     session.commit()
     assert done.subscription.status == SubscriptionStatus.active
     # the first digest reaches back DIGEST_FIRST_DIGEST_DAYS before the confirmation
@@ -60,14 +61,14 @@ def test_confirm_link_is_single_use_signed_and_expires_after_7_days(
     subs.subscribe(session, settings, "bo@example.com", "go", "daily", NOW)
     token = _token(link_in(outbox(settings.outbox_dir)[0], "/confirm"))
     with pytest.raises(ExpiredToken):
-        subs.confirm(session, settings, token, NOW + timedelta(days=7, seconds=1))
+        confirmation.confirm(session, settings, token, NOW + timedelta(days=7, seconds=1))
     with pytest.raises(InvalidToken):
-        subs.confirm(session, settings, token[:-2] + ("AA" if not token.endswith("AA") else "BB"), NOW)
+        confirmation.confirm(session, settings, token[:-2] + ("AA" if not token.endswith("AA") else "BB"), NOW)
     with pytest.raises(InvalidToken):  # a token for another purpose
-        subs.read_unsubscribe_token(session, settings, token, NOW)
-    subs.confirm(session, settings, token, NOW + timedelta(days=6))
-    with pytest.raises(subs.TokenUsed):
-        subs.confirm(session, settings, token, NOW + timedelta(days=6, minutes=1))
+        links.read_unsubscribe_token(session, settings, token, NOW)
+    confirmation.confirm(session, settings, token, NOW + timedelta(days=6))
+    with pytest.raises(links.TokenUsed):
+        confirmation.confirm(session, settings, token, NOW + timedelta(days=6, minutes=1))
 
 
 def test_resubscribing_while_pending_resends_rate_limited_and_active_is_untouched(
@@ -80,7 +81,7 @@ def test_resubscribing_while_pending_resends_rate_limited_and_active_is_untouche
     assert len(outbox(settings.outbox_dir)) == 2
     sub = session.get(Subscription, again.subscription_id)
     assert sub is not None and sub.cadence == Cadence.hourly  # the latest choice wins while pending
-    subs.confirm(
+    confirmation.confirm(
         session, settings, _token(link_in(outbox(settings.outbox_dir)[-1], "/confirm")), NOW + timedelta(hours=1)
     )
     cursor = sub.cursor
@@ -94,7 +95,7 @@ def test_resubscribing_while_pending_resends_rate_limited_and_active_is_untouche
 
 def test_resubscribe_after_unsubscribe_needs_a_new_confirmation(settings: Any, session: Session, skills: Any) -> None:
     out = subs.subscribe(session, settings, "di@example.com", "react", "daily", NOW)
-    subs.confirm(session, settings, _token(link_in(outbox(settings.outbox_dir)[0], "/confirm")), NOW)
+    confirmation.confirm(session, settings, _token(link_in(outbox(settings.outbox_dir)[0], "/confirm")), NOW)
     sub = session.get(Subscription, out.subscription_id)
     assert sub is not None
     subs.unsubscribe(session, sub, NOW + timedelta(days=1))
@@ -102,14 +103,14 @@ def test_resubscribe_after_unsubscribe_needs_a_new_confirmation(settings: Any, s
     assert again.emailed and again.subscription_id == sub.id
     assert sub.status == SubscriptionStatus.pending and sub.cadence == Cadence.weekly
     new = _token(link_in(outbox(settings.outbox_dir)[-1], "/confirm"))
-    subs.confirm(session, settings, new, NOW + timedelta(days=3))
+    confirmation.confirm(session, settings, new, NOW + timedelta(days=3))
     assert sub.status == SubscriptionStatus.active and sub.cursor == NOW + timedelta(days=3) - timedelta(days=7)
 
 
 def test_bad_input_is_refused_with_a_clear_message(settings: Any, session: Session, skills: Any) -> None:
-    with pytest.raises(subs.BadInput, match="email address"):
+    with pytest.raises(inputs.BadInput, match="email address"):
         subs.subscribe(session, settings, "not-an-address", "python", "daily", NOW)
-    with pytest.raises(subs.BadInput, match="hourly, daily or weekly"):
+    with pytest.raises(inputs.BadInput, match="hourly, daily or weekly"):
         subs.subscribe(session, settings, "a@example.com", "python", "monthly", NOW)
     with pytest.raises(UnknownSkill) as info:
         subs.subscribe(session, settings, "a@example.com", "Pythn", "daily", NOW)
@@ -119,22 +120,22 @@ def test_bad_input_is_refused_with_a_clear_message(settings: Any, session: Sessi
 
 def test_cadence_change_pause_and_resume_keep_the_cursor(settings: Any, session: Session, skills: Any) -> None:
     out = subs.subscribe(session, settings, "ed@example.com", "kubernetes", "daily", NOW)
-    subs.confirm(session, settings, _token(link_in(outbox(settings.outbox_dir)[0], "/confirm")), NOW)
+    confirmation.confirm(session, settings, _token(link_in(outbox(settings.outbox_dir)[0], "/confirm")), NOW)
     sub = session.get(Subscription, out.subscription_id)
     assert sub is not None
     sent_up_to = NOW + timedelta(days=1)
     sub.cursor = sent_up_to  # as the delivery engineer does when a digest is sent
     user = sub.user
     t = NOW + timedelta(days=1, hours=5)
-    assert subs.next_digest_at(user, sub, t) == datetime(2026, 3, 4, 8, tzinfo=UTC)
+    assert people.next_digest_at(user, sub, t) == datetime(2026, 3, 4, 8, tzinfo=UTC)
     subs.change_cadence(session, sub, "weekly", t)
     assert sub.cursor == sent_up_to and sub.cadence == Cadence.weekly
-    assert subs.next_digest_at(user, sub, t) == datetime(2026, 3, 9, 8, tzinfo=UTC)  # next Monday
+    assert people.next_digest_at(user, sub, t) == datetime(2026, 3, 9, 8, tzinfo=UTC)  # next Monday
     subs.pause(session, sub, t)
-    assert sub.status == SubscriptionStatus.paused and subs.next_digest_at(user, sub, t) is None
+    assert sub.status == SubscriptionStatus.paused and people.next_digest_at(user, sub, t) is None
     subs.resume(session, sub, t + timedelta(days=20))
     assert sub.status == SubscriptionStatus.active and sub.cursor == sent_up_to
-    with pytest.raises(subs.BadInput):
+    with pytest.raises(inputs.BadInput):
         subs.change_cadence(session, sub, "yearly", t)
 
 
@@ -143,16 +144,16 @@ def test_next_digest_follows_account_time_zone_across_dst(settings: Any, session
     sub = session.get(Subscription, out.subscription_id)
     assert sub is not None
     sub.status = SubscriptionStatus.active
-    user = subs.update_account(session, sub.user, timezone="Europe/Berlin", send_hour=7, weekday=6)
+    user = people.update_account(session, sub.user, timezone="Europe/Berlin", send_hour=7, weekday=6)
     before = datetime(2026, 3, 28, 12, tzinfo=UTC)  # Saturday; clocks go forward on Sunday 29 March
-    assert subs.next_digest_at(user, sub, before) == datetime(2026, 3, 29, 5, tzinfo=UTC)  # 07:00 CEST
-    assert subs.local_time_label(user, datetime(2026, 3, 29, 5, tzinfo=UTC)) == "Sun 29 Mar 2026, 07:00 CEST"
-    with pytest.raises(subs.BadInput, match="time zone"):
-        subs.update_account(session, user, timezone="Mars/Olympus")
-    with pytest.raises(subs.BadInput):
-        subs.update_account(session, user, send_hour=24)
-    with pytest.raises(subs.BadInput):
-        subs.update_account(session, user, weekday=7)
+    assert people.next_digest_at(user, sub, before) == datetime(2026, 3, 29, 5, tzinfo=UTC)  # 07:00 CEST
+    assert people.local_time_label(user, datetime(2026, 3, 29, 5, tzinfo=UTC)) == "Sun 29 Mar 2026, 07:00 CEST"
+    with pytest.raises(inputs.BadInput, match="time zone"):
+        people.update_account(session, user, timezone="Mars/Olympus")
+    with pytest.raises(inputs.BadInput):
+        people.update_account(session, user, send_hour=24)
+    with pytest.raises(inputs.BadInput):
+        people.update_account(session, user, weekday=7)
 
 
 def test_unsubscribe_all_suppresses_the_address(settings: Any, session: Session, skills: Any) -> None:
@@ -160,15 +161,15 @@ def test_unsubscribe_all_suppresses_the_address(settings: Any, session: Session,
         subs.subscribe(session, settings, "gi@example.com", skill, "daily", NOW)
     user = session.scalar(select(User).where(User.email == "gi@example.com"))
     assert user is not None
-    url = subs.unsubscribe_url(settings, None, user.id, NOW)
-    target = subs.read_unsubscribe_token(session, settings, _token(url), NOW + timedelta(days=300))
+    url = links.unsubscribe_url(settings, None, user.id, NOW)
+    target = links.read_unsubscribe_token(session, settings, _token(url), NOW + timedelta(days=300))
     subs.one_click_unsubscribe(session, target, NOW)
     subs.one_click_unsubscribe(session, target, NOW)  # idempotent
     assert {s.status for s in user.subscriptions} == {SubscriptionStatus.unsubscribed}
     assert is_suppressed(session, "GI@example.com")
     before = len(outbox(settings.outbox_dir))
     assert not subs.subscribe(session, settings, "gi@example.com", "rust", "daily", NOW + timedelta(days=1)).emailed
-    assert not subs.request_login(session, settings, "gi@example.com", NOW)
+    assert not signin.request_login(session, settings, "gi@example.com", NOW)
     assert len(outbox(settings.outbox_dir)) == before
 
 
@@ -179,36 +180,36 @@ def test_unsubscribe_link_is_reusable_long_lived_and_names_one_subscription(
     b = subs.subscribe(session, settings, "ha@example.com", "go", "daily", NOW)
     sa, sb = session.get(Subscription, a.subscription_id), session.get(Subscription, b.subscription_id)
     assert sa is not None and sb is not None
-    token = _token(subs.unsubscribe_url(settings, sa.id, sa.user_id, NOW))
+    token = _token(links.unsubscribe_url(settings, sa.id, sa.user_id, NOW))
     for _ in range(2):
-        subs.one_click_unsubscribe(session, subs.read_unsubscribe_token(session, settings, token, NOW), NOW)
+        subs.one_click_unsubscribe(session, links.read_unsubscribe_token(session, settings, token, NOW), NOW)
     assert sa.status == SubscriptionStatus.unsubscribed and sb.status == SubscriptionStatus.pending
     assert not is_suppressed(session, "ha@example.com")
-    assert subs.read_unsubscribe_token(session, settings, token, NOW + timedelta(days=365)).subscription is sa
+    assert links.read_unsubscribe_token(session, settings, token, NOW + timedelta(days=365)).subscription is sa
     with pytest.raises(ExpiredToken):
-        subs.read_unsubscribe_token(session, settings, token, NOW + timedelta(days=3 * 365))
-    assert subs.settings_url(settings) == settings.base_url + "/settings"
+        links.read_unsubscribe_token(session, settings, token, NOW + timedelta(days=3 * 365))
+    assert links.settings_url(settings) == settings.base_url + "/settings"
 
 
 def test_login_link_works_once_for_30_minutes_and_only_for_known_addresses(
     settings: Any, session: Session, skills: Any
 ) -> None:
-    assert not subs.request_login(session, settings, "nobody@example.com", NOW)
+    assert not signin.request_login(session, settings, "nobody@example.com", NOW)
     assert outbox(settings.outbox_dir) == []
     subs.subscribe(session, settings, "io@example.com", "python", "daily", NOW)
-    assert subs.request_login(session, settings, "IO@example.com", NOW)
+    assert signin.request_login(session, settings, "IO@example.com", NOW)
     token = _token(link_in(outbox(settings.outbox_dir)[-1], "/login"))
     with pytest.raises(ExpiredToken):
-        subs.complete_login(session, settings, token, NOW + timedelta(minutes=31))
-    user, _ = subs.check_login_token(session, settings, token, NOW + timedelta(minutes=10))
-    user = subs.complete_login(session, settings, token, NOW + timedelta(minutes=29))
+        signin.complete_login(session, settings, token, NOW + timedelta(minutes=31))
+    user, _ = signin.check_login_token(session, settings, token, NOW + timedelta(minutes=10))
+    user = signin.complete_login(session, settings, token, NOW + timedelta(minutes=29))
     assert user.email == "io@example.com"
-    with pytest.raises(subs.TokenUsed):
-        subs.check_login_token(session, settings, token, NOW + timedelta(minutes=29))
-    cookie = subs.session_token(settings, user, NOW)
-    assert subs.user_from_session(session, settings, cookie, NOW + timedelta(days=29)) is user
-    assert subs.user_from_session(session, settings, cookie, NOW + timedelta(days=31)) is None
-    assert subs.user_from_session(session, settings, cookie + "x", NOW) is None
+    with pytest.raises(links.TokenUsed):
+        signin.check_login_token(session, settings, token, NOW + timedelta(minutes=29))
+    cookie = sessions.session_token(settings, user, NOW)
+    assert sessions.user_from_session(session, settings, cookie, NOW + timedelta(days=29)) is user
+    assert sessions.user_from_session(session, settings, cookie, NOW + timedelta(days=31)) is None
+    assert sessions.user_from_session(session, settings, cookie + "x", NOW) is None
 
 
 def test_suppressed_address_gets_no_confirmation(settings: Any, session: Session, skills: Any) -> None:
@@ -218,11 +219,11 @@ def test_suppressed_address_gets_no_confirmation(settings: Any, session: Session
 
 
 def test_find_skills_ranks_exact_then_prefix(settings: Any, session: Session, skills: Any) -> None:
-    assert [s.slug for s in subs.find_skills(session, "python 3")][:1] == ["python"]
-    assert [s.slug for s in subs.find_skills(session, "k8s")] == ["kubernetes"]
-    assert subs.find_skills(session, "re")[0].slug == "react"
-    assert subs.find_skills(session, "%") == []
-    assert len(subs.find_skills(session, "", limit=3)) == 3
+    assert [s.slug for s in search.find_skills(session, "python 3")][:1] == ["python"]
+    assert [s.slug for s in search.find_skills(session, "k8s")] == ["kubernetes"]
+    assert search.find_skills(session, "re")[0].slug == "react"
+    assert search.find_skills(session, "%") == []
+    assert len(search.find_skills(session, "", limit=3)) == 3
 
 
 def test_rate_limit_window_slides_and_prunes(settings: Any, session: Session) -> None:
@@ -238,28 +239,28 @@ def test_rate_limit_window_slides_and_prunes(settings: Any, session: Session) ->
 def test_housekeeping_forgets_old_rate_events_and_spent_tokens(settings: Any, session: Session, skills: Any) -> None:
     subs.subscribe(session, settings, "jo@example.com", "go", "daily", NOW)
     token = _token(link_in(outbox(settings.outbox_dir)[0], "/confirm"))
-    subs.confirm(session, settings, token, NOW)
+    confirmation.confirm(session, settings, token, NOW)
     ratelimit.hit(session, "x", 5, timedelta(hours=1), NOW)
-    assert subs.housekeeping(session, settings, NOW + timedelta(days=2)) == 1  # the rate event only
-    assert subs.housekeeping(session, settings, NOW + timedelta(days=9)) == 1  # now the spent token
+    assert housekeeping.housekeeping(session, settings, NOW + timedelta(days=2)) == 1  # the rate event only
+    assert housekeeping.housekeeping(session, settings, NOW + timedelta(days=9)) == 1  # now the spent token
     with pytest.raises(ExpiredToken):  # forgetting it is safe: the link has expired
-        subs.confirm(session, settings, token, NOW + timedelta(days=9))
+        confirmation.confirm(session, settings, token, NOW + timedelta(days=9))
 
 
 def test_emails_can_be_queued_for_after_the_answer(settings: Any, session: Session, skills: Any) -> None:
-    later: list[subs.PendingEmail] = []
+    later: list[emails.PendingEmail] = []
     assert subs.subscribe(session, settings, "ko@example.com", "go", "daily", NOW, later=later).emailed
-    assert subs.request_login(session, settings, "ko@example.com", NOW, later)
-    assert not subs.request_login(session, settings, "unknown@example.com", NOW, later)
+    assert signin.request_login(session, settings, "ko@example.com", NOW, later)
+    assert not signin.request_login(session, settings, "unknown@example.com", NOW, later)
     assert outbox(settings.outbox_dir) == [] and [p.template for p in later] == ["confirm", "login"]
-    assert all(subs.deliver(session, settings, p, NOW) for p in later)
+    assert all(emails.send_transactional(session, settings, p, NOW) for p in later)
     assert [m["To"] for m in outbox(settings.outbox_dir)] == ["ko@example.com", "ko@example.com"]
 
 
 def test_browse_list_puts_the_skills_most_asked_for_first(settings: Any, session: Session, skills: Any) -> None:
     from datetime import date
 
-    from digest.models import DemandSkillDay, Skill
+    from digest.store.models import DemandSkillDay, Skill
 
     by_slug = {s.slug: s for s in session.scalars(select(Skill))}
     session.add_all(
@@ -270,5 +271,5 @@ def test_browse_list_puts_the_skills_most_asked_for_first(settings: Any, session
         ]
     )
     session.flush()
-    found = [s.slug for s in subs.find_skills(session, "", 50, as_of=date(2026, 3, 2))]
+    found = [s.slug for s in search.find_skills(session, "", 50, as_of=date(2026, 3, 2))]
     assert found[:2] == ["rust", "go"] and "python" not in found[:2]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from digest.models import AliasKind, Item, ItemKind, ItemSkill, JobTitle, Metro, Skill, SkillAlias
+from digest.store.models import AliasKind, Item, ItemKind, ItemSkill, JobTitle, Metro, Skill, SkillAlias
 from digest.taxonomy.link import link_items, link_text
 from digest.taxonomy.load import load_taxonomy
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.models import Skill, SkillRedirect, SkillRelated, Subscription, TaxonomyState, User
+from digest.store.models import Skill, SkillRedirect, SkillRelated, Subscription, TaxonomyState, User
 from digest.taxonomy import curated, local
 from digest.taxonomy.link import ids_of, resolve
 from digest.taxonomy.load import load_taxonomy, taxonomy_version

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from digest.demand import synthetic
 from digest.demand.figures import clear_memo
-from digest.models import Skill
+from digest.store.models import Skill
 from digest.taxonomy.load import load_taxonomy
 from digest.web.app import create_app
+from tests.support import synthetic
 from tests.test_taxonomy_db import empty_taxonomy_fast
 
 AS_OF = date(2026, 3, 20)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digest.tokens import ExpiredToken, InvalidToken, make_token, read_token
+from digest.accounts.tokens import ExpiredToken, InvalidToken, make_token, read_token
 
 NOW = datetime(2026, 5, 17, 12, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 
-from digest.db import immediate_transactions, make_engine
-from digest.demand import synthetic
-from digest.models import Subscription, SubscriptionStatus
+from digest.store.engine import immediate_transactions, make_engine
+from digest.store.models import Subscription, SubscriptionStatus
 from digest.web.app import create_app
 from tests.accounts_data import confirm_button, link_in, outbox
 from tests.helpers import wait_for
+from tests.support import synthetic
 
 # SQLite's write lock only: PostgreSQL takes row locks as it writes, so there is nothing to test there.
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

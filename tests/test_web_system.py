@@ -33,8 +33,8 @@ def test_outbox_lists_and_shows_both_parts(settings: Any) -> None:
 def test_metrics_count_the_funnel_from_the_database(settings: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from digest.db import session_scope
-    from digest.models import Delivery, DeliveryKind, DeliveryStatus, User
+    from digest.store.engine import session_scope
+    from digest.store.models import Delivery, DeliveryKind, DeliveryStatus, User
 
     due = datetime(2026, 5, 17, 8, tzinfo=UTC)
     with session_scope() as s:

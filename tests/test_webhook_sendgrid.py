@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from digest import clock
 from digest.config import Settings
 from digest.mail.suppression import is_suppressed
-from digest.models import Delivery, DeliveryKind, DeliveryStatus, User, WebhookEvent
+from digest.store.models import Delivery, DeliveryKind, DeliveryStatus, User, WebhookEvent
 from digest.web.app import create_app
 
 URL = "/webhooks/sendgrid"

@@ -67,7 +67,7 @@ def make_celery(settings: Settings) -> Celery:
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
     """The one place that says what beat runs and when."""
-    from workers.schedule import SCHEDULE
+    from workers.beat import SCHEDULE
 
     return SCHEDULE
 
@@ -81,7 +81,7 @@ def ensure_broker_dirs(settings: Settings) -> None:
 @worker_init.connect
 def _worker_transactions(**_: Any) -> None:
     # set before the pool forks, so every child (and a solo pool) begins SQLite transactions IMMEDIATE
-    from digest.db import use_immediate_transactions
+    from digest.store.engine import use_immediate_transactions
 
     use_immediate_transactions()
 
@@ -89,7 +89,7 @@ def _worker_transactions(**_: Any) -> None:
 @worker_process_init.connect
 def _after_fork(**_: Any) -> None:
     # a forked child must not reuse the parent's pooled database connections
-    from digest.db import dispose_engines
+    from digest.store.engine import dispose_engines
 
     dispose_engines()
 

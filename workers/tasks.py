@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from digest import clock
-from digest.db import session_scope
+from digest.store.engine import session_scope
 from workers.app import app
 
 IO_TASK = {
@@ -54,8 +54,8 @@ SWEEPERS: list[Any] = []
 
 def _accounts_housekeeping(now: Any) -> None:
     """Prune spent tokens and old rate-limit rows."""
+    from digest.accounts.housekeeping import housekeeping
     from digest.config import get_settings
-    from digest.subscriptions import housekeeping
 
     with session_scope() as session:
         housekeeping(session, get_settings(), now)
@@ -73,7 +73,7 @@ def poll_due_feeds(now: str | None = None) -> int:
     lease ahead in the same UPDATE, so a feed is never in flight twice; a lost task frees it when the lease ends
     (no sweeper needed)."""
     from digest.config import get_settings
-    from digest.feeds.poll import claim_due_feeds
+    from digest.ingest.poll import claim_due_feeds
 
     settings = get_settings()
     moment = _now(now)
@@ -92,7 +92,7 @@ def poll_due_feeds(now: str | None = None) -> int:
 def poll_feed(feed_id: int, now: str | None = None) -> str:
     """Poll one feed. Its errors are recorded on the feed (and scheduled for retry there), not raised."""
     from digest.config import get_settings
-    from digest.feeds.poll import poll_feed as poll_one
+    from digest.ingest.poll import poll_one
     from digest.logs import log_context
     from digest.metrics import count_poll
 
@@ -106,8 +106,8 @@ def poll_feed(feed_id: int, now: str | None = None) -> str:
 def prune_items(now: str | None = None) -> int:
     """Daily: delete items past their retention (tombstones keep feeds from bringing them back)."""
     from digest.config import get_settings
-    from digest.feeds.retention import prune_expired
     from digest.health import beat
+    from digest.ingest.retention import prune_expired
 
     moment = _now(now)
     with session_scope() as session:
@@ -135,7 +135,8 @@ DELIVERY_TASK = {
 def dispatch_due(now: str | None = None) -> None:
     """Every minute: hand due digests to delivery tasks in batches of user ids, and new alert emails."""
     from digest.config import get_settings
-    from digest.digests import due_alerts, due_batches
+    from digest.delivery.alerts import due_alerts
+    from digest.delivery.due import due_batches
     from digest.health import beat
 
     moment = _now(now)
@@ -154,7 +155,8 @@ def dispatch_due(now: str | None = None) -> None:
 @app.task(**DELIVERY_TASK)
 def deliver_batch(user_ids: list[int], cadence: str, window_end: str, now: str | None = None) -> None:
     from digest.config import get_settings
-    from digest.digests import Context, deliver_digests
+    from digest.delivery.context import Context
+    from digest.delivery.deliver import deliver_digests
     from digest.logs import log_context
 
     ctx = Context.for_settings(get_settings())
@@ -166,7 +168,8 @@ def deliver_batch(user_ids: list[int], cadence: str, window_end: str, now: str |
 def deliver(delivery_id: int, now: str | None = None) -> None:
     """One delivery by id (a digest or an alert email): what the sweeper re-queues."""
     from digest.config import get_settings
-    from digest.digests import Context, deliver_one
+    from digest.delivery.context import Context
+    from digest.delivery.deliver import deliver_one
     from digest.logs import log_context
 
     ctx = Context.for_settings(get_settings())
@@ -176,7 +179,7 @@ def deliver(delivery_id: int, now: str | None = None) -> None:
 
 def _requeue_stuck_deliveries(now: Any) -> None:
     from digest.config import get_settings
-    from digest.digests import stuck_deliveries
+    from digest.delivery.due import stuck_deliveries
 
     with session_scope() as session:
         ids = stuck_deliveries(session, get_settings(), now)

@@ -2,7 +2,7 @@
 
 The ledger's largest table (one row per item shown in a digest) keeps the key that makes an item reach a
 person once and the delivery's cascade (which also covers a deleted account); pruning items deletes their
-rows explicitly (digest.feeds.ingest.delete_items). Each dropped index or foreign-key check cost about
+rows explicitly (digest.ingest.pipeline.delete_items). Each dropped index or foreign-key check cost about
 2-3 us of PostgreSQL CPU per row written (17 -> 5-6 us in all).
 
 Revision ID: 0006

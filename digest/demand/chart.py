@@ -1,6 +1,6 @@
 """The weekly postings chart: a small PNG made server-side (matplotlib, Agg), the same for pages and
-emails. Cached on disk under settings.data_dir/charts, keyed by skill, as-of day and the series drawn, so a
-posting imported later the same day draws a new chart instead of serving a stale one."""
+emails. Cached on disk in the directory the caller gives (settings.charts_dir), keyed by skill, as-of day and
+the series drawn, so a posting imported later the same day draws a new chart instead of serving a stale one."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from digest.config import get_settings
 from digest.demand.figures import weekly_postings
-from digest.models import Skill
+from digest.store.models import Skill
 
 WIDTH_PX, HEIGHT_PX, DPI = 560, 220, 100
 NARROW_WIDTH_PX = 360  # for phones: shown near its own size, so its labels stay readable (the wide one shrinks to half)
@@ -45,20 +44,17 @@ DARK = Palette("#1c2027", "#4d6fb3", "#2e3a52", "#8ab4ff", "#e6e9ef", "#a9b1bf",
 _lock = threading.Lock()  # matplotlib's font cache is not thread-safe
 
 
-def chart_path(
-    fig_data: dict[str, Any], cache_dir: Path | None = None, dark: bool = False, narrow: bool = False
-) -> Path:
-    base = cache_dir or get_settings().data_dir / "charts"
+def chart_path(fig_data: dict[str, Any], cache_dir: Path, dark: bool = False, narrow: bool = False) -> Path:
     drawn = json.dumps([fig_data["name"], fig_data["weekly"]], sort_keys=True).encode()
     variant = ("-dark" if dark else "") + ("-narrow" if narrow else "")
-    return base / f"{fig_data['skill']}-{fig_data['as_of']}-{hashlib.sha256(drawn).hexdigest()[:12]}{variant}.png"
+    return cache_dir / f"{fig_data['skill']}-{fig_data['as_of']}-{hashlib.sha256(drawn).hexdigest()[:12]}{variant}.png"
 
 
 def weekly_chart_png(
     session: Session,
     skill: Skill,
     as_of: date,
-    cache_dir: Path | None = None,
+    cache_dir: Path,
     keep: bool = True,
     dark: bool = False,
     narrow: bool = False,

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.models import DemandTotalDay
+from digest.store.models import DemandTotalDay
 
 EARLIEST = date(1990, 1, 1)  # no posting is older (the importer refuses them) and no as-of date either
 FUTURE_TOLERANCE = timedelta(days=1)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, aliased
 from digest.demand import window
 from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
-from digest.demand.weeks import monday, weeks_meeting
+from digest.demand.totals import weekly_totals, window_totals
 from digest.demand.window import WINDOW_DAYS
-from digest.models import (
+from digest.store.models import (
     DemandPending,
     DemandSkillDay,
     DemandSkillMetroDay,
@@ -153,14 +153,12 @@ def weekly_postings(session: Session, skill: Skill, as_of: date) -> dict[str, An
     per week of the 90-day window; with `days`, the daily rows demand_figures sums further."""
     start = as_of - timedelta(days=WINDOW_DAYS)  # exclusive
     days = session.execute(_DAYS, {"skill_id": skill.id, "after": start, "upto": as_of}).all()
-    weekly: dict[date, int] = dict.fromkeys(weeks_meeting(start + timedelta(days=1), as_of), 0)
-    for d, n in days:
-        weekly[monday(d)] += n
+    weekly = weekly_totals(dict(days), as_of)
     return {
         "skill": skill.slug,
         "name": skill.name,
         "as_of": as_of.isoformat(),
-        "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
+        "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly],
         "days": days,
     }
 
@@ -169,12 +167,8 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
     """The JSON object of `digest stats --json` and GET /api/skills/{slug}/demand. `memo` lets a
     long-lived process (the web app) reuse the top lists while the data they depend on is unchanged."""
     start = as_of - timedelta(days=WINDOW_DAYS)  # exclusive
-    r0, p0 = as_of - timedelta(days=28), as_of - timedelta(days=56)
     series = weekly_postings(session, skill, as_of)
-    days = series.pop("days")
-    postings = sum(n for _, n in days)
-    recent = sum(n for d, n in days if d > r0)
-    prior = sum(n for d, n in days if p0 < d <= r0)
+    postings, recent, prior, change = window_totals(dict(series.pop("days")), as_of)
     tops = _tops(session, skill.id, start, as_of, postings, memo)
     return {
         "skill": skill.slug,
@@ -184,7 +178,7 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
         "postings": postings,
         "recent_4_weeks": recent,
         "prior_4_weeks": prior,
-        "change_vs_prior_4_weeks": round(recent / prior - 1, 3) if prior else None,
+        "change_vs_prior_4_weeks": change,
         "shift": verdict(session, skill, as_of),
         **tops,
         "weekly": series["weekly"],

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.demand.window import WINDOW_DAYS
-from digest.models import DemandTotalDay
+from digest.store.models import DemandTotalDay
 
 
 @dataclass(frozen=True)

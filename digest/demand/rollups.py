@@ -6,10 +6,10 @@ window (digest.demand.window). A posting counts once, on its `posted_on` day.
 
 A new posting is stored with a `demand_pending` row in the same transaction. `fold` counts pending
 postings into the rollups with one INSERT .. SELECT .. GROUP BY .. ON CONFLICT per table, run by the
-database over the postings' rows, and deletes their pending rows in the same transaction: a feed poll
-folds its own new postings at once, an import folds its postings when it is done (one pass, however many
-batches it stored), and the beat folds whatever a crash left pending. Folds are serialised (PostgreSQL:
-an advisory lock; SQLite: its one writer), so no posting is counted twice.
+database over the postings' rows (the statements: digest.store.rollups), and deletes their pending rows in
+the same transaction: a feed poll folds its own new postings at once, an import folds its postings when it
+is done (one pass, however many batches it stored), and the beat folds whatever a crash left pending. Folds
+are serialised (PostgreSQL: an advisory lock; SQLite: its one writer), so no posting is counted twice.
 """
 
 from __future__ import annotations
@@ -20,56 +20,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from digest.bulk import add_rows, add_selected, insert_rows
-from digest.db import join_in_order
 from digest.demand import window
-from digest.models import (
-    DemandPending,
-    DemandSkillDay,
-    DemandSkillMetroDay,
-    DemandSkillTitleDay,
-    DemandTitleDay,
-    DemandTotalDay,
-    Item,
-    ItemKind,
-    ItemSkill,
-)
+from digest.store import rollups as sql
+from digest.store.bulk import add_rows, insert_rows
+from digest.store.models import DemandPending, Item, ItemKind, ItemSkill
+from digest.store.rollups import ROLLUPS as ROLLUPS  # table -> (model, key columns, the SQL of a fold)
 
 REBUILT = "demand_rollups_rebuilt"  # heartbeat name: the generation mark of the rollups
-
-# table -> (model, key columns, SELECT of (*keys, count) over the postings being folded: `demand_fold`, a
-# copy of their pending rows (day, title, metro), and their mentions; the wide items rows are never read).
-# {sign} is "" for a fold and "-" for an unfold (a relink takes re-resolved postings out before it re-folds them)
-_SKILLS = "FROM demand_fold f {join} item_skills s ON s.item_id = f.item_id"  # digest.db.join_in_order
-ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
-    "total": (DemandTotalDay, ("day",), "SELECT f.posted_on, {sign}COUNT(*) FROM demand_fold f WHERE true GROUP BY 1"),
-    "title": (
-        DemandTitleDay,
-        ("job_title_id", "day"),
-        "SELECT f.job_title_id, f.posted_on, {sign}COUNT(*) FROM demand_fold f "
-        "WHERE f.job_title_id IS NOT NULL GROUP BY 1, 2",
-    ),
-    "skill": (
-        DemandSkillDay,
-        ("skill_id", "day"),
-        f"SELECT s.skill_id, f.posted_on, {{sign}}COUNT(*) {_SKILLS} WHERE true GROUP BY 1, 2",
-    ),
-    "skill_title": (
-        DemandSkillTitleDay,
-        ("skill_id", "day", "job_title_id"),
-        f"SELECT s.skill_id, f.posted_on, f.job_title_id, {{sign}}COUNT(*) {_SKILLS} WHERE f.job_title_id IS NOT NULL "
-        "GROUP BY 1, 2, 3",
-    ),
-    "skill_metro": (
-        DemandSkillMetroDay,
-        ("skill_id", "day", "metro_id"),
-        f"SELECT s.skill_id, f.posted_on, f.metro_id, {{sign}}COUNT(*) {_SKILLS} WHERE f.metro_id IS NOT NULL "
-        "GROUP BY 1, 2, 3",
-    ),
-}
 
 Counts = dict[str, Counter[tuple[Any, ...]]]
 
@@ -96,22 +56,15 @@ def fold(session: Session, item_ids: Sequence[int] | None = None, wait: bool = T
     `wait=False`: when another fold holds the lock, return at once (the postings stay pending for the next
     fold). Call it in a transaction that has already written, or outside one (SQLite: it then begins one
     that takes the write lock first, so its reads and writes see one state)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
     if not window.lock(session, wait):
         return Folded(0, skipped=True)
     session.flush()
-    _fold_ids(session, item_ids, postgres)
-    n = int(session.execute(text("SELECT COUNT(*) FROM demand_fold")).scalar_one())
+    n = sql.take_pending(session, item_ids)
     if n:
-        if postgres:  # plans for this many ids (the temporary table has no statistics), compiled by no JIT
-            session.execute(text("ANALYZE demand_fold"))
-            session.execute(text("SET LOCAL jit = off"))  # compiling these plans costs more than running them
-        join = join_in_order(session)
-        for model, keys, select_sql in ROLLUPS.values():
-            add_selected(session, model.__tablename__, keys, select_sql.format(join=join, sign=""))
-        window.fold(session)
-        session.execute(text("DELETE FROM demand_pending WHERE item_id IN (SELECT item_id FROM demand_fold)"))
-    session.execute(text("DELETE FROM demand_fold"))
+        sql.count_folded(session)
+        window.add_fold(session)
+        sql.clear_folded_pending(session)
+    sql.clear_fold(session)
     return Folded(n)
 
 
@@ -119,26 +72,11 @@ def unfold(session: Session, item_ids: Sequence[int]) -> int:
     """Take counted postings (not pending) out of the rollups and the pair window as they stand now (their
     day, title, metro and mentions): the caller then re-resolves them, `repend`s them and folds them, all
     under the fold's lock (window.lock) in one transaction. Returns the number of postings taken out."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    _temp_fold_table(session, postgres)
-    columns = "item_id, posted_on, job_title_id, metro_id"
-    ids = sorted(set(item_ids))
-    for start in range(0, len(ids), 5000):
-        marks = ", ".join(map(str, ids[start : start + 5000]))  # ints only
-        session.execute(
-            text(
-                f"INSERT INTO demand_fold ({columns}) SELECT id, posted_on, job_title_id, metro_id FROM items "
-                f"WHERE id IN ({marks}) AND kind = 'job' AND posted_on IS NOT NULL "
-                "AND id NOT IN (SELECT item_id FROM demand_pending)"
-            )
-        )
-    n = int(session.execute(text("SELECT COUNT(*) FROM demand_fold")).scalar_one())
+    n = sql.take_counted(session, item_ids)
     if n:
-        join = join_in_order(session)
-        for model, keys, select_sql in ROLLUPS.values():
-            add_selected(session, model.__tablename__, keys, select_sql.format(join=join, sign="-"))
-        window.unfold(session)
-    session.execute(text("DELETE FROM demand_fold"))
+        sql.uncount_folded(session)
+        window.subtract_fold(session)
+    sql.clear_fold(session)
     return n
 
 
@@ -167,53 +105,6 @@ def drop_zeros(session: Session) -> None:
     for model, _keys, _ in ROLLUPS.values():
         session.execute(delete(model).where(model.postings == 0))
     window.drop_zeros(session)
-
-
-def _temp_fold_table(session: Session, postgres: bool) -> None:
-    if postgres:
-        session.execute(
-            text(
-                "CREATE TEMP TABLE IF NOT EXISTS demand_fold (item_id bigint PRIMARY KEY, posted_on date, "
-                "job_title_id int, metro_id int) ON COMMIT DELETE ROWS"
-            )
-        )
-    else:
-        session.execute(
-            text(
-                "CREATE TEMP TABLE IF NOT EXISTS demand_fold "
-                "(item_id INTEGER PRIMARY KEY, posted_on DATE, job_title_id INTEGER, metro_id INTEGER)"
-            )
-        )
-    session.execute(text("DELETE FROM demand_fold"))
-
-
-def _fold_ids(session: Session, item_ids: Sequence[int] | None, postgres: bool) -> None:
-    """The postings this fold counts, fixed at its start in a temporary table (on PostgreSQL a posting
-    committed by another session meanwhile is left for the next fold)."""
-    columns = "item_id, posted_on, job_title_id, metro_id"
-    _temp_fold_table(session, postgres)
-    if item_ids is None:
-        session.execute(text(f"INSERT INTO demand_fold ({columns}) SELECT {columns} FROM demand_pending"))
-        return
-    ids = sorted(set(item_ids))
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        if postgres:
-            session.execute(
-                text(
-                    f"INSERT INTO demand_fold ({columns}) SELECT {columns} FROM demand_pending "
-                    "WHERE item_id = ANY(:ids)"
-                ),
-                {"ids": chunk},
-            )
-        else:
-            marks = ", ".join(map(str, chunk))  # ints only
-            session.execute(
-                text(
-                    f"INSERT INTO demand_fold ({columns}) SELECT {columns} FROM demand_pending "
-                    f"WHERE item_id IN ({marks})"
-                )
-            )
 
 
 def pending_count(session: Session) -> int:
@@ -278,13 +169,7 @@ def rebuild(session: Session, now: datetime) -> dict[str, int]:
     beat(session, REBUILT, now)  # moves the generation mark: memoised figures are recomputed
     for model, _keys, _ in ROLLUPS.values():
         session.execute(delete(model))
-    session.execute(
-        text(
-            "INSERT INTO demand_pending (item_id, posted_on, job_title_id, metro_id) "
-            "SELECT id, posted_on, job_title_id, metro_id FROM items "
-            "WHERE kind = 'job' AND posted_on IS NOT NULL AND id NOT IN (SELECT item_id FROM demand_pending)"
-        )
-    )
+    sql.mark_all_pending(session)
     fold(session)
     window.refill(session)
     session.flush()

@@ -13,8 +13,9 @@ import numpy as np
 from sqlalchemy import and_, bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from digest.demand.weeks import monday, week_index_sql
-from digest.models import DemandSkillDay, DemandTotalDay, Direction, ShiftAlert, ShiftEvaluation, Skill
+from digest.demand.weeks import EPOCH_MONDAY, monday
+from digest.store.models import DemandSkillDay, DemandTotalDay, Direction, ShiftAlert, ShiftEvaluation, Skill
+from digest.store.weeks import week_index_sql
 
 WINDOW_DAYS = 28  # 4 weeks per window
 MIN_TOTAL = 20  # postings across both windows
@@ -108,8 +109,7 @@ def dispersion(session: Session, week: date, skill_ids: Sequence[int]) -> dict[i
     over the HISTORY_WEEKS weeks before the recent window (so the change under test does not inflate it)."""
     end = week - timedelta(days=WINDOW_DAYS)
     start = end - timedelta(days=7 * HISTORY_WEEKS)
-    dialect = session.get_bind().dialect.name
-    wk = week_index_sql(DemandTotalDay.day, dialect)
+    wk = week_index_sql(session, DemandTotalDay.day, EPOCH_MONDAY)
     totals = {
         w: int(n)
         for w, n in session.execute(
@@ -121,7 +121,7 @@ def dispersion(session: Session, week: date, skill_ids: Sequence[int]) -> dict[i
     phi = dict.fromkeys(skill_ids, 1.0)
     if len(totals) < 4:
         return phi
-    swk = week_index_sql(DemandSkillDay.day, dialect)
+    swk = week_index_sql(session, DemandSkillDay.day, EPOCH_MONDAY)
     series: dict[int, dict[int, int]] = defaultdict(dict)
     q = (
         select(DemandSkillDay.skill_id, swk, func.sum(DemandSkillDay.postings))

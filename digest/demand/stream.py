@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from digest.models import Item, ItemKind, ItemSkill, Skill
+from digest.store.models import Item, ItemKind, ItemSkill, Skill
 
 KINDS = {"news": ItemKind.news, "jobs": ItemKind.job}
 MAX_LIMIT = 200

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
-
-from sqlalchemy import Integer, cast, func, literal
-from sqlalchemy.sql.elements import ColumnElement
 
 EPOCH_MONDAY = date(2000, 1, 3)
 
@@ -17,16 +13,8 @@ def monday(d: date) -> date:
 
 
 def week_index(d: date) -> int:
+    """Weeks since EPOCH_MONDAY (in SQL: digest.store.weeks.week_index_sql with that epoch)."""
     return (d - EPOCH_MONDAY).days // 7
-
-
-def week_index_sql(column: Any, dialect: str) -> ColumnElement[int]:
-    """SQL for week_index(column), for dates on or after 2000-01-03 (day arithmetic; no locale rules)."""
-    if dialect == "postgresql":
-        days = column - literal(EPOCH_MONDAY)
-        return cast(func.floor(days / 7.0), Integer)
-    days = func.julianday(column) - func.julianday(EPOCH_MONDAY.isoformat())
-    return cast(days / 7, Integer)
 
 
 def weeks_meeting(first_day: date, last_day: date) -> list[date]:

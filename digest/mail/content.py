@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
+
+from digest.demand.snapshot import Snapshot
 
 WORDS = {2: " in the title", 1: " in the requirements", 0: ", mentioned in passing"}  # digest.taxonomy.where
 
@@ -29,7 +31,7 @@ class ItemView:
     found_in: int = 0  # digest.taxonomy.where: 2 title, 1 requirements, 0 in passing
     remote: bool | None = None
     salary: str | None = None  # "$116,800–175,200", "€70k–90k", "$80 per hour"
-    seniority: str | None = None  # a digest.feeds.seniority label
+    seniority: str | None = None  # a digest.sources.seniority label
     repost_key: str | None = None
     reposted: bool = False  # the same company posted the same title before
 
@@ -59,38 +61,6 @@ class ItemView:
     def snippet_text(self) -> str:
         """The snippet wrapped for the text part, indented under its item (computed once per item)."""
         return "\n  ".join(textwrap.wrap(self.snippet, 70))
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Demand figures for one skill as of a date (DESIGN.md 'Demand figures', the part a digest shows)."""
-
-    postings: int
-    recent_4_weeks: int
-    prior_4_weeks: int
-    change_vs_prior_4_weeks: float | None
-    direction: str = "flat"  # up, down, flat
-    significant: bool = False
-    alert_open: bool = False
-    weekly: tuple[tuple[date, int], ...] = ()
-    chart_png: bytes | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def verdict(self) -> str:
-        if self.significant and self.direction == "up":
-            return "demand is rising"
-        if self.significant and self.direction == "down":
-            return "demand is falling"
-        if self.postings == 0:
-            return "no postings yet"
-        return "no significant change"
-
-    @property
-    def change_text(self) -> str:
-        c = self.change_vs_prior_4_weeks
-        if c is None:
-            return "new (no postings in the prior 4 weeks)" if self.recent_4_weeks else "no change"
-        return f"{c:+.0%} vs the prior 4 weeks"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from digest.mail.suppression import canonical_address, suppress
-from digest.models import Delivery, WebhookEvent
+from digest.store.models import Delivery, WebhookEvent
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"

@@ -10,8 +10,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from digest.config import get_settings
-
 
 @dataclass(frozen=True)
 class InlineImage:
@@ -35,29 +33,30 @@ class OutgoingEmail:
     categories: tuple[str, ...] = ()
 
 
-def message_id(email: OutgoingEmail) -> str:
+def message_id(email: OutgoingEmail, secret: str) -> str:
     """The same for every attempt at one email (it is made from the email's key, not a random part): a
     message sent again after a crash between the provider's acceptance and our record of it is then the
     same message to the recipient's mail system, which keeps one copy of a Message-ID (Gmail does). A tag
-    derived from the installation's secret keeps two installations sending from one domain apart."""
+    derived from the installation's `secret` keeps two installations sending from one domain apart."""
     domain = email.from_email.rpartition("@")[2] or "localhost"
     local = "".join(c if c.isalnum() or c in ".-_" else "-" for c in email.key)
-    return f"<{local}.{_installation_tag()}@{domain}>"
+    return f"<{local}.{_installation_tag(secret)}@{domain}>"
 
 
-def _installation_tag() -> str:
-    return hashlib.sha256(b"message-id:" + get_settings().secret.encode()).hexdigest()[:10]
+def _installation_tag(secret: str) -> str:
+    return hashlib.sha256(b"message-id:" + secret.encode()).hexdigest()[:10]
 
 
-def to_mime(email: OutgoingEmail, now: datetime) -> EmailMessage:
-    """multipart/alternative (text first, then HTML with its inline images as multipart/related)."""
+def to_mime(email: OutgoingEmail, now: datetime, secret: str) -> EmailMessage:
+    """multipart/alternative (text first, then HTML with its inline images as multipart/related); `secret`:
+    the installation's, for the Message-ID."""
     # a non-ASCII local part has no ASCII form: such a message is written for SMTPUTF8 (RFC 6532 headers)
     msg = EmailMessage() if email.to.isascii() else EmailMessage(policy=policy.default.clone(utf8=True))
     msg["From"] = email.from_email
     msg["To"] = Address(addr_spec=email.to) if email.to.isascii() else email.to
     msg["Subject"] = email.subject
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(email)
+    msg["Message-ID"] = message_id(email, secret)
     if email.unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -159,12 +159,11 @@ def _fragment_inliner() -> css_inline.CSSInliner:
 
 
 class DigestRenderer:
-    """Renders digests. With `reuse` (the default) each distinct section is rendered and CSS-inlined once
-    per renderer and the per-subscriber shell is small; without it every digest renders every section
-    (the baseline the benchmark compares against). Keep one renderer per batch or per process."""
+    """Renders digests. Each distinct section is rendered and CSS-inlined once per renderer and the
+    per-subscriber shell is small (bench/render_baseline.py renders every section of every digest, the
+    baseline the benchmark compares against). Keep one renderer per batch or per process."""
 
-    def __init__(self, reuse: bool = True, max_sections: int = 20_000) -> None:
-        self.reuse = reuse
+    def __init__(self, max_sections: int = 20_000) -> None:
         self.max_sections = max_sections
         # per section: (html, text), and each split at its "+N more" link, the one per-subscriber part
         self._sections: dict[tuple[object, ...], tuple[str, str, list[str], list[str]]] = {}
@@ -236,8 +235,6 @@ class DigestRenderer:
         return self._wrap
 
     def render(self, digest: Digest) -> Rendered:
-        if not self.reuse:
-            return self._render_whole(digest)
         subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(digest.sections))
         text_values, html_values = _values(digest, html=False), _values(digest, html=True)
         for n, section in enumerate(digest.sections):
@@ -270,26 +267,6 @@ class DigestRenderer:
                 _SLOT.split(_inliner().inline(html_env.get_template("digest/body.html").render(context))),
             )
         return self._shells[key]
-
-    def _render_whole(self, digest: Digest) -> Rendered:
-        """Per-subscriber rendering: every section and the whole document inlined for this one email."""
-        text_env, html_env = _envs()
-        sections_html = [
-            Markup(html_env.get_template("digest/_section.html").render(section=s, more_url=digest.more_url(s)))
-            for s in digest.sections
-        ]
-        sections_text = [
-            text_env.get_template("digest/_section.txt").render(section=s, more_url=digest.more_url(s)).strip()
-            for s in digest.sections
-        ]
-        rendered = render_email(
-            "digest",
-            {"digest": digest, "sections_html": sections_html, "sections_text": sections_text,
-             "view_online": Markup(_VIEW)},
-        )  # fmt: skip
-        # the view line is inlined as the shared path inlines it
-        html = (rendered.html or "").replace(_VIEW, _view_online(digest, True))
-        return Rendered(rendered.subject, rendered.text.replace(_VIEW, _view_online(digest, False)), html)
 
     def render_alert(self, section: SkillSection, alert: AlertView, context: dict[str, Any]) -> Rendered:
         html, text = self.section(section)

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digest.db import any_of
-from digest.models import Suppression
+from digest.store.engine import any_of
+from digest.store.models import Suppression
 
 
 def canonical_address(address: str) -> str:

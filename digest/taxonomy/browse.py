@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.models import DemandSkillDay, Skill, SkillRelated
+from digest.store.models import DemandSkillDay, Skill, SkillRelated
 from digest.taxonomy.layer import KIND_LABELS, KINDS
 
 # What a page says a skill is ("Microservices · Practice"), plural for a heading.

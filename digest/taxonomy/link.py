@@ -18,8 +18,8 @@ from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from digest.bulk import insert_rows
-from digest.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill, SkillAlias
+from digest.store.bulk import insert_rows
+from digest.store.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill, SkillAlias
 from digest.taxonomy.local import LocalRows, local_rows, matcher_for
 from digest.taxonomy.metros import resolve_metro
 from digest.taxonomy.titles import normalize_title

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from digest.models import (
+from digest.store.models import (
     AliasKind,
     JobTitle,
     Metro,

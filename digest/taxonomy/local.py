@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.models import AliasKind, Skill, SkillAlias, SkillRelated
+from digest.store.models import AliasKind, Skill, SkillAlias, SkillRelated
 from digest.taxonomy.layer import KINDS
 from digest.taxonomy.matcher import Matcher, get_matcher, load_bundled
 from digest.taxonomy.normalize import alias_key

@@ -7,7 +7,7 @@ import difflib
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.models import Skill, SkillAlias, SkillRedirect
+from digest.store.models import Skill, SkillAlias, SkillRedirect
 from digest.taxonomy.matcher import get_matcher
 from digest.taxonomy.normalize import alias_key, strip_version
 

@@ -8,7 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest import __version__
 from digest.config import STATIC_DIR, Settings, get_settings
-from digest.db import immediate_transactions
+from digest.store.engine import immediate_transactions
 from digest.web.cache import TTLCache
 from digest.web.headers import SecurityHeaders
 from digest.web.hostcheck import HostCheck
@@ -29,9 +29,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.page_cache = TTLCache(settings.web_cache_ttl, settings.web_cache_size)
-    from digest.web import accounts, digests, errors, pages, security, seo, skills, system, webhooks
+    from digest.web import (
+        account_pages,
+        api,
+        digests,
+        errors,
+        pages,
+        security,
+        seo,
+        settings_pages,
+        skills,
+        system,
+        webhooks,
+    )
 
-    for module in (system, pages, skills, accounts, digests, webhooks, seo):
+    for module in (system, pages, skills, api, account_pages, settings_pages, digests, webhooks, seo):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     security.install(app)
@@ -48,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 class WritesLockFirst:
-    """Requests with an unsafe method write: on SQLite their transactions begin IMMEDIATE (digest.db)."""
+    """Requests with an unsafe method write: on SQLite their transactions begin IMMEDIATE (digest.store.engine)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -1,7 +1,7 @@
 """Digests in the browser. GET /digests/{id}?token=: the web view of a sent digest, every item it covered,
 grouped as in the email ("+N more" and "view in browser" lead here); the signed link is the only key (no
 sign-in, valid as long as the unsubscribe link, for that one digest and person). GET /settings/preview:
-the signed-in person's next digest, built by the function `send-due` uses (digest.digests.preview)."""
+the signed-in person's next digest, built by the function `send-due` uses (digest.delivery.preview.preview)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from digest import clock
-from digest.db import session_scope
-from digest.digests import preview, web_view
-from digest.models import Cadence, User
-from digest.schedule import Prefs, next_due
-from digest.subscriptions import local_time_label
-from digest.tokens import InvalidToken
-from digest.web.accounts import _token_error, error_page, page
+from digest.accounts.people import local_time_label
+from digest.accounts.slots import Prefs, next_due
+from digest.accounts.tokens import InvalidToken
+from digest.delivery.preview import preview
+from digest.delivery.webview import web_view
+from digest.store.engine import session_scope
+from digest.store.models import Cadence, User
+from digest.web.account_pages import error_page, page, token_error
 from digest.web.security import current_user
 
 router = APIRouter()
@@ -36,7 +37,7 @@ def digest_page(request: Request, delivery_id: int, token: str = "") -> HTMLResp
         with session_scope() as session:
             digest = web_view(session, settings, delivery_id, token, clock.utcnow())
     except InvalidToken as exc:
-        return _token_error(request, exc, "Digest")
+        return token_error(request, exc, "Digest")
     except LookupError:
         return error_page(request, "This digest is gone", "It no longer exists (the account was deleted).", 404)
     return page(request, "digest.html", {"digest": digest, "title": digest.subject})

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from digest import clock
-from digest.db import session_scope
 from digest.demand.freshness import counts_day
-from digest.subscriptions import search_skills
+from digest.demand.search import search_skills
+from digest.store.engine import session_scope
 from digest.taxonomy.browse import kind_label, popular_by_kind
 from digest.taxonomy.layer import KIND_LABELS
 from digest.web.templating import templates

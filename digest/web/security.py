@@ -25,7 +25,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from digest import clock
 from digest.config import Settings
-from digest.models import User
+from digest.store.models import User
 from digest.web.templating import templates
 
 SESSION_COOKIE = "digest_session"
@@ -99,7 +99,7 @@ def session_cookie(request: Request) -> str | None:
 
 
 def current_user(request: Request, session: Any) -> User | None:
-    from digest.subscriptions import user_from_session
+    from digest.accounts.sessions import user_from_session
 
     token = session_cookie(request)
     if not token:

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest.db import session_scope
 from digest.demand.window import WINDOW_DAYS
-from digest.models import DemandSkillDay, Skill
+from digest.store.engine import session_scope
+from digest.store.models import DemandSkillDay, Skill
 
 router = APIRouter()
 MAX_URLS = 50_000  # the sitemap protocol's limit for one file

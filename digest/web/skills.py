@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest.db import session_scope
+from digest.delivery.items import ItemPage, window_items
 from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
 from digest.demand.figures import demand_figures
@@ -20,8 +20,8 @@ from digest.demand.shifts import MIN_TOTAL
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
-from digest.digests import ItemPage, window_items
-from digest.models import ItemKind, Skill
+from digest.store.engine import session_scope
+from digest.store.models import ItemKind, Skill
 from digest.taxonomy.browse import kind_label, kinds_of, paired_by_kind, related_skills
 from digest.taxonomy.resolve import UnknownSkill, redirected, resolve_skill
 from digest.web.cache import TTLCache
@@ -120,7 +120,8 @@ def chart(
     keep = _worth_keeping(request, day)
     with session_scope() as session:
         skill = _skill(session, slug, request)
-        png = weekly_chart_png(session, skill, day, keep=keep, dark=theme == "dark", narrow=size == "narrow")
+        charts = request.app.state.settings.charts_dir
+        png = weekly_chart_png(session, skill, day, charts, keep=keep, dark=theme == "dark", narrow=size == "narrow")
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 

@@ -11,9 +11,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from digest import clock
-from digest.db import ping, session_scope
 from digest.health import heartbeats
 from digest.mail.inline import html_for_browser
+from digest.store.engine import ping, session_scope
 from digest.web.templating import templates
 
 router = APIRouter()
@@ -33,8 +33,8 @@ def metrics() -> Response:
     """Prometheus exposition of the funnel, read from the database (see digest.metrics)."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-    from digest.db import get_engine
     from digest.metrics import DatabaseCollector
+    from digest.store.engine import get_engine
 
     registry = CollectorRegistry()
     registry.register(DatabaseCollector(get_engine()))

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from digest import clock
-from digest.db import session_scope
 from digest.mail.events import SIGNATURE_HEADER, TIMESTAMP_HEADER, BadWebhook, record_events, verify
+from digest.store.engine import session_scope
 
 router = APIRouter()
 log = logging.getLogger(__name__)

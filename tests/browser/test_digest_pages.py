@@ -16,7 +16,7 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.models import Item, ItemKind, ItemSkill
+from digest.store.models import Item, ItemKind, ItemSkill
 from digest.web.app import create_app
 from tests.browser.conftest import ARGS, CHROMIUM, shot
 from tests.helpers import wait_for

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.mail.inline import html_for_browser, with_data_uris
 from digest.mail.message import InlineImage, OutgoingEmail, to_mime
-from digest.models import DemandSkillDay
+from digest.store.models import DemandSkillDay
 from tests.browser.conftest import shot
 from tests.test_digest_ledger import T0, World, outbox, run
 
@@ -67,7 +67,7 @@ def test_one_helper_turns_cid_references_into_data_uris() -> None:
     assert "src='cid:other'" in out and 'src="https://x/y.png"' in out
     email = OutgoingEmail(key="k", to="a@example.com", subject="s", text="t", html=html,
                           images=(InlineImage("chart-a", png),))  # fmt: skip
-    msg = to_mime(email, T0)
+    msg = to_mime(email, T0, "installation")
     assert isinstance(msg, EmailMessage)
     assert (html_for_browser(msg) or "").strip() == out
 

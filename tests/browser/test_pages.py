@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest.demand import synthetic
 from tests.browser.conftest import serious_violations, shot
+from tests.support import synthetic
 
 pytestmark = pytest.mark.browser
 COUNTS = {"Kubernetes": 40, "Python": 25, "PostgreSQL": 12, "Pytest": 3}

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest.models import Subscription, SubscriptionStatus
-from digest.subscriptions import WEEKDAYS
+from digest.accounts.people import WEEKDAYS
+from digest.store.models import Subscription, SubscriptionStatus
 from tests.accounts_data import add_skills, link_in, outbox
 from tests.browser.conftest import serious_violations, shot
 from tests.helpers import wait_for

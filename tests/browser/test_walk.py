@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest.demand import synthetic
-from digest.subscriptions import get_or_create_user
+from digest.accounts.people import get_or_create_user
 from tests.accounts_data import link_in, outbox
 from tests.browser.conftest import shot
 from tests.browser.test_email_images import _digest_with_chart
 from tests.helpers import wait_for
+from tests.support import synthetic
 from tests.test_digest_ledger import T0, run
 from tests.test_digest_ledger import outbox as sent
 

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from digest.feeds.headings import Heading, parse_hn_heading
+from digest.sources.headings import Heading, parse_hn_heading
 
 LABELS = Path(__file__).parent / "hn_headings.json"  # the parser was tuned on these
 HOLDOUT = Path(__file__).parent / "hn_headings_holdout.json"  # labelled after tuning, never tuned on

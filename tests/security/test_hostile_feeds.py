@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.feeds.manage import add_feed
-from digest.feeds.poll import poll_feed
-from digest.models import Feed, FeedKind, Item
+from digest.ingest.poll import poll_one
+from digest.sources.manage import add_feed
+from digest.store.models import Feed, FeedKind, Item
 from tests.feedserver import FeedServer
 from tests.security.slowserver import SlowServer
 from tests.test_feeds_fetch import BILLION_LAUGHS
@@ -36,7 +36,7 @@ def _poll(session: Session, settings: Any, url: str) -> Any:
     feed, _ = add_feed(session, url, FeedKind.news, NOW)
     session.commit()
     started = time.monotonic()
-    outcome = poll_feed(session, feed.id, NOW, settings)
+    outcome = poll_one(session, feed.id, NOW, settings)
     session.commit()
     return outcome, time.monotonic() - started
 

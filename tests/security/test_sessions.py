@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from digest import subscriptions as subs
+from digest.accounts import links
 from digest.web.security import SESSION_COOKIE
 from tests.test_api_accounts import START, Clock, csrf_from, sign_in
 
@@ -66,7 +66,7 @@ def test_tampered_expired_and_foreign_cookies_sign_nobody_in(app: Any, settings:
     for bad in (cookie[:-2] + ("A" if cookie[-2] != "A" else "B") + cookie[-1], cookie + "x", "garbage", ""):
         assert _browser(app, bad).get("/api/me").status_code == 401
     # a validly signed token of another purpose (an unsubscribe link's) is no session
-    unsub = subs.unsubscribe_token(settings, None, 1, START)
+    unsub = links.unsubscribe_token(settings, None, 1, START)
     assert _browser(app, unsub).get("/api/me").status_code == 401
     now.now += timedelta(seconds=settings.session_max_age + 1)
     assert _browser(app, cookie).get("/api/me").status_code == 401

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from digest.feeds.fetch import FetchError, FetchLimits, fetch, make_client
+from digest.sources.fetch import FetchError, FetchLimits, fetch, make_client
 from tests.security.slowserver import SlowServer
 
 # each byte arrives 0.05 s after the last, far inside the 2 s read timeout; the whole fetch may take 1.5 s

@@ -10,7 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from digest import subscriptions as subs
+from digest.accounts import emails
+from digest.accounts import subscriptions as subs
 from digest.web.app import create_app
 from tests.accounts_data import add_skills, link_in, outbox, press_confirm
 
@@ -21,9 +22,9 @@ def test_known_and_new_addresses_queue_the_same_email_work(settings: Any, sessio
     add_skills(session)
     subs.subscribe(session, settings, "known@example.com", "python", "daily", NOW - timedelta(days=3), confirmed=True)
     session.commit()
-    queued: dict[str, list[subs.PendingEmail]] = {}
+    queued: dict[str, list[emails.PendingEmail]] = {}
     for address in ("known@example.com", "new@example.com"):
-        later: list[subs.PendingEmail] = []
+        later: list[emails.PendingEmail] = []
         subs.subscribe(session, settings, address, "python", "daily", NOW, later=later)
         queued[address] = later
     assert [len(q) for q in queued.values()] == [1, 1]  # today: nothing for the known address

@@ -1,0 +1,1 @@
+"""People, their subscriptions, sign-in links, sessions and rate limits."""

@@ -1,0 +1,120 @@
+"""Double opt-in: the confirmation email (or the notice for a subscription that already runs), reading and
+spending its link, and activating the subscription it names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from digest.accounts.emails import PendingEmail, send_or_queue
+from digest.accounts.links import link_int, settings_url, spend_link, unsubscribe_url
+from digest.accounts.tokens import InvalidToken, make_token, read_token
+from digest.config import Settings
+from digest.store.models import Skill, Subscription, SubscriptionStatus, UsedToken, User
+
+
+def send_confirmation(
+    session: Session,
+    settings: Settings,
+    user: User,
+    sub: Subscription,
+    skill: Skill,
+    now: datetime,
+    later: list[PendingEmail] | None = None,
+) -> bool:
+    token = make_token(settings.secret, "confirm", {"u": user.id, "s": sub.id}, now)
+    unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
+    context = {
+        "skill": skill.name,
+        "cadence": sub.cadence.value,
+        "confirm_url": f"{settings.base_url}/confirm?token={token}",
+        "valid_days": settings.confirm_link_max_age // 86400,
+        "base_url": settings.base_url,
+        "unsubscribe_url": unsubscribe,
+    }
+    key = f"confirm-{sub.id}-{int(now.timestamp())}"
+    sub.confirm_sent_at = now
+    session.flush()
+    return send_or_queue(session, settings, PendingEmail(user.email, "confirm", context, key, unsubscribe), now, later)
+
+
+def send_already_subscribed(
+    session: Session,
+    settings: Settings,
+    user: User,
+    sub: Subscription,
+    skill: Skill,
+    now: datetime,
+    later: list[PendingEmail] | None = None,
+) -> bool:
+    """A sign-up for a subscription that already runs: tell the address's owner (nothing changes)."""
+    unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
+    context = {
+        "skill": skill.name,
+        "status": sub.status.value,
+        "settings_url": settings_url(settings),
+        "base_url": settings.base_url,
+        "unsubscribe_url": unsubscribe,
+    }
+    sub.confirm_sent_at = now  # throttles notices as it throttles confirmations
+    session.flush()
+    key = f"already-{sub.id}-{int(now.timestamp())}"
+    return send_or_queue(
+        session, settings, PendingEmail(user.email, "already_subscribed", context, key, unsubscribe), now, later
+    )
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    subscription: Subscription
+    skill: Skill
+    user: User
+
+
+@dataclass(frozen=True)
+class ConfirmLink:
+    """A valid confirmation link, read without spending it; `used` when it already confirmed."""
+
+    subscription: Subscription
+    jti: str
+    used: bool
+
+
+def read_confirm_token(session: Session, settings: Settings, token: str, now: datetime) -> ConfirmLink:
+    """The subscription a confirmation link names, without spending the link (a GET shows a button first).
+    Raises InvalidToken (ExpiredToken) with a message for people."""
+    data, jti = read_token(settings.secret, "confirm", token, now, timedelta(seconds=settings.confirm_link_max_age))
+    sub = session.get(Subscription, link_int(data.get("s")))
+    if sub is None or sub.user_id != link_int(data.get("u")):
+        raise InvalidToken("this link is not valid (the subscription no longer exists)")
+    if sub.status == SubscriptionStatus.unsubscribed:
+        raise InvalidToken("this subscription was cancelled; subscribe again to get a new link")
+    if not jti:
+        raise InvalidToken("this link is not valid")
+    return ConfirmLink(sub, jti, session.get(UsedToken, jti) is not None)
+
+
+def confirm(session: Session, settings: Settings, token: str, now: datetime) -> Confirmed:
+    """Activate the subscription a confirmation link names. The link works once and for 7 days; its
+    digest window starts now. Raises InvalidToken (ExpiredToken, TokenUsed) with a message for people."""
+    link = read_confirm_token(session, settings, token, now)
+    spend_link(session, link.jti, now)
+    activate(session, settings, link.subscription, now)
+    sub = link.subscription
+    return Confirmed(sub, sub.skill, sub.user)
+
+
+def activate(session: Session, settings: Settings, sub: Subscription, now: datetime) -> None:
+    """Pending -> active. The first digest's window reaches back `first_digest_days` (7): it holds the best
+    matching items of the last week, marked "recent, before you subscribed" (items the person already got
+    under another subscription stay out, as always)."""
+    if sub.status == SubscriptionStatus.pending:
+        sub.status = SubscriptionStatus.active
+        sub.confirmed_at = now
+        sub.cursor = now - timedelta(days=settings.first_digest_days)
+        sub.updated_at = now
+    if sub.user.confirmed_at is None:
+        sub.user.confirmed_at = now
+    session.flush()

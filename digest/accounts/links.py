@@ -1,0 +1,74 @@
+"""Signed links in emails: the unsubscribe and settings links, reading an unsubscribe link, and spending a
+single-use link (confirmation, sign-in) exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from digest.accounts.tokens import InvalidToken, make_token, read_token
+from digest.config import Settings
+from digest.store.models import Subscription, UsedToken, User
+
+
+class TokenUsed(InvalidToken):
+    """A single-use link opened a second time."""
+
+
+def spend_link(session: Session, jti: str, now: datetime) -> None:
+    """Record a single-use token as used; TokenUsed if it already was (also under concurrency)."""
+    if not jti:
+        raise InvalidToken("this link is not valid")
+    if session.get(UsedToken, jti) is not None:
+        raise TokenUsed("this link was already used")
+    try:
+        with session.begin_nested():
+            session.add(UsedToken(jti=jti, used_at=now))
+    except IntegrityError:
+        raise TokenUsed("this link was already used") from None
+
+
+def link_int(value: Any) -> int:
+    """An id a link carries (user, subscription); InvalidToken for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise InvalidToken("this link is not valid")
+
+
+def unsubscribe_token(settings: Settings, subscription_id: int | None, user_id: int, now: datetime) -> str:
+    return make_token(settings.secret, "unsubscribe", {"u": user_id, "s": subscription_id}, now)
+
+
+def unsubscribe_url(settings: Settings, subscription_id: int | None, user_id: int, now: datetime) -> str:
+    """The link every digest and alert carries (List-Unsubscribe too). Long-lived and reusable.
+    With subscription_id None, one-click unsubscribes from everything."""
+    return f"{settings.base_url}/unsubscribe?token={unsubscribe_token(settings, subscription_id, user_id, now)}"
+
+
+def settings_url(settings: Settings) -> str:
+    return f"{settings.base_url}/settings"
+
+
+@dataclass(frozen=True)
+class UnsubscribeTarget:
+    user: User
+    subscription: Subscription | None
+
+
+def read_unsubscribe_token(session: Session, settings: Settings, token: str, now: datetime) -> UnsubscribeTarget:
+    max_age = timedelta(seconds=settings.unsubscribe_link_max_age)
+    data, _ = read_token(settings.secret, "unsubscribe", token, now, max_age)
+    user = session.get(User, link_int(data.get("u")))
+    if user is None:
+        raise InvalidToken("this link is not valid (the account no longer exists)")
+    sub_id = data.get("s")
+    if sub_id is None:
+        return UnsubscribeTarget(user, None)
+    sub = session.get(Subscription, link_int(sub_id))
+    if sub is None or sub.user_id != user.id:
+        raise InvalidToken("this link is not valid (the subscription no longer exists)")
+    return UnsubscribeTarget(user, sub)

@@ -1,0 +1,72 @@
+"""People's accounts: found or created by address, their delivery settings, and when their next digest comes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from digest.accounts.inputs import BadInput, check_timezone
+from digest.accounts.slots import Prefs, next_due, zone
+from digest.mail.suppression import is_suppressed
+from digest.store.models import Subscription, SubscriptionStatus, User
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def get_or_create_user(session: Session, address: str, now: datetime) -> User:
+    user = session.scalar(select(User).where(User.email == address))
+    if user is not None:
+        return user
+    try:
+        with session.begin_nested():
+            user = User(email=address, created_at=now)
+            session.add(user)
+    except IntegrityError:  # a concurrent request created it first
+        user = session.scalar(select(User).where(User.email == address))
+        assert user is not None
+    return user
+
+
+def update_account(
+    session: Session,
+    user: User,
+    *,
+    timezone: str | None = None,
+    send_hour: int | None = None,
+    weekday: int | None = None,
+    alert_emails: bool | None = None,
+) -> User:
+    if timezone is not None:
+        user.timezone = check_timezone(timezone)
+    if send_hour is not None:
+        if not 0 <= send_hour <= 23:
+            raise BadInput("The send hour must be between 0 and 23.")
+        user.send_hour = send_hour
+    if weekday is not None:
+        if not 0 <= weekday <= 6:
+            raise BadInput("The weekday must be between 0 (Monday) and 6 (Sunday).")
+        user.weekday = weekday
+    if alert_emails is not None:
+        user.alert_emails = alert_emails
+    session.flush()
+    return user
+
+
+def next_digest_at(user: User, sub: Subscription, now: datetime) -> datetime | None:
+    """When the subscription's next digest is due (UTC), or None when nothing will be sent."""
+    if sub.status != SubscriptionStatus.active:
+        return None
+    return next_due(Prefs(sub.cadence, user.timezone, user.send_hour, user.weekday), now)
+
+
+def local_time_label(user: User, when: datetime) -> str:
+    """'Mon 24 Nov 2026, 08:00 CET' in the account's time zone."""
+    local = when.astimezone(zone(user.timezone))
+    return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or user.timezone)
+
+
+def is_blocked(session: Session, user: User) -> bool:
+    return is_suppressed(session, user.email)

@@ -1,0 +1,47 @@
+"""Signed, single-purpose, expiring tokens for links in emails (confirm, login, unsubscribe, ...).
+
+The issue time comes from the caller's `now`, never from the wall clock, so expiry is testable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+
+class InvalidToken(ValueError):
+    """Tampered, for another purpose, or malformed."""
+
+
+class ExpiredToken(InvalidToken):
+    pass
+
+
+def make_token(secret: str, purpose: str, data: dict[str, Any], now: datetime) -> str:
+    """A URL-safe token carrying `data`, valid only for `purpose`. Each carries a random `jti` so a
+    single-use token can be spent exactly once (see digest.store.models.UsedToken)."""
+    body = {"d": data, "iat": int(now.timestamp()), "jti": secrets.token_urlsafe(12)}
+    return _serializer(secret, purpose).dumps(body)
+
+
+def read_token(secret: str, purpose: str, token: str, now: datetime, max_age: timedelta) -> tuple[dict[str, Any], str]:
+    """(data, jti) of a valid token; raises ExpiredToken or InvalidToken."""
+    try:
+        body = _serializer(secret, purpose).loads(token)
+    except BadSignature:
+        raise InvalidToken("this link is not valid (it may have been changed or cut short)") from None
+    if not isinstance(body, dict) or not isinstance(body.get("d"), dict) or not isinstance(body.get("iat"), int):
+        raise InvalidToken("this link is not valid")
+    issued = datetime.fromtimestamp(body["iat"], UTC)
+    if now - issued > max_age:
+        raise ExpiredToken("this link has expired")
+    return body["d"], str(body.get("jti", ""))
+
+
+@lru_cache(maxsize=16)
+def _serializer(secret: str, purpose: str) -> URLSafeSerializer:  # stateless: one per key and purpose
+    return URLSafeSerializer(secret, salt=f"digest.{purpose}")

@@ -1,0 +1,129 @@
+"""Shift alerts as their own email: which accounts get one, and claiming, building and sending them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from digest.config import Settings
+from digest.delivery.build import alert_email
+from digest.delivery.context import Context, Outcome, checkpoint
+from digest.delivery.ledger import claim_where, record, recording
+from digest.delivery.send import send_with_retries
+from digest.delivery.state import SkillName, alert_view
+from digest.demand.snapshot import snapshots
+from digest.logs import log_context
+from digest.mail.message import OutgoingEmail
+from digest.mail.suppression import is_suppressed
+from digest.store.bulk import dialect_insert
+from digest.store.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    ShiftAlert,
+    Skill,
+    Subscription,
+    SubscriptionStatus,
+    User,
+)
+
+
+def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]:
+    """Create alert deliveries for accounts that chose alert emails: one per open alert of a skill they
+    follow, at most one per skill per `alert_email_interval_days`. Returns the pending delivery ids."""
+    interval = timedelta(days=settings.alert_email_interval_days)
+    alerts = session.scalars(
+        select(ShiftAlert).where(
+            ShiftAlert.closed_on.is_(None), ShiftAlert.created_at <= now, ShiftAlert.created_at > now - interval
+        )
+    ).all()
+    for a in alerts:
+        key = f"skill-{a.skill_id}"
+        recent = select(Delivery.id).where(
+            Delivery.user_id == User.id,
+            Delivery.kind == DeliveryKind.alert,
+            Delivery.cadence == key,
+            Delivery.window_end > a.created_at - interval,
+            Delivery.status != DeliveryStatus.failed,
+        )
+        users = session.scalars(
+            select(User.id)
+            .join(Subscription, Subscription.user_id == User.id)
+            .where(
+                Subscription.skill_id == a.skill_id,
+                Subscription.status == SubscriptionStatus.active,
+                User.alert_emails.is_(True),
+                ~recent.exists(),
+            )
+        ).all()
+        rows = [
+            {"user_id": u, "kind": DeliveryKind.alert, "cadence": key, "window_end": a.created_at,
+             "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now,
+             "payload": {"alert_id": a.id, "skill_id": a.skill_id}}
+            for u in users
+        ]  # fmt: skip
+        if rows:
+            session.execute(dialect_insert(session)(Delivery.__table__).on_conflict_do_nothing(), rows)
+    # only the ones made now: older pending ones are already queued, or the sweeper's
+    ids = list(
+        session.scalars(
+            select(Delivery.id).where(
+                Delivery.kind == DeliveryKind.alert,
+                Delivery.status == DeliveryStatus.pending,
+                Delivery.created_at == now,
+            )
+        )
+    )
+    session.commit()
+    return ids
+
+
+def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], now: datetime) -> Counter[str]:
+    summary: Counter[str] = Counter()
+    got = claim_where(session, ctx, and_(Delivery.id.in_(list(delivery_ids)), Delivery.kind == DeliveryKind.alert), now)
+    session.commit()
+    unsent: list[Outcome] = []  # alert deliveries have no subscription windows: window end is just `now`
+    try:
+        with recording(session, now, now) as record_one:
+            for delivery_id, user_id, attempts in got:
+                email = _alert_email(session, ctx, delivery_id, user_id, now)
+                if email is None:
+                    unsent.append((delivery_id, DeliveryStatus.failed, None, "alert, subscription or address gone"))
+                    continue
+                with log_context(delivery_id=delivery_id):
+                    outcome = send_with_retries(ctx, email, now, retry=attempts > 1)
+                checkpoint("after_send")
+                record_one(outcome)
+                summary[f"alert {outcome[1]}"] += 1
+    finally:
+        record(session, unsent, now, now)
+        session.commit()
+    for _, status, _, _ in unsent:
+        summary[f"alert {status}"] += 1
+    return summary
+
+
+def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
+    """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
+    from digest.accounts.links import unsubscribe_url
+
+    row = session.get(Delivery, delivery_id)
+    assert row is not None and row.payload is not None
+    alert = session.get(ShiftAlert, int(row.payload["alert_id"]))
+    user = session.get(User, user_id)
+    assert user is not None
+    sub = session.scalar(
+        select(Subscription).where(Subscription.user_id == user_id, Subscription.skill_id == alert.skill_id)
+    ) if alert else None  # fmt: skip
+    if alert is None or sub is None or is_suppressed(session, user.email):
+        return None
+    skill = session.get(Skill, alert.skill_id)
+    assert skill is not None
+    snap = snapshots(session, [skill.id], now.date(), ctx.settings.charts_dir, ctx.snapshots).get(skill.id)
+    unsub = unsubscribe_url(ctx.settings, sub.id, user_id, now)
+    name = SkillName(skill.id, skill.slug, skill.name)
+    return alert_email(ctx, delivery_id, user.email, name, snap, alert_view(alert), unsub)

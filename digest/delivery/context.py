@@ -1,0 +1,53 @@
+"""What one delivery run shares (settings, backend, renderer, caches), and the test-only checkpoint seam."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from digest.config import Settings
+from digest.demand.snapshot import Snapshot
+from digest.mail.backends import EmailBackend, get_backend
+from digest.mail.content import ItemView, SkillSection
+from digest.mail.render import DigestRenderer
+from digest.store.models import DeliveryStatus
+
+Outcome = tuple[int, DeliveryStatus, str | None, str | None]  # delivery id, status, provider id, error
+
+
+@dataclass
+class Context:
+    """Per-process caches for one run: rendered sections and demand snapshots are shared by every
+    subscriber of the same skill in the same window."""
+
+    settings: Settings
+    backend: EmailBackend
+    renderer: DigestRenderer = field(default_factory=DigestRenderer)
+    snapshots: dict[tuple[int, date], Snapshot] = field(default_factory=dict)
+    sections: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)
+    items: dict[tuple[int, datetime, datetime], list[tuple[datetime, ItemView]]] = field(default_factory=dict)
+    sleep: Callable[[float], None] = time.sleep
+    summary: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, backend: EmailBackend | None = None) -> Context:
+        return cls(settings=settings, backend=backend or get_backend(settings))
+
+
+# The named points of the delivery path ('after_claim', 'after_send') call this hook. It does nothing; the
+# fault tests replace it (tests/support/crash_worker.py kills its worker there) to prove that the ledger and
+# the sweeper recover.
+checkpoint_hook: Callable[[str], None] = lambda name: None  # noqa: E731
+
+
+def checkpoint(name: str) -> None:
+    checkpoint_hook(name)
+
+
+def chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]

@@ -1,0 +1,95 @@
+"""Which items each person's digest shows, section by section: a pure function of the windows and the
+state read for them (digest.delivery.state), and `plan`, which reads that state and applies it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from digest.delivery.context import Context
+from digest.delivery.state import PlanState, Window, fetch_state
+from digest.mail.content import ItemView, SkillSection, build_section
+
+
+def plan(
+    session: Session,
+    ctx: Context,
+    windows: Sequence[Window],
+    own: dict[int, int] | None,
+    as_of: datetime,
+    also_taken: dict[int, set[int]] | None = None,
+    cap: int | None = -1,
+    taken_before: int | None = None,
+) -> dict[int, list[SkillSection]]:
+    """The sections of each user's digest: items ingested in each subscription's window, minus items the
+    person already got (in another delivery), each item under one skill only. `own`, `also_taken` and
+    `taken_before`: see digest.delivery.state.fetch_state. `cap`: items shown per kind (-1: the setting;
+    None: all, for the web view)."""
+    if not windows:
+        return {}
+    state = fetch_state(session, ctx, windows, own, as_of, also_taken, taken_before)
+    return plan_sections(ctx, windows, state, cap)
+
+
+def plan_sections(
+    ctx: Context, windows: Sequence[Window], state: PlanState, cap: int | None = -1
+) -> dict[int, list[SkillSection]]:
+    """The sections of each user's digest from plain data (no database): see `plan`."""
+    by_skill, taken = state.by_skill, state.taken
+    out: dict[int, list[SkillSection]] = defaultdict(list)
+    seen: dict[int, set[int]] = defaultdict(set)
+    # everyone whose window on a skill is the same gets the same section object unless they already had
+    # some of its items: build (and rank) it once; the renderer then reuses its rendering too
+    window_items: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = {}
+    # a user's windows in subscription order: an item matching two of their skills shows under the first
+    for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
+        wkey = (w.skill_id, w.start, w.end, w.subscribed_at)
+        if wkey not in window_items:
+            found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+            if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
+                found = [
+                    v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start
+                ]
+            window_items[wkey] = (found, frozenset(v.id for v in found))
+        candidates, candidate_ids = window_items[wkey]
+        mine = seen[w.user_id]
+        excluded = candidate_ids & mine
+        if w.user_id in taken:
+            excluded |= candidate_ids & taken[w.user_id]
+        mine |= candidate_ids
+        section_key = (*wkey, excluded, cap)
+        section = ctx.sections.get(section_key)
+        if section is None:
+            skill = state.skills[w.skill_id]
+            section = build_section(
+                skill_id=skill.id,
+                slug=skill.slug,
+                name=skill.name,
+                base_url=ctx.settings.base_url,
+                items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
+                snapshot=state.snapshots.get(skill.id),
+                alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
+                cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
+                subscribed_at=w.subscribed_at,
+            )
+            if len(ctx.sections) > 50_000:
+                ctx.sections.clear()
+            ctx.sections[section_key] = section
+        out[w.user_id].append(section)
+    return out
+
+
+def keep_owned(section: SkillSection, user_id: int, owned: set[tuple[int, int]] | None) -> SkillSection:
+    """The section without the items a concurrent delivery to the same person recorded first."""
+    if owned is None or all((user_id, i.id) in owned for i in section.shown_items):
+        return section
+    return replace(
+        section,
+        articles=tuple(i for i in section.articles if (user_id, i.id) in owned),
+        jobs=tuple(i for i in section.jobs if (user_id, i.id) in owned),
+    )

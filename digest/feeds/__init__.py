@@ -1,1 +1,0 @@
-"""Feed ingestion: safe fetch, parse (feedparser on bytes), identity, clean text, job adapters, store, schedule."""

@@ -1,0 +1,1 @@
+"""Where items come from: feeds (safe fetch, parse, identity, clean text, job fields, poll schedule) and job files."""

@@ -1,0 +1,166 @@
+"""The demand rollups' SQL: each rollup table's count over the postings being folded (`demand_fold`, a
+temporary table), and the statements that fill and clear that table and the pending marks, per database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from digest.store.bulk import add_selected
+from digest.store.engine import join_in_order
+from digest.store.models import (
+    DemandSkillDay,
+    DemandSkillMetroDay,
+    DemandSkillTitleDay,
+    DemandTitleDay,
+    DemandTotalDay,
+)
+
+# table -> (model, key columns, SELECT of (*keys, count) over the postings being folded: `demand_fold`, a
+# copy of their pending rows (day, title, metro), and their mentions; the wide items rows are never read).
+# {sign} is "" for a fold and "-" for an unfold (a relink takes re-resolved postings out before it re-folds them)
+_SKILLS = "FROM demand_fold f {join} item_skills s ON s.item_id = f.item_id"  # digest.store.engine.join_in_order
+ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
+    "total": (DemandTotalDay, ("day",), "SELECT f.posted_on, {sign}COUNT(*) FROM demand_fold f WHERE true GROUP BY 1"),
+    "title": (
+        DemandTitleDay,
+        ("job_title_id", "day"),
+        "SELECT f.job_title_id, f.posted_on, {sign}COUNT(*) FROM demand_fold f "
+        "WHERE f.job_title_id IS NOT NULL GROUP BY 1, 2",
+    ),
+    "skill": (
+        DemandSkillDay,
+        ("skill_id", "day"),
+        f"SELECT s.skill_id, f.posted_on, {{sign}}COUNT(*) {_SKILLS} WHERE true GROUP BY 1, 2",
+    ),
+    "skill_title": (
+        DemandSkillTitleDay,
+        ("skill_id", "day", "job_title_id"),
+        f"SELECT s.skill_id, f.posted_on, f.job_title_id, {{sign}}COUNT(*) {_SKILLS} WHERE f.job_title_id IS NOT NULL "
+        "GROUP BY 1, 2, 3",
+    ),
+    "skill_metro": (
+        DemandSkillMetroDay,
+        ("skill_id", "day", "metro_id"),
+        f"SELECT s.skill_id, f.posted_on, f.metro_id, {{sign}}COUNT(*) {_SKILLS} WHERE f.metro_id IS NOT NULL "
+        "GROUP BY 1, 2, 3",
+    ),
+}
+
+_COLUMNS = "item_id, posted_on, job_title_id, metro_id"
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def take_pending(session: Session, item_ids: Sequence[int] | None) -> int:
+    """Fix the pending postings a fold counts in `demand_fold` (`item_ids`: only these; None: every one) and
+    return how many there are. On PostgreSQL a posting committed by another session meanwhile is left for the
+    next fold."""
+    postgres = _postgres(session)
+    _temp_fold_table(session, postgres)
+    if item_ids is None:
+        session.execute(text(f"INSERT INTO demand_fold ({_COLUMNS}) SELECT {_COLUMNS} FROM demand_pending"))
+    else:
+        ids = sorted(set(item_ids))
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            if postgres:
+                session.execute(
+                    text(
+                        f"INSERT INTO demand_fold ({_COLUMNS}) SELECT {_COLUMNS} FROM demand_pending "
+                        "WHERE item_id = ANY(:ids)"
+                    ),
+                    {"ids": chunk},
+                )
+            else:
+                marks = ", ".join(map(str, chunk))  # ints only
+                session.execute(
+                    text(
+                        f"INSERT INTO demand_fold ({_COLUMNS}) SELECT {_COLUMNS} FROM demand_pending "
+                        f"WHERE item_id IN ({marks})"
+                    )
+                )
+    return _fold_size(session)
+
+
+def take_counted(session: Session, item_ids: Sequence[int]) -> int:
+    """Put these counted job postings (not pending) in `demand_fold` as they stand now (day, title, metro),
+    for an unfold; return how many there are."""
+    _temp_fold_table(session, _postgres(session))
+    ids = sorted(set(item_ids))
+    for start in range(0, len(ids), 5000):
+        marks = ", ".join(map(str, ids[start : start + 5000]))  # ints only
+        session.execute(
+            text(
+                f"INSERT INTO demand_fold ({_COLUMNS}) SELECT id, posted_on, job_title_id, metro_id FROM items "
+                f"WHERE id IN ({marks}) AND kind = 'job' AND posted_on IS NOT NULL "
+                "AND id NOT IN (SELECT item_id FROM demand_pending)"
+            )
+        )
+    return _fold_size(session)
+
+
+def count_folded(session: Session) -> None:
+    """Add the postings in `demand_fold` to every rollup table; then their pending rows can go."""
+    if _postgres(session):  # plans for this many ids (the temporary table has no statistics), compiled by no JIT
+        session.execute(text("ANALYZE demand_fold"))
+        session.execute(text("SET LOCAL jit = off"))  # compiling these plans costs more than running them
+    _add(session, sign="")
+
+
+def uncount_folded(session: Session) -> None:
+    """Subtract the postings in `demand_fold` from every rollup table, with the mentions they have now."""
+    _add(session, sign="-")
+
+
+def clear_folded_pending(session: Session) -> None:
+    """Delete the pending rows of the postings in `demand_fold`: they are counted."""
+    session.execute(text("DELETE FROM demand_pending WHERE item_id IN (SELECT item_id FROM demand_fold)"))
+
+
+def clear_fold(session: Session) -> None:
+    session.execute(text("DELETE FROM demand_fold"))
+
+
+def mark_all_pending(session: Session) -> None:
+    """Make every job posting with a day pending (those that are not already)."""
+    session.execute(
+        text(
+            "INSERT INTO demand_pending (item_id, posted_on, job_title_id, metro_id) "
+            "SELECT id, posted_on, job_title_id, metro_id FROM items "
+            "WHERE kind = 'job' AND posted_on IS NOT NULL AND id NOT IN (SELECT item_id FROM demand_pending)"
+        )
+    )
+
+
+def _add(session: Session, sign: str) -> None:
+    join = join_in_order(session)
+    for model, keys, select_sql in ROLLUPS.values():
+        add_selected(session, model.__tablename__, keys, select_sql.format(join=join, sign=sign))
+
+
+def _fold_size(session: Session) -> int:
+    return int(session.execute(text("SELECT COUNT(*) FROM demand_fold")).scalar_one())
+
+
+def _temp_fold_table(session: Session, postgres: bool) -> None:
+    if postgres:
+        session.execute(
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS demand_fold (item_id bigint PRIMARY KEY, posted_on date, "
+                "job_title_id int, metro_id int) ON COMMIT DELETE ROWS"
+            )
+        )
+    else:
+        session.execute(
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS demand_fold "
+                "(item_id INTEGER PRIMARY KEY, posted_on DATE, job_title_id INTEGER, metro_id INTEGER)"
+            )
+        )
+    session.execute(text("DELETE FROM demand_fold"))

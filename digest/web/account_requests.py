@@ -1,0 +1,101 @@
+"""What the account pages and the JSON API share: the rate limit, answers that say nothing about an address,
+emails sent after answering, and the two use cases behind the forms and the API (subscribe, ask for a
+sign-in link)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import BackgroundTasks, Path, Request
+from sqlalchemy.orm import Session
+
+from digest import clock
+from digest.accounts import ratelimit
+from digest.accounts.emails import PendingEmail, send_transactional
+from digest.accounts.signin import request_login
+from digest.accounts.subscriptions import SubscribeOutcome, subscribe
+from digest.config import Settings
+from digest.store.engine import session_scope
+from digest.store.models import Cadence
+from digest.web.security import current_user
+
+SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a subscription id from GET /api/subscriptions")]
+
+ACCEPTED = "If that address can receive email, a confirmation link is on its way. Open it to start your digest."
+SUBSCRIBED = "Subscribed. Manage it in your settings."
+LOGIN_SENT = "If that address has an account, a sign-in link is on its way. It works once, for 30 minutes."
+TOO_MANY = "Too many requests. Please wait a while (up to an hour) and try again."
+
+
+def settings_of(request: Request) -> Settings:
+    s: Settings = request.app.state.settings
+    return s
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class RateLimited(Exception):
+    pass
+
+
+def rate_limit(request: Request, action: str, address: str | None, session: Session | None = None) -> None:
+    """Per client always; per address when there is a valid one. Raises RateLimited. In `session` (the
+    request's own transaction: one commit a request) or, without one, in a transaction of its own."""
+    if session is None:
+        with session_scope() as own:
+            rate_limit(request, action, address, own)
+        return
+    settings = settings_of(request)
+    now, hour = clock.utcnow(), timedelta(hours=1)
+    client_key = f"{action}:client:{_client(request)}"
+    if not ratelimit.hit(session, client_key, settings.rate_limit_per_client_hour, hour, now):
+        raise RateLimited
+    if address and not ratelimit.hit(
+        session, f"{action}:address:{address}", settings.rate_limit_per_address_hour, hour, now
+    ):
+        raise RateLimited
+
+
+def send_after_answering(tasks: BackgroundTasks, settings: Settings, emails: list[PendingEmail]) -> None:
+    """Emails go out after the response, so a known address takes no longer to answer than an unknown one."""
+    if emails:
+        tasks.add_task(_send_all, settings, emails)
+
+
+def _send_all(settings: Settings, emails: list[PendingEmail]) -> None:
+    for email in emails:
+        with session_scope() as session:
+            send_transactional(session, settings, email, clock.utcnow())
+
+
+def signed_in_as(request: Request, session: Session, address: str) -> bool:
+    """A person signed in as `address` has proved it is theirs: no confirmation round trip."""
+    user = current_user(request, session)
+    return user is not None and user.email == address
+
+
+def subscribe_on_web(
+    request: Request, session: Session, address: str, skill: str, cadence: Cadence, later: list[PendingEmail]
+) -> tuple[SubscribeOutcome, bool]:
+    """The subscribe form's and POST /api/subscriptions' one path, in the request's transaction: the rate
+    limit (RateLimited), then the subscription. A person signed in as `address` is subscribed at once (the
+    second value says so); otherwise the confirmation email is queued in `later`. UnknownSkill for a skill
+    we do not know."""
+    rate_limit(request, "subscribe", address, session)
+    own = signed_in_as(request, session, address)
+    settings = settings_of(request)
+    outcome = subscribe(session, settings, address, skill, cadence, clock.utcnow(), confirmed=own, later=later)
+    return outcome, own
+
+
+def ask_for_login(request: Request, address: str) -> list[PendingEmail]:
+    """The sign-in form's and POST /api/login's one path: the rate limit (RateLimited, in a transaction of its
+    own), then a sign-in link for an address with an account, returned to be sent after answering."""
+    rate_limit(request, "login", address)
+    later: list[PendingEmail] = []
+    with session_scope() as session:
+        request_login(session, settings_of(request), address, clock.utcnow(), later)
+    return later

@@ -1,0 +1,193 @@
+"""The settings page: a signed-in person's account (time zone, send hour, weekday, alert emails) and
+subscriptions (cadence, pause, resume, unsubscribe, resubscribe)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from digest import clock
+from digest.accounts import subscriptions as subs
+from digest.accounts.inputs import BadInput, check_timezone
+from digest.accounts.people import WEEKDAYS, is_blocked, local_time_label, next_digest_at, update_account
+from digest.demand.search import find_skills
+from digest.store.engine import session_scope
+from digest.store.models import User
+from digest.web import errors
+from digest.web.account_pages import error_page, page
+from digest.web.account_requests import SubscriptionId
+from digest.web.security import current_user
+
+router = APIRouter()
+
+NOTICES = {
+    "confirmed": "You're subscribed, and signed in: change how often it comes or when, right here.",
+    "resubscribed": "Subscribed again. Your next digest holds what is new from now on.",
+    "account": "Your settings are saved.",
+    "added": "Subscribed. Your first digest holds what is new from now on.",
+    "cadence": "Cadence changed. Your next digest holds everything since the last one.",
+    "paused": "Paused. Resume any time: the next digest picks up where the last one stopped.",
+    "resumed": "Resumed.",
+    "unsubscribed": "Unsubscribed.",
+}
+
+
+SIGNED_OUT = {  # the sign-in page a sign-out lands on says it happened
+    "signed-out": "You are signed out on this browser.",
+    "signed-out-everywhere": "You are signed out everywhere: every browser must sign in again, this one too.",
+}
+
+
+@router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
+def settings_page(request: Request, done: str = "") -> HTMLResponse:
+    with session_scope() as session:
+        user = current_user(request, session)
+        if user is None:
+            intro = "Sign in to manage your digests."
+            return page(request, "login.html", {"intro": intro, "notice": SIGNED_OUT.get(done)})
+        return _settings_view(request, session, user, notice=NOTICES.get(done))
+
+
+def _settings_view(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    notice: str | None = None,
+    account: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The settings page; after a refused change, with what the person typed (`account`) and each refused
+    field's message (`errors`, by field name) so nothing they entered is lost."""
+    now = clock.utcnow()
+    rows = []
+    for sub in subs.subscriptions_of(session, user):
+        nxt = next_digest_at(user, sub, now)
+        rows.append(
+            {
+                "id": sub.id,
+                "skill": sub.skill.name,
+                "slug": sub.skill.slug,
+                "cadence": sub.cadence.value,
+                "status": sub.status.value,
+                "next": local_time_label(user, nxt) if nxt else None,
+            }
+        )
+    left = [{"id": s.id, "skill": s.skill.name, "slug": s.skill.slug} for s in subs.left_by(session, user)]
+    saved = {
+        "email": user.email,
+        "timezone": user.timezone,
+        "send_hour": user.send_hour,
+        "weekday": user.weekday,
+        "alert_emails": user.alert_emails,
+    }
+    ctx = {
+        "user": {**saved, **(account or {})},
+        "rows": rows,
+        "left": left,
+        "weekdays": WEEKDAYS,
+        "zones": _zones(),
+        "form": {"email": user.email},
+        "signed_in": True,
+        "skill_names": [sk.name for sk in find_skills(session, "", 500)],
+        "notice": notice,
+        "errors": errors or {},
+        "blocked": is_blocked(session, user),
+    }
+    return page(request, "settings.html", ctx, status)
+
+
+@lru_cache(maxsize=1)
+def _zones() -> list[str]:
+    return sorted(available_timezones())
+
+
+@router.post("/settings/account", include_in_schema=False)
+def settings_account(
+    request: Request,
+    timezone: Annotated[str, Form(max_length=64)] = "UTC",
+    send_hour: Annotated[str, Form(max_length=4)] = "8",
+    weekday: Annotated[str, Form(max_length=4)] = "0",
+    alert_emails: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    typed: dict[str, Any] = {
+        "timezone": timezone,
+        "send_hour": send_hour,
+        "weekday": weekday,
+        "alert_emails": bool(alert_emails),
+    }
+    with session_scope() as session:
+        user = current_user(request, session)
+        if user is None:
+            return RedirectResponse("/settings", status_code=303)
+        refused: dict[str, str] = {}
+        values: dict[str, Any] = {"alert_emails": bool(alert_emails)}
+        for field, check in (
+            ("timezone", check_timezone),
+            ("send_hour", lambda v: _form_int(v, "send hour", 0, 23)),
+            ("weekday", lambda v: _form_int(v, "weekday", 0, 6)),
+        ):
+            try:
+                values[field] = check(typed[field])
+            except BadInput as exc:
+                refused[field] = str(exc)
+        if refused:  # show every field as typed (accepted ones as read), and mark the refused ones
+            account = {**typed, **values}
+            return _settings_view(request, session, user, account=account, errors=refused, status=422)
+        update_account(session, user, **values)
+    return RedirectResponse("/settings?done=account", status_code=303)
+
+
+def _form_int(value: str, what: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadInput(f"The {what} must be a whole number.") from None
+    if not low <= number <= high:
+        raise BadInput(f"The {what} must be between {low} and {high}.")
+    return number
+
+
+@router.post("/settings/subscriptions/{subscription_id}", include_in_schema=False)
+def settings_subscription(
+    request: Request,
+    subscription_id: SubscriptionId,
+    action: Annotated[str, Form(max_length=20)] = "cadence",
+    cadence: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    now = clock.utcnow()
+    with session_scope() as session:
+        user = current_user(request, session)
+        if user is None:
+            return RedirectResponse("/settings", status_code=303)
+        try:
+            sub = subs.subscription_of(session, user, subscription_id, unsubscribed=action == "resubscribe")
+            if action == "cadence":
+                subs.change_cadence(session, sub, cadence, now)
+                done = "cadence"
+            elif action == "pause":
+                subs.pause(session, sub, now)
+                done = "paused"
+            elif action == "resume":
+                subs.resume(session, sub, now)
+                done = "resumed"
+            elif action == "unsubscribe":
+                subs.unsubscribe(session, sub, now)
+                done = "unsubscribed"
+            elif action == "resubscribe":
+                subs.resubscribe(session, sub, now)
+                done = "resubscribed"
+            else:
+                raise BadInput(f"Unknown action “{errors.clip(action, 20)}”.")
+        except subs.NotFound as exc:
+            return error_page(request, "No such subscription", str(exc), 404)
+        except BadInput as exc:
+            session.rollback()
+            return _settings_view(request, session, user, errors={"subscriptions": str(exc)}, status=422)
+    return RedirectResponse(f"/settings?done={done}", status_code=303)

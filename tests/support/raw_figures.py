@@ -1,0 +1,78 @@
+"""The demand figures computed straight from the raw postings: the reference the rollups must equal
+(tests), and the baseline the benchmark compares with. Never used to answer a request."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from digest.demand.weeks import monday, weeks_meeting
+from digest.store.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
+
+WINDOW_DAYS = 90
+TOP = 10
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 3) if whole else 0.0
+
+
+def raw_figures(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
+    """Every field of demand_figures except `shift`, from items and item_skills only."""
+    start = as_of - timedelta(days=WINDOW_DAYS)
+    in_window = (Item.kind == ItemKind.job) & (Item.posted_on > start) & (Item.posted_on <= as_of)
+    rows = session.execute(
+        select(Item.id, Item.posted_on, Item.job_title_id, Item.metro_id)
+        .join(ItemSkill, ItemSkill.item_id == Item.id)
+        .where(in_window, ItemSkill.skill_id == skill.id)
+    ).all()
+    ids = [r[0] for r in rows]
+    days: list[date] = [r[1] for r in rows if r[1] is not None]
+    recent = sum(1 for d in days if d > as_of - timedelta(days=28))
+    prior = sum(1 for d in days if as_of - timedelta(days=56) < d <= as_of - timedelta(days=28))
+    weekly = dict.fromkeys(weeks_meeting(start + timedelta(days=1), as_of), 0)
+    for d in days:
+        weekly[monday(d)] += 1
+    titles = Counter(r[2] for r in rows if r[2] is not None)
+    metros = Counter(r[3] for r in rows if r[3] is not None)
+    title_all = Counter(
+        t for (t,) in session.execute(select(Item.job_title_id).where(in_window, Item.job_title_id.in_(list(titles))))
+    )
+    names = {t.id: t.name for t in session.scalars(select(JobTitle).where(JobTitle.id.in_(list(titles))))}
+    metro_names = {m.id: m.name for m in session.scalars(select(Metro).where(Metro.id.in_(list(metros))))}
+    other = aliased(ItemSkill)
+    pairs: Counter[int] = Counter()
+    for start_i in range(0, len(ids), 5000):
+        pairs.update(
+            s
+            for (s,) in session.execute(
+                select(other.skill_id).where(
+                    other.item_id.in_(ids[start_i : start_i + 5000]), other.skill_id != skill.id
+                )
+            )
+        )
+    skills = {s.id: s for s in session.scalars(select(Skill).where(Skill.id.in_(list(pairs))))}
+    top_titles = sorted(titles.items(), key=lambda kv: (-kv[1], names[kv[0]]))[:TOP]
+    top_metros = sorted(metros.items(), key=lambda kv: (-kv[1], metro_names[kv[0]]))[:TOP]
+    top_pairs = sorted(pairs.items(), key=lambda kv: (-kv[1], skills[kv[0]].name))[:TOP]
+    with_metro = sum(metros.values())
+    return {
+        "skill": skill.slug,
+        "name": skill.name,
+        "as_of": as_of.isoformat(),
+        "window_days": WINDOW_DAYS,
+        "postings": len(rows),
+        "recent_4_weeks": recent,
+        "prior_4_weeks": prior,
+        "change_vs_prior_4_weeks": round(recent / prior - 1, 3) if prior else None,
+        "top_titles": [
+            {"title": names[t], "postings": n, "share_of_title": _share(n, title_all[t])} for t, n in top_titles
+        ],
+        "top_metros": [{"metro": metro_names[m], "postings": n, "share": _share(n, with_metro)} for m, n in top_metros],
+        "paired_skills": [{"skill": skills[s].slug, "name": skills[s].name, "postings": n} for s, n in top_pairs],
+        "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
+    }
