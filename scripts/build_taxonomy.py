@@ -411,7 +411,6 @@ def github_kind(description: str) -> str:
 _PLAIN_PHRASE = re.compile(r"[A-Z]?[a-z]+(?:[ -][a-z]+)+")  # 'Data mining'; not 'Moodle', not 'Monte Carlo'
 
 
-
 def product_kind(entry: Entry, kind: str) -> str:
     """A named product from O*NET (Acrobat, WordPress, MATLAB, 'Spreadsheet software') is a tool where another
     source has nothing better to say of it than 'domain' (a field of work); a plain phrase ('Data mining',
@@ -619,6 +618,10 @@ def build(data: Path, previous: dict[str, Any] | None = None) -> tuple[dict[str,
     merge(b)
     load_layer(b)
     load_overlay(b)  # ... and has the last word on names and aliases
+    for slug, (name, aliases) in curated.DISPLAY_NAMES.items():
+        b.skills[slug].name = name
+        for alias in aliases:
+            b.add_alias(b.skills[slug], alias)
     owner = dedupe_aliases(b)
     for slug in [slug for slug, e in b.skills.items() if not e.aliases]:
         # every name it had belongs to another skill: a duplicate ('ABAP' in ESCO and O*NET); its slug follows

@@ -123,3 +123,17 @@ def test_bundle_rules() -> None:
     assert {"alias": "pyhton", "kind": "hidden"} in skills["python"]["aliases"]
     assert {"alias": "Go", "kind": "exact"} in skills["go"]["aliases"]
     assert "GitHub Explore topics (github/explore, CC-BY-4.0)" in bundle["sources"]
+
+
+def test_names_read_as_people_write_them() -> None:
+    """No skill is named with its vendor twice or behind 'software' when postings name the product plainly, and no
+    acronym of an unrelated product reads as another skill's name (found by a person searching 'react')."""
+    bundle = json.loads((REPO / "digest" / "taxonomy" / "data" / "taxonomy.json").read_text("utf-8"))
+    name = {s["slug"]: s["name"] for s in bundle["skills"]}
+    owner = {a["alias"].casefold(): s["slug"] for s in bundle["skills"] for a in s["aliases"]}
+    assert name["amazon-web-services-aws-cloudformation"] == "AWS CloudFormation"
+    assert (name["alteryx"], owner["alteryx"]) == ("Alteryx", "alteryx")
+    assert (name["informatica"], owner["informatica"]) == ("Informatica", "informatica")
+    lowered = [n.casefold() for n in name.values()]
+    assert lowered.count("react") == 1
+    assert not [n for n in name.values() if n.startswith("Amazon Web Services AWS")]

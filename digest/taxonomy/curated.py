@@ -463,6 +463,17 @@ SLUG_OVERRIDES: dict[str, str] = {
     "postgresql": "postgresql",
 }
 
+# Names for source skills a person would not write, set after every source loaded (slug -> name, aliases):
+# the vendor twice, a product behind 'software' (its plain name is how postings say it), or an acronym that
+# reads as another skill's name ('REACT', an O*NET real-estate product, beside React).
+DISPLAY_NAMES: dict[str, tuple[str, list[str]]] = {
+    "amazon-web-services-aws-cloudformation": ("AWS CloudFormation", ["AWS CloudFormation"]),
+    "alteryx": ("Alteryx", ["Alteryx"]),
+    "informatica": ("Informatica", ["Informatica"]),
+    "laserfiche": ("Laserfiche", ["Laserfiche"]),
+    "real-estate-application-contract-transmission-react": ("Real estate application contract transmission", []),
+}
+
 # Display names and extra aliases for source skills, keyed by the generated slug.
 SOURCE_FIXES: dict[str, tuple[str | None, list[str]]] = {
     "aws": ("AWS", ["AWS", "Amazon Web Services", "Amazon Web Services AWS", "Amazon AWS"]),
@@ -1092,7 +1103,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.2"
+TAXONOMY_VERSION = "2026.12.3"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).
