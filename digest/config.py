@@ -181,7 +181,7 @@ def _generated_once(path: Path) -> str:
     hard-linked into place, so a racing process sees no file or the whole key, and every racer reads the
     winner's."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -245,7 +245,7 @@ def record_base_url(settings: Settings) -> None:
     """`digest run`/`serve` note in DATA_DIR the address they answer at, so a command run beside them
     (`send-due`, `subscribe`, `preview` in another terminal, without DIGEST_BASE_URL) links emails there."""
     path = settings.data_dir / BASE_URL_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     aside = path.with_name(f".{BASE_URL_FILE}.{os.getpid()}")
     aside.write_text(settings.base_url + "\n")
     os.replace(aside, path)

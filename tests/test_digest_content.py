@@ -207,3 +207,18 @@ def test_a_skill_without_postings_says_so_without_a_chart() -> None:
     rendered = DigestRenderer().render(digest)
     assert "Demand: no job postings mention COBOL in the last 90 days." in rendered.text
     assert "No job postings mention COBOL" in (rendered.html or "") and "cid:" not in (rendered.html or "")
+
+
+def test_verdict_needs_postings_enough_for_the_shift_test() -> None:
+    """'No significant change' is a verdict of the shift test, which runs on at least 20 postings in the 8 weeks
+    compared; on fewer the digest says there are too few (it said 'no significant change' on 3 postings). A
+    significant shift always stands."""
+
+    def snap(recent: int, prior: int, significant: bool = False) -> Snapshot:
+        change = round(recent / prior - 1, 3) if prior else None
+        return Snapshot(recent + prior, recent, prior, change, "up" if significant else "flat", significant)
+
+    assert snap(0, 0).verdict == "no postings yet"
+    assert snap(2, 1).verdict == snap(10, 9).verdict == "too few postings to test for a shift"
+    assert snap(10, 10).verdict == "no significant change"
+    assert snap(12, 3, significant=True).verdict == "demand is rising"

@@ -13,12 +13,12 @@ import numpy as np
 from sqlalchemy import and_, bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from digest.demand.totals import MIN_TOTAL
 from digest.demand.weeks import EPOCH_MONDAY, monday
 from digest.store.models import DemandSkillDay, DemandTotalDay, Direction, ShiftAlert, ShiftEvaluation, Skill
 from digest.store.weeks import week_index_sql
 
 WINDOW_DAYS = 28  # 4 weeks per window
-MIN_TOTAL = 20  # postings across both windows
 MIN_LARGER = 10  # postings in the larger window
 MIN_CHANGE = 0.20  # |share ratio - 1| to open
 CLOSE_BELOW = 0.10  # an open alert closes when the change in its direction falls below this

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from digest.demand.totals import weekly_totals, window_totals
+from digest.demand.totals import MIN_TOTAL, weekly_totals, window_totals
 from digest.demand.window import WINDOW_DAYS
 from digest.store.models import DemandSkillDay, ShiftAlert, ShiftEvaluation, Skill
 
@@ -40,6 +40,8 @@ class Snapshot:
             return "demand is falling"
         if self.postings == 0:
             return "no postings yet"
+        if self.recent_4_weeks + self.prior_4_weeks < MIN_TOTAL:
+            return "too few postings to test for a shift"  # 'no significant change' would be a verdict on nothing
         return "no significant change"
 
     @property

@@ -21,7 +21,7 @@ def has_verdict(f: dict[str, Any]) -> bool:
     """A shift verdict stands only on enough postings: the test runs on at least MIN_TOTAL in the 8 weeks
     compared, and below that 'within normal variation' would be a verdict on nothing (2 postings, none
     before: 'p = 1.0'). A significant shift always stands."""
-    from digest.demand.shifts import MIN_TOTAL
+    from digest.demand.totals import MIN_TOTAL
 
     return bool(f["shift"]["significant"]) or f["recent_4_weeks"] + f["prior_4_weeks"] >= MIN_TOTAL
 

@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from digest.demand.weeks import monday, weeks_meeting
 from digest.demand.window import WINDOW_DAYS
 
+MIN_TOTAL = 20  # postings across the 8 weeks compared, below which the shift test does not run (and says nothing)
+
 
 def window_totals(days: Mapping[date, int], as_of: date) -> tuple[int, int, int, float | None]:
     """(postings, recent_4_weeks, prior_4_weeks, change_vs_prior_4_weeks) of the daily counts of the window

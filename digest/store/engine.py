@@ -159,5 +159,9 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     if url.startswith("sqlite:///"):
         from pathlib import Path
 
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.touch(mode=0o600)  # before SQLite makes it under the umask: it holds addresses and sessions
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)  # made by an older release; SQLite gives its -wal and -shm files the same mode
     command.upgrade(alembic_config(url), revision)

@@ -16,10 +16,10 @@ from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
 from digest.demand.figures import demand_figures
 from digest.demand.freshness import freshness
-from digest.demand.shifts import MIN_TOTAL
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
+from digest.demand.totals import MIN_TOTAL
 from digest.store.engine import session_scope
 from digest.store.models import ItemKind, Skill
 from digest.taxonomy.browse import kind_label, kinds_of, paired_by_kind, related_skills

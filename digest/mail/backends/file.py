@@ -10,17 +10,22 @@ from digest.mail.message import OutgoingEmail, to_mime
 
 
 class FileBackend:
-    """Writes one .eml per email to the outbox, named by its key: a retry rewrites its own file."""
+    """Writes one .eml per email to the outbox, named by its key: a retry rewrites its own file. The outbox holds
+    every sign-in link, so the folder is its owner's alone (0700) and each message 0600, whatever the umask."""
 
     def __init__(self, outbox: Path, *, secret: str) -> None:
         self.outbox = outbox
         self.secret = secret  # the installation's: part of every Message-ID
 
     def send(self, email: OutgoingEmail, now: datetime) -> str:
-        self.outbox.mkdir(parents=True, exist_ok=True)
+        self.outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.outbox.stat().st_mode & 0o077:
+            self.outbox.chmod(0o700)  # an outbox made by an older release, or by hand
         name = f"{_safe(email.key)}.eml"
         tmp = self.outbox / f".{name}.tmp"
-        tmp.write_bytes(bytes(to_mime(email, now, self.secret)))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bytes(to_mime(email, now, self.secret)))
         os.replace(tmp, self.outbox / name)  # atomic: a reader never sees half a message
         return name
 
