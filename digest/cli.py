@@ -62,8 +62,10 @@ def print_json(data: Any) -> None:
 def init() -> None:
     """Migrate the database to head and load the bundled taxonomy and default feeds (idempotent)."""
     settings = settings_or_exit()
+    from digest.config import private_dir
     from digest.store.engine import migrate
 
+    private_dir(settings.data_dir, narrow=True)  # keys, database, outbox: see docs/security.md
     migrate(settings.db_url)
     typer.echo(f"database ready: {_safe_url(settings.db_url)}")
     for step in INIT_STEPS:

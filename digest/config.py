@@ -176,12 +176,21 @@ class Settings(BaseSettings):
             raise ConfigError(f"DIGEST_BROKER_URL: unsupported scheme in {self.broker_url!r}")
 
 
+def private_dir(path: Path, *, narrow: bool = False) -> Path:
+    """Make `path` (and its parents) if missing, the folder its owner's alone (0700) whatever the umask: DATA_DIR
+    holds the secret keys, the database and the outbox. `narrow`: also take an existing folder to 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if narrow and path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
 def _generated_once(path: Path) -> str:
     """A random key kept in `path` (mode 0600), made by the first process that asks. Written aside and
     hard-linked into place, so a racing process sees no file or the whole key, and every racer reads the
     winner's."""
     if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path.parent)
         aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -244,8 +253,7 @@ BASE_URL_FILE = "base_url"
 def record_base_url(settings: Settings) -> None:
     """`digest run`/`serve` note in DATA_DIR the address they answer at, so a command run beside them
     (`send-due`, `subscribe`, `preview` in another terminal, without DIGEST_BASE_URL) links emails there."""
-    path = settings.data_dir / BASE_URL_FILE
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = private_dir(settings.data_dir) / BASE_URL_FILE
     aside = path.with_name(f".{BASE_URL_FILE}.{os.getpid()}")
     aside.write_text(settings.base_url + "\n")
     os.replace(aside, path)

@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import setup_logging, task_postrun, task_prerun, worker_init, worker_process_init
 from kombu.entity import Queue
 
-from digest.config import Settings, settings_or_exit
+from digest.config import Settings, private_dir, settings_or_exit
 
 TASK_MODULES = ["workers.tasks"]
 
@@ -74,6 +74,7 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
 
 def ensure_broker_dirs(settings: Settings) -> None:
     if settings.embedded_broker:
+        private_dir(settings.data_dir)
         for sub in ("queue", "control"):
             (settings.broker_dir / sub).mkdir(parents=True, exist_ok=True)
 

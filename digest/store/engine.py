@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, any_, bindparam, create_engine, event, func, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.config import get_settings
+from digest.config import get_settings, private_dir
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _sqlite_immediate = False
@@ -160,7 +160,7 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
         from pathlib import Path
 
         path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path.parent)
         path.touch(mode=0o600)  # before SQLite makes it under the umask: it holds addresses and sessions
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)  # made by an older release; SQLite gives its -wal and -shm files the same mode

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from digest.config import Settings
+from digest.cli import app
+from digest.config import Settings, get_settings, record_base_url
 from digest.mail.backends.file import FileBackend
 from digest.mail.message import OutgoingEmail
 from digest.store.engine import migrate
@@ -60,3 +62,27 @@ def test_generated_keys_are_private(tmp_path: Path) -> None:
     assert settings.outbox_key and settings.secret  # made on first use
     assert _mode(settings.data_dir) == 0o700
     assert {p.name: _mode(p) for p in settings.data_dir.iterdir()} == {"outbox_key": 0o600, "secret_key": 0o600}
+
+
+def test_data_dir_made_by_any_path_is_private(tmp_path: Path) -> None:
+    """The first process to touch DATA_DIR may be a worker making its broker folders or `digest run` noting its
+    address: whichever it is, the folder is made 0700 (a fresh clone's var/ was 0755)."""
+    from workers.app import ensure_broker_dirs
+
+    ensure_broker_dirs(Settings(data_dir=tmp_path / "a"))
+    record_base_url(Settings(data_dir=tmp_path / "b"))
+    assert (_mode(tmp_path / "a"), _mode(tmp_path / "a" / "broker"), _mode(tmp_path / "b")) == (0o700, 0o755, 0o700)
+
+
+def test_init_narrows_an_open_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(mode=0o755)
+    monkeypatch.setenv("DIGEST_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("DIGEST_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["init"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert _mode(data_dir) == 0o700

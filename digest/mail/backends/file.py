@@ -6,6 +6,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from digest.config import private_dir
 from digest.mail.message import OutgoingEmail, to_mime
 
 
@@ -18,9 +19,7 @@ class FileBackend:
         self.secret = secret  # the installation's: part of every Message-ID
 
     def send(self, email: OutgoingEmail, now: datetime) -> str:
-        self.outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self.outbox.stat().st_mode & 0o077:
-            self.outbox.chmod(0o700)  # an outbox made by an older release, or by hand
+        private_dir(self.outbox, narrow=True)  # an outbox made by an older release, or by hand, is narrowed
         name = f"{_safe(email.key)}.eml"
         tmp = self.outbox / f".{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
