@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, exists, func, or_, select
+from sqlalchemy import BindParameter, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from digest.demand.rollups import REBUILT
@@ -154,18 +154,29 @@ _COUNTED = (  # the skill's counted job postings in the window: one range of ix_
     Item.kind == ItemKind.job,
     ~exists().where(DemandPending.item_id == ItemSkill.item_id),
 )
-_PAY = (
-    select(Item.job_title_id, Item.salary_min, Item.salary_max, Item.salary_currency, Item.salary_period)
-    .select_from(ItemSkill)
-    .join(Item, Item.id == ItemSkill.item_id)
-    .where(*_COUNTED, or_(Item.salary_min.is_not(None), Item.salary_max.is_not(None)))
-)
-_LEVELS = (
-    select(Item.seniority, func.count())
+# one pass over the skill's postings in the window, grouped: most postings state no salary, so the groups are
+# few (level x title), and every stated salary comes with its count
+_POSTINGS = (
+    select(
+        Item.seniority,
+        Item.job_title_id,
+        Item.salary_min,
+        Item.salary_max,
+        Item.salary_currency,
+        Item.salary_period,
+        func.count(),
+    )
     .select_from(ItemSkill)
     .join(Item, Item.id == ItemSkill.item_id)
     .where(*_COUNTED)
-    .group_by(Item.seniority)
+    .group_by(
+        Item.seniority,
+        Item.job_title_id,
+        Item.salary_min,
+        Item.salary_max,
+        Item.salary_currency,
+        Item.salary_period,
+    )
 )
 _TITLE_NAMES = select(JobTitle.id, JobTitle.name).where(JobTitle.id.in_(bindparam("title_ids", expanding=True)))
 _TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
@@ -198,8 +209,12 @@ def pay_figures(session: Session, skill_id: int, start: date, as_of: date, posti
             if key in _cache:
                 _cache.move_to_end(key)
                 return copy.deepcopy(_cache[key])
-    rows = [PayRow(*r) for r in session.execute(_PAY, params)]
-    levels: Counter[str | None] = Counter({level: int(n) for level, n in session.execute(_LEVELS, params)})
+    rows: list[PayRow] = []
+    levels: Counter[str | None] = Counter()
+    for level, title_id, low, high, currency, period, n in session.execute(_POSTINGS, params).tuples():
+        levels[level] += int(n)
+        if low is not None or high is not None:
+            rows += [PayRow(title_id, low, high, currency, period)] * int(n)
     medians = title_medians(rows)
     names = dict(session.execute(_TITLE_NAMES, {"title_ids": list(medians)}).tuples().all()) if medians else {}
     out = {
