@@ -170,7 +170,8 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
     series = weekly_postings(session, skill, as_of)
     postings, recent, prior, change = window_totals(dict(series.pop("days")), as_of)
     tops = _tops(session, skill.id, start, as_of, postings, memo)
-    paid = pay.pay_figures(session, skill.id, start, as_of, postings, memo)
+    titles = [t["title"] for t in tops["top_titles"]]
+    paid = pay.pay_figures(session, skill.id, start, as_of, postings, titles, memo)
     for title in tops["top_titles"]:
         title["median_salary"] = paid["title_medians"].get(title["title"])
     return {

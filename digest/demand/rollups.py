@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from digest.demand import window
+from digest.demand.pay_counts import raw_pay_counts
 from digest.store import rollups as sql
 from digest.store.bulk import add_rows, insert_rows
 from digest.store.models import DemandPending, Item, ItemKind, ItemSkill
@@ -148,7 +149,9 @@ def raw_counts(session: Session) -> Counts:
         select(ItemSkill.item_id, ItemSkill.skill_id).join(Item, Item.id == ItemSkill.item_id).where(job)
     ):
         rows[iid][3].append(skill_id)
-    return count_postings(rows.values())
+    counts = count_postings(rows.values())
+    counts.update(raw_pay_counts(session))  # pay and seniority: from the postings' salaries and levels
+    return counts
 
 
 def stored_counts(session: Session) -> Counts:
