@@ -6,12 +6,13 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
+from digest.demand import rollups
 from digest.demand.figures import clear_memo, demand_figures
 from digest.demand.rollups import fold, mark_pending
 from digest.store.models import Item, ItemKind
@@ -186,6 +187,27 @@ def test_pay_equals_raw_on_random_postings(session: Session) -> None:
             checked += sum(g["median"] is not None for g in fig["salary"]["by_currency"])
             checked += sum(t["median_salary"] is not None for t in fig["top_titles"])
     assert checked > 10  # the comparison covered real figures, not only nulls
+    assert rollups.check(session) == []
+    # a relink takes postings out as they stand, changes them and folds them again
+    ids = [i.id for i in items[::7]]
+    rollups.unfold(session, ids)
+    for item in items[::7]:
+        item.salary_currency, item.seniority = "CHF", "intern"
+    session.flush()
+    rollups.repend(session, ids)
+    rollups.fold(session, ids)
+    session.commit()
+    assert rollups.check(session) == []
+    # a posting changed behind the fold's back: the check sees it, a rebuild counts everything afresh
+    for item in items[1::7]:
+        item.salary_currency = "SEK"
+    session.commit()
+    assert any(p.startswith("skill_pay") for p in rollups.check(session))
+    rollups.rebuild(session, datetime(2026, 5, 18, tzinfo=UTC))
+    session.commit()
+    assert rollups.check(session) == []
+    for skill in skills:
+        assert _without_shift(demand_figures(session, skill, D)) == raw_figures(session, skill, D)
 
 
 def test_a_pending_posting_is_in_no_figure(session: Session) -> None:
