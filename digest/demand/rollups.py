@@ -3,6 +3,8 @@
 Five tables keyed by day, so every window edge (D-90, D-28, D-56) is exact: total (all postings), title
 (all postings of a title), skill, skill x title, skill x metro; and the skill pairs of the current 90-day
 window (digest.demand.window). A posting counts once, on its `posted_on` day.
+Pay and seniority per skill and day too (levels, stated salaries, titles' yearly salaries:
+digest.store.pay_rollups, digest.demand.pay_counts).
 
 A new posting is stored with a `demand_pending` row in the same transaction. `fold` counts pending
 postings into the rollups with one INSERT .. SELECT .. GROUP BY .. ON CONFLICT per table, run by the
