@@ -64,8 +64,8 @@ def test_hand_checked_figures(session: Session) -> None:
     assert fig["postings"] == 6
     assert (fig["recent_4_weeks"], fig["prior_4_weeks"], fig["change_vs_prior_4_weeks"]) == (2, 2, 0.0)
     assert fig["top_titles"] == [
-        {"title": "Machine Learning Engineer", "postings": 2, "share_of_title": 0.667},
-        {"title": "Site Reliability Engineer", "postings": 2, "share_of_title": 1.0},
+        {"title": "Machine Learning Engineer", "postings": 2, "share_of_title": 0.667, "median_salary": None},
+        {"title": "Site Reliability Engineer", "postings": 2, "share_of_title": 1.0, "median_salary": None},
     ]
     assert fig["top_metros"] == [
         {"metro": "San Francisco", "postings": 2, "share": 0.667},
@@ -207,7 +207,7 @@ def test_memoised_top_lists_follow_new_postings_and_rebuilds(session: Session) -
     synthetic.add(session, [synthetic.posting(D, [other.id], b.id)])
     session.commit()
     after = demand_figures(session, s, D, memo=True)
-    assert after["top_titles"] == [{"title": "Title A", "postings": 1, "share_of_title": 1.0}]
+    assert after["top_titles"] == [{"title": "Title A", "postings": 1, "share_of_title": 1.0, "median_salary": None}]
     synthetic.add(session, [synthetic.posting(D - timedelta(days=1), [s.id], b.id)])
     session.commit()
     assert [t["title"] for t in demand_figures(session, s, D, memo=True)["top_titles"]] == ["Title A", "Title B"]

@@ -62,3 +62,54 @@ def test_0009_keeps_stored_items_and_says_to_relink(empty_url: str, capfd: pytes
         assert conn.execute(text("SELECT body, seniority FROM items")).one() == (None, None)
         assert conn.execute(text("SELECT found_in FROM item_skills")).scalar_one() == 0
     engine.dispose()
+
+
+def test_0011_counts_the_pay_and_levels_of_postings_already_counted(empty_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from digest.demand import pay_counts, rollups
+
+    cfg = alembic_config(empty_url)
+    command.upgrade(cfg, "0010")
+    engine = create_engine(empty_url)
+    postings = [  # salary_min, salary_max, currency, period, seniority, job title; the last one still pending
+        (100_000, 120_000, "USD", "year", "senior", 1),
+        (50, 70, "USD", "hour", None, 1),
+        (6_000, None, "EUR", "month", "mid", None),
+        (None, 500, None, None, "junior", 2),
+        (None, None, None, None, "staff", 1),
+        (90_000, 90_000, "USD", "year", "lead", 1),
+    ]
+    with engine.begin() as conn:
+        for n, (low, high, currency, period, level, title) in enumerate(postings):
+            item_id = conn.execute(
+                text(
+                    "INSERT INTO items (kind, title, summary, published_at, fetched_at, posted_on, job_title_id, "
+                    "salary_min, salary_max, salary_currency, salary_period, seniority) VALUES ('job', 'Engineer', "
+                    "'', '2026-03-01 00:00:00', '2026-03-01 00:00:00', :day, :t, :lo, :hi, :c, :p, :s) RETURNING id"
+                ),
+                {"day": f"2026-03-0{1 + n % 2}", "t": title, "lo": low, "hi": high, "c": currency, "p": period}
+                | {"s": level},
+            ).scalar_one()
+            for skill in (1, 2):
+                conn.execute(
+                    text(
+                        "INSERT INTO item_skills (item_id, skill_id, alias, span_start, span_end, posted_on, found_in) "
+                        "VALUES (:i, :s, 'x', 0, 1, :day, 0)"
+                    ),
+                    {"i": item_id, "s": skill, "day": f"2026-03-0{1 + n % 2}"},
+                )
+        conn.execute(
+            text("INSERT INTO demand_pending (item_id, posted_on, job_title_id) VALUES (:i, '2026-03-02', 1)"),
+            {"i": item_id},
+        )
+    command.upgrade(cfg, "head")
+    with Session(engine) as session:
+        stored = rollups.stored_counts(session)
+        assert sum(stored["skill_pay"].values()) == 2 * 4  # four counted postings state pay, two skills each
+        assert sum(stored["skill_title_pay"].values()) == 2 * 2  # yearly, a currency, a title: the first two
+        assert sum(stored["skill_level"].values()) == 2 * 4
+        raw = pay_counts.raw_pay_counts(session)  # the other rollups are empty here: nothing was folded
+        assert {name: stored[name] for name in raw} == raw
+    engine.dispose()

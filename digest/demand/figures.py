@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from digest.demand import window
+from digest.demand import pay, window
 from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
 from digest.demand.totals import weekly_totals, window_totals
@@ -170,6 +170,10 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
     series = weekly_postings(session, skill, as_of)
     postings, recent, prior, change = window_totals(dict(series.pop("days")), as_of)
     tops = _tops(session, skill.id, start, as_of, postings, memo)
+    titles = [t["title"] for t in tops["top_titles"]]
+    paid = pay.pay_figures(session, skill.id, start, as_of, postings, titles, memo)
+    for title in tops["top_titles"]:
+        title["median_salary"] = paid["title_medians"].get(title["title"])
     return {
         "skill": skill.slug,
         "name": skill.name,
@@ -182,6 +186,8 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
         "shift": verdict(session, skill, as_of),
         **tops,
         "weekly": series["weekly"],
+        "salary": paid["salary"],
+        "seniority": paid["seniority"],
     }
 
 
@@ -248,3 +254,4 @@ def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: i
 def clear_memo() -> None:
     with _cache_lock:
         _cache.clear()
+    pay.clear_memo()

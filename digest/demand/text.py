@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from digest.demand.pay_words import pay_words, seniority_words
+
 
 def change_words(change: float | None) -> str:
     if change is None:
@@ -45,7 +47,17 @@ def figures_text(f: dict[str, Any]) -> str:
             "  skills paired with it: " + ", ".join(f"{p['name']} ({p['postings']:,})" for p in f["paired_skills"])
         )
     lines.append("  weekly postings: " + " ".join(str(w["postings"]) for w in f["weekly"]))
+    lines += pay_lines(f)
     return "\n".join(lines)
+
+
+def pay_lines(f: dict[str, Any]) -> list[str]:
+    """Stated pay and seniority for figures_text (absent from figures made before they existed)."""
+    if "salary" not in f:
+        return []
+    pay = pay_words(f["salary"])
+    head = f"  {pay['head'][0].lower()}{pay['head'][1:]}:"
+    return [head, *(f"    {line}" for line in pay["lines"]), f"  seniority: {seniority_words(f['seniority'])}"]
 
 
 def shifts_text(as_of: date, week: date, rows: list[dict[str, Any]]) -> str:

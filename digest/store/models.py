@@ -415,6 +415,48 @@ class DemandSkillMetroDay(Base):
     postings: Mapped[int] = mapped_column(default=0)
 
 
+class DemandSkillLevelDay(Base):
+    """Postings of a skill per day at each seniority level (items.seniority; postings without one: none)."""
+
+    __tablename__ = "demand_skill_level_day"
+    __table_args__ = _rollup_key("skill_id", "day", "level")
+
+    skill_id: Mapped[int]
+    day: Mapped[date] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(20))
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandSkillPayDay(Base):
+    """Stated salaries of a skill's postings per day (docs/demand.md, "Pay and seniority"): `amount` the
+    posting's salary, annualised when `period` is "year" ("" when the period is unknown, as stated),
+    `currency` "" when unknown; a median needs the values, so the key holds them."""
+
+    __tablename__ = "demand_skill_pay_day"
+    __table_args__ = _rollup_key("skill_id", "day", "currency", "period", "amount")
+
+    skill_id: Mapped[int]
+    day: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    period: Mapped[str] = mapped_column(String(4))
+    amount: Mapped[float] = mapped_column(Float)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
+class DemandSkillTitlePayDay(Base):
+    """Yearly salaries in a stated currency of a skill's postings of a title, per day: a top title's median."""
+
+    __tablename__ = "demand_skill_title_pay_day"
+    __table_args__ = _rollup_key("skill_id", "job_title_id", "day", "currency", "amount")
+
+    skill_id: Mapped[int]
+    job_title_id: Mapped[int]
+    day: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[float] = mapped_column(Float)
+    postings: Mapped[int] = mapped_column(default=0)
+
+
 class DemandTitleWindow(Base):
     """All postings of a title in the 90-day window ending on DemandWindow.as_of (digest.demand.window)."""
 

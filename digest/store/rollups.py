@@ -18,6 +18,7 @@ from digest.store.models import (
     DemandTitleDay,
     DemandTotalDay,
 )
+from digest.store.pay_rollups import PAY_ROLLUPS
 
 # table -> (model, key columns, SELECT of (*keys, count) over the postings being folded: `demand_fold`, a
 # copy of their pending rows (day, title, metro), and their mentions; the wide items rows are never read).
@@ -49,6 +50,7 @@ ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
         "GROUP BY 1, 2, 3",
     ),
 }
+ROLLUPS.update(PAY_ROLLUPS)  # pay and seniority per skill and day (they read the postings' items too)
 
 _COLUMNS = "item_id, posted_on, job_title_id, metro_id"
 

@@ -16,6 +16,7 @@ from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
 from digest.demand.figures import demand_figures
 from digest.demand.freshness import freshness
+from digest.demand.pay_words import pay_words, seniority_words, title_pay_words
 from digest.demand.stream import KINDS, BadCursor, atom_feed, item_json, skill_items
 from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
@@ -226,5 +227,8 @@ def skill_page(
         "related": data["related"],
         "paired_groups": paired_by_kind(figures["paired_skills"], data["kinds"]),
         "cadences": ["daily", "weekly", "hourly"],
+        "pay": pay_words(figures["salary"]),
+        "title_pay": {t["title"]: title_pay_words(t["median_salary"]) for t in figures["top_titles"]},
+        "seniority_line": seniority_words(figures["seniority"]),
     }
     return templates.TemplateResponse(request, "skill.html", context)

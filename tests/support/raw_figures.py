@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -60,6 +61,7 @@ def raw_figures(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
     top_metros = sorted(metros.items(), key=lambda kv: (-kv[1], metro_names[kv[0]]))[:TOP]
     top_pairs = sorted(pairs.items(), key=lambda kv: (-kv[1], skills[kv[0]].name))[:TOP]
     with_metro = sum(metros.values())
+    salary, seniority, title_pay = _raw_pay(session, skill, in_window)
     return {
         "skill": skill.slug,
         "name": skill.name,
@@ -70,9 +72,83 @@ def raw_figures(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
         "prior_4_weeks": prior,
         "change_vs_prior_4_weeks": round(recent / prior - 1, 3) if prior else None,
         "top_titles": [
-            {"title": names[t], "postings": n, "share_of_title": _share(n, title_all[t])} for t, n in top_titles
+            {
+                "title": names[t],
+                "postings": n,
+                "share_of_title": _share(n, title_all[t]),
+                "median_salary": title_pay.get(t),
+            }
+            for t, n in top_titles
         ],
         "top_metros": [{"metro": metro_names[m], "postings": n, "share": _share(n, with_metro)} for m, n in top_metros],
         "paired_skills": [{"skill": skills[s].slug, "name": skills[s].name, "postings": n} for s, n in top_pairs],
         "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
+        "salary": salary,
+        "seniority": seniority,
     }
+
+
+# Pay and seniority (docs/demand.md): written out again from the definitions, not with digest.demand.pay
+YEAR = {"hour": 2080, "day": 260, "week": 52, "month": 12, "year": 1}
+LEVELS = [("intern", "intern"), ("junior", "junior"), ("mid", "mid-level"), ("senior", "senior")]
+LEVELS += [("staff", "staff/principal"), ("lead", "lead/manager")]
+
+
+def _raw_pay(session: Session, skill: Skill, in_window: Any) -> tuple[dict[str, Any], dict[str, Any], dict[int, Any]]:
+    rows = session.execute(
+        select(Item.job_title_id, Item.salary_min, Item.salary_max, Item.salary_currency, Item.salary_period)
+        .add_columns(Item.seniority)
+        .join(ItemSkill, ItemSkill.item_id == Item.id)
+        .where(in_window, ItemSkill.skill_id == skill.id)
+    ).all()
+    groups: dict[tuple[str | None, str | None], list[float]] = {}
+    per_title: dict[int, dict[str, list[float]]] = {}
+    for title, low, high, currency, period, _ in rows:
+        if low is None and high is None:
+            continue
+        value = (low + high) / 2 if low is not None and high is not None else low if low is not None else high
+        if period in YEAR:
+            value, period = value * YEAR[period], "year"
+        else:
+            period = None
+        groups.setdefault((currency, period), []).append(value)
+        if title is not None and currency is not None and period == "year":
+            per_title.setdefault(title, {}).setdefault(currency, []).append(value)
+    by_currency = []
+    for (currency, period), values in groups.items():
+        cuts = statistics.quantiles(values, n=4, method="inclusive") if len(values) >= 5 else None
+        by_currency.append(
+            {
+                "currency": currency,
+                "period": period,
+                "postings": len(values),
+                "median": round(cuts[1]) if cuts else None,
+                "p25": round(cuts[0]) if cuts else None,
+                "p75": round(cuts[2]) if cuts else None,
+            }
+        )
+    by_currency.sort(key=lambda g: (-g["postings"], g["currency"] is None, g["currency"] or "", g["period"] is None))
+    title_pay = {}
+    for title, currencies in per_title.items():
+        most = max(len(v) for v in currencies.values())
+        currency = sorted(c for c, v in currencies.items() if len(v) == most)[0]
+        if most >= 5:
+            values = currencies[currency]
+            title_pay[title] = {
+                "currency": currency,
+                "period": "year",
+                "median": round(statistics.median(values)),
+                "postings": len(values),
+            }
+    levels = Counter(r[5] for r in rows)
+    known = sum(levels[k] for k, _ in LEVELS)
+    seniority = {
+        "postings": len(rows),
+        "stated": known,
+        "levels": [
+            {"level": k, "label": label, "postings": levels[k], "share": _share(levels[k], known)}
+            for k, label in LEVELS
+        ],
+    }
+    salary = {"postings": len(rows), "stated": sum(len(v) for v in groups.values()), "by_currency": by_currency}
+    return salary, seniority, title_pay

@@ -1,0 +1,44 @@
+"""The skill page's pay and seniority block as a person sees it in headless Chromium: readable at desktop and
+390 px, in light and dark, and no serious or critical axe-core violation. Screenshots in test-artifacts/browser/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from digest import clock
+from tests.browser.conftest import serious_violations, shot
+from tests.test_skill_page_pay import pay_data
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pay_block_reads_at_desktop_and_390px(session: Session, server: str, browser: Any, scheme: str) -> None:
+    pay_data(session, clock.today())  # the server reads the real clock
+    problems: dict[str, list[str]] = {}
+    for width in (1100, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+        page = context.new_page()
+        try:
+            page.goto(server + "/skills/kubernetes")
+            block = page.locator("#pay")
+            block.scroll_into_view_if_needed()
+            assert block.is_visible()
+            text = block.inner_text()
+            assert "Stated pay (11 of 40 postings)" in text and "median $179k a year" in text
+            assert "staff/principal" in text
+            shot(page, f"50-skill-pay-{scheme}-{width}")
+            block.screenshot(path=str(shot.__globals__["ARTIFACTS"] / f"50-skill-pay-block-{scheme}-{width}.png"))
+            overflow = page.evaluate("document.documentElement.scrollWidth") - width
+            if overflow > 0:
+                problems[f"{width}px"] = [f"{overflow}px wider than the screen"]
+            if width == 1100:
+                found = serious_violations(page)
+                if found:
+                    problems[scheme] = found
+        finally:
+            context.close()
+    assert problems == {}
