@@ -13,6 +13,7 @@ from sqlalchemy import BindParameter, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from digest.demand import window
+from digest.demand.employers import employer_figures
 from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
 from digest.demand.totals import weekly_totals, window_totals
@@ -181,6 +182,7 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
         "change_vs_prior_4_weeks": change,
         "shift": verdict(session, skill, as_of),
         **tops,
+        **employer_figures(session, skill.id, as_of),
         "weekly": series["weekly"],
     }
 

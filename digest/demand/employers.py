@@ -1,0 +1,76 @@
+"""Who posts a skill's postings: `top_employers` and `employer_concentration` of the demand JSON
+(docs/demand.md, "Employers"). One query: the skill's counted postings in the window grouped by employer key
+and raw company name (the key is stored on the posting at ingest, digest.sources.employer), then plain sums."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, exists, func, select
+from sqlalchemy.orm import Session
+
+from digest.demand.window import WINDOW_DAYS
+from digest.store.models import DemandPending, Item, ItemSkill
+
+TOP = 10
+
+_S: BindParameter[int] = bindparam("skill_id")
+_A: BindParameter[date] = bindparam("after")
+_B: BindParameter[date] = bindparam("upto")
+# the skill's counted postings in (after, upto] by employer and spelling: one range of the item_skills index
+# by skill and day, each posting's row read by its key
+_BY_EMPLOYER = (
+    select(Item.employer_key, Item.company, func.count())
+    .select_from(ItemSkill)
+    .join(Item, Item.id == ItemSkill.item_id)
+    .where(
+        ItemSkill.skill_id == _S,
+        ItemSkill.posted_on > _A,
+        ItemSkill.posted_on <= _B,
+        ~exists().where(DemandPending.item_id == ItemSkill.item_id),
+    )
+    .group_by(Item.employer_key, Item.company)
+)
+
+
+def employer_figures(session: Session, skill_id: int, as_of: date) -> dict[str, Any]:
+    """`top_employers` and `employer_concentration` of a skill as of a day."""
+    rows = session.execute(
+        _BY_EMPLOYER, {"skill_id": skill_id, "after": as_of - timedelta(days=WINDOW_DAYS), "upto": as_of}
+    )
+    return employer_summary((key, company, int(n)) for key, company, n in rows)
+
+
+def employer_summary(rows: Iterable[tuple[str | None, str | None, int]]) -> dict[str, Any]:
+    """The two figures from (employer key, raw company, postings) rows covering all the skill's postings in the
+    window (a None key: no employer named)."""
+    postings = 0
+    by_key: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, company, n in rows:
+        postings += n
+        if key is None:
+            continue
+        by_key[key] += n
+        spellings[key][(company or "").strip()] += n
+    named = sum(by_key.values())
+    ranked = sorted(by_key.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = [{"employer": display_name(spellings[k]), "key": k, "postings": n} for k, n in ranked[:TOP]]
+    return {
+        "top_employers": top,
+        "employer_concentration": {
+            "postings": postings,
+            "with_employer": named,
+            "employers": len(by_key),
+            "top_employer_share": round(ranked[0][1] / postings, 3) if ranked else None,
+            "herfindahl": round(sum(n * n for n in by_key.values()) / named**2, 4) if named else None,
+        },
+    }
+
+
+def display_name(spellings: Counter[str]) -> str:
+    """The most common raw spelling; of equally common ones, the first in code-point order."""
+    return min(spellings.items(), key=lambda kv: (-kv[1], kv[0]))[0]
