@@ -62,3 +62,32 @@ def test_0009_keeps_stored_items_and_says_to_relink(empty_url: str, capfd: pytes
         assert conn.execute(text("SELECT body, seniority FROM items")).one() == (None, None)
         assert conn.execute(text("SELECT found_in FROM item_skills")).scalar_one() == 0
     engine.dispose()
+
+
+def test_0011_fills_the_employer_key_of_stored_postings(empty_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    cfg = alembic_config(empty_url)
+    command.upgrade(cfg, "0010")
+    engine = create_engine(empty_url)
+    rows = [("job", "Stripe, Inc."), ("job", "stripe.com"), ("job", None), ("job", "Stealth"), ("news", "Stripe")]
+    with engine.begin() as conn:
+        for kind, company in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO items (kind, title, summary, company, published_at, fetched_at) "
+                    "VALUES (:kind, 'Engineer', '', :company, '2026-03-01 00:00:00', '2026-03-01 00:00:00')"
+                ),
+                {"kind": kind, "company": company},
+            )
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT company, kind, employer_key FROM items ORDER BY id")).all()
+    assert [tuple(r) for r in keys] == [
+        ("Stripe, Inc.", "job", "stripe"),
+        ("stripe.com", "job", "stripe"),
+        (None, "job", None),
+        ("Stealth", "job", None),  # names no employer
+        ("Stripe", "news", None),  # only postings have an employer
+    ]
+    engine.dispose()
