@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from digest.demand.employers import employer_figures
 from digest.demand.figures import demand_figures
 from digest.demand.rollups import mark_pending
+from digest.demand.text import figures_text
 from tests.conftest import _empty_database
 from tests.support import synthetic
 from tests.support.raw_figures import raw_figures
@@ -63,6 +64,10 @@ def test_hand_checked_employer_figures(session: Session) -> None:
         "herfindahl": round((16 + 4 + 1) / 49, 4),
     }
     assert {k_: v for k_, v in fig.items() if k_ != "shift"} == raw_figures(session, k, D)
+    assert (
+        "  top employers (3 employers posted 7, 2 name none; the largest 44.4% of all, Herfindahl 0.4286): "
+        "Stripe (4), Acme GmbH (2), Zeta (1)"
+    ) in figures_text(fig).splitlines()
     # a posting not yet counted into the rollups is in no figure, this one included
     late = synthetic.posting(day(3), [k.id], company="Zeta")
     session.add(late)

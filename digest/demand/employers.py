@@ -74,3 +74,17 @@ def employer_summary(rows: Iterable[tuple[str | None, str | None, int]]) -> dict
 def display_name(spellings: Counter[str]) -> str:
     """The most common raw spelling; of equally common ones, the first in code-point order."""
     return min(spellings.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def employer_lines(f: dict[str, Any]) -> list[str]:
+    """The employer figures of a demand JSON in words, for `digest stats`."""
+    c = f["employer_concentration"]
+    if not f["top_employers"]:
+        return []
+    none = c["postings"] - c["with_employer"]
+    return [
+        f"  top employers ({c['employers']:,} employers posted {c['with_employer']:,}"
+        f"{f', {none:,} name none' if none else ''}; the largest {c['top_employer_share'] * 100:.1f}% of all,"
+        f" Herfindahl {c['herfindahl']}): "
+        + ", ".join(f"{e['employer']} ({e['postings']:,})" for e in f["top_employers"]),
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from digest.demand.employers import employer_lines
+
 
 def change_words(change: float | None) -> str:
     if change is None:
@@ -44,6 +46,7 @@ def figures_text(f: dict[str, Any]) -> str:
         lines.append(
             "  skills paired with it: " + ", ".join(f"{p['name']} ({p['postings']:,})" for p in f["paired_skills"])
         )
+    lines += employer_lines(f)
     lines.append("  weekly postings: " + " ".join(str(w["postings"]) for w in f["weekly"]))
     return "\n".join(lines)
 
