@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest.demand.employers import employer_figures
-from digest.demand.figures import demand_figures
+from digest.demand.figures import clear_memo, demand_figures
 from digest.demand.rollups import mark_pending
 from digest.demand.text import figures_text
 from tests.conftest import _empty_database
@@ -131,3 +131,22 @@ def test_employer_figures_equal_raw_on_random_postings(session: Session) -> None
             assert c["employers"] >= len(top) and c["with_employer"] <= c["postings"] == fig["postings"]
     top = demand_figures(session, skills[0], D)["top_employers"]
     assert any(e["key"] == "stripe" and e["postings"] > 1 for e in top), top
+
+
+def test_the_web_memo_keeps_the_answer_until_a_posting_is_counted(session: Session) -> None:
+    (s,) = synthetic.skills(session, ["Rust"])
+    (first,) = synthetic.add(session, [synthetic.posting(D, [s.id], company="Stripe")])
+    session.commit()
+    clear_memo()
+    try:
+        before = demand_figures(session, s, D, memo=True)["top_employers"]
+        assert before == [{"employer": "Stripe", "key": "stripe", "postings": 1}]
+        first.employer_key, first.company = "acme", "Acme"  # not how keys change: shows the answer is kept
+        session.commit()
+        assert demand_figures(session, s, D, memo=True)["top_employers"] == before
+        assert demand_figures(session, s, D)["top_employers"][0]["key"] == "acme"  # no memo: read again
+        synthetic.add(session, [synthetic.posting(D - timedelta(days=1), [s.id], company="Zeta")])
+        session.commit()
+        assert [e["key"] for e in demand_figures(session, s, D, memo=True)["top_employers"]] == ["acme", "zeta"]
+    finally:
+        clear_memo()

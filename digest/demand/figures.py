@@ -13,6 +13,7 @@ from sqlalchemy import BindParameter, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from digest.demand import window
+from digest.demand.employers import clear_memo as clear_employer_memo
 from digest.demand.employers import employer_figures
 from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
@@ -182,7 +183,7 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
         "change_vs_prior_4_weeks": change,
         "shift": verdict(session, skill, as_of),
         **tops,
-        **employer_figures(session, skill.id, as_of),
+        **employer_figures(session, skill.id, as_of, memo, postings),
         "weekly": series["weekly"],
     }
 
@@ -250,3 +251,4 @@ def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: i
 def clear_memo() -> None:
     with _cache_lock:
         _cache.clear()
+    clear_employer_memo()
