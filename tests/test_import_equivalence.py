@@ -167,6 +167,7 @@ def canonical_dump(session: Session) -> dict[str, Any]:
                 title.get(i.job_title_id) if i.job_title_id else None,
                 metro.get(i.metro_id) if i.metro_id else None,
                 i.matched_at.isoformat() if i.matched_at else None,
+                i.employer_key,
             ]
         )
     skills = [

@@ -113,3 +113,32 @@ def test_0011_counts_the_pay_and_levels_of_postings_already_counted(empty_url: s
         raw = pay_counts.raw_pay_counts(session)  # the other rollups are empty here: nothing was folded
         assert {name: stored[name] for name in raw} == raw
     engine.dispose()
+
+
+def test_0012_fills_the_employer_key_of_stored_postings(empty_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    cfg = alembic_config(empty_url)
+    command.upgrade(cfg, "0011")
+    engine = create_engine(empty_url)
+    rows = [("job", "Stripe, Inc."), ("job", "stripe.com"), ("job", None), ("job", "Stealth"), ("news", "Stripe")]
+    with engine.begin() as conn:
+        for kind, company in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO items (kind, title, summary, company, published_at, fetched_at) "
+                    "VALUES (:kind, 'Engineer', '', :company, '2026-03-01 00:00:00', '2026-03-01 00:00:00')"
+                ),
+                {"kind": kind, "company": company},
+            )
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT company, kind, employer_key FROM items ORDER BY id")).all()
+    assert [tuple(r) for r in keys] == [
+        ("Stripe, Inc.", "job", "stripe"),
+        ("stripe.com", "job", "stripe"),
+        (None, "job", None),
+        ("Stealth", "job", None),  # names no employer
+        ("Stripe", "news", None),  # only postings have an employer
+    ]
+    engine.dispose()

@@ -13,6 +13,8 @@ from sqlalchemy import BindParameter, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from digest.demand import pay, window
+from digest.demand.employers import clear_memo as clear_employer_memo
+from digest.demand.employers import employer_figures
 from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
 from digest.demand.totals import weekly_totals, window_totals
@@ -185,6 +187,7 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
         "change_vs_prior_4_weeks": change,
         "shift": verdict(session, skill, as_of),
         **tops,
+        **employer_figures(session, skill.id, as_of, memo, postings),
         "weekly": series["weekly"],
         "salary": paid["salary"],
         "seniority": paid["seniority"],
@@ -255,3 +258,4 @@ def clear_memo() -> None:
     with _cache_lock:
         _cache.clear()
     pay.clear_memo()
+    clear_employer_memo()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from digest.demand.employers import employer_lines
 from digest.demand.pay_words import pay_words, seniority_words
 
 
@@ -46,6 +47,7 @@ def figures_text(f: dict[str, Any]) -> str:
         lines.append(
             "  skills paired with it: " + ", ".join(f"{p['name']} ({p['postings']:,})" for p in f["paired_skills"])
         )
+    lines += employer_lines(f)
     lines.append("  weekly postings: " + " ".join(str(w["postings"]) for w in f["weekly"]))
     lines += pay_lines(f)
     return "\n".join(lines)

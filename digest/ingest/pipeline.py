@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from digest.demand import rollups
 from digest.ingest.indexing import index_new_items, resolve_new
 from digest.sources.details import job_details
+from digest.sources.employer import employer_key
 from digest.sources.entry import Entry
 from digest.sources.identity import canonical_url, is_site_root, job_dedupe_key, repost_key, url_dedupe_key
 from digest.store.bulk import insert_rows
@@ -289,6 +290,7 @@ def _item_row(p: _Pending, source_name: str | None, now: datetime) -> dict[str, 
         "fetched_at": now,
         "dedupe_key": p.job_key if e.kind == ItemKind.job else url_dedupe_key(p.canonical),
         "company": e.company,
+        "employer_key": employer_key(e.company) if e.kind == ItemKind.job else None,
         "location_raw": e.location_raw,
         "remote": e.remote,
         "posted_on": p.published.date() if e.kind == ItemKind.job else None,

@@ -180,6 +180,9 @@ class Item(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(64))
     # job postings
     company: Mapped[str | None] = mapped_column(String(500))
+    # the company folded to one key per employer (digest.sources.employer): "Stripe, Inc." and "stripe.com"
+    # are "stripe"; None without a company that names one. The employer figures group by it
+    employer_key: Mapped[str | None] = mapped_column(String(200), index=True)
     location_raw: Mapped[str | None] = mapped_column(String(500))
     remote: Mapped[bool | None]
     posted_on: Mapped[date | None]  # the posting's posted_at date in UTC (demand figures)

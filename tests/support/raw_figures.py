@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from digest.demand.weeks import monday, weeks_meeting
+from digest.sources.employer import employer_key
 from digest.store.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 
 WINDOW_DAYS = 90
@@ -82,6 +83,7 @@ def raw_figures(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
         ],
         "top_metros": [{"metro": metro_names[m], "postings": n, "share": _share(n, with_metro)} for m, n in top_metros],
         "paired_skills": [{"skill": skills[s].slug, "name": skills[s].name, "postings": n} for s, n in top_pairs],
+        **raw_employers(session, ids),
         "weekly": [{"week_start": w.isoformat(), "postings": n} for w, n in weekly.items()],
         "salary": salary,
         "seniority": seniority,
@@ -152,3 +154,36 @@ def _raw_pay(session: Session, skill: Skill, in_window: Any) -> tuple[dict[str, 
     }
     salary = {"postings": len(rows), "stated": sum(len(v) for v in groups.values()), "by_currency": by_currency}
     return salary, seniority, title_pay
+
+
+def raw_employers(session: Session, ids: list[int]) -> dict[str, Any]:
+    """top_employers and employer_concentration from the postings' raw company names, folded here (not read
+    from the stored employer key), posting by posting."""
+    companies = [
+        c
+        for part in range(0, len(ids), 5000)
+        for (c,) in session.execute(select(Item.company).where(Item.id.in_(ids[part : part + 5000])))
+    ]
+    keyed = [(employer_key(c), (c or "").strip()) for c in companies]
+    per_employer = Counter(k for k, _ in keyed if k is not None)
+    named = sum(per_employer.values())
+    order = sorted(per_employer, key=lambda k: (-per_employer[k], k))
+    spellings = {k: Counter(raw for kk, raw in keyed if kk == k) for k in order[:TOP]}
+    hhi = sum(n * n for n in per_employer.values()) / named**2 if named else None
+    return {
+        "top_employers": [
+            {
+                "employer": sorted(spellings[k].items(), key=lambda kv: (-kv[1], kv[0]))[0][0],
+                "key": k,
+                "postings": per_employer[k],
+            }
+            for k in order[:TOP]
+        ],
+        "employer_concentration": {
+            "postings": len(companies),
+            "with_employer": named,
+            "employers": len(per_employer),
+            "top_employer_share": round(per_employer[order[0]] / len(companies), 3) if order else None,
+            "herfindahl": round(hhi, 4) if hhi is not None else None,
+        },
+    }

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.orm import Session
 
 from digest.demand.rollups import fold, mark_pending
+from digest.sources.employer import employer_key
 from digest.store.models import Item, ItemKind, ItemSkill, JobTitle, Metro, Skill
 
 
@@ -40,6 +41,7 @@ def posting(
     metro_id: int | None = None,
     kind: ItemKind = ItemKind.job,
     title: str = "Engineer",
+    company: str | None = None,
 ) -> Item:
     at = datetime.combine(day, time(12), tzinfo=UTC)
     item = Item(
@@ -51,6 +53,8 @@ def posting(
         job_title_id=title_id,
         metro_id=metro_id,
         summary="",
+        company=company,
+        employer_key=employer_key(company) if kind == ItemKind.job else None,  # as ingest sets it
     )
     item.skills = [
         ItemSkill(skill_id=s, alias="x", span_start=0, span_end=1, posted_on=item.posted_on)
