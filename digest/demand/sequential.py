@@ -47,7 +47,7 @@ COOLDOWN_WEEKS = 4
 Q_MAX = 0.05
 ARL_TARGET = 100.0  # weeks to a false alarm, per skill
 ARL_MARGIN = 1.25  # calibrate above the target: the simulated ARL is itself an estimate
-SIM_PATHS = 100
+SIM_PATHS = 200
 SIM_WEEKS = 150  # evaluated weeks per simulated path
 TAIL = 20  # beyond the 20th-largest simulated statistic, p-values follow a fitted exponential tail
 
@@ -67,7 +67,7 @@ class Scan:
 
 
 def _cum(a: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.zeros(a.shape[:-1] + (1,)), np.cumsum(a, axis=-1)], axis=-1)
+    return np.concatenate([np.zeros((*a.shape[:-1], 1)), np.cumsum(a, axis=-1)], axis=-1)
 
 
 def scan(counts: np.ndarray, totals: np.ndarray, at: Sequence[int] | np.ndarray, history: int = HISTORY_WEEKS) -> Scan:
@@ -139,10 +139,9 @@ def _null_paths(
 ) -> tuple[np.ndarray, np.ndarray]:
     n = rng.choice(totals, size=(paths, weeks)) if len(totals) else np.zeros((paths, weeks))
     mu = share * n
-    if phi > 1.0:
+    lam = mu
+    if phi > 1.0:  # gamma-Poisson: variance phi x mean
         lam = np.where(mu > 0, rng.gamma(np.where(mu > 0, mu / (phi - 1.0), 1.0), phi - 1.0), 0.0)
-    else:
-        lam = mu
     return rng.poisson(lam).astype(float), n
 
 
