@@ -15,6 +15,9 @@ Targets: false alerts <= 1 per 100 skill-weeks; a >= 50% change at >= 30 posting
 floor under that delay for x1.5 and x0.5: after one changed week the 4-week window moves by only 12.5%
 (below the 20% gate), after two by 25% (the condition can hold), and persistence needs a second
 evaluation: 3 weeks at the earliest. See docs/demand.md.
+Beside it, the sequential detector (`digest.demand.sequential`: a likelihood-ratio scan over the last 1-4
+weeks, its threshold calibrated per skill for an ARL >= 100 weeks, BH across skills) runs on the same
+series, as weekly counts, on the same Mondays; both are printed side by side.
 """
 
 from __future__ import annotations
