@@ -15,6 +15,9 @@ Targets: false alerts <= 1 per 100 skill-weeks; a >= 50% change at >= 30 posting
 floor under that delay for x1.5 and x0.5: after one changed week the 4-week window moves by only 12.5%
 (below the 20% gate), after two by 25% (the condition can hold), and persistence needs a second
 evaluation: 3 weeks at the earliest. See docs/demand.md.
+Beside it, the sequential detector (`digest.demand.sequential`: a likelihood-ratio scan over the last 1-4
+weeks, its threshold calibrated per skill for an ARL >= 100 weeks, BH across skills) runs on the same
+series, as weekly counts, on the same Mondays; both are printed side by side.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from digest.demand import rollups
+from digest.demand.sequential import monitor
 from digest.demand.shifts import run_detection
 from digest.store.engine import make_engine, migrate, session_factory
 from digest.store.models import Skill
@@ -62,6 +66,45 @@ class Outcome:
     skill_weeks: int = 0
     false_alerts: int = 0
     delays: dict[str, int | None] = field(default_factory=dict)
+
+
+def weekly(series: Series) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The series as weekly arrays: skill names, counts (skills x weeks), totals (weeks)."""
+    names = sorted(series.skills)
+    counts = np.zeros((len(names), series.weeks))
+    totals = np.zeros(series.weeks)
+    for d, n in series.total.items():
+        w = (d - series.start).days // 7
+        if 0 <= w < series.weeks:
+            totals[w] += n
+    for i, name in enumerate(names):
+        for d, n in series.skills[name].items():
+            w = (d - series.start).days // 7
+            if 0 <= w < series.weeks:
+                counts[i, w] += n
+    return names, counts, totals
+
+
+def run_sequential(series: Series, first_eval_week: int = 9) -> Outcome:
+    """The sequential detector (digest.demand.sequential) on the same series, evaluated on the same Mondays."""
+    names, counts, totals = weekly(series)
+    alerts = monitor(counts, totals, range(first_eval_week, series.weeks + 1), seed=7)
+    out = Outcome()
+    for w in range(first_eval_week, series.weeks + 1):
+        for name in names:
+            k = series.injected.get(name)
+            if k is None or w <= k[0]:
+                out.skill_weeks += 1
+    for a in sorted(alerts, key=lambda a: a.opened):
+        name, w = names[a.row], a.opened
+        k = series.injected.get(name)
+        if k is None or w <= k[0]:
+            out.false_alerts += 1
+        elif out.delays.get(name) is None and a.up == (k[1] > 1):
+            out.delays[name] = w - k[0]
+    for name in series.injected:
+        out.delays.setdefault(name, None)
+    return out
 
 
 def run(series: Series, first_eval_week: int = 9) -> Outcome:
@@ -238,27 +281,41 @@ def poisson(seed: int = 11, weeks: int = 40, k_week: int = 20) -> Series:
     return s
 
 
-def report(series: Series, out: Outcome) -> None:
+def _line(out: Outcome) -> str:
     rate = 100 * out.false_alerts / max(out.skill_weeks, 1)
+    return f"{out.false_alerts} in {out.skill_weeks:,} = {rate:.2f}"
+
+
+def _detection(delays: list[int | None]) -> str:
+    found = [d for d in delays if d is not None]
+    med = f"median {statistics.median(found):g} weeks" if found else "never"
+    return f"{len(found)}/{len(delays)}, {med}"
+
+
+def report(series: Series, today: Outcome, sequential: Outcome) -> None:
+    """Both methods on one series, side by side."""
     print(
         f"\n{series.name}: {len(series.skills)} skills, {series.weeks} weeks, {sum(series.total.values()):,} postings"
     )
-    print(f"  false alerts: {out.false_alerts} in {out.skill_weeks:,} skill-weeks = {rate:.2f} per 100 (target <= 1)")
+    print(f"  {'':44} {'today (4+4-week test)':>26} | {'sequential (LR scan)':>26}")
+    print(f"  {'false alerts per 100 skill-weeks (target <= 1)':44} {_line(today):>26} | {_line(sequential):>26}")
     if not series.injected:
         return
-    groups: dict[tuple[str, int], list[int | None]] = defaultdict(list)
+    groups: dict[tuple[str, int], list[str]] = defaultdict(list)
     for name, (_k, factor) in series.injected.items():
         lam = series.weekly_rate.get(name, 0)
         band = 100 if lam >= 100 else 30 if lam >= 30 else 10 if lam >= 10 else 5
-        groups[("x1.5" if factor > 1 else "x0.5", band)].append(out.delays.get(name))
-    print("  detection (delay = completed weeks of changed data when the alert opens):")
-    for (kind, band), delays in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        found = [d for d in delays if d is not None]
-        med = f"median {statistics.median(found):.0f} weeks" if found else "never"
-        print(
-            f"    {kind} at ~{band}+/week: detected {len(found)}/{len(delays)}, {med}"
-            f"{' (target <= 2)' if band >= 30 else ''}"
-        )
+        groups[("x1.5" if factor > 1 else "x0.5", band)].append(name)
+    print("  detected, delay = completed weeks of changed data when the alert opens:")
+    for (kind, band), names in sorted(groups.items()):
+        label = f"{kind} at ~{band}+/week{' (target >= 5/6, <= 2)' if band >= 30 else ''}"
+        a = _detection([today.delays.get(n) for n in names])
+        b = _detection([sequential.delays.get(n) for n in names])
+        print(f"    {label:42} {a:>26} | {b:>26}")
+
+
+def both(series: Series, first_eval_week: int = 9) -> None:
+    report(series, run(series, first_eval_week), run_sequential(series, first_eval_week))
 
 
 def main() -> None:
@@ -266,23 +323,24 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--smoke", action="store_true", help="the synthetic series alone, 14 weeks: seconds")
     args = parser.parse_args()
-    print("shift-detection backtest (the detector in digest.demand.shifts, on SQLite rollups)")
+    print("shift-detection backtest: today's detector (digest.demand.shifts, on SQLite rollups) beside the")
+    print("sequential one (digest.demand.sequential, on the same series as weekly counts)")
     if args.smoke:
         synth = poisson(weeks=14, k_week=10)
-        report(synth, run(synth, first_eval_week=12))
+        both(synth, first_eval_week=12)
         return
     hn = hn_as_is(args.data)
-    report(hn, run(hn, first_eval_week=8))
+    both(hn, first_eval_week=8)
     tagged = hn_as_is(args.data, tagged=True)
     tagged.name = "HN 2026 Q1 as it is, skills = the dump's LLM technology tags"
-    report(tagged, run(tagged, first_eval_week=8))
+    both(tagged, first_eval_week=8)
     resampled = hn_resampled(args.data)
-    report(resampled, run(resampled))
+    both(resampled)
     injected = hn_resampled(args.data, seed=6, inject=10)
     injected.name = "HN resampled with injections (top 10 skills, x1.5 / x0.5 from mid-year)"
-    report(injected, run(injected))
+    both(injected)
     synth = poisson()
-    report(synth, run(synth))
+    both(synth)
 
 
 if __name__ == "__main__":
