@@ -2,7 +2,8 @@
 `digest poll` and `digest send-due` with nothing due <= 0.6 s, measured by bench/startup.py).
 
 Each module is imported in a fresh interpreter and the heavy libraries that must not come with it are looked
-for in sys.modules: matplotlib (~0.5 s) only to draw a chart, scipy (~0.7 s) only where a shift test runs,
+for in sys.modules: Pillow only to draw a chart (and matplotlib, which drew them until it cost ~0.5 s of import,
+nowhere), scipy (~0.7 s) only where a shift test runs,
 the HTTP client only to fetch, and nothing of the library for `digest --help`.
 """
 
@@ -16,7 +17,7 @@ import pytest
 
 from tests.helpers import REPO
 
-DRAWING_AND_TESTING = ["matplotlib", "scipy"]
+DRAWING_AND_TESTING = ["PIL", "matplotlib", "scipy"]
 # what was digest.accounts.subscriptions before the split (#18): the subscribe path, its links and skill search
 SUBSCRIBE_PATH = [
     "digest.accounts.subscriptions",

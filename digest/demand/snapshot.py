@@ -103,7 +103,7 @@ def snapshots(
             snap = snapshot_of(counts.get(s, {}), as_of, verdicts.get(s), s in open_alerts)
             if snap.postings and s in skills:
                 # the skill page's chart, cached on disk per skill and day: drawn once a day, whoever asks first
-                from digest.demand.chart import weekly_chart_png  # matplotlib only where a chart is drawn
+                from digest.demand.chart import weekly_chart_png  # Pillow only where a chart is drawn
 
                 snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of, charts_dir))
             cache[(s, as_of)] = snap
