@@ -1,20 +1,22 @@
 """top_employers and employer_concentration: hand-checked on a small fixture (window edges, spellings folded,
 postings without an employer, pending postings), and equal to the computation from the raw postings on
-random postings, on SQLite and PostgreSQL."""
+random postings, on SQLite and PostgreSQL; the per-day employer rollup follows a relink and a delete."""
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
+from digest.demand import rollups
 from digest.demand.employers import employer_figures
 from digest.demand.figures import clear_memo, demand_figures
 from digest.demand.rollups import mark_pending
 from digest.demand.text import figures_text
+from digest.ingest.pipeline import delete_items
 from tests.conftest import _empty_database
 from tests.support import synthetic
 from tests.support.raw_figures import raw_figures
@@ -141,12 +143,75 @@ def test_the_web_memo_keeps_the_answer_until_a_posting_is_counted(session: Sessi
     try:
         before = demand_figures(session, s, D, memo=True)["top_employers"]
         assert before == [{"employer": "Stripe", "key": "stripe", "postings": 1}]
-        first.employer_key, first.company = "acme", "Acme"  # not how keys change: shows the answer is kept
+        # the spelling is read from the posting (the counts from the rollup, which the fold keeps): changed
+        # behind the fold's back, which postings never are, it shows the answer is kept
+        first.company = "STRIPE"
         session.commit()
         assert demand_figures(session, s, D, memo=True)["top_employers"] == before
-        assert demand_figures(session, s, D)["top_employers"][0]["key"] == "acme"  # no memo: read again
+        assert demand_figures(session, s, D)["top_employers"][0]["employer"] == "STRIPE"  # no memo: read again
         synthetic.add(session, [synthetic.posting(D - timedelta(days=1), [s.id], company="Zeta")])
         session.commit()
-        assert [e["key"] for e in demand_figures(session, s, D, memo=True)["top_employers"]] == ["acme", "zeta"]
+        assert [e["employer"] for e in demand_figures(session, s, D, memo=True)["top_employers"]] == ["STRIPE", "Zeta"]
     finally:
         clear_memo()
+
+
+def test_the_employer_rollup_follows_a_relink_and_a_delete(session: Session) -> None:
+    """The per-day employer rollup is counted by the fold and taken out by unfold like the title and metro
+    rollups: re-linked postings move to their new skill, deleted ones leave, and `rollups.check` agrees."""
+    k, p = synthetic.skills(session, ["Kubernetes", "Python"])
+    day = lambda n: D - timedelta(days=n)  # noqa: E731
+    post = synthetic.posting
+    stripe = [post(day(n), [k.id], company=c) for n, c in ((3, "Stripe"), (9, "stripe.com"), (12, "Stripe, Inc."))]
+    acme = [post(day(n), [k.id, p.id], company="Acme") for n in (2, 4)]
+    others = [post(day(1), [k.id], company="Zeta"), post(day(6), [k.id], company=None)]
+    synthetic.add(session, [*stripe, *acme, *others])
+    session.commit()
+
+    def agree() -> dict[str, Any]:
+        assert rollups.check(session) == []
+        for skill in (k, p):
+            fig = demand_figures(session, skill, D)
+            fig.pop("shift")
+            assert fig == raw_figures(session, skill, D), skill.slug
+        return demand_figures(session, k, D)
+
+    fig = agree()
+    assert [(e["key"], e["postings"]) for e in fig["top_employers"]] == [("stripe", 3), ("acme", 2), ("zeta", 1)]
+    # a relink: two Stripe postings now mention Python, not Kubernetes
+    moved = [i.id for i in stripe[:2]]
+    rollups.unfold(session, moved)
+    for item in stripe[:2]:
+        for mention in item.skills:
+            mention.skill_id = p.id
+    session.flush()
+    rollups.repend(session, moved)
+    rollups.fold(session, moved)
+    session.commit()
+    fig = agree()
+    assert [(e["key"], e["postings"]) for e in fig["top_employers"]] == [("acme", 2), ("stripe", 1), ("zeta", 1)]
+    top_p = demand_figures(session, p, D)["top_employers"]
+    assert [(e["employer"], e["postings"]) for e in top_p] == [("Acme", 2), ("Stripe", 2)]  # tie: key order
+    # a delete: the Acme postings are taken out of the counts first, then deleted
+    gone = [i.id for i in acme]
+    rollups.unfold(session, gone)
+    delete_items(session, gone, datetime(2026, 5, 18, tzinfo=UTC))
+    rollups.drop_zeros(session)
+    session.commit()
+    fig = agree()
+    assert [(e["key"], e["postings"]) for e in fig["top_employers"]] == [("stripe", 1), ("zeta", 1)]
+    assert fig["employer_concentration"] == {
+        "postings": 3,
+        "with_employer": 2,
+        "employers": 2,
+        "top_employer_share": round(1 / 3, 3),
+        "herfindahl": 0.5,
+    }
+    # a key changed behind the fold's back: the check sees it, a rebuild counts it afresh
+    stripe[2].employer_key = "stripe-two"
+    session.commit()
+    assert any(problem.startswith("skill_employer") for problem in rollups.check(session))
+    rollups.rebuild(session, datetime(2026, 5, 18, tzinfo=UTC))
+    session.commit()
+    assert rollups.check(session) == []  # (the raw reference folds the company itself: it still says "stripe")
+    assert [e["key"] for e in demand_figures(session, k, D)["top_employers"]] == ["stripe-two", "zeta"]

@@ -27,6 +27,7 @@ from digest.demand import rollups
 from digest.ingest.imports import import_rows
 from digest.sources.identity import import_identity
 from digest.sources.jobfile import open_rows, read_hn
+from digest.store.employer_rollups import EMPLOYER_ROLLUPS
 from digest.store.models import Item, ItemSkill, ItemSource, ItemTombstone, JobTitle, Metro, Skill
 from digest.store.pay_rollups import PAY_ROLLUPS
 from digest.taxonomy.load import load_taxonomy
@@ -182,7 +183,9 @@ def canonical_dump(session: Session) -> dict[str, Any]:
     }
     order = ("skill_id", "job_title_id", "metro_id", "day")  # key columns in a fixed order, whatever the table's
     for name, counter in rollups.stored_counts(session).items():
-        if name in PAY_ROLLUPS:  # newer than the frozen dump; compared with the raw postings by rollups.check
+        if (
+            name in PAY_ROLLUPS or name in EMPLOYER_ROLLUPS
+        ):  # newer than the frozen dump; compared with the raw postings by rollups.check
             continue
         _model, keys, _ = rollups.ROLLUPS[name]
         out[f"rollup_{name}"] = sorted(

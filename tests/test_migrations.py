@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -141,4 +142,44 @@ def test_0012_fills_the_employer_key_of_stored_postings(empty_url: str) -> None:
         ("Stealth", "job", None),  # names no employer
         ("Stripe", "news", None),  # only postings have an employer
     ]
+    engine.dispose()
+
+
+def test_0013_counts_the_employers_of_postings_already_counted(empty_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from digest.demand import employer_counts, rollups
+
+    cfg = alembic_config(empty_url)
+    command.upgrade(cfg, "0012")
+    engine = create_engine(empty_url)
+    postings = [("stripe", 1), ("stripe", 1), ("stripe", 2), ("acme", 1), (None, 1), ("acme", 2)]  # key, day
+    with engine.begin() as conn:
+        for key, day in postings:
+            item_id = conn.execute(
+                text(
+                    "INSERT INTO items (kind, title, summary, company, employer_key, published_at, fetched_at, "
+                    "posted_on) VALUES ('job', 'Engineer', '', :key, :key, '2026-03-01 00:00:00', "
+                    "'2026-03-01 00:00:00', :day) RETURNING id"
+                ),
+                {"key": key, "day": f"2026-03-0{day}"},
+            ).scalar_one()
+            for skill in (1, 2):
+                conn.execute(
+                    text(
+                        "INSERT INTO item_skills (item_id, skill_id, alias, span_start, span_end, posted_on, found_in) "
+                        "VALUES (:i, :s, 'x', 0, 1, :day, 0)"
+                    ),
+                    {"i": item_id, "s": skill, "day": f"2026-03-0{day}"},
+                )
+        conn.execute(  # the last posting is still pending: not counted
+            text("INSERT INTO demand_pending (item_id, posted_on) VALUES (:i, '2026-03-02')"), {"i": item_id}
+        )
+    command.upgrade(cfg, "head")
+    with Session(engine) as session:
+        stored = rollups.stored_counts(session)["skill_employer"]
+        assert sum(stored.values()) == 2 * 4  # four counted postings name an employer, two skills each
+        assert stored[(1, date(2026, 3, 1), "stripe")] == 2
+        assert stored == employer_counts.raw_employer_counts(session)["skill_employer"]
     engine.dispose()

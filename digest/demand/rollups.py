@@ -4,7 +4,8 @@ Five tables keyed by day, so every window edge (D-90, D-28, D-56) is exact: tota
 (all postings of a title), skill, skill x title, skill x metro; and the skill pairs of the current 90-day
 window (digest.demand.window). A posting counts once, on its `posted_on` day.
 Pay and seniority per skill and day too (levels, stated salaries, titles' yearly salaries:
-digest.store.pay_rollups, digest.demand.pay_counts).
+digest.store.pay_rollups, digest.demand.pay_counts), and postings per skill, day and employer
+(digest.store.employer_rollups, digest.demand.employer_counts).
 
 A new posting is stored with a `demand_pending` row in the same transaction. `fold` counts pending
 postings into the rollups with one INSERT .. SELECT .. GROUP BY .. ON CONFLICT per table, run by the
@@ -26,6 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from digest.demand import window
+from digest.demand.employer_counts import raw_employer_counts
 from digest.demand.pay_counts import raw_pay_counts
 from digest.store import rollups as sql
 from digest.store.bulk import add_rows, insert_rows
@@ -153,6 +155,7 @@ def raw_counts(session: Session) -> Counts:
         rows[iid][3].append(skill_id)
     counts = count_postings(rows.values())
     counts.update(raw_pay_counts(session))  # pay and seniority: from the postings' salaries and levels
+    counts.update(raw_employer_counts(session))  # employers: from the postings' employer keys
     return counts
 
 

@@ -460,6 +460,19 @@ class DemandSkillTitlePayDay(Base):
     postings: Mapped[int] = mapped_column(default=0)
 
 
+class DemandSkillEmployerDay(Base):
+    """Postings of a skill per day by employer (items.employer_key; postings naming none are not here: the
+    skill's day total less these). docs/demand.md, "Employers"."""
+
+    __tablename__ = "demand_skill_employer_day"
+    __table_args__ = _rollup_key("skill_id", "day", "employer_key")
+
+    skill_id: Mapped[int]
+    day: Mapped[date] = mapped_column(Date)
+    employer_key: Mapped[str] = mapped_column(String(200))
+    postings: Mapped[int] = mapped_column(default=0)
+
+
 class DemandTitleWindow(Base):
     """All postings of a title in the 90-day window ending on DemandWindow.as_of (digest.demand.window)."""
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from digest.store.bulk import add_selected
+from digest.store.employer_rollups import EMPLOYER_ROLLUPS
 from digest.store.engine import join_in_order
 from digest.store.models import (
     DemandSkillDay,
@@ -51,6 +52,7 @@ ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     ),
 }
 ROLLUPS.update(PAY_ROLLUPS)  # pay and seniority per skill and day (they read the postings' items too)
+ROLLUPS.update(EMPLOYER_ROLLUPS)  # postings per skill, day and employer (the key is on the postings' items)
 
 _COLUMNS = "item_id, posted_on, job_title_id, metro_id"
 
