@@ -102,10 +102,11 @@ def snapshots(
         for s in missing:
             snap = snapshot_of(counts.get(s, {}), as_of, verdicts.get(s), s in open_alerts)
             if snap.postings and s in skills:
-                # the skill page's chart, cached on disk per skill and day: drawn once a day, whoever asks first
+                # the skill page's narrow chart (emails show it at most 300 px wide: the wide one's labels would
+                # shrink to 6 px), cached on disk per skill and day: drawn once a day, whoever asks first
                 from digest.demand.chart import weekly_chart_png  # Pillow only where a chart is drawn
 
-                snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of, charts_dir))
+                snap = replace(snap, chart_png=weekly_chart_png(session, skills[s], as_of, charts_dir, narrow=True))
             cache[(s, as_of)] = snap
     return {s: cache[(s, as_of)] for s in ids}
 
