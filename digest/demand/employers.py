@@ -5,15 +5,14 @@ skill's postings from its day rollup, and the top ten's spellings (for their dis
 
 from __future__ import annotations
 
-import copy
-import threading
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from digest.demand.memo import Memo
 from digest.demand.rollups import REBUILT
 from digest.demand.window import WINDOW_DAYS
 from digest.store.employer_rollups import spellings, window_employers
@@ -32,9 +31,7 @@ _TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
     DemandTotalDay.day > _A, DemandTotalDay.day <= _B
 )
 _GENERATION = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
-_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_SIZE = 4096
+_memo = Memo()
 
 
 def employer_figures(
@@ -56,10 +53,8 @@ def employer_figures(
             session.execute(_TOTAL, params).scalar_one(),
             session.execute(_GENERATION).scalar(),
         )
-        with _cache_lock:
-            if key in _cache:
-                _cache.move_to_end(key)
-                return copy.deepcopy(_cache[key])
+        if (kept := _memo.get(key)) is not None:
+            return kept
     if postings is None:
         postings = int(session.execute(_POSTINGS, params).scalar_one())
     top, employers, named, squares = window_employers(session, skill_id, after, as_of, TOP)
@@ -79,16 +74,12 @@ def employer_figures(
         },
     }
     if key:
-        with _cache_lock:
-            _cache[key] = copy.deepcopy(figures)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+        _memo.put(key, figures)
     return figures
 
 
 def clear_memo() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _memo.clear()
 
 
 def display_name(spellings: Counter[str]) -> str:

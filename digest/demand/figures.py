@@ -3,9 +3,6 @@ pair window, digest.demand.window)."""
 
 from __future__ import annotations
 
-import copy
-import threading
-from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from digest.demand import pay, window
 from digest.demand.employers import clear_memo as clear_employer_memo
 from digest.demand.employers import employer_figures
+from digest.demand.memo import Memo
 from digest.demand.rollups import REBUILT
 from digest.demand.shifts import verdict
 from digest.demand.totals import weekly_totals, window_totals
@@ -198,9 +196,7 @@ _TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
     DemandTotalDay.day > _A, DemandTotalDay.day <= _B
 )
 _GENERATION = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
-_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_SIZE = 4096
+_memo = Memo()
 
 
 def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: int, memo: bool) -> dict[str, Any]:
@@ -222,10 +218,8 @@ def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: i
             session.execute(_GENERATION).scalar(),
         )
     )
-    with _cache_lock:
-        if memo and key in _cache:
-            _cache.move_to_end(key)
-            return copy.deepcopy(_cache[key])
+    if memo and (kept := _memo.get(key)) is not None:
+        return kept
     windowed = window.as_of(session) == as_of
     title_rows = session.execute(_TITLES_WINDOW if windowed else _TITLES, params).all()
     title_totals: dict[int, int] = {}
@@ -247,15 +241,11 @@ def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: i
         "paired_skills": [{"skill": slug, "name": name, "postings": int(n)} for slug, name, n in pair_rows],
     }
     if memo:
-        with _cache_lock:
-            _cache[key] = copy.deepcopy(tops)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+        _memo.put(key, tops)
     return tops
 
 
 def clear_memo() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _memo.clear()
     pay.clear_memo()
     clear_employer_memo()

@@ -7,10 +7,8 @@ rollups; the definitions are digest.demand.pay_counts'); memoised per process li
 
 from __future__ import annotations
 
-import copy
 import statistics
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from digest.demand.memo import Memo
 from digest.demand.rollups import REBUILT
 from digest.store.models import (
     DemandSkillLevelDay,
@@ -139,9 +138,7 @@ _TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
     DemandTotalDay.day > _A, DemandTotalDay.day <= _B
 )
 _GENERATION = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
-_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_SIZE = 4096
+_memo = Memo()
 
 
 def pay_figures(
@@ -165,10 +162,8 @@ def pay_figures(
             session.execute(_TOTAL, params).scalar_one(),
             session.execute(_GENERATION).scalar(),
         )
-        with _cache_lock:
-            if key in _cache:
-                _cache.move_to_end(key)
-                return copy.deepcopy(_cache[key])
+        if (kept := _memo.get(key)) is not None:
+            return kept
     levels = {level: int(n) for level, n in session.execute(_LEVELS, params).tuples()}
     groups: Salaries = defaultdict(list)
     for currency, period, amount, n in session.execute(_PAY, params).tuples():
@@ -183,13 +178,9 @@ def pay_figures(
         "title_medians": {t: title_median(c) for t, c in by_title.items()},
     }
     if memo:
-        with _cache_lock:
-            _cache[key] = copy.deepcopy(out)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+        _memo.put(key, out)
     return out
 
 
 def clear_memo() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _memo.clear()
