@@ -6,7 +6,7 @@ a person reads."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -159,3 +159,47 @@ def test_read_from_the_database_adds_up_to_the_shift_counts(session: Session, _e
     assert (e.now, e.before) == (recent, prior)
     for d in DIMENSIONS:
         assert sum(g.delta for g in e.breakdowns[d].contributions) == recent - prior
+
+
+@pytest.mark.parametrize("surge", [None, "Stripe"])
+def test_the_skill_page_explains_an_open_alert_and_marks_a_held_one(
+    settings: Any, session: Session, surge: str | None
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from digest.demand.figures import clear_memo
+    from digest.store.models import Direction, ShiftAlert
+    from digest.web.app import create_app
+
+    _empty_database(session.get_bind())
+    clear_memo()
+    (k8s,) = synthetic.skills(session, ["Kubernetes"])
+    (berlin,) = synthetic.metros(session, ["Berlin"])
+    items = []
+    for n in range(30):
+        items += [synthetic.posting(WEEK - timedelta(days=40), [k8s.id], company=f"Firm {n}") for _ in range(3)]
+        items += [synthetic.posting(WEEK - timedelta(days=10), [k8s.id], company=f"Firm {n}") for _ in range(4)]
+    if surge:
+        items += [synthetic.posting(WEEK - timedelta(days=3), [k8s.id], None, berlin.id, company=surge)
+                  for _ in range(40)]  # fmt: skip
+    synthetic.add(session, items)
+    at = datetime(2026, 5, 18, 1, tzinfo=UTC)
+    session.add(ShiftAlert(skill_id=k8s.id, direction=Direction.up, opened_on=WEEK, change=0.38, p_value=0.001,
+                           q_value=0.01, recent=160 if surge else 120, prior=90, created_at=at))  # fmt: skip
+    session.commit()
+    page = TestClient(create_app(settings)).get(f"/skills/kubernetes?as_of={WEEK + timedelta(days=2)}").text
+    clear_memo()
+    text = " ".join(page.split())
+    if surge:
+        assert "Driven by one employer: not emailed</span>" in text
+        assert (
+            "Kubernetes postings rose 38% (4 weeks vs the 4 before, as a share of all postings). Most of the rise: "
+            "Stripe (+40 postings), Berlin (+40 postings); spread over 31 employers. Held back (driven by one "
+            "employer): Stripe accounts for +40 postings of +70 postings."
+        ) in text
+    else:
+        assert "not emailed" not in text
+        assert (
+            "Kubernetes postings rose 38% (4 weeks vs the 4 before, as a share of all postings). Most of the rise: "
+            "Firm 0 (+1 posting); spread over 30 employers."
+        ) in text

@@ -9,11 +9,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from digest.demand.shifts import WINDOW_DAYS
+from digest.demand.shifts import WINDOW_DAYS, open_alerts
 from digest.store.models import DemandPending, Item, ItemKind, ItemSkill, JobTitle, Metro
 
 TOP = 3
@@ -225,3 +226,12 @@ def read_postings(session: Session, skill_id: int, week: date) -> list[Posting]:
 
 def explain_week(session: Session, skill_id: int, week: date) -> Explanation:
     return explain(read_postings(session, skill_id, week))
+
+
+def open_alert_lines(session: Session, skill_id: int, name: str, as_of: date) -> list[dict[str, Any]]:
+    """For the skill page: each alert open as of the date, its line and its hold (None: it was emailed)."""
+    out = []
+    for a in open_alerts(session, [skill_id], as_of):
+        e = explain_week(session, skill_id, a.opened_on)
+        out.append({"direction": a.direction.value, "line": sentence(name, a.change, e), "held": e.held})
+    return out
