@@ -215,7 +215,7 @@ def skill_page(
             assert skill_id is not None
             return open_alert_lines(session, skill_id, figures["name"], day)
 
-    explained = []
+    explained: list[dict[str, Any]] = []
     if figures["shift"]["alert_open"]:
         explained = cache.get(("why", canonical, day), why) if _worth_keeping(request, day) else why()
     context = {
