@@ -88,6 +88,9 @@ def test_one_employer_surge_is_held_back_a_spread_one_is_emailed(
     got = run(session, settings, T0 + timedelta(hours=2, minutes=1))
     if surge:
         assert got == {} and _emails(settings, "ann@example.com", "demand rising") == []
+        # nor in the 08:00 digest: a held alert is emailed in no form
+        run(session, settings, T0 + timedelta(hours=8))
+        assert not any("SHIFT ALERT" in text_of(m) for m in outbox(settings).values())
         return
     assert got == {"alert sent": 1}
     (mail,) = outbox(settings).values()
