@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from digest.demand.shifts import WINDOW_DAYS, open_alerts
 from digest.store.models import DemandPending, Item, ItemKind, ItemSkill, JobTitle, Metro
 
 TOP = 3
@@ -208,6 +207,8 @@ _ROWS = (
 def read_postings(session: Session, skill_id: int, week: date) -> list[Posting]:
     """The skill's counted postings in the two windows of the evaluation week `week` (as the shift test
     counts them: the 4 weeks before `week`, and the 4 before those)."""
+    from digest.demand.shifts import WINDOW_DAYS  # shifts loads numpy: not for every digest that imports this
+
     split = week - timedelta(days=WINDOW_DAYS)
     params = {"skill_id": skill_id, "lo": week - timedelta(days=2 * WINDOW_DAYS), "hi": week}
     out = []
@@ -230,6 +231,8 @@ def explain_week(session: Session, skill_id: int, week: date) -> Explanation:
 
 def open_alert_lines(session: Session, skill_id: int, name: str, as_of: date) -> list[dict[str, Any]]:
     """For the skill page: each alert open as of the date, its line and its hold (None: it was emailed)."""
+    from digest.demand.shifts import open_alerts
+
     out = []
     for a in open_alerts(session, [skill_id], as_of):
         e = explain_week(session, skill_id, a.opened_on)
