@@ -57,6 +57,8 @@ def test_contributions_add_up_to_the_change(postings: list[Posting]) -> None:
             assert [abs(g.delta) for g in b.top] == sorted((abs(g.delta) for g in b.top), reverse=True)
     if e.held == HELD_EMPLOYER:
         assert e.carrier is not None and 2 * abs(e.carrier.delta) > abs(e.change)
+    if len({p.source for p in postings}) <= 1:  # one source cannot change the mix
+        assert e.held != HELD_SOURCE
 
 
 def _posting(recent: bool, employer: str | None, metro: str = "Berlin", source: str = "HN") -> Posting:
