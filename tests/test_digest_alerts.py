@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
 from digest.store.models import Direction, ShiftAlert
+from tests.support import synthetic
 from tests.test_digest_ledger import T0, World, outbox, run, text_of
 
 
@@ -54,3 +56,45 @@ def test_alert_email_and_digest_section(settings: Settings, session: Session) ->
     _alert(session, python, T0 + timedelta(days=30, hours=2))
     assert run(session, settings, T0 + timedelta(days=30, hours=3))["alert sent"] == 1
     assert len(_emails(settings, "ann@example.com", "demand rising")) == 2
+
+
+def _postings(session: Session, skill_id: int, surge_company: str | None) -> None:
+    """30 employers each one posting more in the 4 weeks before T0 than in the 4 before, plus (when named)
+    one employer's 40 new postings: the alert's change is then mostly that employer's."""
+    items = []
+    for n in range(30):
+        for k in range(3):
+            items.append(synthetic.posting(T0.date() - timedelta(days=40 + k), [skill_id], company=f"Firm {n}"))
+        for k in range(4):
+            items.append(synthetic.posting(T0.date() - timedelta(days=10 + k), [skill_id], company=f"Firm {n}"))
+    if surge_company:
+        items += [synthetic.posting(T0.date() - timedelta(days=1 + k % 20), [skill_id], company=surge_company)
+                  for k in range(40)]  # fmt: skip
+    synthetic.add(session, items)
+    session.commit()
+
+
+@pytest.mark.parametrize("surge", [None, "Stripe"])
+def test_one_employer_surge_is_held_back_a_spread_one_is_emailed(
+    settings: Settings, session: Session, surge: str | None
+) -> None:
+    w = World(session)
+    ann = w.user("ann@example.com", alerts=True)
+    w.subscribe(ann, "python")
+    w.commit()
+    python = w.skill("python").id
+    _postings(session, python, surge)
+    _alert(session, python, T0 + timedelta(hours=2))
+    got = run(session, settings, T0 + timedelta(hours=2, minutes=1))
+    if surge:
+        assert got == {} and _emails(settings, "ann@example.com", "demand rising") == []
+        # nor in the 08:00 digest: a held alert is emailed in no form
+        run(session, settings, T0 + timedelta(hours=8))
+        assert not any("SHIFT ALERT" in text_of(m) for m in outbox(settings).values())
+        return
+    assert got == {"alert sent": 1}
+    (mail,) = outbox(settings).values()
+    assert (
+        "Python postings rose 50% (4 weeks vs the 4 before, as a share of all postings). Most of the rise: "
+        "Firm 0 (+1 posting); spread over 30 employers."
+    ) in " ".join(text_of(mail).split())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -101,8 +102,13 @@ def test_alert_snapshot() -> None:
                             alerts=[ALERT])  # fmt: skip
     context = {"to": "ann@example.com", "settings_url": f"{BASE}/settings",
                "unsubscribe_url": f"{BASE}/unsubscribe?token=tok", "interval_days": 28}  # fmt: skip
-    rendered = DigestRenderer().render_alert(section, ALERT, context)
+    why = (
+        "Python postings rose 62% (4 weeks vs the 4 before, as a share of all postings). "
+        "Most of the rise: Stripe & Co (+12 postings), Berlin (+9 postings); spread over 31 employers."
+    )
+    rendered = DigestRenderer().render_alert(section, replace(ALERT, why=why), context)
     check_snapshot("alert", rendered)
+    assert why in rendered.text and why.replace("&", "&amp;") in (rendered.html or "")
     assert rendered.subject == "[digest] Python: demand rising (+62%)"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
@@ -15,6 +16,7 @@ from digest.delivery.context import Context, Outcome, checkpoint
 from digest.delivery.ledger import claim_where, record, recording
 from digest.delivery.send import send_with_retries
 from digest.delivery.state import SkillName, alert_view
+from digest.demand.explain import explain_week, sentence
 from digest.demand.snapshot import snapshots
 from digest.logs import log_context
 from digest.mail.message import OutgoingEmail
@@ -34,7 +36,10 @@ from digest.store.models import (
 
 def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]:
     """Create alert deliveries for accounts that chose alert emails: one per open alert of a skill they
-    follow, at most one per skill per `alert_email_interval_days`. Returns the pending delivery ids."""
+    follow, at most one per skill per `alert_email_interval_days`. An alert the concentration guard holds
+    back (one employer, or a change in the mix of sources, carries most of the change: digest.demand.explain,
+    decided now from the skill's postings) is shown on the skill page and emailed to no one. Returns the
+    pending delivery ids."""
     interval = timedelta(days=settings.alert_email_interval_days)
     alerts = session.scalars(
         select(ShiftAlert).where(
@@ -60,6 +65,8 @@ def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]
                 ~recent.exists(),
             )
         ).all()
+        if users and explain_week(session, a.skill_id, a.opened_on).held:  # read only when someone would get it
+            continue
         rows = [
             {"user_id": u, "kind": DeliveryKind.alert, "cadence": key, "window_end": a.created_at,
              "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now,
@@ -87,10 +94,11 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
     got = claim_where(session, ctx, and_(Delivery.id.in_(list(delivery_ids)), Delivery.kind == DeliveryKind.alert), now)
     session.commit()
     unsent: list[Outcome] = []  # alert deliveries have no subscription windows: window end is just `now`
+    whys: dict[int, str] = {}  # alert id -> its line: one read of the skill's postings per alert, not per person
     try:
         with recording(session, now, now) as record_one:
             for delivery_id, user_id, attempts in got:
-                email = _alert_email(session, ctx, delivery_id, user_id, now)
+                email = _alert_email(session, ctx, delivery_id, user_id, now, whys)
                 if email is None:
                     unsent.append((delivery_id, DeliveryStatus.failed, None, "alert, subscription or address gone"))
                     continue
@@ -107,7 +115,9 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
     return summary
 
 
-def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
+def _alert_email(
+    session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime, whys: dict[int, str]
+) -> OutgoingEmail | None:
     """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
     from digest.accounts.links import unsubscribe_url
 
@@ -126,4 +136,7 @@ def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int,
     snap = snapshots(session, [skill.id], now.date(), ctx.settings.charts_dir, ctx.snapshots).get(skill.id)
     unsub = unsubscribe_url(ctx.settings, sub.id, user_id, now)
     name = SkillName(skill.id, skill.slug, skill.name)
-    return alert_email(ctx, delivery_id, user.email, name, snap, alert_view(alert), unsub)
+    if alert.id not in whys:
+        whys[alert.id] = sentence(skill.name, alert.change, explain_week(session, skill.id, alert.opened_on))
+    why = whys[alert.id]
+    return alert_email(ctx, delivery_id, user.email, name, snap, replace(alert_view(alert), why=why), unsub)

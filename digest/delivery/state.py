@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from digest.delivery.context import Context, chunks
 from digest.delivery.items import VIEW_COLUMNS, item_view
+from digest.demand.explain import explain_week
 from digest.demand.snapshot import Snapshot, snapshots
 from digest.mail.content import AlertView, ItemView
 from digest.store.engine import any_of
@@ -149,6 +150,8 @@ def _alerts(
     ).all()
     out: dict[int, list[tuple[datetime, AlertView]]] = defaultdict(list)
     for a in rows:
+        if explain_week(session, a.skill_id, a.opened_on).held:  # held back: on the skill page, in no email
+            continue
         out[a.skill_id].append((a.created_at, alert_view(a)))
     return out
 

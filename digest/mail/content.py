@@ -71,6 +71,8 @@ class AlertView:
     opened_on: date
     recent: int
     prior: int
+    # what moved it, in one line (digest.demand.explain.sentence); the alert email shows it, a digest does not
+    why: str = ""
 
     @property
     def headline(self) -> str:

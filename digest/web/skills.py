@@ -14,6 +14,7 @@ from digest import clock
 from digest.delivery.items import ItemPage, window_items
 from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
+from digest.demand.explain import open_alert_lines
 from digest.demand.figures import demand_figures
 from digest.demand.freshness import freshness
 from digest.demand.pay_words import pay_words, seniority_words, title_pay_words
@@ -207,6 +208,16 @@ def skill_page(
     cache: TTLCache = request.app.state.page_cache
     key = (canonical, day, postings_page, articles_page)
     postings, articles = cache.get(key, lists) if _worth_keeping(request, day) else lists()
+
+    def why() -> list[dict[str, Any]]:  # what moved an open alert: one read of the skill's 8 weeks of postings
+        with session_scope() as session:
+            skill_id = session.scalar(select(Skill.id).where(Skill.slug == canonical))
+            assert skill_id is not None
+            return open_alert_lines(session, skill_id, figures["name"], day)
+
+    explained: list[dict[str, Any]] = []
+    if figures["shift"]["alert_open"]:
+        explained = cache.get(("why", canonical, day), why) if _worth_keeping(request, day) else why()
     context = {
         "skill": data["skill"],
         "f": figures,
@@ -230,5 +241,6 @@ def skill_page(
         "pay": pay_words(figures["salary"]),
         "title_pay": {t["title"]: title_pay_words(t["median_salary"]) for t in figures["top_titles"]},
         "seniority_line": seniority_words(figures["seniority"]),
+        "alerts_explained": explained,
     }
     return templates.TemplateResponse(request, "skill.html", context)
