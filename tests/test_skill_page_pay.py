@@ -89,3 +89,12 @@ def test_stats_text_says_pay_and_seniority(session: Session) -> None:
     text = figures_text(demand_figures(session, pay_data(session, AS_OF), AS_OF))
     assert "  stated pay (11 of 40 postings):\n    median $179k a year, middle half $174k–$183k (8 postings)" in text
     assert "  seniority: mid-level 25%, senior 50%, staff/principal 25% of the 32 postings that say" in text
+
+
+def test_pay_block_of_a_skill_without_postings_counts_nothing() -> None:
+    """A fresh install's skill page said 'Stated pay (0 of 0 postings)'; with no postings it says so plainly."""
+    from digest.demand.pay_words import pay_words
+
+    empty = {"postings": 0, "stated": 0, "by_currency": []}
+    assert pay_words(empty) == {"head": "Stated pay", "lines": []}
+    assert pay_words({**empty, "postings": 40})["head"] == "Stated pay (0 of 40 postings)"

@@ -35,7 +35,9 @@ def _group_words(g: dict[str, Any]) -> str:
 
 def pay_words(salary: dict[str, Any]) -> dict[str, Any]:
     """The skill page's pay block: a headline ("Stated pay (23 of 140 postings)") and one line per currency."""
-    head = f"Stated pay ({salary['stated']:,} of {salary['postings']:,} postings)"
+    head = (
+        f"Stated pay ({salary['stated']:,} of {salary['postings']:,} postings)" if salary["postings"] else "Stated pay"
+    )
     return {"head": head, "lines": [_group_words(g) for g in salary["by_currency"]]}
 
 
