@@ -94,11 +94,10 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
     got = claim_where(session, ctx, and_(Delivery.id.in_(list(delivery_ids)), Delivery.kind == DeliveryKind.alert), now)
     session.commit()
     unsent: list[Outcome] = []  # alert deliveries have no subscription windows: window end is just `now`
-    whys: dict[int, str] = {}  # alert id -> its line: one read of the skill's postings per alert, not per person
     try:
         with recording(session, now, now) as record_one:
             for delivery_id, user_id, attempts in got:
-                email = _alert_email(session, ctx, delivery_id, user_id, now, whys)
+                email = _alert_email(session, ctx, delivery_id, user_id, now)
                 if email is None:
                     unsent.append((delivery_id, DeliveryStatus.failed, None, "alert, subscription or address gone"))
                     continue
@@ -115,9 +114,7 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
     return summary
 
 
-def _alert_email(
-    session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime, whys: dict[int, str]
-) -> OutgoingEmail | None:
+def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
     """The alert email of one claimed delivery, or None when its alert, subscription or address is gone."""
     from digest.accounts.links import unsubscribe_url
 
@@ -136,7 +133,5 @@ def _alert_email(
     snap = snapshots(session, [skill.id], now.date(), ctx.settings.charts_dir, ctx.snapshots).get(skill.id)
     unsub = unsubscribe_url(ctx.settings, sub.id, user_id, now)
     name = SkillName(skill.id, skill.slug, skill.name)
-    if alert.id not in whys:
-        whys[alert.id] = sentence(skill.name, alert.change, explain_week(session, skill.id, alert.opened_on))
-    why = whys[alert.id]
+    why = sentence(skill.name, alert.change, ctx.explanation(session, skill.id, alert.opened_on))
     return alert_email(ctx, delivery_id, user.email, name, snap, replace(alert_view(alert), why=why), unsub)

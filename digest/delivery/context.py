@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from digest.config import Settings
+from digest.demand.explain import Explanation, explain_week
 from digest.demand.snapshot import Snapshot
 from digest.mail.backends import EmailBackend, get_backend
 from digest.mail.content import ItemView, SkillSection
@@ -21,8 +24,8 @@ Outcome = tuple[int, DeliveryStatus, str | None, str | None]  # delivery id, sta
 
 @dataclass
 class Context:
-    """Per-process caches for one run: rendered sections and demand snapshots are shared by every
-    subscriber of the same skill in the same window."""
+    """Per-process caches for one run: rendered sections, demand snapshots and alert explanations are shared
+    by every subscriber of the same skill in the same window."""
 
     settings: Settings
     backend: EmailBackend
@@ -30,8 +33,15 @@ class Context:
     snapshots: dict[tuple[int, date], Snapshot] = field(default_factory=dict)
     sections: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)
     items: dict[tuple[int, datetime, datetime], list[tuple[datetime, ItemView]]] = field(default_factory=dict)
+    # an open alert's explanation, read once a run (every batch of a skill's subscribers asks whether it is held)
+    explanations: dict[tuple[int, date], Explanation] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
     summary: Counter[str] = field(default_factory=Counter)
+
+    def explanation(self, session: Session, skill_id: int, week: date) -> Explanation:
+        if (skill_id, week) not in self.explanations:
+            self.explanations[(skill_id, week)] = explain_week(session, skill_id, week)
+        return self.explanations[(skill_id, week)]
 
     @classmethod
     def for_settings(cls, settings: Settings, backend: EmailBackend | None = None) -> Context:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from digest.delivery.context import Context, chunks
 from digest.delivery.items import VIEW_COLUMNS, item_view
-from digest.demand.explain import explain_week
 from digest.demand.snapshot import Snapshot, snapshots
 from digest.mail.content import AlertView, ItemView
 from digest.store.engine import any_of
@@ -111,7 +110,7 @@ def fetch_state(
         for s in session.scalars(select(Skill).where(any_of(session, Skill.id, skill_ids)))
     }
     snaps = snapshots(session, skill_ids, as_of.date(), ctx.settings.charts_dir, ctx.snapshots)
-    alerts = _alerts(session, skill_ids, lo, hi)
+    alerts = _alerts(session, ctx, skill_ids, lo, hi)
     return PlanState(by_skill, taken, skills, snaps, alerts)
 
 
@@ -141,7 +140,7 @@ def _mark_reposts(
 
 
 def _alerts(
-    session: Session, skill_ids: list[int], lo: datetime, hi: datetime
+    session: Session, ctx: Context, skill_ids: list[int], lo: datetime, hi: datetime
 ) -> dict[int, list[tuple[datetime, AlertView]]]:
     rows = session.scalars(
         select(ShiftAlert).where(
@@ -150,7 +149,7 @@ def _alerts(
     ).all()
     out: dict[int, list[tuple[datetime, AlertView]]] = defaultdict(list)
     for a in rows:
-        if explain_week(session, a.skill_id, a.opened_on).held:  # held back: on the skill page, in no email
+        if ctx.explanation(session, a.skill_id, a.opened_on).held:  # held back: on the skill page, in no email
             continue
         out[a.skill_id].append((a.created_at, alert_view(a)))
     return out
