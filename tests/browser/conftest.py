@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,33 @@ def serious_violations(page: Any) -> list[str]:
         for v in violations
         if v["impact"] in ("serious", "critical")
     ]
+
+
+WIDTHS = (1100, 390)  # a desktop, and a phone
+
+
+@contextmanager
+def viewport(browser: Any, width: int, scheme: str) -> Iterator[Any]:
+    """A page in a fresh browser context of that width and colour scheme."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def layout_problems(page: Any, width: int, label: str) -> dict[str, list[str]]:
+    """What a person would meet on the page as it stands: wider than the screen, and (at desktop width) axe's
+    serious or critical violations."""
+    problems: dict[str, list[str]] = {}
+    overflow = page.evaluate("document.documentElement.scrollWidth") - width
+    if overflow > 0:
+        problems[f"{label} {width}px"] = [f"{overflow}px wider than the screen"]
+    if width == WIDTHS[0]:
+        found = serious_violations(page)
+        if found:
+            problems[f"{label} axe"] = found
+    return problems
 
 
 def shot(page: Any, name: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest import clock
-from tests.browser.conftest import serious_violations, shot
+from tests.browser.conftest import WIDTHS, layout_problems, shot, viewport
 from tests.support import synthetic
 
 pytestmark = pytest.mark.browser
@@ -34,10 +34,8 @@ def data(session: Session) -> date:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_employers_section_reads_well_and_passes_axe(data: date, server: str, browser: Any, scheme: str) -> None:
     problems: dict[str, list[str]] = {}
-    for width in (1100, 390):
-        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-        page = context.new_page()
-        try:
+    for width in WIDTHS:
+        with viewport(browser, width, scheme) as page:
             page.goto(server + "/skills/kubernetes")
             section = page.locator("#employers")
             rows = [r.split("\t") for r in section.locator("tbody tr").all_inner_texts()]
@@ -47,13 +45,5 @@ def test_employers_section_reads_well_and_passes_axe(data: date, server: str, br
             assert "The largest posted 50.0% of them; Herfindahl index 0.4286." in note
             section.scroll_into_view_if_needed()
             shot(page, f"45-employers-{scheme}-{width}")
-            overflow = page.evaluate("document.documentElement.scrollWidth") - width
-            if overflow > 0:
-                problems[f"{width}px"] = [f"{overflow}px wider than the screen"]
-            if width == 1100:
-                found = serious_violations(page)
-                if found:
-                    problems[scheme] = found
-        finally:
-            context.close()
+            problems |= layout_problems(page, width, scheme)
     assert problems == {}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest import clock
-from tests.browser.conftest import serious_violations, shot
+from tests.browser.conftest import WIDTHS, layout_problems, serious_violations, shot, viewport
 from tests.support import synthetic
 
 pytestmark = pytest.mark.browser
@@ -96,22 +96,12 @@ PAGES = {
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_pages_pass_axe_at_desktop_and_390px(data: date, server: str, browser: Any, scheme: str) -> None:
     problems: dict[str, list[str]] = {}
-    for width in (1100, 390):
-        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-        page = context.new_page()
-        try:
+    for width in WIDTHS:
+        with viewport(browser, width, scheme) as page:
             for name, path in PAGES.items():
                 page.goto(server + path)
                 shot(page, f"40-{name}-{scheme}-{width}")
-                overflow = page.evaluate("document.documentElement.scrollWidth") - width
-                if overflow > 0:
-                    problems[f"{name} {width}px"] = [f"{overflow}px wider than the screen"]
-                if width == 1100:
-                    found = serious_violations(page)
-                    if found:
-                        problems[f"{name} {scheme}"] = found
-        finally:
-            context.close()
+                problems |= layout_problems(page, width, f"{name} {scheme}")
     assert problems == {}
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from digest import clock
-from tests.browser.conftest import serious_violations, shot
+from tests.browser.conftest import WIDTHS, layout_problems, shot, viewport
 from tests.test_skill_page_pay import pay_data
 
 pytestmark = pytest.mark.browser
@@ -19,10 +19,8 @@ pytestmark = pytest.mark.browser
 def test_pay_block_reads_at_desktop_and_390px(session: Session, server: str, browser: Any, scheme: str) -> None:
     pay_data(session, clock.today())  # the server reads the real clock
     problems: dict[str, list[str]] = {}
-    for width in (1100, 390):
-        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-        page = context.new_page()
-        try:
+    for width in WIDTHS:
+        with viewport(browser, width, scheme) as page:
             page.goto(server + "/skills/kubernetes")
             block = page.locator("#pay")
             block.scroll_into_view_if_needed()
@@ -32,13 +30,5 @@ def test_pay_block_reads_at_desktop_and_390px(session: Session, server: str, bro
             assert "staff/principal" in text
             shot(page, f"50-skill-pay-{scheme}-{width}")
             block.screenshot(path=str(shot.__globals__["ARTIFACTS"] / f"50-skill-pay-block-{scheme}-{width}.png"))
-            overflow = page.evaluate("document.documentElement.scrollWidth") - width
-            if overflow > 0:
-                problems[f"{width}px"] = [f"{overflow}px wider than the screen"]
-            if width == 1100:
-                found = serious_violations(page)
-                if found:
-                    problems[scheme] = found
-        finally:
-            context.close()
+            problems |= layout_problems(page, width, scheme)
     assert problems == {}
