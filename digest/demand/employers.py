@@ -13,10 +13,9 @@ from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from digest.demand.memo import Memo
-from digest.demand.rollups import REBUILT
 from digest.demand.window import WINDOW_DAYS
 from digest.store.employer_rollups import spellings, window_employers
-from digest.store.models import DemandSkillDay, DemandTotalDay, Heartbeat
+from digest.store.models import DemandSkillDay
 
 TOP = 10
 
@@ -27,34 +26,20 @@ _B: BindParameter[date] = bindparam("upto")
 _POSTINGS = select(func.coalesce(func.sum(DemandSkillDay.postings), 0)).where(
     DemandSkillDay.skill_id == _S, DemandSkillDay.day > _A, DemandSkillDay.day <= _B
 )
-_TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
-    DemandTotalDay.day > _A, DemandTotalDay.day <= _B
-)
-_GENERATION = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
 _memo = Memo()
 
 
 def employer_figures(
-    session: Session, skill_id: int, as_of: date, memo: bool = False, postings: int | None = None
+    session: Session, skill_id: int, as_of: date, key: tuple[Any, ...] | None = None, postings: int | None = None
 ) -> dict[str, Any]:
     """`top_employers` and `employer_concentration` of a skill as of a day (`postings`: the skill's window
-    postings, when the caller has them from the rollups). A long-lived process (`memo`, with `postings`) keeps
-    the answer while nothing it depends on changed: the key is that of demand_figures' top lists (any posting
-    counted in the window moves the window's total; a rebuild or relink moves the generation mark)."""
+    postings, when the caller has them from the rollups). With `key` (digest.demand.memo.window_key, which
+    demand_figures reads once for the top lists, pay and employers) a long-lived process keeps the answer
+    while nothing it depends on changed."""
     after = as_of - timedelta(days=WINDOW_DAYS)
     params = {"skill_id": skill_id, "after": after, "upto": as_of}
-    key: tuple[Any, ...] = ()
-    if memo and postings is not None:
-        key = (
-            str(session.get_bind().engine.url),
-            skill_id,
-            as_of,
-            postings,
-            session.execute(_TOTAL, params).scalar_one(),
-            session.execute(_GENERATION).scalar(),
-        )
-        if (kept := _memo.get(key)) is not None:
-            return kept
+    if key and (kept := _memo.get(key)) is not None:
+        return kept
     if postings is None:
         postings = int(session.execute(_POSTINGS, params).scalar_one())
     top, employers, named, squares = window_employers(session, skill_id, after, as_of, TOP)

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from digest.demand import pay, window
 from digest.demand.employers import clear_memo as clear_employer_memo
 from digest.demand.employers import employer_figures
-from digest.demand.memo import Memo
-from digest.demand.rollups import REBUILT
+from digest.demand.memo import Memo, window_key
 from digest.demand.shifts import verdict
 from digest.demand.totals import weekly_totals, window_totals
 from digest.demand.window import WINDOW_DAYS
@@ -27,8 +26,6 @@ from digest.store.models import (
     DemandSkillTitleWindow,
     DemandTitleDay,
     DemandTitleWindow,
-    DemandTotalDay,
-    Heartbeat,
     ItemSkill,
     JobTitle,
     Metro,
@@ -169,9 +166,10 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
     start = as_of - timedelta(days=WINDOW_DAYS)  # exclusive
     series = weekly_postings(session, skill, as_of)
     postings, recent, prior, change = window_totals(dict(series.pop("days")), as_of)
-    tops = _tops(session, skill.id, start, as_of, postings, memo)
+    key = window_key(session, skill.id, start, as_of, postings) if memo and postings else None
+    tops = _tops(session, skill.id, start, as_of, postings, key)
     titles = [t["title"] for t in tops["top_titles"]]
-    paid = pay.pay_figures(session, skill.id, start, as_of, postings, titles, memo)
+    paid = pay.pay_figures(session, skill.id, start, as_of, postings, titles, key)
     for title in tops["top_titles"]:
         title["median_salary"] = paid["title_medians"].get(title["title"])
     return {
@@ -185,40 +183,25 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
         "change_vs_prior_4_weeks": change,
         "shift": verdict(session, skill, as_of),
         **tops,
-        **employer_figures(session, skill.id, as_of, memo, postings),
+        **employer_figures(session, skill.id, as_of, key, postings),
         "weekly": series["weekly"],
         "salary": paid["salary"],
         "seniority": paid["seniority"],
     }
 
 
-_TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
-    DemandTotalDay.day > _A, DemandTotalDay.day <= _B
-)
-_GENERATION = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
 _memo = Memo()
 
 
-def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: int, memo: bool) -> dict[str, Any]:
+def _tops(
+    session: Session, skill_id: int, start: date, as_of: date, postings: int, key: tuple[Any, ...] | None
+) -> dict[str, Any]:
     """top_titles, top_metros and paired_skills: the heavy reads (a frequent skill pairs with thousands).
-    Memoised per process under a key that changes whenever they could: any posting added in the window
-    moves the window's total, and a rebuild moves the generation mark."""
+    Memoised per process under `key` (memo.window_key) when one is given."""
     if not postings:
         return {"top_titles": [], "top_metros": [], "paired_skills": []}
     params = {"skill_id": skill_id, "after": start, "upto": as_of}
-    key = (
-        ()
-        if not memo
-        else (
-            str(session.get_bind().engine.url),
-            skill_id,
-            as_of,
-            postings,
-            session.execute(_TOTAL, params).scalar_one(),
-            session.execute(_GENERATION).scalar(),
-        )
-    )
-    if memo and (kept := _memo.get(key)) is not None:
+    if key and (kept := _memo.get(key)) is not None:
         return kept
     windowed = window.as_of(session) == as_of
     title_rows = session.execute(_TITLES_WINDOW if windowed else _TITLES, params).all()
@@ -240,7 +223,7 @@ def _tops(session: Session, skill_id: int, start: date, as_of: date, postings: i
         ],
         "paired_skills": [{"skill": slug, "name": name, "postings": int(n)} for slug, name, n in pair_rows],
     }
-    if memo:
+    if key:
         _memo.put(key, tops)
     return tops
 

@@ -6,7 +6,32 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
+from datetime import date
 from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digest.demand.rollups import REBUILT
+from digest.store.models import DemandTotalDay, Heartbeat
+
+
+def window_key(session: Session, skill_id: int, after: date, as_of: date, postings: int) -> tuple[Any, ...]:
+    """The key of a skill's window figures: it moves with any posting counted in the window (the skill's and
+    the window's totals) and with a rebuild or relink (the generation mark). Read once per request; the top
+    lists, pay and employers each keep their answer under it."""
+    total = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
+        DemandTotalDay.day > after, DemandTotalDay.day <= as_of
+    )
+    generation = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
+    return (
+        str(session.get_bind().engine.url),
+        skill_id,
+        as_of,
+        postings,
+        session.execute(total).scalar_one(),
+        session.execute(generation).scalar(),
+    )
 
 
 class Memo:

@@ -17,13 +17,10 @@ from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from digest.demand.memo import Memo
-from digest.demand.rollups import REBUILT
 from digest.store.models import (
     DemandSkillLevelDay,
     DemandSkillPayDay,
     DemandSkillTitlePayDay,
-    DemandTotalDay,
-    Heartbeat,
     JobTitle,
 )
 
@@ -134,34 +131,26 @@ _TITLE_PAY = (
     )
     .group_by(JobTitle.name, _T.currency, _T.amount)
 )
-_TOTAL = select(func.coalesce(func.sum(DemandTotalDay.postings), 0)).where(
-    DemandTotalDay.day > _A, DemandTotalDay.day <= _B
-)
-_GENERATION = select(Heartbeat.at).where(Heartbeat.name == REBUILT)
 _memo = Memo()
 
 
 def pay_figures(
-    session: Session, skill_id: int, start: date, as_of: date, postings: int, titles: Sequence[str], memo: bool
+    session: Session,
+    skill_id: int,
+    start: date,
+    as_of: date,
+    postings: int,
+    titles: Sequence[str],
+    key: tuple[Any, ...] | None = None,
 ) -> dict[str, Any]:
     """{"salary", "seniority", "title_medians" (title name -> median salary or None, for `titles`)} for the
     skill's postings with start < posted_on <= as_of, from the pay and level rollups (a few hundred rows for
-    a frequent skill: salaries repeat). `memo` as demand_figures' top lists: the key moves with any posting
-    counted in the window and with a rebuild."""
+    a frequent skill: salaries repeat). Memoised under `key` (digest.demand.memo.window_key) when one is given."""
     if not postings:
         return {"salary": salary_figures({}, 0), "seniority": seniority_figures({}, 0), "title_medians": {}}
     params = {"skill_id": skill_id, "after": start, "upto": as_of}
-    key: tuple[Any, ...] = ()
-    if memo:
-        key = (
-            str(session.get_bind().engine.url),
-            skill_id,
-            as_of,
-            postings,
-            tuple(titles),
-            session.execute(_TOTAL, params).scalar_one(),
-            session.execute(_GENERATION).scalar(),
-        )
+    if key:
+        key = (*key, tuple(titles))
         if (kept := _memo.get(key)) is not None:
             return kept
     levels = {level: int(n) for level, n in session.execute(_LEVELS, params).tuples()}
@@ -177,7 +166,7 @@ def pay_figures(
         "seniority": seniority_figures(levels, postings),
         "title_medians": {t: title_median(c) for t, c in by_title.items()},
     }
-    if memo:
+    if key:
         _memo.put(key, out)
     return out
 
