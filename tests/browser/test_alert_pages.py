@@ -82,5 +82,12 @@ def test_an_alert_emails_links_work_on_this_servers_port(
     assert f"{server}/about/alerts" in links and ":8000" not in " ".join(links)
     for url in links:
         assert url.startswith(server + "/") and httpx.get(url, timeout=10).status_code == 200, url
-    page.goto(f"{server}/about/alerts")
+    name = next(n for n, m in outbox(here).items() if "demand rising" in m["Subject"])
+    page.goto(f"{server}/outbox?key={settings.outbox_key}")  # the key's cookie opens the outbox
+    page.goto(f"{server}/outbox/{name}")  # the email as a person reads it: the marked chart shown
+    img = page.locator('img[src^="data:image/png;base64,"]').first
+    assert img.evaluate("i => i.complete && i.naturalWidth == 360")
+    shot(page, "52-outbox-alert-email")
+    page.get_by_role("link", name="Why am I seeing this?").click()
+    page.wait_for_url(f"{server}/about/alerts")
     assert page.get_by_role("heading", name="Why am I seeing this alert?").is_visible()
