@@ -49,6 +49,16 @@ def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]
             ShiftAlert.closed_on.is_(None), ShiftAlert.created_at <= now, ShiftAlert.created_at > now - interval
         )
     ).all()
+    # the skills followed by someone who chose paired alerts: only these are asked whether an alert's skill is
+    # among their paired skills (none chose it: no question at all)
+    pairing = (
+        select(Subscription.skill_id)
+        .join(User, User.id == Subscription.user_id)
+        .where(
+            User.alert_scope == "paired", User.alert_emails.is_(True), Subscription.status == SubscriptionStatus.active
+        )
+    )
+    anyone_pairing = bool(alerts) and session.scalar(pairing.limit(1)) is not None
     for a in alerts:
         key = f"skill-{a.skill_id}"
         recent = select(Delivery.id).where(
@@ -68,7 +78,7 @@ def due_alerts(session: Session, settings: Settings, now: datetime) -> list[int]
         users: dict[int, int | None] = {
             u: None for u in session.scalars(following.where(Subscription.skill_id == a.skill_id, wants))
         }
-        paired = paired_into(session, a.skill_id, settings.alert_paired_skills)
+        paired = paired_into(session, a.skill_id, settings.alert_paired_skills, pairing) if anyone_pairing else []
         if paired:  # people who chose paired alerts and follow a skill this one is paired with
             q = following.where(Subscription.skill_id.in_(paired), User.alert_scope == "paired", wants)
             for u, via in sorted(session.execute(q).tuples()):

@@ -23,6 +23,7 @@ The statements and the lock, per database: digest.store.window.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -130,10 +131,11 @@ def check(session: Session) -> list[str]:
     return problems
 
 
-def paired_into(session: Session, skill_id: int, top: int) -> list[int]:
+def paired_into(session: Session, skill_id: int, top: int, among: Any = None) -> list[int]:
     """The skills whose paired-skills figure lists `skill_id` among its first `top` (on the window's date, in
     the figure's order: postings mentioning both, most first, ties by name; digest.demand.figures). One read
-    of the pair window: the skills that pair with it at all, each ranked by the pairs it has ahead of it."""
+    of the pair window: the skills that pair with it at all (only those in `among`, a select of skill ids,
+    when given), each ranked by the pairs it has ahead of it."""
     mine, ahead, ahead_skill = DemandSkillPairWindow, aliased(DemandSkillPairWindow), aliased(Skill)
     name = select(Skill.name).where(Skill.id == skill_id).scalar_subquery()
     rank = (
@@ -148,4 +150,6 @@ def paired_into(session: Session, skill_id: int, top: int) -> list[int]:
         .scalar_subquery()
     )
     q = select(mine.skill_id).where(mine.other_skill_id == skill_id, mine.postings > 0, rank < top)
+    if among is not None:
+        q = q.where(mine.skill_id.in_(among))
     return sorted(session.scalars(q))
