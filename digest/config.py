@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     smtp_ca_file: str = ""  # extra CA bundle for the SMTP server's STARTTLS certificate (self-hosted relays)
     webhook_max_age: int = Field(default=600, gt=0, description="seconds: older signed webhook timestamps are refused")
     alert_email_interval_days: int = Field(default=28, gt=0, description="at most one alert email per skill per this")
+    alert_paired_skills: int = Field(
+        default=5,
+        ge=1,
+        le=10,
+        description="'paired' alerts: a followed skill's first N paired skills (its page's list)",
+    )
 
     # web
     # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDR networks, comma

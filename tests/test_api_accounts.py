@@ -512,12 +512,44 @@ def test_settings_errors_keep_the_inputs(settings: Any, client: TestClient, sess
     subscribe_and_confirm(client, settings, "tz@example.com", "python")
     sign_in(client, settings, "tz@example.com")
     page = client.get("/settings").text
-    form = {"timezone": "Mars/Olympus", "send_hour": "30", "weekday": "2", "alert_emails": "1"}
+    form = {"timezone": "Mars/Olympus", "send_hour": "30", "weekday": "2"}
     r = client.post("/settings/account", data={**form, "csrf_token": csrf_from(page)})
     assert r.status_code == 422 and "Your digests" in r.text and "2 fields need a change" in r.text
     assert 'value="Mars/Olympus"' in r.text and 'aria-describedby="tz-error"' in r.text
     assert "The send hour must be between 0 and 23." in r.text and 'aria-describedby="send-hour-error"' in r.text
-    assert '<option value="2" selected>Wednesday' in r.text and 'name="alert_emails" value="1" checked' in r.text
+    assert '<option value="2" selected>Wednesday' in r.text
     session.rollback()
     user = session.scalar(select(User).where(User.email == "tz@example.com"))
     assert user is not None and (user.timezone, user.weekday, user.alert_emails) == ("UTC", 0, False)  # unsaved
+
+
+def test_alert_settings_are_their_own_form_and_in_the_api(
+    settings: Any, client: TestClient, session: Session, now: Clock
+) -> None:
+    subscribe_and_confirm(client, settings, "al@example.com", "python")
+    sign_in(client, settings, "al@example.com")
+    page = client.get("/settings").text
+    # the defaults keep today's alerts: off, followed skills only, any size
+    assert 'name="alert_emails" value="1">' in page
+    assert 'value="followed" checked' in page and '<option value="0" selected>Any real shift' in page
+    assert 'href="/about/alerts"' in page
+    form = {"alert_emails": "1", "alert_scope": "paired", "alert_min_change": "50", "csrf_token": csrf_from(page)}
+    r = client.post("/settings/alerts", data=form)
+    assert r.status_code == 200 and "Your alert settings are saved." in r.text
+    assert 'value="paired" checked' in r.text and '<option value="50" selected>50% or more' in r.text
+    # the account form leaves alerts alone
+    client.post("/settings/account", data={"timezone": "UTC", "send_hour": "8", "weekday": "0",
+                                           "csrf_token": csrf_from(page)})  # fmt: skip
+    session.rollback()
+    user = session.scalar(select(User).where(User.email == "al@example.com"))
+    assert user is not None and (user.alert_emails, user.alert_scope, user.alert_min_change) == (True, "paired", 50)
+    bad = client.post("/settings/alerts", data={**form, "alert_min_change": "30"})
+    assert bad.status_code == 422 and "The smallest change for an alert is 0, 25, 50 or 100" in bad.text
+    bad = client.post("/settings/alerts", data={**form, "alert_scope": "everything-at-once"})
+    assert bad.status_code == 422 and "also “paired” ones" in bad.text and "everything-at-once" not in bad.text
+    headers = {"X-CSRF-Token": csrf_from(page)}
+    me = client.get("/api/me").json()
+    assert (me["alert_emails"], me["alert_scope"], me["alert_min_change"]) == (True, "paired", 50)
+    r = client.patch("/api/me", json={"alert_scope": "followed", "alert_min_change": 25}, headers=headers)
+    assert r.status_code == 200 and (r.json()["alert_scope"], r.json()["alert_min_change"]) == ("followed", 25)
+    assert client.patch("/api/me", json={"alert_min_change": 30}, headers=headers).status_code == 422

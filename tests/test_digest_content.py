@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.render_baseline import WholeRenderer
+from digest.demand.explain import compared_windows
 from digest.demand.snapshot import Snapshot
 from digest.mail.content import AlertView, ItemView, build_digest, build_section, rank, snippet
 from digest.mail.render import DigestRenderer, Rendered, images_for
@@ -101,13 +102,29 @@ def test_alert_snapshot() -> None:
     section = build_section(skill_id=1, slug="python", name="Python", base_url=BASE, items=[], snapshot=SNAP,
                             alerts=[ALERT])  # fmt: skip
     context = {"to": "ann@example.com", "settings_url": f"{BASE}/settings",
-               "unsubscribe_url": f"{BASE}/unsubscribe?token=tok", "interval_days": 28}  # fmt: skip
+               "unsubscribe_url": f"{BASE}/unsubscribe?token=tok", "interval_days": 28,
+               "about_url": f"{BASE}/about/alerts", "paired_with": None}  # fmt: skip
     why = (
         "Python postings rose 62% (4 weeks vs the 4 before, as a share of all postings). "
         "Most of the rise: Stripe & Co (+12 postings), Berlin (+9 postings); spread over 31 employers."
     )
-    rendered = DigestRenderer().render_alert(section, replace(ALERT, why=why), context)
+    alert = replace(ALERT, why=why, p_value=0.0004, q_value=0.004, compared=compared_windows(ALERT.opened_on))
+    rendered = DigestRenderer().render_alert(section, alert, context)
     check_snapshot("alert", rendered)
+    text, html = rendered.text, rendered.html or ""
+    for words in (
+        "The test compared the 4 weeks 2 Feb – 1 Mar 2026 with the 4 weeks before them (5 Jan – 1 Feb 2026)",
+        "would happen by chance less than 1 time in 1,000 weeks like these (p < 0.001,",
+        "we expect less than 1 in 100 to be a false alarm (q = 0.004)",
+    ):
+        assert words in text and words.replace("<", "&lt;") in html
+    assert "Why am I seeing this? How we decide a shift is real: https://digest.example.org/about/alerts" in text
+    assert '<a href="https://digest.example.org/about/alerts"' in html and "Why am I seeing this?</a>" in html
+    assert "In the chart: dark bars are the weeks tested" in html  # the legend goes with the chart (HTML only)
+    assert "In the chart" not in text
+    paired = DigestRenderer().render_alert(section, alert, {**context, "paired_with": "Django"})
+    assert "because you follow Django, Python is among the skills most often paired with it" in paired.text
+    assert "Unsubscribe (from Django): " in paired.text
     assert why in rendered.text and why.replace("&", "&amp;") in (rendered.html or "")
     assert rendered.subject == "[digest] Python: demand rising (+62%)"
 

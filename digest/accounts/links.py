@@ -53,6 +53,11 @@ def settings_url(settings: Settings) -> str:
     return f"{settings.base_url}/settings"
 
 
+def about_alerts_url(settings: Settings) -> str:
+    """ "Why am I seeing this?" in an alert email: how alerts are decided, in plain words."""
+    return f"{settings.base_url}/about/alerts"
+
+
 @dataclass(frozen=True)
 class UnsubscribeTarget:
     user: User

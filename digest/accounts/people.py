@@ -14,6 +14,10 @@ from digest.mail.suppression import is_suppressed
 from digest.store.models import Subscription, SubscriptionStatus, User
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# which shift alerts are emailed (docs/demand.md, "What an alert email says"): for the skills a person follows,
+# or also for the skills most often paired with them; and from what size of change (percent; 0: any)
+ALERT_SCOPES = ("followed", "paired")
+ALERT_MIN_CHANGES = (0, 25, 50, 100)
 
 
 def get_or_create_user(session: Session, address: str, now: datetime) -> User:
@@ -38,6 +42,8 @@ def update_account(
     send_hour: int | None = None,
     weekday: int | None = None,
     alert_emails: bool | None = None,
+    alert_scope: str | None = None,
+    alert_min_change: int | None = None,
 ) -> User:
     if timezone is not None:
         user.timezone = check_timezone(timezone)
@@ -51,6 +57,14 @@ def update_account(
         user.weekday = weekday
     if alert_emails is not None:
         user.alert_emails = alert_emails
+    if alert_scope is not None:
+        if alert_scope not in ALERT_SCOPES:
+            raise BadInput("Alerts are for “followed” skills or also “paired” ones.")
+        user.alert_scope = alert_scope
+    if alert_min_change is not None:
+        if alert_min_change not in ALERT_MIN_CHANGES:
+            raise BadInput("The smallest change for an alert is 0, 25, 50 or 100 (percent).")
+        user.alert_min_change = alert_min_change
     session.flush()
     return user
 

@@ -65,9 +65,12 @@ def alert_email(
     snapshot: Snapshot | None,
     alert: AlertView,
     unsubscribe_url: str,
+    paired_with: str | None = None,
 ) -> OutgoingEmail:
-    """The alert email of one claimed delivery: the skill's section with the alert, and no items."""
-    from digest.accounts.links import settings_url
+    """The alert email of one claimed delivery: the skill's section with the alert (its chart marked), the
+    p-value in words, a link to how alerts are decided, and no items. `paired_with`: the followed skill a
+    paired alert came through (None: the person follows this skill)."""
+    from digest.accounts.links import about_alerts_url, settings_url
 
     section = build_section(
         skill_id=skill.id, slug=skill.slug, name=skill.name, base_url=ctx.settings.base_url, items=[],
@@ -77,7 +80,8 @@ def alert_email(
         section,
         alert,
         {"to": to, "settings_url": settings_url(ctx.settings), "unsubscribe_url": unsubscribe_url,
-         "interval_days": ctx.settings.alert_email_interval_days},
+         "interval_days": ctx.settings.alert_email_interval_days, "about_url": about_alerts_url(ctx.settings),
+         "paired_with": paired_with},
     )  # fmt: skip
     return OutgoingEmail(
         key=f"delivery-{delivery_id}",

@@ -157,5 +157,6 @@ def _alerts(
 
 def alert_view(a: ShiftAlert) -> AlertView:
     return AlertView(
-        id=a.id, direction=str(a.direction), change=a.change, opened_on=a.opened_on, recent=a.recent, prior=a.prior
-    )
+        id=a.id, direction=str(a.direction), change=a.change, opened_on=a.opened_on, recent=a.recent, prior=a.prior,
+        p_value=a.p_value, q_value=a.q_value,
+    )  # fmt: skip

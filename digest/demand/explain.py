@@ -204,13 +204,56 @@ _ROWS = (
 )
 
 
-def read_postings(session: Session, skill_id: int, week: date) -> list[Posting]:
-    """The skill's counted postings in the two windows of the evaluation week `week` (as the shift test
-    counts them: the 4 weeks before `week`, and the 4 before those)."""
+@dataclass(frozen=True)
+class Compared:
+    """The two windows an alert's test compared, each [start, end) in days: `tested`, the weeks under test,
+    against `before`. What the chart marks and the email and skill page name."""
+
+    tested: tuple[date, date]
+    before: tuple[date, date]
+
+    @staticmethod
+    def span(window: tuple[date, date]) -> str:
+        """ "2 Feb – 1 Mar 2026": the window's first and last day."""
+        first, last = window[0], window[1] - timedelta(days=1)
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+
+    @staticmethod
+    def weeks(window: tuple[date, date]) -> int:
+        return (window[1] - window[0]).days // 7
+
+    @property
+    def line(self) -> str:
+        """Which weeks the test compared, in words (the alert email, text and HTML, and the skill page)."""
+        tested, before = self.weeks(self.tested), self.weeks(self.before)
+        return (
+            f"The test compared the {tested} weeks {self.span(self.tested)} with the {before} weeks before them "
+            f"({self.span(self.before)}), as shares of all postings."
+        )
+
+    # under the marked chart: how to read it
+    LEGEND = (
+        "In the chart: dark bars are the weeks tested, mid bars the weeks they were compared with, and the line "
+        "across each is its average week. The bars count postings; the test compares shares of all postings, "
+        "so the bars can move more or less than the stated change."
+    )
+
+
+def compared_windows(week: date) -> Compared:
+    """The windows of an alert evaluated in `week` (the shift test, digest.demand.shifts: the 4 weeks before
+    `week` against the 4 before those)."""
     from digest.demand.shifts import WINDOW_DAYS  # shifts loads numpy: not for every digest that imports this
 
     split = week - timedelta(days=WINDOW_DAYS)
-    params = {"skill_id": skill_id, "lo": week - timedelta(days=2 * WINDOW_DAYS), "hi": week}
+    return Compared(tested=(split, week), before=(split - timedelta(days=WINDOW_DAYS), split))
+
+
+def read_postings(session: Session, skill_id: int, week: date) -> list[Posting]:
+    """The skill's counted postings in the two windows of the evaluation week `week` (as the shift test
+    counts them: the 4 weeks before `week`, and the 4 before those)."""
+    windows = compared_windows(week)
+    split = windows.tested[0]
+    params = {"skill_id": skill_id, "lo": windows.before[0], "hi": windows.tested[1]}
     out = []
     for day, ekey, company, metro_id, metro, title_id, title, source in session.execute(_ROWS, params):
         out.append(
@@ -230,11 +273,23 @@ def explain_week(session: Session, skill_id: int, week: date) -> Explanation:
 
 
 def open_alert_lines(session: Session, skill_id: int, name: str, as_of: date) -> list[dict[str, Any]]:
-    """For the skill page: each alert open as of the date, its line and its hold (None: it was emailed)."""
+    """For the skill page: each alert open as of the date (newest first), its line, its hold (None: it was
+    emailed), the weeks it compared and its p- and q-value in words."""
+    from digest.demand.chance import chance_line, fdr_line
     from digest.demand.shifts import open_alerts
 
     out = []
     for a in open_alerts(session, [skill_id], as_of):
         e = explain_week(session, skill_id, a.opened_on)
-        out.append({"direction": a.direction.value, "line": sentence(name, a.change, e), "held": e.held})
+        out.append(
+            {
+                "id": a.id,
+                "direction": a.direction.value,
+                "line": sentence(name, a.change, e),
+                "held": e.held,
+                "compared": compared_windows(a.opened_on).line,
+                "chance": chance_line(a.p_value),
+                "fdr": fdr_line(a.q_value),
+            }
+        )
     return out

@@ -23,12 +23,13 @@ The statements and the lock, per database: digest.store.window.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from digest.store import window as sql
-from digest.store.models import DemandSkillPairWindow, DemandWindow
+from digest.store.models import DemandSkillPairWindow, DemandWindow, Skill
 from digest.store.window import TABLES  # table -> (model, key columns, the SQL of its sums)
 
 WINDOW_DAYS = 90
@@ -128,3 +129,27 @@ def check(session: Session) -> list[str]:
             if expected.get(key, 0) != stored.get(key, 0)
         ]
     return problems
+
+
+def paired_into(session: Session, skill_id: int, top: int, among: Any = None) -> list[int]:
+    """The skills whose paired-skills figure lists `skill_id` among its first `top` (on the window's date, in
+    the figure's order: postings mentioning both, most first, ties by name; digest.demand.figures). One read
+    of the pair window: the skills that pair with it at all (only those in `among`, a select of skill ids,
+    when given), each ranked by the pairs it has ahead of it."""
+    mine, ahead, ahead_skill = DemandSkillPairWindow, aliased(DemandSkillPairWindow), aliased(Skill)
+    name = select(Skill.name).where(Skill.id == skill_id).scalar_subquery()
+    rank = (
+        select(func.count())
+        .select_from(ahead)
+        .join(ahead_skill, ahead_skill.id == ahead.other_skill_id)
+        .where(
+            ahead.skill_id == mine.skill_id,
+            ahead.postings > 0,
+            or_(ahead.postings > mine.postings, and_(ahead.postings == mine.postings, ahead_skill.name < name)),
+        )
+        .scalar_subquery()
+    )
+    q = select(mine.skill_id).where(mine.other_skill_id == skill_id, mine.postings > 0, rank < top)
+    if among is not None:
+        q = q.where(mine.skill_id.in_(among))
+    return sorted(session.scalars(q))

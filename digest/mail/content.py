@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 
+from digest.demand.chance import chance_line, fdr_line
+from digest.demand.explain import Compared
 from digest.demand.snapshot import Snapshot
 
 WORDS = {2: " in the title", 1: " in the requirements", 0: ", mentioned in passing"}  # digest.taxonomy.where
@@ -73,6 +75,19 @@ class AlertView:
     prior: int
     # what moved it, in one line (digest.demand.explain.sentence); the alert email shows it, a digest does not
     why: str = ""
+    p_value: float | None = None
+    q_value: float | None = None
+    compared: Compared | None = None  # the two windows the test compared (the alert email's chart marks them)
+
+    @property
+    def chance(self) -> str:
+        """The p-value in words (digest.demand.chance); empty when unknown."""
+        return "" if self.p_value is None else chance_line(self.p_value)
+
+    @property
+    def fdr(self) -> str:
+        """The Benjamini-Hochberg q-value in words; empty when unknown."""
+        return "" if self.q_value is None else fdr_line(self.q_value)
 
     @property
     def headline(self) -> str:

@@ -600,6 +600,10 @@ class User(Base):
     send_hour: Mapped[int] = mapped_column(SmallInteger, default=8)
     weekday: Mapped[int] = mapped_column(SmallInteger, default=0)  # 0 = Monday
     alert_emails: Mapped[bool] = mapped_column(default=False)
+    # which alerts are emailed (digest.accounts.people.ALERT_SCOPES, ALERT_MIN_CHANGES): the skills followed, or
+    # also their paired skills; and the smallest change in percent (0: any the shift test finds)
+    alert_scope: Mapped[str] = mapped_column(String(16), default="followed", server_default="followed")
+    alert_min_change: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
 

@@ -194,7 +194,7 @@ def api_me(request: Request) -> Any:
 
 @router.patch(
     "/api/me",
-    summary="Change time zone, send hour, weekday or alert emails",
+    summary="Change time zone, send hour, weekday or alert emails (which, from what size)",
     response_model=MeOut,
     responses={401: {"model": Message}, 403: {"model": Message}},
     tags=["account"],
@@ -216,6 +216,8 @@ def _me(request: Request, session: Session, user: User) -> MeOut:
         send_hour=user.send_hour,
         weekday=user.weekday,
         alert_emails=user.alert_emails,
+        alert_scope=user.alert_scope,  # checked when stored (update_account)
+        alert_min_change=user.alert_min_change,
         csrf_token=csrf_token(request),
         subscriptions=[_sub_out(user, s) for s in subs.subscriptions_of(session, user)],
     )

@@ -52,6 +52,10 @@ class MeOut(BaseModel):
     send_hour: int
     weekday: int
     alert_emails: bool
+    alert_scope: Literal["followed", "paired"] = Field(
+        description="alert emails for the skills followed, or also for the skills most often paired with them"
+    )
+    alert_min_change: int = Field(description="smallest change an alert email is sent for, in percent (0: any)")
     csrf_token: str = Field(description="send it as the X-CSRF-Token header with PATCH and DELETE")
     subscriptions: list[SubscriptionOut]
 
@@ -61,6 +65,8 @@ class MePatch(BaseModel):
     send_hour: int | None = Field(default=None, ge=0, le=23)
     weekday: int | None = Field(default=None, ge=0, le=6, description="0 = Monday")
     alert_emails: bool | None = None
+    alert_scope: Literal["followed", "paired"] | None = None
+    alert_min_change: Literal[0, 25, 50, 100] | None = Field(default=None, description="percent")
 
 
 class SkillFound(SkillOut):

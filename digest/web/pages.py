@@ -58,3 +58,28 @@ def _skill_name(slug: str) -> str:
     with session_scope() as session:
         found = exact_skill(session, slug)
         return found.name if found is not None else slug
+
+
+@router.get("/about/alerts", response_class=HTMLResponse, include_in_schema=False)
+def about_alerts(request: Request) -> HTMLResponse:
+    """ "Why am I seeing this?" (every alert email links here): how a shift alert is decided, in plain words,
+    with the thresholds the code uses."""
+    from digest.demand import shifts  # the gates themselves, so the page says what runs
+    from digest.demand.totals import MIN_TOTAL
+
+    settings = request.app.state.settings
+    context = {
+        "min_total": MIN_TOTAL,
+        "min_larger": shifts.MIN_LARGER,
+        "min_change": round(shifts.MIN_CHANGE * 100),
+        "close_below": round(shifts.CLOSE_BELOW * 100),
+        "q_max": shifts.Q_MAX,
+        "one_in_q": round(1 / shifts.Q_MAX),
+        "history_weeks": shifts.HISTORY_WEEKS,
+        "persistence": shifts.PERSISTENCE,
+        "cooldown_days": shifts.COOLDOWN_DAYS,
+        "weeks": shifts.WINDOW_DAYS // 7,
+        "paired_top": settings.alert_paired_skills,
+        "interval_days": settings.alert_email_interval_days,
+    }
+    return templates.TemplateResponse(request, "about_alerts.html", context)

@@ -1,5 +1,6 @@
-"""The settings page: a signed-in person's account (time zone, send hour, weekday, alert emails) and
-subscriptions (cadence, pause, resume, unsubscribe, resubscribe)."""
+"""The settings page: a signed-in person's account (time zone, send hour, weekday), their shift alert emails
+(on or off, for which skills, from what size of change) and subscriptions (cadence, pause, resume,
+unsubscribe, resubscribe)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from sqlalchemy.orm import Session
 from digest import clock
 from digest.accounts import subscriptions as subs
 from digest.accounts.inputs import BadInput, check_timezone
-from digest.accounts.people import WEEKDAYS, is_blocked, local_time_label, next_digest_at, update_account
+from digest.accounts.people import (
+    ALERT_MIN_CHANGES,
+    WEEKDAYS,
+    is_blocked,
+    local_time_label,
+    next_digest_at,
+    update_account,
+)
 from digest.demand.search import find_skills
 from digest.store.engine import session_scope
 from digest.store.models import User
@@ -29,6 +37,7 @@ NOTICES = {
     "confirmed": "You're subscribed, and signed in: change how often it comes or when, right here.",
     "resubscribed": "Subscribed again. Your next digest holds what is new from now on.",
     "account": "Your settings are saved.",
+    "alerts": "Your alert settings are saved.",
     "added": "Subscribed. Your first digest holds what is new from now on.",
     "cadence": "Cadence changed. Your next digest holds everything since the last one.",
     "paused": "Paused. Resume any time: the next digest picks up where the last one stopped.",
@@ -86,6 +95,8 @@ def _settings_view(
         "send_hour": user.send_hour,
         "weekday": user.weekday,
         "alert_emails": user.alert_emails,
+        "alert_scope": user.alert_scope,
+        "alert_min_change": user.alert_min_change,
     }
     ctx = {
         "user": {**saved, **(account or {})},
@@ -99,6 +110,8 @@ def _settings_view(
         "notice": notice,
         "errors": errors or {},
         "blocked": is_blocked(session, user),
+        "alert_min_changes": ALERT_MIN_CHANGES,
+        "paired_top": request.app.state.settings.alert_paired_skills,
     }
     return page(request, "settings.html", ctx, status)
 
@@ -114,20 +127,14 @@ def settings_account(
     timezone: Annotated[str, Form(max_length=64)] = "UTC",
     send_hour: Annotated[str, Form(max_length=4)] = "8",
     weekday: Annotated[str, Form(max_length=4)] = "0",
-    alert_emails: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    typed: dict[str, Any] = {
-        "timezone": timezone,
-        "send_hour": send_hour,
-        "weekday": weekday,
-        "alert_emails": bool(alert_emails),
-    }
+    typed: dict[str, Any] = {"timezone": timezone, "send_hour": send_hour, "weekday": weekday}
     with session_scope() as session:
         user = current_user(request, session)
         if user is None:
             return RedirectResponse("/settings", status_code=303)
         refused: dict[str, str] = {}
-        values: dict[str, Any] = {"alert_emails": bool(alert_emails)}
+        values: dict[str, Any] = {}
         for field, check in (
             ("timezone", check_timezone),
             ("send_hour", lambda v: _form_int(v, "send hour", 0, 23)),
@@ -142,6 +149,32 @@ def settings_account(
             return _settings_view(request, session, user, account=account, errors=refused, status=422)
         update_account(session, user, **values)
     return RedirectResponse("/settings?done=account", status_code=303)
+
+
+@router.post("/settings/alerts", include_in_schema=False)
+def settings_alerts(
+    request: Request,
+    alert_emails: Annotated[str, Form(max_length=10)] = "",
+    alert_scope: Annotated[str, Form(max_length=20)] = "followed",
+    alert_min_change: Annotated[str, Form(max_length=4)] = "0",
+) -> Response:
+    """Shift alert emails: on or off, for the skills followed or also their paired skills, from what size."""
+    with session_scope() as session:
+        user = current_user(request, session)
+        if user is None:
+            return RedirectResponse("/settings", status_code=303)
+        try:
+            update_account(
+                session,
+                user,
+                alert_emails=bool(alert_emails),
+                alert_scope=alert_scope,
+                alert_min_change=_form_int(alert_min_change, "smallest change", 0, 100),
+            )
+        except BadInput as exc:
+            session.rollback()
+            return _settings_view(request, session, user, errors={"alerts": str(exc)}, status=422)
+    return RedirectResponse("/settings?done=alerts", status_code=303)
 
 
 def _form_int(value: str, what: str, low: int, high: int) -> int:

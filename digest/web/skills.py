@@ -14,7 +14,7 @@ from digest import clock
 from digest.delivery.items import ItemPage, window_items
 from digest.demand.chart import weekly_chart_png
 from digest.demand.dates import BadAsOf, check_as_of, data_days, worth_keeping
-from digest.demand.explain import open_alert_lines
+from digest.demand.explain import Compared, compared_windows, open_alert_lines
 from digest.demand.figures import demand_figures
 from digest.demand.freshness import freshness
 from digest.demand.pay_words import pay_words, seniority_words, title_pay_words
@@ -23,7 +23,7 @@ from digest.demand.summary import faq, has_verdict, json_ld, summary_sentence
 from digest.demand.text import change_words, verdict_words
 from digest.demand.totals import MIN_TOTAL
 from digest.store.engine import session_scope
-from digest.store.models import ItemKind, Skill
+from digest.store.models import ItemKind, ShiftAlert, Skill
 from digest.taxonomy.browse import kind_label, kinds_of, paired_by_kind, related_skills
 from digest.taxonomy.resolve import UnknownSkill, redirected, resolve_skill
 from digest.web.cache import TTLCache
@@ -115,15 +115,21 @@ def chart(
     as_of: str | None = None,
     theme: Literal["light", "dark"] = "light",
     size: Literal["wide", "narrow"] = "wide",
+    alert: int | None = Query(None, ge=1, le=2**31 - 1),
 ) -> Response:
     """The weekly chart; theme=dark draws it in the pages' dark colours, size=narrow 360 px wide for phones
-    (the pages' <picture> asks for what the reader's screen and scheme need)."""
+    (the pages' <picture> asks for what the reader's screen and scheme need); alert=ID marks the two windows
+    that alert of this skill compared (an id of another skill's alert, or none, draws the plain chart)."""
     day = _as_of(as_of)
     keep = _worth_keeping(request, day)
     with session_scope() as session:
         skill = _skill(session, slug, request)
         charts = request.app.state.settings.charts_dir
-        png = weekly_chart_png(session, skill, day, charts, keep=keep, dark=theme == "dark", narrow=size == "narrow")
+        found = session.get(ShiftAlert, alert) if alert else None
+        marks = compared_windows(found.opened_on) if found is not None and found.skill_id == skill.id else None
+        png = weekly_chart_png(
+            session, skill, day, charts, keep=keep, dark=theme == "dark", narrow=size == "narrow", marks=marks
+        )
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -242,5 +248,6 @@ def skill_page(
         "title_pay": {t["title"]: title_pay_words(t["median_salary"]) for t in figures["top_titles"]},
         "seniority_line": seniority_words(figures["seniority"]),
         "alerts_explained": explained,
+        "legend": Compared.LEGEND,
     }
     return templates.TemplateResponse(request, "skill.html", context)
