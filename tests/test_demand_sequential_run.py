@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from digest.demand import rollups
 from digest.demand.explain import HELD_EMPLOYER, explain_week, sentence
 from digest.demand.figures import demand_figures
-from digest.demand.shifts import run_detection
+from digest.demand.shifts import list_shifts, run_detection
+from digest.demand.text import shifts_text
 from digest.ingest.jobs_import import import_jobs
 from digest.sources.jobfile import Posting, Row, read_hn
 from digest.store.models import Direction, ShiftAlert, ShiftEvaluation, Skill
@@ -85,6 +86,14 @@ def test_a_change_in_real_postings_opens_an_alert_within_two_weeks(
     assert row.statistic is not None and row.threshold is not None and row.statistic >= row.threshold
     shift = demand_figures(session, python, MARCH.date())["shift"]
     assert shift["significant"] is True and shift["alert_open"] is True and shift["direction"] == "up"
+    (listed,) = list_shifts(session, MARCH.date())
+    assert (listed["skill"], listed["method"], listed["scan_weeks"], listed["alert_open"]) == (
+        "python",
+        "sequential",
+        1,
+        True,
+    )
+    assert "last 1 week(s) +" in shifts_text(MARCH.date(), MARCH.date(), [listed])
     # the explanation splits the 4 weeks against the 4 before, as it does for the windows method's alerts
     e = explain_week(session, python.id, alert.opened_on)
     assert (e.now, e.before) == (alert.recent, alert.prior)

@@ -412,6 +412,10 @@ def list_shifts(session: Session, as_of: date) -> list[dict[str, Any]]:
                 "condition": bool(e and e.condition),
                 "alert_open": a is not None,
                 "alert_opened_on": a.opened_on.isoformat() if a else None,
+                "method": e.method if e else a.method,  # type: ignore[union-attr]
+                # sequential: the scan window that fired (weeks) and its change against the skill's baseline
+                "scan_weeks": e.scan_weeks if e else None,
+                "scan_change": None if e is None or e.scan_change is None else round(e.scan_change, 3),
             }
         )
     rows.sort(key=lambda r: (not r["alert_open"], -abs(float(r["change"] or 0.0))))
