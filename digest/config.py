@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=1, ge=0, description="processes matching skills beside `import-jobs` (0: in the importer itself)"
     )
 
+    # demand: which detector opens and closes shift alerts (docs/demand.md, "Sequential detection"): the
+    # likelihood-ratio scan over the last 1-4 weeks, or today's test of 4 weeks against the 4 before
+    shift_method: Literal["sequential", "windows"] = "sequential"
+
     # delivery
     dispatch_batch_size: int = Field(default=50, gt=0)
     delivery_stuck_after: int = Field(default=600, gt=0, description="seconds in 'sending' before re-queue")

@@ -24,6 +24,7 @@ BENCHES = {
     "ingest --with-indexing": [PY, "-m", "bench.ingest", "--smoke", "--with-indexing"],
     "match": [PY, "-m", "bench.match", "--smoke"],
     "peer": [PY, "-m", "bench.peer", "--smoke"],
+    "shift_cost": [PY, "-m", "bench.shift_cost", "--smoke"],
     "startup": [PY, "-m", "bench.startup", "--smoke"],
     "web_load": ["bash", "bench/web_load.sh", "--smoke"],
 }

@@ -41,7 +41,7 @@ def test_calibration_is_seeded_and_bounded() -> None:
     a = sq.calibrate(0.02, 1.5, 10, totals, seed=[4, 5])
     b = sq.calibrate(0.02, 1.5, 10, totals, seed=[4, 5])
     assert a.threshold == b.threshold and a.arl == b.arl
-    assert len(a.null) == sq.SIM_PATHS * sq.SIM_WEEKS
+    assert a.size == sq.SIM_PATHS * sq.SIM_WEEKS and len(a.null) == (a.null > 0).sum() <= a.size
 
 
 def test_over_dispersion_raises_the_threshold_less_than_it_would_without_phi() -> None:
@@ -142,3 +142,29 @@ def test_cooldown_and_hysteresis() -> None:
     ups = [a for a in alerts if a.up]
     assert len(ups) == 1 and 20 < ups[0].opened <= 22
     assert ups[0].closed is not None and ups[0].closed > 28
+
+
+@pytest.mark.parametrize(("rate", "phi"), [(3, 1.0), (10, 2.5), (30, 2.5), (100, 1.0)])
+@pytest.mark.parametrize("off", [-0.5, 0.49])
+def test_a_shared_calibration_holds_arl_halfway_between_grid_points(rate: float, phi: float, off: float) -> None:
+    """A skill is calibrated at its expected postings and phi rounded to the GRID: at the worst offset (half
+    a grid step either way) the shared threshold still keeps fresh null paths of the skill's own share and
+    phi to an ARL >= 100 weeks."""
+    totals = np.random.default_rng(1).poisson(2000, 26).astype(float)
+    step = float(np.log(sq.GRID))
+    share = float(np.exp((round(np.log(rate) / step) + off) * step)) / totals.mean()
+    phi = phi * float(np.exp(off * step)) if phi > 1 else 1.0
+    cal = sq.shared_calibration(share, phi, 26, totals, 0, {})
+    c, n = sq._null_paths(share, phi, totals, 30 + 300, 200, np.random.default_rng(99))
+    assert sq.arl(sq.scan(c, n, np.arange(30, 330), history=26).stat, cal.threshold) >= sq.ARL_TARGET
+
+
+def test_shared_calibrations_are_shared_and_pure() -> None:
+    """Skills that round alike share one simulation; the result is the same from an empty cache."""
+    totals = np.full(26, 2000.0)
+    cache: sq.Calibrations = {}
+    a = sq.shared_calibration(30 / 2000, 1.3, 26, totals, 0, cache)
+    b = sq.shared_calibration(31 / 2000, 1.31, 26, totals, 0, cache)
+    assert a is b and len(cache) == 1
+    fresh = sq.shared_calibration(31 / 2000, 1.31, 26, totals, 0, {})
+    assert fresh.threshold == a.threshold and fresh.arl == a.arl

@@ -64,7 +64,7 @@ def test_alert_lifecycle(session: Session) -> None:
     opened_at: dict[int, list[int]] = {}
     conditions: Counter[int] = Counter()
     for w in range(9, weeks + 1):  # evaluation on the Monday after week w-1 completes
-        summary = run_detection(session, _monday(w))
+        summary = run_detection(session, _monday(w), method="windows")
         session.commit()
         for a in summary.opened:
             opened_at.setdefault(a.skill_id, []).append(w)
@@ -109,7 +109,7 @@ def test_gates_small_counts_and_new_feed(session: Session) -> None:
         [1000] * 8 + [2000] * 4,
     )
     for w in (11, 12):
-        run_detection(session, _monday(w))
+        run_detection(session, _monday(w), method="windows")
     session.commit()
     evals = {
         e.skill_id: e
@@ -121,7 +121,7 @@ def test_gates_small_counts_and_new_feed(session: Session) -> None:
     assert evals[fed.id].condition is False and abs(evals[fed.id].change or 0) < 0.01
     assert session.scalar(select(ShiftAlert)) is None
     # idempotent: running the same week again stores one evaluation per skill
-    run_detection(session, _monday(12))
+    run_detection(session, _monday(12), method="windows")
     session.commit()
     assert (
         len(

@@ -1,9 +1,10 @@
 """Sequential shift detection over weekly shares: a likelihood-ratio scan over the last 1-4 weeks against
 the skill's own baseline, with its threshold calibrated by simulation on the skill's own history.
 
-Pure functions of weekly counts (no database, no clock; every random draw from a seeded generator). It
-runs beside `digest.demand.shifts` (the product's detector) and is compared with it by
-`bench/backtest_shifts.py`; docs/demand.md ("Sequential detection") says which runs and why.
+Pure functions of weekly counts (no database, no clock; every random draw from a seeded generator). The
+product runs it through `digest.demand.sequential_run` (the default `shift_method`); today's 4+4-week test
+(`digest.demand.shifts`) stays beside it, and `bench/backtest_shifts.py` compares the two; docs/demand.md
+("Sequential detection") says which runs and why.
 
 The method, for a skill evaluated on the Monday that ends week t (weeks are indexed 0..t-1, completed):
 
@@ -23,7 +24,12 @@ The method, for a skill evaluated on the Monday that ends week t (weeks are inde
 4. **Multiplicity across skills.** The same simulated null statistics give each week's p-value
    (exponential tail beyond the simulated range); Benjamini-Hochberg across the skills tested that week,
    q <= `Q_MAX`. The condition is statistic >= h **and** q <= `Q_MAX`: the first bounds false alarms per
-   skill-week (1 per ARL), the second the share of false ones among a week's alarms across skills.
+   skill-week (1 per ARL), the second the share of false ones among a week's alarms across skills. It also
+   asks that the share of the last 4 weeks against the 4 before moved the same way (the change an alert
+   states and explains; a rise against the baseline after a higher month is not "postings rose").
+   Calibrations are shared within a run: a skill is calibrated at its expected weekly postings and phi
+   rounded to a 25% grid (with the week's totals and baseline length), so 5,000 skills need a few hundred
+   simulations, not 5,000.
 5. **Alerts.** An alert opens on the first week the condition holds (the ARL calibration replaces the
    two-week persistence); cooldown and hysteresis as today's: none while one is open or was opened in the
    last 4 weeks in that direction; it closes when the 4-week ratio in its direction falls below 10%.
@@ -64,6 +70,7 @@ class Scan:
     share: np.ndarray
     phi: np.ndarray
     history: np.ndarray  # baseline weeks used
+    weeks: np.ndarray  # the best window's length (1..SCAN_WEEKS; 0 when the statistic is 0)
 
 
 def _cum(a: np.ndarray) -> np.ndarray:
@@ -96,6 +103,7 @@ def scan(counts: np.ndarray, totals: np.ndarray, at: Sequence[int] | np.ndarray,
     up = np.zeros(base_c.shape, dtype=bool)
     ratio = np.ones(base_c.shape)
     change4 = np.zeros(base_c.shape)
+    span = np.zeros(base_c.shape, dtype=int)
     for k in range(1, SCAN_WEEKS + 1):
         lo = np.maximum(t - k, 0)
         obs = cc[:, t] - cc[:, lo]
@@ -109,26 +117,29 @@ def scan(counts: np.ndarray, totals: np.ndarray, at: Sequence[int] | np.ndarray,
         best = np.where(better, llr, best)
         up = np.where(better, r > 1.0, up)
         ratio = np.where(better, r, ratio)
+        span = np.where(better, k, span)
         if k == SCAN_WEEKS:
             change4 = np.where(ok, r - 1.0, 0.0)
-    return Scan(best, up, ratio, change4, tested, share, phi, weeks)
+    return Scan(best, up, ratio, change4, tested, share, phi, weeks, span)
 
 
 @dataclass
 class Calibration:
     threshold: float  # h: alarm when the statistic reaches it
     arl: float  # the simulated average run length at h (weeks)
-    null: np.ndarray = field(repr=False)  # sorted simulated null statistics, for p-values
+    null: np.ndarray = field(repr=False)  # the simulated null statistics above 0, sorted (for p-values)
+    size: int = 0  # how many null statistics were simulated (the rest are 0)
 
     def p_value(self, stat: np.ndarray | float) -> np.ndarray:
         """P(null statistic >= stat): empirical, with an exponential tail beyond the TAIL-th largest."""
         s = np.atleast_1d(np.asarray(stat, dtype=float))
-        m = len(self.null)
-        above = m - np.searchsorted(self.null, s, side="left")
+        m = max(self.size, len(self.null))
+        above = len(self.null) - np.searchsorted(self.null, s, side="left")
         p = (1.0 + above) / (1.0 + m)
         if m > TAIL:
-            u = self.null[-TAIL]
-            beta = max(float(np.mean(self.null[-TAIL:] - u)), 1e-9)
+            top = np.concatenate([np.zeros(max(0, TAIL - len(self.null))), self.null[-TAIL:]])
+            u = top[0]
+            beta = max(float(np.mean(top - u)), 1e-9)
             tail = (TAIL / (1.0 + m)) * np.exp(-(s - u) / beta)
             p = np.where(s > u, np.minimum(p, tail), p)
         return np.where(s <= 0, 1.0, np.clip(p, 0.0, 1.0))
@@ -178,12 +189,13 @@ def calibrate(
     c, n = _null_paths(share, phi, np.asarray(totals, dtype=float), lead + weeks, paths, rng)
     # the baseline of every simulated evaluation is as long as the skill's own
     s = scan(c, n, np.arange(lead, lead + weeks), history=int(history_weeks)).stat
-    cand = np.unique(s[s > 0])
+    null = np.sort(s[s > 0])
+    cand = np.unique(null)
     if len(cand) == 0:
-        return Calibration(0.0, np.inf, np.sort(s.ravel()))
+        return Calibration(0.0, np.inf, null, s.size)
     lo, hi = 0, len(cand) - 1
     if arl(s, float(cand[hi])) < target:  # even the largest simulated value alarms too often
-        return Calibration(float(cand[hi]) * (1 + 1e-9), arl(s, float(cand[hi]) * (1 + 1e-9)), np.sort(s.ravel()))
+        return Calibration(float(cand[hi]) * (1 + 1e-9), arl(s, float(cand[hi]) * (1 + 1e-9)), null, s.size)
     while lo < hi:
         mid = (lo + hi) // 2
         if arl(s, float(cand[mid])) >= target:
@@ -191,7 +203,29 @@ def calibrate(
         else:
             lo = mid + 1
     h = float(cand[lo])
-    return Calibration(h, arl(s, h), np.sort(s.ravel()))
+    return Calibration(h, arl(s, h), null, s.size)
+
+
+GRID = 1.25  # calibrations are shared at expected weekly postings and phi rounded to this ratio
+Calibrations = dict[tuple[int, int, int, int, bytes], Calibration]
+
+
+def shared_calibration(
+    share: float, phi: float, history_weeks: int, totals: np.ndarray, seed: int, cache: Calibrations
+) -> Calibration:
+    """`calibrate` at the skill's expected weekly postings (share x mean weekly total) and phi rounded to
+    the GRID, seeded by those rounded values: a pure function of them, the totals and the baseline length,
+    so every skill of a run that rounds alike shares one simulation, kept in `cache`."""
+    tot = np.asarray(totals, dtype=float)
+    mean = float(tot.mean()) if len(tot) else 0.0
+    if share <= 0 or mean <= 0:
+        return calibrate(0.0, 1.0, history_weeks, tot, seed=[seed, 0, 0, history_weeks])
+    m = round(float(np.log(share * mean) / np.log(GRID)))
+    f = round(float(np.log(max(phi, 1.0)) / np.log(GRID)))
+    key = (m, f, int(history_weeks), seed, tot.tobytes())
+    if key not in cache:
+        cache[key] = calibrate(GRID**m / mean, GRID**f, history_weeks, tot, seed=[seed, m + 1000, f, history_weeks])
+    return cache[key]
 
 
 def bh(p: np.ndarray) -> np.ndarray:
@@ -216,30 +250,50 @@ class Verdict:
     p_value: float
     q_value: float | None
     up: bool
-    ratio: float
-    change4: float
+    ratio: float  # the best window's postings / expected
+    weeks: int  # the best window's length in weeks
+    change4: float  # the last 4 weeks' postings / expected - 1 (hysteresis)
     condition: bool
 
 
+def four_weeks(counts: np.ndarray, totals: np.ndarray, t: int) -> tuple[np.ndarray, ...]:
+    """Per row at position t: postings in the last 4 weeks and the 4 before, all postings in each, and the
+    change in share `(c1/n1)/(c0/n0) - 1` (inf when c0 is 0 and c1 is not, 0 when both are; nan when a
+    window has no postings at all): the change an alert states and `digest.demand.explain` splits."""
+    c = np.atleast_2d(np.asarray(counts, dtype=float))
+    n = np.broadcast_to(np.asarray(totals, dtype=float), c.shape)
+    mid, lo = max(t - SCAN_WEEKS, 0), max(t - 2 * SCAN_WEEKS, 0)
+    c1, c0 = c[:, mid:t].sum(axis=1), c[:, lo:mid].sum(axis=1)
+    n1, n0 = n[:, mid:t].sum(axis=1), n[:, lo:mid].sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(c0 > 0, (c1 / n1) / (c0 / n0) - 1.0, np.where(c1 > 0, np.inf, 0.0))
+    change = np.where((n1 > 0) & (n0 > 0), change, np.nan)
+    return c1, c0, n1, n0, change
+
+
 def evaluate(counts: np.ndarray, totals: np.ndarray, t: int, seed: int = 0) -> list[Verdict]:
-    """Every row (skill) at position t: its scan statistic, its own calibrated threshold, BH across the
-    rows tested. Seeded per row and position, so a verdict is reproducible."""
+    """Every row (skill) at position t: its scan statistic, its calibrated threshold (`shared_calibration`),
+    BH across the rows tested, and the condition (which also asks the 4-week change to agree in direction).
+    Seeded by the calibration's rounded inputs, so a verdict is reproducible."""
     c = np.atleast_2d(np.asarray(counts, dtype=float))
     n = np.asarray(totals, dtype=float)
     sc = scan(c, n, [t])
+    change = four_weeks(c, n, t)[4]
     rows = np.flatnonzero(sc.tested[:, 0])
     be = t - LAG_WEEKS
     out: list[Verdict] = []
     pvals, hs = [], []
+    cache: Calibrations = {}
     for i in rows:
         hist = int(sc.history[i, 0])
         tot = n[max(0, be - hist) : t] if n.ndim == 1 else n[i, max(0, be - hist) : t]
-        cal = calibrate(float(sc.share[i, 0]), float(sc.phi[i, 0]), hist, tot[tot > 0], seed=[seed, int(i), t])
+        cal = shared_calibration(float(sc.share[i, 0]), float(sc.phi[i, 0]), hist, tot[tot > 0], seed, cache)
         hs.append(cal.threshold)
         pvals.append(float(cal.p_value(sc.stat[i, 0])[0]))
     q = bh(np.array(pvals))
     for j, i in enumerate(rows):
-        stat = float(sc.stat[i, 0])
+        stat, up = float(sc.stat[i, 0]), bool(sc.up[i, 0])
+        agrees = bool(change[i] > 0) if up else bool(change[i] < 0)
         out.append(
             Verdict(
                 row=int(i),
@@ -247,10 +301,11 @@ def evaluate(counts: np.ndarray, totals: np.ndarray, t: int, seed: int = 0) -> l
                 threshold=hs[j],
                 p_value=pvals[j],
                 q_value=float(q[j]),
-                up=bool(sc.up[i, 0]),
+                up=up,
                 ratio=float(sc.ratio[i, 0]),
+                weeks=int(sc.weeks[i, 0]),
                 change4=float(sc.change4[i, 0]),
-                condition=bool(stat > 0 and stat >= hs[j] and q[j] <= Q_MAX),
+                condition=bool(stat > 0 and stat >= hs[j] and q[j] <= Q_MAX and agrees),
             )
         )
     return out

@@ -1,5 +1,7 @@
-"""Shift detection: is a skill's share of postings in the last 4 completed weeks really different
-from the 4 before? See docs/demand.md for the method. Everything reads the per-day rollups."""
+"""Shift detection: is a skill's share of postings really different from before? `run_detection` runs the
+method `Settings.shift_method` names: "sequential" (the default: `digest.demand.sequential_run`, a scan of
+the last 1-4 weeks against the skill's own baseline) or "windows", this module's own test of the last 4
+completed weeks against the 4 before. See docs/demand.md for both. Everything reads the per-day rollups."""
 
 from __future__ import annotations
 
@@ -79,7 +81,7 @@ def rate_test(c1: Any, c0: Any, n1: Any, n0: Any, phi: Any) -> tuple[np.ndarray,
     return p, change
 
 
-def _direction(change: float, recent: int) -> Direction:
+def direction_of(change: float, recent: int) -> Direction:
     if change == np.inf:
         return Direction.up
     if abs(change) < 0.0005 or (recent == 0 and change == 0):
@@ -177,7 +179,7 @@ def evaluate(session: Session, week: date, skill_ids: Sequence[int] | None = Non
                 p_value=float(p[i]),
                 q_value=None if np.isnan(q[i]) else float(q[i]),
                 phi=phi[s],
-                direction=_direction(ch, int(c1[i])),
+                direction=direction_of(ch, int(c1[i])),
                 condition=cond,
             )
         )
@@ -206,6 +208,11 @@ def _store(session: Session, week: date, results: list[Result], now: datetime) -
     session.flush()
 
 
+def finite_change(recent: int, prior: int, recent_total: int, prior_total: int) -> float:
+    """The share change an alert stores: finite even when nothing was posted before (Haldane: prior 0.5)."""
+    return (recent / recent_total) / ((prior or 0.5) / prior_total) - 1
+
+
 @dataclass
 class RunSummary:
     week_start: date
@@ -215,10 +222,25 @@ class RunSummary:
     closed: list[ShiftAlert]
 
 
-def run_detection(session: Session, now: datetime, as_of: date | None = None) -> RunSummary:
+def configured_method() -> str:
+    from digest.config import get_settings
+
+    return get_settings().shift_method
+
+
+def run_detection(session: Session, now: datetime, as_of: date | None = None, method: str | None = None) -> RunSummary:
     """Evaluate every skill on the last completed weeks as of `as_of` (default now's date), store the
-    verdicts, and open or close alerts. Idempotent per week. The week before is evaluated first when it
-    never was (e.g. right after a backfill), so persistence has something to compare with."""
+    verdicts, and open or close alerts, by `method` (default: `Settings.shift_method`). Idempotent per week."""
+    if (method or configured_method()) == "sequential":
+        from digest.demand.sequential_run import run
+
+        return run(session, now, as_of)
+    return run_windows(session, now, as_of)
+
+
+def run_windows(session: Session, now: datetime, as_of: date | None = None) -> RunSummary:
+    """Today's method: the 4+4-week test with persistence. The week before is evaluated first when it never
+    was (e.g. right after a backfill), so persistence has something to compare with."""
     week = evaluation_week(as_of or now.date())
     prev_week = week - timedelta(days=7)
     if session.scalar(select(func.count()).where(ShiftEvaluation.week_start == prev_week)) == 0:
@@ -252,10 +274,7 @@ def run_detection(session: Session, now: datetime, as_of: date | None = None) ->
         persisted = before is not None and before.condition and before.direction == r.direction
         if not (r.condition and persisted) or (r.skill_id, r.direction) in recent_alerts:
             continue
-        prior_for_change = r.prior if r.prior else 0.5  # Haldane: a finite change to store when prior is 0
-        change = (
-            r.change if r.change is not None else (r.recent / r.recent_total) / (prior_for_change / r.prior_total) - 1
-        )
+        change = r.change if r.change is not None else finite_change(r.recent, r.prior, r.recent_total, r.prior_total)
         alert = ShiftAlert(
             skill_id=r.skill_id,
             direction=r.direction,
@@ -284,7 +303,11 @@ def open_alerts(session: Session, skill_ids: Sequence[int], as_of: date | None =
 
 
 _EVALS = select(
-    ShiftEvaluation.week_start, ShiftEvaluation.direction, ShiftEvaluation.p_value, ShiftEvaluation.condition
+    ShiftEvaluation.week_start,
+    ShiftEvaluation.direction,
+    ShiftEvaluation.p_value,
+    ShiftEvaluation.condition,
+    ShiftEvaluation.method,
 ).where(
     ShiftEvaluation.skill_id == bindparam("skill_id"),
     ShiftEvaluation.week_start.in_(bindparam("weeks", expanding=True)),
@@ -312,29 +335,46 @@ _OPEN_AT = (
 
 def verdict(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
     """The `shift` object of the demand figures: the stored weekly run when there is one, otherwise the
-    same test computed now for this skill alone (BH over one test; persistence checked the same way).
-    A skill missing from a stored run had no postings in its windows: the same answer as testing it now."""
+    configured method computed now for this skill alone (BH over one test). A sequential verdict is
+    significant when its condition holds; a windows one when it held in this week's and last week's run in
+    the same direction (persistence, checked the same way). A skill missing from a stored run had no
+    postings in its windows: the same answer as testing it now."""
     week = evaluation_week(as_of)
     weeks = [week, week - timedelta(days=7)]
     flat = (Direction.flat, 1.0, False)
+    rows = session.execute(_EVALS, {"skill_id": skill.id, "weeks": weeks}).all()
     found: dict[date, tuple[Direction, float, bool]] = {
-        w: (d, p if p is not None else 1.0, c)
-        for w, d, p, c in session.execute(_EVALS, {"skill_id": skill.id, "weeks": weeks})
+        w: (d, p if p is not None else 1.0, c) for w, d, p, c, _ in rows
     }
-    missing = [w for w in weeks if w not in found]
-    if missing:
-        window = {"skill_id": skill.id, "after": min(missing) - timedelta(days=2 * WINDOW_DAYS), "before": max(missing)}
-        if session.execute(_ANY_POSTINGS, window).first() is None:
-            found.update(dict.fromkeys(missing, flat))
-        for w in missing:
-            if w not in found:
-                rs = evaluate(session, w, [skill.id])
-                found[w] = (rs[0].direction, rs[0].p_value, rs[0].condition) if rs else flat
-    direction, p, cond = found[week]
-    pdir, _, pcond = found[weeks[1]]
+    method = {w: m for w, *_, m in rows}.get(week) or configured_method()
+    if method == "sequential":
+        if week not in found:
+            from digest.demand.sequential_run import evaluate as judge
+
+            js = judge(session, week, [skill.id])
+            scan = js[0].scan if js else None
+            found[week] = (js[0].direction, scan.p_value if scan else 1.0, js[0].condition) if js else flat
+        direction, p, significant = found[week]
+    else:
+        missing = [w for w in weeks if w not in found]
+        if missing:
+            window = {
+                "skill_id": skill.id,
+                "after": min(missing) - timedelta(days=2 * WINDOW_DAYS),
+                "before": max(missing),
+            }
+            if session.execute(_ANY_POSTINGS, window).first() is None:
+                found.update(dict.fromkeys(missing, flat))
+            for w in missing:
+                if w not in found:
+                    rs = evaluate(session, w, [skill.id])
+                    found[w] = (rs[0].direction, rs[0].p_value, rs[0].condition) if rs else flat
+        direction, p, cond = found[week]
+        pdir, _, pcond = found[weeks[1]]
+        significant = cond and pcond and pdir == direction
     return {
         "direction": direction.value,
-        "significant": bool(cond and pcond and pdir == direction),
+        "significant": bool(significant),
         "p_value": round(p, 3),
         "alert_open": session.execute(_OPEN_AT, {"skill_id": skill.id, "as_of": as_of}).first() is not None,
     }
@@ -372,6 +412,10 @@ def list_shifts(session: Session, as_of: date) -> list[dict[str, Any]]:
                 "condition": bool(e and e.condition),
                 "alert_open": a is not None,
                 "alert_opened_on": a.opened_on.isoformat() if a else None,
+                "method": e.method if e else a.method,  # type: ignore[union-attr]
+                # sequential: the scan window that fired (weeks) and its change against the skill's baseline
+                "scan_weeks": e.scan_weeks if e else None,
+                "scan_change": None if e is None or e.scan_change is None else round(e.scan_change, 3),
             }
         )
     rows.sort(key=lambda r: (not r["alert_open"], -abs(float(r["change"] or 0.0))))

@@ -72,7 +72,10 @@ def shifts_text(as_of: date, week: date, rows: list[dict[str, Any]]) -> str:
     out = [head]
     for r in rows:
         change = "n/a" if r["change"] is None else f"{r['change'] * 100:+.0f}%"
-        state = f"alert open since {r['alert_opened_on']}" if r["alert_open"] else "condition met (needs 2 weeks)"
+        waits = "needs 2 weeks" if r.get("method") == "windows" else "cooldown: an alert was opened in the last 4 weeks"
+        state = f"alert open since {r['alert_opened_on']}" if r["alert_open"] else f"condition met ({waits})"
+        if r.get("scan_weeks"):
+            state += f"; last {r['scan_weeks']} week(s) {r['scan_change'] * 100:+.0f}% against its baseline"
         out.append(
             f"  {r['name']} ({r['skill']}): {r['direction']} {change}, {r['recent']} vs {r['prior']} postings,"
             f" q = {r['q_value']}; {state}"

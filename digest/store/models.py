@@ -545,7 +545,10 @@ class DemandPending(Base):
 
 
 class ShiftEvaluation(Base):
-    """One weekly verdict per skill: the input to persistence (2 consecutive) and hysteresis."""
+    """One weekly verdict per skill, by the method that ran (`Settings.shift_method`): recent/prior, their
+    totals and change are the last 4 weeks against the 4 before for both; "windows" tests those (the input
+    to persistence, 2 consecutive, and hysteresis); "sequential" scans the last 1-4 weeks against the
+    skill's baseline (statistic, its threshold, the window's length and its change against the baseline)."""
 
     __tablename__ = "shift_evaluations"
     __table_args__ = (UniqueConstraint("skill_id", "week_start"),)
@@ -561,8 +564,13 @@ class ShiftEvaluation(Base):
     p_value: Mapped[float | None] = mapped_column(Float)
     q_value: Mapped[float | None] = mapped_column(Float)
     direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
-    condition: Mapped[bool] = mapped_column(default=False)  # every gate but persistence
+    condition: Mapped[bool] = mapped_column(default=False)  # windows: every gate but persistence
     evaluated_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(16), default="windows", server_default="windows")
+    statistic: Mapped[float | None] = mapped_column(Float)  # sequential only, from here on
+    threshold: Mapped[float | None] = mapped_column(Float)
+    scan_weeks: Mapped[int | None]
+    scan_change: Mapped[float | None] = mapped_column(Float)
 
 
 class ShiftAlert(Base):
@@ -580,6 +588,11 @@ class ShiftAlert(Base):
     recent: Mapped[int]
     prior: Mapped[int]
     created_at: Mapped[datetime]
+    # the method that opened it; a sequential alert also keeps the scan window that fired (its length in
+    # weeks and its change against the skill's baseline); change/recent/prior are 4 weeks vs 4 for both
+    method: Mapped[str] = mapped_column(String(16), default="windows", server_default="windows")
+    scan_weeks: Mapped[int | None]
+    scan_change: Mapped[float | None] = mapped_column(Float)
 
 
 # --- people ---------------------------------------------------------------------------------------
