@@ -215,9 +215,16 @@ def test_the_about_page_and_the_skill_page_with_an_open_alert(settings: Settings
     about = client.get("/about/alerts")
     assert about.status_code == 200
     text = " ".join(about.text.split())
-    for words in ("Why am I seeing this alert?", "the last 4 complete weeks", "at least 20 postings",
-                  "a change of at least 20%", "1 in 20 (q ≤ 0.05)", "2 weekly tests in a row",
+    for words in ("Why am I seeing this alert?", "compare the last 1, 2, 3 and 4 of those weeks",
+                  "less than once in 100 weeks", "at least 20 postings in the skill's baseline",
+                  "a change of at least 20%", "1 in 20 (q ≤ 0.05)", "for 4 weeks",
                   "one of the 5 skills most often mentioned"):  # fmt: skip
+        assert words in text, words
+    assert "weekly tests in a row" not in text  # persistence is the windows method's, not what runs
+    windows = TestClient(create_app(settings.model_copy(update={"shift_method": "windows"})))
+    text = " ".join(windows.get("/about/alerts").text.split())
+    for words in ("the last 4 complete weeks and in the 4 weeks before those", "at least 20 postings in the two",
+                  "2 weekly tests in a row", "for 28 days"):  # fmt: skip
         assert words in text, words
     page = client.get(f"/skills/python?as_of={WEEK + timedelta(days=2)}").text
     clear_memo()

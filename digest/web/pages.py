@@ -64,11 +64,18 @@ def _skill_name(slug: str) -> str:
 def about_alerts(request: Request) -> HTMLResponse:
     """ "Why am I seeing this?" (every alert email links here): how a shift alert is decided, in plain words,
     with the thresholds the code uses."""
-    from digest.demand import shifts  # the gates themselves, so the page says what runs
+    from digest.demand import sequential, shifts  # the gates themselves, so the page says what runs
     from digest.demand.totals import MIN_TOTAL
 
     settings = request.app.state.settings
     context = {
+        "method": settings.shift_method,
+        "scan_weeks": sequential.SCAN_WEEKS,
+        "baseline_weeks": sequential.HISTORY_WEEKS,
+        "lag_weeks": sequential.LAG_WEEKS,
+        "arl_weeks": round(sequential.ARL_TARGET),
+        "cooldown_weeks": sequential.COOLDOWN_WEEKS,
+        "min_baseline": sequential.MIN_BASELINE,
         "min_total": MIN_TOTAL,
         "min_larger": shifts.MIN_LARGER,
         "min_change": round(shifts.MIN_CHANGE * 100),
