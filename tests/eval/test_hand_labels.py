@@ -60,3 +60,11 @@ def test_second_held_out_does_not_get_worse(shared_data: Path) -> None:
     assert len(labelled) == 45
     assert total.tp / (total.tp + total.fp) >= 0.90  # first measured 0.921 (280/304)
     assert total.tp / (total.tp + total.fn) >= 0.70  # first measured 0.722 (280/388)
+
+
+def test_third_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
+    labelled = handlabels.read_labels(get_matcher(), handlabels.LABELS_3)
+    assert [x.id for x in labelled] == handlabels.draw_third_held_out(shared_data)
+    assert {x.part for x in labelled} == {"held-out-3"} and len(labelled) == 40
+    earlier = handlabels.read_labels(get_matcher()) + handlabels.read_labels(get_matcher(), handlabels.LABELS_2)
+    assert not {x.id for x in labelled} & {x.id for x in earlier}
