@@ -119,6 +119,9 @@ def test_an_analogy_is_no_mention_even_beside_a_stack(postings: dict[int, str]) 
         (46622835, "social networking graph", "networking"),  # not computer networking
         (46859082, "constant contact", "constant-contact"),  # the product only as written
         (47226444, "trusted by teams at", "pydantic"),  # a customer list
+        (47225025, "replacing tools like", "hootsuite"),  # competitors the product replaces
+        (47225025, "replacing tools like", "asana"),
+        (46858708, "share your YouTube", "youtube"),  # application instructions
     ],
 )
 def test_negations_roles_and_plain_words_are_no_mention(
@@ -134,3 +137,11 @@ def test_a_negation_needs_the_word_right_before_the_name() -> None:
     assert "python" in slugs("Casino Python tooling")  # "no " inside a word is no negation
     assert "atlassian-jira" not in slugs("No Jira. Stack: Python, Kubernetes.")
     assert "atlassian-jira" in slugs("We use Jira. Stack: Python, Kubernetes.")
+
+
+def test_the_company_name_again_is_not_its_skill(postings: dict[int, str]) -> None:
+    """ "Gambit Robotics | ..." and later "cofounder of Gambit Robotics": both are the company's name."""
+    text = postings[46566849]
+    assert text.startswith("Gambit Robotics |") and "of Gambit Robotics" in text
+    assert "robotics" not in slugs(text)
+    assert "robotics" in slugs("Acme Robotics | Engineer\nRobotics and controls in C++ and Python.")

@@ -113,6 +113,9 @@ _CUES = [
     *("the likes of", "rely on us", "ex-", "former", "formerly", "previously at", "previously", "alumni"),
     *("experience at", "comes from", "come from", "came from", "spun out of", "worked at", "hails from"),
     *("companies like", "companies such as", "brands like", "customers like", "the scale of"),
+    # competitors the product replaces ("replacing tools like Notion, ClickUp, Asana and Hootsuite")
+    *("replacing", "replaces", "replace", "alternative to", "alternatives to", "take on", "compete with"),
+    *("replacing tools like", "replacing tools such as", "replaces tools like", "replace tools like"),
 ]
 _CUE_AUTOMATON = ahocorasick_rs.AhoCorasick(
     sorted({c for cue in _CUES for c in (cue, cue[0].upper() + cue[1:])}),
@@ -133,9 +136,9 @@ _APPLY = re.compile(  # on lower-cased text
     r"\b(?:apply|applying|application|email|e-mail|send|sending|reach out|resume|résumé|cv|portfolio|profile|"
     r"include|attach|links?|share|mention|dm|contact)\b"
 )
-_APPLICATION_SLUGS = frozenset({"github", "gitlab", "linkedin", "bitbucket", "stack-overflow", "kaggle"})
+_APPLICATION_SLUGS = frozenset({"github", "gitlab", "linkedin", "bitbucket", "stack-overflow", "kaggle", "youtube"})
 # Practices that are also job titles: "DevOps Engineer", "Software Engineers / DevOps | Greece" name a role.
-_ROLE_PRACTICES = frozenset({"devops", "quality-assurance", "site-reliability-engineering"})
+_ROLE_PRACTICES = frozenset({"devops", "quality-assurance", "site-reliability-engineering", "ux-research"})
 _ROLE_AFTER = re.compile(
     r"\s*(?:/\s*\w+\s*)?(?:engineers?|eng|engineering manager|roles?|leads?|team|developers?)\b|:\s*https?://", re.I
 )  # "devops eng", "- DevOps: https://..." (a list of openings)
@@ -277,6 +280,10 @@ class _Facts:
             and (end <= self.company_end or alias.casefold() == self.company)
         ):
             return False  # the company's own name ("Espresso AI | Staff Engineers", "Metabase is ...")
+        if start >= self.bar and self.company_end:
+            at = self.field.find(alias)
+            if at >= 0 and text.startswith(self.field, start - at):
+                return False  # the company's name again ("Gambit Robotics | ..." then "cofounder of Gambit Robotics")
         if start and text[start - 1] in _URL_BEFORE and _in_url(text, start):
             return False  # "https://github.com/acme", "mark@acme.ai"
         if text.startswith("-like", end):

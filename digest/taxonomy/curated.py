@@ -283,6 +283,7 @@ IMPLIES: dict[str, tuple[str, str]] = {
     "mlops": ("machine-learning", r"\bML\b|(?i:machine learning)"),
     "machine-learning": ("ai", r"(?i)\bai\b"),  # "AI/ML"
     "edge-computing": ("ai", r"\bAI\b"),  # "edge AI"
+    "robotics": ("ai", r"\bAI\b"),  # "physical AI", "embodied AI"
     "observability": ("ai", r"\bAI\b"),
     "llm-evaluation": ("ai", r"\bAI\b"),
     # a cloud's own service names the cloud ("AWS CDK", "Azure OpenAI", "Kotlin Multiplatform")
@@ -489,6 +490,9 @@ DISPLAY_NAMES: dict[str, tuple[str, list[str]]] = {
     "constant-contact": ("Constant Contact", ["=Constant Contact"]),  # "stay in constant contact"
     "assistive-instruments": ("assistive instruments", ["assistive tech"]),
     "amazon-dynamodb": ("Amazon DynamoDB", ["=Dynamo"]),  # a plain word: weak, "Python/Postgres/Dynamo"
+    # 2026.12.5
+    "user-interface-design": ("UI design", ["UI design", "user interface design"]),
+    "pulsar": ("Apache Pulsar", ["=Pulsar"]),  # a plain word: weak, "Kafka, Pulsar"
 }
 
 # Display names and extra aliases for source skills, keyed by the generated slug.
@@ -1120,7 +1124,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.4"
+TAXONOMY_VERSION = "2026.12.5"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).
