@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part PART] [--show]
 
-PART: development, held-out, held-out-2, held-out-3 or all.
+PART: development, held-out, held-out-2, held-out-3, held-out-4 or all.
 
 `hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header);
 `hand_labels_2.txt` a second held-out set of 45 more postings, labelled later by another reader (part
@@ -32,6 +32,7 @@ from tests.eval import hn
 LABELS = Path(__file__).with_name("hand_labels.txt")
 LABELS_2 = Path(__file__).with_name("hand_labels_2.txt")
 LABELS_3 = Path(__file__).with_name("hand_labels_3.txt")
+LABELS_4 = Path(__file__).with_name("hand_labels_4.txt")
 KINDS = {
     "L": "language",
     "F": "framework/library",
@@ -102,7 +103,7 @@ def read_labels(matcher: Matcher, path: Path = LABELS) -> list[Labelled]:
 
 
 def label_file(part: str) -> Path:
-    return {"held-out-2": LABELS_2, "held-out-3": LABELS_3}.get(part, LABELS)
+    return {"held-out-2": LABELS_2, "held-out-3": LABELS_3, "held-out-4": LABELS_4}.get(part, LABELS)
 
 
 def draw_second_held_out(data: Path, n: int = 45) -> list[int]:
@@ -116,6 +117,12 @@ def draw_third_held_out(data: Path, n: int = 40) -> list[int]:
     """The postings of hand_labels_3.txt: the same rule over the postings in neither earlier file and from
     none of their companies, with random.Random(2124)."""
     return _draw(data, [LABELS, LABELS_2], 2124, n)
+
+
+def draw_fourth_held_out(data: Path, n: int = 40) -> list[int]:
+    """The postings of hand_labels_4.txt: the same rule over the postings in none of the three earlier files and
+    from none of their companies, with random.Random(2125)."""
+    return _draw(data, [LABELS, LABELS_2, LABELS_3], 2125, n)
 
 
 def _draw(data: Path, taken: list[Path], seed: int, n: int) -> list[int]:
@@ -224,7 +231,9 @@ def report(data: Path, part: str, show: bool = False) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("DIGEST_SHARED_DATA", "/work/shared/data")))
-    parser.add_argument("--part", default="all", choices=["development", "held-out", "held-out-2", "held-out-3", "all"])
+    parser.add_argument(
+        "--part", default="all", choices=["development", "held-out", "held-out-2", "held-out-3", "held-out-4", "all"]
+    )
     parser.add_argument("--show", action="store_true", help="list every miss and false match")
     args = parser.parse_args()
     print(report(args.data, args.part, args.show))

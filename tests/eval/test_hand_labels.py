@@ -68,3 +68,9 @@ def test_third_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
     assert {x.part for x in labelled} == {"held-out-3"} and len(labelled) == 40
     earlier = handlabels.read_labels(get_matcher()) + handlabels.read_labels(get_matcher(), handlabels.LABELS_2)
     assert not {x.id for x in labelled} & {x.id for x in earlier}
+
+
+def test_fourth_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
+    labelled = handlabels.read_labels(get_matcher(), handlabels.LABELS_4)
+    assert [x.id for x in labelled] == handlabels.draw_fourth_held_out(shared_data)
+    assert {x.part for x in labelled} == {"held-out-4"} and len(labelled) == 40
