@@ -1491,7 +1491,7 @@ FIELDS_IN_POSTINGS: Layer = {
 }
 
 # Version 2026.12.4: skills and names the labelled postings' misses and false matches showed (the development
-# part and both earlier held-out sets, which were folded into development for this version; see
+# part and both earlier held-out sets, used for tuning from this version on; see
 # docs/taxonomy.md). Each is a technology skill postings name in these words, not a phrase of one posting.
 NAMES_IN_POSTINGS: Layer = {
     # tools, platforms, frameworks and databases
