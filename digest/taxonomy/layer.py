@@ -1785,7 +1785,7 @@ NAMES_IN_POSTINGS: Layer = {
     "consensus-algorithms": (
         "Consensus algorithms",
         "practice",
-        ["consensus algorithms", "consensus protocols", "=Raft", "=Paxos"],
+        ["consensus algorithms", "consensus protocols", "=Raft", "Paxos algorithm"],
         ["distributed-systems"],
     ),
     "numerical-methods": ("Numerical methods", "domain", ["numerical methods", "numerical computing"], []),
