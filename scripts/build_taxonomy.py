@@ -287,7 +287,14 @@ def load_overlay(b: Builder) -> None:
 
 def load_layer(b: Builder) -> None:
     """The current technology layer: names, kinds, aliases and related skills that win over every source."""
-    for table in (layer.PRACTICES, layer.AI, layer.DOMAINS, layer.TOOLS, layer.FIELDS_IN_POSTINGS):
+    for table in (
+        layer.PRACTICES,
+        layer.AI,
+        layer.DOMAINS,
+        layer.TOOLS,
+        layer.FIELDS_IN_POSTINGS,
+        layer.NAMES_IN_POSTINGS,
+    ):
         for slug, (name, kind, aliases, related) in table.items():
             entry = ensure(b, slug, name, "layer")
             entry.name, entry.kind = name, kind
@@ -621,7 +628,7 @@ def build(data: Path, previous: dict[str, Any] | None = None) -> tuple[dict[str,
     for slug, (name, aliases) in curated.DISPLAY_NAMES.items():
         b.skills[slug].name = name
         for alias in aliases:
-            b.add_alias(b.skills[slug], alias)
+            add_marked(b, b.skills[slug], alias)
     owner = dedupe_aliases(b)
     for slug in [slug for slug, e in b.skills.items() if not e.aliases]:
         # every name it had belongs to another skill: a duplicate ('ABAP' in ESCO and O*NET); its slug follows

@@ -105,3 +105,43 @@ def test_an_analogy_is_no_mention_even_beside_a_stack(postings: dict[int, str]) 
     assert "cursor" in slugs("We pair with Cursor for code review." + stack)  # a tool in use stays a mention
     assert "figma" in slugs("Tools:\n- Figma for prototyping\n- Python")  # a bullet is a stack, not an analogy
     assert "github" not in slugs("AllSpice (think GitHub + copilot for hardware)." + stack)
+
+
+@pytest.mark.parametrize(
+    ("posting", "words", "not_skill"),
+    [
+        (46535464, "No Jira.", "atlassian-jira"),  # a negation
+        (47254867, "No GPS. No RF link.", "geographic-information-system-gis"),
+        (47254867, "No GPS. No RF link.", "wireless-communications"),
+        (46496613, "differs from LLMs", "llm"),  # a contrast
+        (46858287, "devops eng", "devops"),  # a role in a list of roles
+        (46468466, "- DevOps: https://", "devops"),  # an opening and its link
+        (46622835, "social networking graph", "networking"),  # not computer networking
+        (46859082, "constant contact", "constant-contact"),  # the product only as written
+        (47226444, "trusted by teams at", "pydantic"),  # a customer list
+        (47225025, "replacing tools like", "hootsuite"),  # competitors the product replaces
+        (47225025, "replacing tools like", "asana"),
+        (46858708, "share your YouTube", "youtube"),  # application instructions
+    ],
+)
+def test_negations_roles_and_plain_words_are_no_mention(
+    postings: dict[int, str], posting: int, words: str, not_skill: str
+) -> None:
+    line = sentence(postings, posting, words)
+    assert not_skill not in slugs(line), line
+
+
+def test_a_negation_needs_the_word_right_before_the_name() -> None:
+    assert "python" not in slugs("Tools: no Python, rather than Python, unlike Python.")
+    assert {"python", "kubernetes"} <= slugs("Not only Python: Kubernetes too. Nobody knows Python better.")
+    assert "python" in slugs("Casino Python tooling")  # "no " inside a word is no negation
+    assert "atlassian-jira" not in slugs("No Jira. Stack: Python, Kubernetes.")
+    assert "atlassian-jira" in slugs("We use Jira. Stack: Python, Kubernetes.")
+
+
+def test_the_company_name_again_is_not_its_skill(postings: dict[int, str]) -> None:
+    """ "Gambit Robotics | ..." and later "cofounder of Gambit Robotics": both are the company's name."""
+    text = postings[46566849]
+    assert text.startswith("Gambit Robotics |") and "of Gambit Robotics" in text
+    assert "robotics" not in slugs(text)
+    assert "robotics" in slugs("Acme Robotics | Engineer\nRobotics and controls in C++ and Python.")

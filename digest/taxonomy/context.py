@@ -9,7 +9,8 @@ stands
 - in application instructions ("email me your LinkedIn / GitHub", "include your GitHub profile"),
 - as a salary currency ("$140-170K CAD") or a degree ("BS CS"),
 - in the company-name field of a posting's first line ("Espresso AI | Staff Engineers"),
-- as an analogy ("a Cursor-like experience", "Figma for the built world", "think Cursor for radiologists").
+- as an analogy ("a Cursor-like experience", "Figma for the built world", "think Cursor for radiologists"),
+- negated or set against ("No Jira.", "No GPS.", "differs from LLMs", "Pulumi instead of Terraform").
 Everything here looks only at the text around the match; it never adds a match. It costs little: most
 matches are sorted out in whole lists (comprehensions and set tests); a match is looked at more closely only
 when it is a company's product, a short acronym, in a URL or in the first field, and only a company's product
@@ -99,6 +100,7 @@ _CUES = [
             "leaders",
             "institutions",
             "logos",
+            "platforms",
         ]
         for how in ("such as", "like", "including", "include", "includes", "from", "at")
     ),
@@ -110,7 +112,10 @@ _CUES = [
     *("partner with", "partnering with", "partnered with", "partners with", "powering", "serving", "serves"),
     *("the likes of", "rely on us", "ex-", "former", "formerly", "previously at", "previously", "alumni"),
     *("experience at", "comes from", "come from", "came from", "spun out of", "worked at", "hails from"),
-    *("companies like", "companies such as", "brands like", "customers like"),
+    *("companies like", "companies such as", "brands like", "customers like", "the scale of"),
+    # competitors the product replaces ("replacing tools like Notion, ClickUp, Asana and Hootsuite")
+    *("replacing", "replaces", "replace", "alternative to", "alternatives to", "take on", "compete with"),
+    *("replacing tools like", "replacing tools such as", "replaces tools like", "replace tools like"),
 ]
 _CUE_AUTOMATON = ahocorasick_rs.AhoCorasick(
     sorted({c for cue in _CUES for c in (cue, cue[0].upper() + cue[1:])}),
@@ -131,15 +136,21 @@ _APPLY = re.compile(  # on lower-cased text
     r"\b(?:apply|applying|application|email|e-mail|send|sending|reach out|resume|résumé|cv|portfolio|profile|"
     r"include|attach|links?|share|mention|dm|contact)\b"
 )
-_APPLICATION_SLUGS = frozenset({"github", "gitlab", "linkedin", "bitbucket", "stack-overflow", "kaggle"})
+_APPLICATION_SLUGS = frozenset({"github", "gitlab", "linkedin", "bitbucket", "stack-overflow", "kaggle", "youtube"})
 # Practices that are also job titles: "DevOps Engineer", "Software Engineers / DevOps | Greece" name a role.
-_ROLE_PRACTICES = frozenset({"devops", "quality-assurance", "site-reliability-engineering"})
-_ROLE_AFTER = re.compile(r"\s*(?:/\s*\w+\s*)?(?:engineers?|engineering manager|roles?|leads?|team|developers?)\b", re.I)
+_ROLE_PRACTICES = frozenset({"devops", "quality-assurance", "site-reliability-engineering", "ux-research"})
+_ROLE_AFTER = re.compile(
+    r"\s*(?:/\s*\w+\s*)?(?:engineers?|eng|engineering manager|roles?|leads?|team|developers?)\b|:\s*https?://", re.I
+)  # "devops eng", "- DevOps: https://..." (a list of openings)
 _ROLE_WORDS = re.compile(
     r"\b(?:engineers?|developers?|scientists?|designers?|managers?|leads?|architects?|analysts?|interns?|head|"
     r"director|cto|founding|staff|senior|hiring|roles?|remote|onsite|full[- ]?time)\b",
     re.IGNORECASE,
 )
+# A negation or a contrast right before the match: "No Jira.", "No GPS. No RF link.", "differs from LLMs".
+# endswith() with a tuple finds the candidates (a C loop); the pattern confirms a whole word.
+_NEG_ENDINGS = ("No ", "no ", "Not ", "not ", "unlike ", "Unlike ", "from ", "instead of ", "rather than ")
+_NEGATED = re.compile(r"(?:^|[^\w'’-])(?:[Nn]o|[Nn]ot|[Uu]nlike|differs?\s+from|instead\s+of|rather\s+than) $")
 _URL_BEFORE = frozenset("/.@:=?&#-_")  # a word inside a URL or an address has one of these before it
 # An analogy: "Figma for the built world", "think Cursor for radiologists", "what Figma did to design" (a dash
 # counts only inside a line, not as a bullet: "- Figma for prototyping" is a stack).
@@ -197,16 +208,18 @@ def _suspects(text: str, matches: Sequence[Match]) -> list[int]:
     line_end = text.find("\n", 0, 400)
     bar = text.find("|", 0, line_end if line_end >= 0 else 400)
     field = text[:bar].strip() if bar > 0 else "\0"
-    guards, short, url_before = _SLUG_GUARDS, _SHORT_GUARDED, _URL_BEFORE
-    return [
+    guards, short, url_before, negations = _SLUG_GUARDS, _SHORT_GUARDED, _URL_BEFORE, _NEG_ENDINGS
+    endswith, startswith = text.endswith, text.startswith
+    return [  # each match unpacked once (a NamedTuple's fields are properties: slower to read one by one)
         i
-        for i, m in enumerate(matches)
-        if m.start < bar
-        or m.slug in guards
-        or m.alias in short
-        or m.alias == field
-        or (m.start and text[m.start - 1] in url_before and _in_url(text, m.start))
-        or text.startswith("-like", m.end)
+        for i, (slug, alias, start, end, _name, _hidden) in enumerate(matches)
+        if start < bar
+        or slug in guards
+        or alias in short
+        or alias == field
+        or (start and text[start - 1] in url_before and _in_url(text, start))
+        or startswith("-like", end)
+        or endswith(negations, 0, start)
     ]
 
 
@@ -267,10 +280,16 @@ class _Facts:
             and (end <= self.company_end or alias.casefold() == self.company)
         ):
             return False  # the company's own name ("Espresso AI | Staff Engineers", "Metabase is ...")
+        if start >= self.bar and self.company_end:
+            at = self.field.find(alias)
+            if at >= 0 and text.startswith(self.field, start - at):
+                return False  # the company's name again ("Gambit Robotics | ..." then "cofounder of Gambit Robotics")
         if start and text[start - 1] in _URL_BEFORE and _in_url(text, start):
             return False  # "https://github.com/acme", "mark@acme.ai"
         if text.startswith("-like", end):
             return False  # "a Cursor-like experience"
+        if text.endswith(_NEG_ENDINGS, 0, start) and _NEGATED.search(text, max(0, start - 14), start):
+            return False  # "No Jira.", "differs from LLMs"
         if alias in _SHORT_GUARDED:
             before = text[max(0, start - 24) : start]
             if alias in _CURRENCIES and (_MONEY_BEFORE.search(before) or _MONEY_AFTER.match(text, end)):

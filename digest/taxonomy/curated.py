@@ -248,6 +248,7 @@ FALSE_BEFORE: dict[str, str] = {
     "openai": r"(?:\bex-|former\s+|ex\s+)$",
     "javascript": r"enable\s+$",
     "spring": r"(?:the|this|next|in|In|The)\s+$",
+    "networking": r"[Ss]ocial\s+$",  # "the social networking graph"
     "security": r"(?:[Nn]ational|[Ss]ocial|[Jj]ob|[Ff]ood|[Ff]inancial|[Hh]omeland|[Bb]order|[Pp]hysical|[Ee]conomic|"
     r"[Ee]nergy|[Pp]ublic)\s+$",
 }
@@ -282,6 +283,7 @@ IMPLIES: dict[str, tuple[str, str]] = {
     "mlops": ("machine-learning", r"\bML\b|(?i:machine learning)"),
     "machine-learning": ("ai", r"(?i)\bai\b"),  # "AI/ML"
     "edge-computing": ("ai", r"\bAI\b"),  # "edge AI"
+    "robotics": ("ai", r"\bAI\b"),  # "physical AI", "embodied AI"
     "observability": ("ai", r"\bAI\b"),
     "llm-evaluation": ("ai", r"\bAI\b"),
     # a cloud's own service names the cloud ("AWS CDK", "Azure OpenAI", "Kotlin Multiplatform")
@@ -472,6 +474,25 @@ DISPLAY_NAMES: dict[str, tuple[str, list[str]]] = {
     "informatica": ("Informatica", ["Informatica"]),
     "laserfiche": ("Laserfiche", ["Laserfiche"]),
     "real-estate-application-contract-transmission-react": ("Real estate application contract transmission", []),
+    # 2026.12.4: the names postings use ("=" exact case, as in the layer). O*NET's "Multiprotocol Label
+    # Switching MPLS" and "JavaScript Object Notation JSON" keep no acronym (its letters are not the words'
+    # initials), and "SEO" went to neither of the two SEO skills (two O*NET products claimed it)
+    "search-engine-optimisation": ("Search engine optimization", ["=SEO"]),
+    "multiprotocol-label-switching-mpls": ("MPLS", ["=MPLS", "Multiprotocol Label Switching"]),
+    "javascript-object-notation-json": ("JSON", ["=JSON"]),
+    "relational-database": (
+        "Relational databases",
+        ["relational databases", "relational database", "=RDBMS", "=RDBMSs"],
+    ),
+    "autodesk-revit": ("Autodesk Revit", ["=Revit"]),
+    "mcneel-rhinoceros-3d": ("McNeel Rhinoceros 3D", ["=Rhino", "Rhino 3D", "Rhino3D", "Rhinoceros 3D"]),
+    "monte-carlo-simulation": ("Monte Carlo simulation", ["Monte Carlo methods", "Monte Carlo"]),
+    "constant-contact": ("Constant Contact", ["=Constant Contact"]),  # "stay in constant contact"
+    "assistive-instruments": ("assistive instruments", ["assistive tech"]),
+    "amazon-dynamodb": ("Amazon DynamoDB", ["=Dynamo"]),  # a plain word: weak, "Python/Postgres/Dynamo"
+    # 2026.12.5
+    "user-interface-design": ("UI design", ["UI design", "user interface design"]),
+    "pulsar": ("Apache Pulsar", ["=Pulsar"]),  # a plain word: weak, "Kafka, Pulsar"
 }
 
 # Display names and extra aliases for source skills, keyed by the generated slug.
@@ -1103,7 +1124,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.3"
+TAXONOMY_VERSION = "2026.12.5"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).

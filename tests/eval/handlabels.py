@@ -1,10 +1,13 @@
 """The matcher against hand labels: micro precision and recall by kind, with 95% Wilson intervals.
 
-    .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part development|held-out|held-out-2|all] [--show]
+    .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part PART] [--show]
+
+PART: development, held-out, held-out-2, held-out-3, held-out-4 or all.
 
 `hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header);
 `hand_labels_2.txt` a second held-out set of 45 more postings, labelled later by another reader (part
-`held-out-2`; "all" means the first file's 120).
+`held-out-2`), `hand_labels_3.txt` a third of 40, labelled for taxonomy 2026.12.4 after the first two had been
+used for tuning (part `held-out-3`; "all" means the first file's 120).
 A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
 where the reader's name is not one of them, through LABEL_SLUGS below. A label that resolves to nothing is a
 skill the taxonomy lacks: a miss, never dropped. A match is right when its skill is among the posting's
@@ -28,6 +31,8 @@ from tests.eval import hn
 
 LABELS = Path(__file__).with_name("hand_labels.txt")
 LABELS_2 = Path(__file__).with_name("hand_labels_2.txt")
+LABELS_3 = Path(__file__).with_name("hand_labels_3.txt")
+LABELS_4 = Path(__file__).with_name("hand_labels_4.txt")
 KINDS = {
     "L": "language",
     "F": "framework/library",
@@ -98,22 +103,40 @@ def read_labels(matcher: Matcher, path: Path = LABELS) -> list[Labelled]:
 
 
 def label_file(part: str) -> Path:
-    return LABELS_2 if part == "held-out-2" else LABELS
+    return {"held-out-2": LABELS_2, "held-out-3": LABELS_3, "held-out-4": LABELS_4}.get(part, LABELS)
 
 
 def draw_second_held_out(data: Path, n: int = 45) -> list[int]:
     """The postings of hand_labels_2.txt: random.Random(2112) over the ids of the postings not in
     hand_labels.txt, at least 200 characters long, one posting a company (the first field of the first line)
     and no company of hand_labels.txt."""
+    return _draw(data, [LABELS], 2112, n)
+
+
+def draw_third_held_out(data: Path, n: int = 40) -> list[int]:
+    """The postings of hand_labels_3.txt: the same rule over the postings in neither earlier file and from
+    none of their companies, with random.Random(2124)."""
+    return _draw(data, [LABELS, LABELS_2], 2124, n)
+
+
+def draw_fourth_held_out(data: Path, n: int = 40) -> list[int]:
+    """The postings of hand_labels_4.txt: the same rule over the postings in none of the three earlier files and
+    from none of their companies, with random.Random(2125)."""
+    return _draw(data, [LABELS, LABELS_2, LABELS_3], 2125, n)
+
+
+def _draw(data: Path, taken: list[Path], seed: int, n: int) -> list[int]:
     postings = hn.load(data)
-    first = {int(line.split("|")[0]) for line in LABELS.read_text("utf-8").splitlines() if line[:1].isdigit()}
+    first = {
+        int(line.split("|")[0]) for path in taken for line in path.read_text("utf-8").splitlines() if line[:1].isdigit()
+    }
 
     def company(p: hn.Posting) -> str:
         return re.sub(r"\W+", " ", p.text.split("\n", 1)[0].split("|")[0]).strip().casefold()[:40]
 
     seen = {company(p) for p in postings if p.id in first}
     rest = sorted((p for p in postings if p.id not in first), key=lambda p: p.id)
-    random.Random(2112).shuffle(rest)
+    random.Random(seed).shuffle(rest)
     out: list[int] = []
     for p in rest:
         if company(p) not in seen and len(p.text) >= 200 and len(out) < n:
@@ -208,7 +231,9 @@ def report(data: Path, part: str, show: bool = False) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("DIGEST_SHARED_DATA", "/work/shared/data")))
-    parser.add_argument("--part", default="all", choices=["development", "held-out", "held-out-2", "all"])
+    parser.add_argument(
+        "--part", default="all", choices=["development", "held-out", "held-out-2", "held-out-3", "held-out-4", "all"]
+    )
     parser.add_argument("--show", action="store_true", help="list every miss and false match")
     args = parser.parse_args()
     print(report(args.data, args.part, args.show))

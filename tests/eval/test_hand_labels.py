@@ -1,6 +1,7 @@
-"""The matcher against the hand labels (tests/eval/hand_labels.txt, hand_labels_2.txt): the development part
-meets the targets of issue #21; each held-out set, never tuned on, is held to the figures first measured on
-it (docs/taxonomy.md reports them apart) so that it cannot silently get worse."""
+"""The matcher against the hand labels (tests/eval/hand_labels*.txt): the development part meets the targets of
+issue #21; every other set is held to its figures so that it cannot silently get worse. The first three
+held-out sets have since been used for tuning (2026.12.4 and 2026.12.5; held to their figures after it); the
+fourth is held to the figures first measured on it (docs/taxonomy.md reports each set apart)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ def test_development_recall_for_practices(shared_data: Path) -> None:
 def test_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out")
     assert len(labelled) == 40
-    assert total.tp / (total.tp + total.fp) >= 0.92  # first measured 0.93
-    assert total.tp / (total.tp + total.fn) >= 0.84  # first measured 0.85
+    # first measured 0.93 / 0.85; 0.922 / 0.865 with 2026.12.2; tuned on since: 0.953 / 0.946 with 2026.12.5
+    assert total.tp / (total.tp + total.fp) >= 0.95
+    assert total.tp / (total.tp + total.fn) >= 0.94
 
 
 def test_wilson_interval() -> None:
@@ -58,5 +60,35 @@ def test_second_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
 def test_second_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-2")
     assert len(labelled) == 45
-    assert total.tp / (total.tp + total.fp) >= 0.90  # first measured 0.921 (280/304)
-    assert total.tp / (total.tp + total.fn) >= 0.70  # first measured 0.722 (280/388)
+    # first measured 0.921 (280/304) / 0.722 (280/388); tuned on since: 0.962 / 0.843 with 2026.12.5
+    assert total.tp / (total.tp + total.fp) >= 0.96
+    assert total.tp / (total.tp + total.fn) >= 0.84
+
+
+def test_third_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
+    labelled = handlabels.read_labels(get_matcher(), handlabels.LABELS_3)
+    assert [x.id for x in labelled] == handlabels.draw_third_held_out(shared_data)
+    assert {x.part for x in labelled} == {"held-out-3"} and len(labelled) == 40
+    earlier = handlabels.read_labels(get_matcher()) + handlabels.read_labels(get_matcher(), handlabels.LABELS_2)
+    assert not {x.id for x in labelled} & {x.id for x in earlier}
+
+
+def test_fourth_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
+    labelled = handlabels.read_labels(get_matcher(), handlabels.LABELS_4)
+    assert [x.id for x in labelled] == handlabels.draw_fourth_held_out(shared_data)
+    assert {x.part for x in labelled} == {"held-out-4"} and len(labelled) == 40
+
+
+def test_third_held_out_does_not_get_worse(shared_data: Path) -> None:
+    _by_kind, total, labelled = handlabels.score(shared_data, "held-out-3")
+    assert len(labelled) == 40
+    # first measured (2026.12.4) 0.906 (230/254) / 0.728 (230/316); tuned on since: 0.938 / 0.863 with 2026.12.5
+    assert total.tp / (total.tp + total.fp) >= 0.93
+    assert total.tp / (total.tp + total.fn) >= 0.86
+
+
+def test_fourth_held_out_does_not_get_worse(shared_data: Path) -> None:
+    _by_kind, total, labelled = handlabels.score(shared_data, "held-out-4")
+    assert len(labelled) == 40
+    assert total.tp / (total.tp + total.fp) >= 0.91  # first measured (2026.12.5) 0.911 (224/246)
+    assert total.tp / (total.tp + total.fn) >= 0.75  # first measured 0.757 (224/296)
