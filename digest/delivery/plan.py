@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from digest.accounts.searches import Search
 from digest.delivery.context import Context
 from digest.delivery.state import PlanState, Window, fetch_state
 from digest.mail.content import ItemView, SkillSection, build_section
@@ -48,9 +49,12 @@ def plan_sections(
     window_items: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = {}
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
-        wkey = (w.skill_id, w.start, w.end, w.subscribed_at)
+        wkey = (w.search or w.skill_id, w.start, w.end, w.subscribed_at)
         if wkey not in window_items:
-            found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+            if w.search is None:
+                found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+            else:
+                found = search_items(w.search, state, w.start, w.end)
             if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
                 found = [
                     v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start
@@ -76,12 +80,33 @@ def plan_sections(
                 alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
                 cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
                 subscribed_at=w.subscribed_at,
+                search=state.searches.get(w.search) if w.search is not None else None,
             )
             if len(ctx.sections) > 50_000:
                 ctx.sections.clear()
             ctx.sections[section_key] = section
         out[w.user_id].append(section)
     return out
+
+
+def search_items(search: Search, state: PlanState, start: datetime, end: datetime) -> list[ItemView]:
+    """The items of (start, end] that reach a search, once per distinct search and window: those mentioning
+    any (or all) of its skills, under the first skill that has them, that meet every filter."""
+    lists = [[(f, v) for f, v in state.by_skill.get(sid, []) if start < f <= end] for sid in search.skills]
+    if search.all_skills:
+        common = set.intersection(*({v.id for _, v in rows} for rows in lists))
+        views = [v for _, v in lists[0] if v.id in common]
+    else:
+        seen: set[int] = set()
+        views = []
+        for rows in lists:
+            for _, v in rows:
+                if v.id not in seen:
+                    seen.add(v.id)
+                    views.append(v)
+    if search.plain:
+        return views
+    return [v for v in views if search.matches(state.facts[v.id])]
 
 
 def keep_owned(section: SkillSection, user_id: int, owned: set[tuple[int, int]] | None) -> SkillSection:

@@ -201,7 +201,8 @@ class DigestRenderer:
         _, html_env = _envs()
         parts: Any = html_env.get_template("digest/_parts.html").module
         s = section
-        pieces = [self._piece(("head", s.skill_id, s.url, s.name, s.snapshot, s.alerts), lambda: parts.head(s))]
+        head = ("head", s.skill_id, s.url, s.name, s.snapshot, s.alerts, s.search)
+        pieces = [self._piece(head, lambda: parts.head(s))]
         for title, items, macro, more, one, many in (
             ("New articles", s.articles, parts.article, s.more_articles, "article", "articles"),
             ("New job postings", s.jobs, parts.job, s.more_jobs, "posting", "postings"),
