@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from digest.accounts.inputs import BadInput
 from digest.accounts.searches import MAX_TEXT, Search, SearchError, describe, make, stored
-from digest.sources.employer import employer_key
+from digest.sources.employer import LEGAL_FORMS, employer_key
 from digest.store.models import Metro, Skill
 from digest.taxonomy.metros import resolve_metro
 from digest.taxonomy.resolve import resolve_skill
@@ -35,6 +35,54 @@ class SearchInput:
     drop_unsalaried: bool = False
     exclude_companies: Sequence[str] = ()
     exclude_words: Sequence[str] = ()
+
+
+def split_list(text: str) -> list[str]:
+    """ "Berlin, Munich" -> ["Berlin", "Munich"]: a form field holding several values, comma-separated."""
+    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+def split_companies(text: str) -> list[str]:
+    """split_list, keeping a legal form with its name: "Acme, Inc., Initech" -> ["Acme, Inc.", "Initech"]."""
+    out: list[str] = []
+    for part in split_list(text):
+        if out and part.casefold().replace(".", "") in LEGAL_FORMS:
+            out[-1] = f"{out[-1]}, {part}"
+        else:
+            out.append(part)
+    return out
+
+
+def from_form(fields: dict[str, object]) -> SearchInput:
+    """The search of a form's fields (the subscribe and settings forms, the preview's query): lists are
+    comma-separated text, checkboxes are present or not, seniority repeats."""
+
+    def text(name: str) -> str:
+        value = fields.get(name)
+        return value if isinstance(value, str) else ""
+
+    def flag(name: str) -> bool:
+        return text(name) not in ("", "0", "false")
+
+    given = fields.get("seniority")
+    levels = [v for v in given if isinstance(v, str)] if isinstance(given, list) else split_list(text("seniority"))
+    amount = text("min_salary").replace(",", "").replace("_", "").strip()
+    if amount and not amount.isdigit():
+        raise BadInput("The minimum salary is a whole number, such as 70000.")
+    return SearchInput(
+        skills=split_list(text("more_skills")),
+        all_skills=flag("all_skills"),
+        kind=text("kind") or "both",
+        remote=text("remote") or "any",
+        metros=split_list(text("metros")),
+        or_remote=flag("or_remote"),
+        seniority=levels,
+        min_salary=int(amount) if amount and len(amount) < 10 else (10**10 if amount else None),
+        currency=text("currency") or None if amount else None,
+        drop_unsalaried=flag("drop_unsalaried") and bool(amount),
+        exclude_companies=split_companies(text("exclude_companies")),
+        exclude_words=split_list(text("exclude_words")),
+    )
 
 
 def _cut(value: str, limit: int = 40) -> str:
@@ -133,7 +181,7 @@ def as_input(session: Session, search: Search) -> dict[str, object]:
         "or_remote": search.or_remote,
         "seniority": list(search.seniority),
         "min_salary": search.min_salary,
-        "currency": search.currency or "",
+        "currency": search.currency,
         "drop_unsalaried": search.drop_unsalaried,
         "exclude_companies": list(search.exclude_companies),
         "exclude_words": list(search.exclude_words),
