@@ -462,3 +462,62 @@ def test_resolve_search_names_what_it_cannot_use(session: Session) -> None:
         resolve_search(session, "python", SearchInput(exclude_companies=["!!!"]))
     with pytest.raises(BadInput, match="too many"):
         resolve_search(session, "python", SearchInput(metros=["Berlin"] * 60))
+
+
+# --- the forms, without JavaScript -------------------------------------------------------------------------
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def test_subscribe_form_previews_and_subscribes_to_a_search(settings: Any, session: Session) -> None:
+    add_skills(session)
+    session.add(Metro(slug="berlin", name="Berlin", country="DE"))
+    session.commit()
+    c = TestClient(create_app(settings))
+    csrf = _csrf(c.get("/skills/python").text)
+    form = {"skill": "python", "email": "", "cadence": "daily", "more_skills": "go", "metros": "Berlin",
+            "or_remote": "1", "seniority": ["senior", "lead"], "min_salary": "70,000", "currency": "EUR",
+            "exclude_words": "php, ruby on rails", "csrf_token": csrf}  # fmt: skip
+    r = c.post("/subscribe", data={**form, "preview": "1"})
+    assert r.status_code == 200 and "What this search would have matched" in r.text
+    assert "Python or Go · remote or Berlin · senior or lead/manager · ≥ €70k or unstated" in r.text
+    assert "0 job postings in the last 7 days, 0 job postings in the last 30" in r.text
+    assert 'value="Berlin"' in r.text and '<details class="search-filters" open>' in r.text  # as typed
+    assert session.scalars(select(Subscription)).all() == []  # a preview saves nothing
+    r = c.post("/subscribe", data={**form, "email": "ann@example.com"})
+    assert r.status_code == 202
+    session.rollback()
+    sub = session.scalars(select(Subscription)).one()
+    assert sub.search is not None and from_json(sub.search).exclude_words == ("php", "ruby on rails")
+    r = c.post("/subscribe", data={**form, "email": "bo@example.com", "min_salary": "lots"})
+    assert r.status_code == 422 and "whole number" in r.text
+    r = c.post("/subscribe", data={**form, "email": "bo@example.com", "metros": "Atlantis"})
+    assert r.status_code == 422 and "We do not know the place “Atlantis”" in r.text
+
+
+def test_settings_edit_a_search_in_place(settings: Any, session: Session) -> None:
+    add_skills(session)
+    c, _ = _signed_in_client(settings)
+    page = c.get("/settings").text
+    found = re.search(r'data-search-for="(\d+)"', page)
+    assert found and "Narrow it down" in page
+    target = f"/settings/subscriptions/{found.group(1)}"
+    fields = {"skill": "python", "kind": "jobs", "remote": "only", "exclude_companies": "Acme, Inc., Initech",
+              "csrf_token": _csrf(page)}  # fmt: skip
+    r = c.post(target, data={**fields, "action": "preview_search"})
+    assert r.status_code == 200 and "Python · jobs only · remote · not acme, initech: 0 job postings" in r.text
+    r = c.post(target, data={**fields, "action": "search"})
+    assert r.status_code == 200 and "Search saved" in r.text
+    assert '<div class="search-words small">Python · jobs only · remote · not acme, initech</div>' in r.text
+    r = c.post(target, data={**fields, "action": "search", "more_skills": "pythn"})
+    assert (
+        r.status_code == 422
+        and "We do not know the skill “pythn”" in r.text
+        and '<details class="edit-search" open>' in r.text
+    )
+    session.rollback()
+    assert from_json(session.scalars(select(Subscription)).one().search or "").remote == "only"  # unchanged

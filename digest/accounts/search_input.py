@@ -171,7 +171,7 @@ def description(session: Session, skill_id: int, search_json: str | None) -> str
 
 def as_input(session: Session, search: Search) -> dict[str, object]:
     """A stored search as a form shows it (names, not ids): the filters to edit in place."""
-    skills, metros = names_for(session, [search])
+    skills, metros = ({}, {}) if search.plain else names_for(session, [search])
     return {
         "skills": [skills.get(i, "") for i in search.skills[1:]],
         "all_skills": search.all_skills,
