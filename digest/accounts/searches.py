@@ -58,9 +58,10 @@ class Posting:
     employer_key: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Search:
-    """`skills[0]` is the subscription's skill (its section's figures and link); the rest follow sorted."""
+    """`skills[0]` is the subscription's skill (its section's figures and link); the rest follow sorted.
+    Equal and hashed by its canonical JSON (computed once: a batch looks a search up once per subscriber)."""
 
     skills: tuple[int, ...]
     all_skills: bool = False  # all of the skills, not any of them
@@ -74,11 +75,19 @@ class Search:
     drop_unsalaried: bool = False  # with min_salary: drop postings that state no salary in `currency`
     exclude_companies: tuple[str, ...] = ()  # folded employer keys (digest.sources.employer)
     exclude_words: tuple[str, ...] = ()  # casefolded words or phrases
-    _phrases: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
+    _phrases: tuple[str, ...] = field(default=(), init=False, repr=False)
+    _key: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
         check(self)
         object.__setattr__(self, "_phrases", tuple(f" {' '.join(_WORD.findall(w))} " for w in self.exclude_words))
+        object.__setattr__(self, "_key", to_json(self))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Search) and other._key == self._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
 
     @property
     def skill_id(self) -> int:
@@ -87,12 +96,12 @@ class Search:
     @property
     def plain(self) -> bool:
         """One skill, no filters: a subscription as it was before searches (stored as NULL)."""
-        return self == Search(skills=self.skills[:1])
+        return self._key == _plain_key(self.skills[0])
 
     @property
     def key(self) -> str:
         """The canonical JSON: equal searches, equal keys."""
-        return to_json(self)
+        return self._key
 
     def matches(self, p: Posting) -> bool:
         """Whether an item that meets the skills reaches this search: it meets every filter. News items meet
@@ -214,6 +223,10 @@ def make(
 _DEFAULTS = {"all_skills": False, "kind": "both", "remote": "any", "metros": (), "or_remote": False,
              "seniority": (), "min_salary": None, "currency": None, "drop_unsalaried": False,
              "exclude_companies": (), "exclude_words": ()}  # fmt: skip
+
+
+def _plain_key(skill_id: int) -> str:
+    return json.dumps({"skills": [skill_id]}, separators=(",", ":"))
 
 
 def to_json(s: Search) -> str:
