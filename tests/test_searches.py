@@ -36,6 +36,8 @@ from digest.store.models import Delivery, Item, ItemSkill, Metro, Subscription
 from digest.web.app import create_app
 from tests.accounts_data import add_skills, link_in, outbox, press_confirm
 from tests.test_digest_ledger import T0, World, run, titles_sent
+from tests.test_digest_ledger import outbox as ledger_outbox
+from tests.test_digest_ledger import text_of as ledger_text
 
 NAMES = {1: "Python", 2: "Go", 3: "Rust"}
 METROS = {10: "Berlin", 11: "London"}
@@ -334,6 +336,9 @@ def test_changing_a_search_loses_and_duplicates_nothing(settings: Any, session: 
     assert run(session, settings, T0 + timedelta(days=1, hours=8)) == {"sent": 1}
     # the items of the window the new search matches, and none already sent ("Remote python job" mentions Go)
     assert titles_sent(settings, "ann@example.com")[2:] == ["Another remote python job", "Remote go job"]
+    latest = list(ledger_outbox(settings).values())[-1]
+    assert "== Python ==\nYour search: Python or Go · remote\n" in ledger_text(latest)
+    assert "Your search: Python or Go · remote</div>" in str(latest.get_body(("html",)).get_content())
     # the first digest's web view is rebuilt with the search it was sent with
     digest = web_view(session, settings, first, _token(settings, first, ann.id), T0 + timedelta(days=2))
     assert {i.title for s in digest.sections for i in s.shown_items} == {"Remote python job", "Onsite python job"}
@@ -454,6 +459,15 @@ def test_preview_api(settings: Any, session: Session, world: World) -> None:
     assert r.status_code == 422 and "x" * 300 not in r.text
     r = c.get("/api/searches/preview", params={"skill": "python", "min_salary": "70000"})
     assert r.status_code == 422 and "currency" in r.json()["detail"]
+    schema = c.get("/openapi.json").json()
+    assert "/api/searches/preview" in schema["paths"]
+    models = schema["components"]["schemas"]
+    assert models["SubscribeIn"]["examples"][1]["search"]["min_salary"] == 70000
+    assert models["SubscriptionPatch"]["examples"][2]["search"]["remote"] == "only"
+    assert (
+        "search" in models["SubscriptionPatch"]["properties"]
+        and "search_text" in models["SubscriptionOut"]["properties"]
+    )
 
 
 def test_resolve_search_names_what_it_cannot_use(session: Session) -> None:
