@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from digest.accounts import subscriptions as subs
 from digest.accounts.inputs import BadInput
 from digest.accounts.search_input import SearchInput, resolve_search, split_companies
-from digest.accounts.searches import Search, SearchError, describe, from_json, make, stored
+from digest.accounts.searches import Posting, Search, SearchError, describe, from_json, make, stored
 from digest.cli import app
 from digest.delivery.context import Context
 from digest.delivery.links import web_view_url
@@ -271,6 +271,30 @@ def test_a_posting_reaches_a_search_exactly_when_it_meets_every_filter(
         session.execute(delete(ItemSkill))
         session.execute(delete(Item))
         session.commit()
+
+
+@given(p=postings_st, s=searches_st())
+@hsettings(max_examples=400, deadline=None, database=None)
+def test_one_items_predicate_is_the_reference(p: P, s: dict[str, Any]) -> None:
+    """Search.matches (what previews count with) against the same reference, the skills aside."""
+    ids, metros = {"python": 1, "go": 2, "rust": 3}, {"berlin": 10, "london": 11}
+    search = make(
+        [ids[k] for k in s["skills"]], all_skills=s["all"], kind=s["kind"], remote=s["remote"],
+        metros=[metros[m] for m in s["metros"]], or_remote=s["or_remote"], seniority=s["seniority"],
+        min_salary=s["salary"][0] if s["salary"] else None, currency=s["salary"][1] if s["salary"] else None,
+        drop_unsalaried=s["drop"], exclude_companies=[c.lower() for c in s["companies"]], exclude_words=s["words"],
+    )  # fmt: skip
+    job = p.kind == "job"
+    posting = Posting(
+        kind=p.kind, text=f"{p.title}\nAbout {p.title}.", remote=p.remote if job else None,
+        metro_id=metros[p.metro] if p.metro and job else None, seniority=p.seniority if job else None,
+        salary_min=p.salary[0] if p.salary and job else None, salary_max=p.salary[1] if p.salary and job else None,
+        salary_currency=p.salary[2] if p.salary and job else None,
+        salary_period=p.salary[3] if p.salary and job else None,
+        employer_key=employer_key(p.company) if job else None,
+    )  # fmt: skip
+    every_skill = P(**{**p.__dict__, "skills": frozenset(SLUGS)})
+    assert search.matches(posting) == reference(every_skill, s)
 
 
 def test_each_filter_on_its_own(settings: Any, session: Session, world: World) -> None:

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from digest.demand.pay_counts import annualised
@@ -57,6 +57,11 @@ class Posting:
     salary_period: str | None = None
     employer_key: str | None = None
 
+    @cached_property
+    def words(self) -> str:
+        """The text's words, casefolded, space-separated and space-padded: where excluded phrases are looked for."""
+        return f" {' '.join(_WORD.findall(self.text.casefold()))} "
+
 
 @dataclass(frozen=True, eq=False)
 class Search:
@@ -75,12 +80,10 @@ class Search:
     drop_unsalaried: bool = False  # with min_salary: drop postings that state no salary in `currency`
     exclude_companies: tuple[str, ...] = ()  # folded employer keys (digest.sources.employer)
     exclude_words: tuple[str, ...] = ()  # casefolded words or phrases
-    _phrases: tuple[str, ...] = field(default=(), init=False, repr=False)
     _key: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
         check(self)
-        object.__setattr__(self, "_phrases", tuple(f" {' '.join(_WORD.findall(w))} " for w in self.exclude_words))
         object.__setattr__(self, "_key", to_json(self))
 
     def __eq__(self, other: object) -> bool:
@@ -107,7 +110,7 @@ class Search:
         """Whether an item that meets the skills reaches this search: it meets every filter. News items meet
         the kind and the excluded words only."""
         if p.kind == "news":
-            return self.kind != "jobs" and not self._excluded_text(p.text)
+            return self.kind != "jobs" and not self._excluded_text(p)
         if self.kind == "news":
             return False
         if self.remote == "only" and p.remote is not True:
@@ -119,7 +122,7 @@ class Search:
         if self.seniority and p.seniority not in self.seniority:
             return False
         if self.min_salary is not None:
-            top = _top_salary(p, self.currency)
+            top = annual_top(p, self.currency)
             if top is None:
                 if self.drop_unsalaried:
                     return False
@@ -127,16 +130,18 @@ class Search:
                 return False
         if self.exclude_companies and p.employer_key in self.exclude_companies:
             return False
-        return not self._excluded_text(p.text)
+        return not self._excluded_text(p)
 
-    def _excluded_text(self, text: str) -> bool:
-        if not self._phrases:
-            return False
-        words = f" {' '.join(_WORD.findall(text.casefold()))} "
-        return any(phrase in words for phrase in self._phrases)
+    def _excluded_text(self, p: Posting) -> bool:
+        return any(text_has(p, phrase) for phrase in self.exclude_words)
 
 
-def _top_salary(p: Posting, currency: str | None) -> float | None:
+def text_has(p: Posting, phrase: str) -> bool:
+    """Whether an excluded word or phrase (as a Search keeps it: words joined by one space) is in the text."""
+    return f" {phrase} " in p.words
+
+
+def annual_top(p: Posting, currency: str | None) -> float | None:
     """The top of the posting's stated range a year (as stated when its period is unknown), when it is stated
     in `currency`; None otherwise (no salary, or one in another currency: nothing is converted)."""
     top = p.salary_max if p.salary_max is not None else p.salary_min

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from digest.accounts.searches import Search
 from digest.delivery.context import Context
+from digest.delivery.matching import WindowIndex, search_views
 from digest.delivery.state import PlanState, Window, fetch_state
 from digest.mail.content import ItemView, SkillSection, build_section
 
@@ -47,6 +48,7 @@ def plan_sections(
     # everyone whose window on a skill is the same gets the same section object unless they already had
     # some of its items: build (and rank) it once; the renderer then reuses its rendering too
     window_items: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = {}
+    indexes: dict[tuple[Any, ...], WindowIndex] = {}  # (skill, start, end) -> its items, indexed for searches
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
         wkey = (w.search or w.skill_id, w.start, w.end, w.subscribed_at)
@@ -54,7 +56,7 @@ def plan_sections(
             if w.search is None:
                 found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
             else:
-                found = search_items(w.search, state, w.start, w.end)
+                found = search_items(w.search, state, w.start, w.end, indexes)
             if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
                 found = [
                     v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start
@@ -89,24 +91,19 @@ def plan_sections(
     return out
 
 
-def search_items(search: Search, state: PlanState, start: datetime, end: datetime) -> list[ItemView]:
-    """The items of (start, end] that reach a search, once per distinct search and window: those mentioning
-    any (or all) of its skills, under the first skill that has them, that meet every filter."""
-    lists = [[(f, v) for f, v in state.by_skill.get(sid, []) if start < f <= end] for sid in search.skills]
-    if search.all_skills:
-        common = set.intersection(*({v.id for _, v in rows} for rows in lists))
-        views = [v for _, v in lists[0] if v.id in common]
-    else:
-        seen: set[int] = set()
-        views = []
-        for rows in lists:
-            for _, v in rows:
-                if v.id not in seen:
-                    seen.add(v.id)
-                    views.append(v)
-    if search.plain:
-        return views
-    return [v for v in views if search.matches(state.facts[v.id])]
+def search_items(
+    search: Search, state: PlanState, start: datetime, end: datetime, indexes: dict[tuple[Any, ...], WindowIndex]
+) -> list[ItemView]:
+    """The items of (start, end] that reach a search (digest.delivery.matching), once per distinct search and
+    window; each skill's window is indexed once (`indexes`, shared by the batch's searches)."""
+    mine = []
+    for sid in search.skills:
+        key = (sid, start, end)
+        if key not in indexes:
+            rows = [(f, v) for f, v in state.by_skill.get(sid, []) if start < f <= end]
+            indexes[key] = WindowIndex(rows, state.facts)
+        mine.append(indexes[key])
+    return search_views(search, mine)
 
 
 def keep_owned(section: SkillSection, user_id: int, owned: set[tuple[int, int]] | None) -> SkillSection:
