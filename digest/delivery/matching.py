@@ -97,4 +97,4 @@ def search_views(search: Search, indexes: Sequence[WindowIndex]) -> list[ItemVie
         found = chosen if chosen is not None else ix.matching(search)
         for i in wanted & found:
             views[i] = ix.views[i]
-    return sorted(views.values(), key=lambda v: v.id)
+    return list(views.values())  # in no particular order: a section ranks its items

@@ -48,7 +48,9 @@ def plan_sections(
     # everyone whose window on a skill is the same gets the same section object unless they already had
     # some of its items: build (and rank) it once; the renderer then reuses its rendering too
     window_items: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = {}
-    indexes: dict[tuple[Any, ...], WindowIndex] = {}  # (skill, start, end) -> its items, indexed for searches
+    if len(ctx.indexes) > 10_000:
+        ctx.indexes.clear()
+    indexes = ctx.indexes  # (skill, start, end, span read) -> that window's items indexed for searches
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
         wkey = (w.search or w.skill_id, w.start, w.end, w.subscribed_at)
@@ -98,7 +100,7 @@ def search_items(
     window; each skill's window is indexed once (`indexes`, shared by the batch's searches)."""
     mine = []
     for sid in search.skills:
-        key = (sid, start, end)
+        key = (sid, start, end, state.span)
         if key not in indexes:
             rows = [(f, v) for f, v in state.by_skill.get(sid, []) if start < f <= end]
             indexes[key] = WindowIndex(rows, state.facts)

@@ -59,6 +59,7 @@ class PlanState:
     alerts: dict[int, list[tuple[datetime, AlertView]]] = field(default_factory=dict)
     facts: dict[int, Posting] = field(default_factory=dict)  # item -> what a search looks at in it
     searches: dict[Search, str] = field(default_factory=dict)  # each search of the batch in words
+    span: tuple[datetime, datetime] | None = None  # the (lo, hi] the items were read for (ctx.items' key)
 
 
 def first_window_start(window_start: datetime, confirmed_at: datetime | None) -> datetime | None:
@@ -87,6 +88,7 @@ def fetch_state(
     if len(ctx.items) > 100_000:
         ctx.items.clear()
         ctx.facts.clear()
+        ctx.indexes.clear()
         missing = skill_ids
     for sid in missing:
         ctx.items[(sid, lo, hi)] = []
@@ -128,7 +130,8 @@ def fetch_state(
     primary = sorted({w.skill_id for w in windows})
     snaps = snapshots(session, primary, as_of.date(), ctx.settings.charts_dir, ctx.snapshots)
     alerts = _alerts(session, ctx, primary, lo, hi)
-    return PlanState(by_skill, taken, skills, snaps, alerts, ctx.facts, _described(session, skills, windows))
+    searches = _described(session, skills, windows)
+    return PlanState(by_skill, taken, skills, snaps, alerts, ctx.facts, searches, (lo, hi))
 
 
 def _described(session: Session, skills: dict[int, SkillName], windows: Sequence[Window]) -> dict[Search, str]:
