@@ -36,6 +36,7 @@ class Context:
     items: dict[tuple[int, datetime, datetime], list[tuple[datetime, ItemView]]] = field(default_factory=dict)
     facts: dict[int, Posting] = field(default_factory=dict)  # item -> what a search looks at (with `items`)
     indexes: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # windows indexed for searches (plan.py)
+    found: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = field(default_factory=dict)  # plan.py
     # an open alert's explanation, read once a run (every batch of a skill's subscribers asks whether it is held)
     explanations: dict[tuple[int, date], Explanation] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep

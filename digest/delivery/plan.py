@@ -47,14 +47,19 @@ def plan_sections(
     seen: dict[int, set[int]] = defaultdict(set)
     # everyone whose window on a skill is the same gets the same section object unless they already had
     # some of its items: build (and rank) it once; the renderer then reuses its rendering too
-    window_items: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = {}
     if len(ctx.indexes) > 10_000:
         ctx.indexes.clear()
+    if len(ctx.found) > 50_000:
+        ctx.found.clear()
     indexes = ctx.indexes  # (skill, start, end, span read) -> that window's items indexed for searches
+    # (skill or search, window, span read) -> its items and their ids, kept for the run: the next batch of
+    # the same search's subscribers finds them here
+    window_items = ctx.found
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
         wkey = (w.search or w.skill_id, w.start, w.end, w.subscribed_at)
-        if wkey not in window_items:
+        found_key = (*wkey, state.span)
+        if found_key not in window_items:
             if w.search is None:
                 found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
             else:
@@ -63,8 +68,8 @@ def plan_sections(
                 found = [
                     v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start
                 ]
-            window_items[wkey] = (found, frozenset(v.id for v in found))
-        candidates, candidate_ids = window_items[wkey]
+            window_items[found_key] = (found, frozenset(v.id for v in found))
+        candidates, candidate_ids = window_items[found_key]
         mine = seen[w.user_id]
         excluded = candidate_ids & mine
         if w.user_id in taken:

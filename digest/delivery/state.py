@@ -89,6 +89,7 @@ def fetch_state(
         ctx.items.clear()
         ctx.facts.clear()
         ctx.indexes.clear()
+        ctx.found.clear()
         missing = skill_ids
     for sid in missing:
         ctx.items[(sid, lo, hi)] = []
