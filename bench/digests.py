@@ -6,9 +6,16 @@ rendering time with section reuse against per-subscriber rendering.
     .venv/bin/python -m bench.digests 100000          # 100,000 subscribers
     .venv/bin/python -m bench.digests 10000 100000    # both
 
-Targets: 100,000 daily digests in under 60 s end to end on a 2-core machine; rendering with section
-reuse at least 3x faster than per-subscriber rendering. Uses DIGEST_TEST_POSTGRES_URL (or the tests'
-default) to create and drop a scratch database.
+Each size runs twice in the same invocation, alternately (`--rounds` pairs): today's subscriptions (one skill,
+no filters) and the same subscribers of which 60% follow a search (digest.accounts.searches), over the same
+items, and prints both figures and their ratio. `--searches common` (default): one or two of the common
+filters each (remote only, a metro or remote, senior+, at least 70k EUR, without "php", another skill);
+`--searches diverse`: several filters each, nearly every search its own (no section is shared).
+
+Targets: 100,000 daily digests in under 40 s end to end on a 2-core machine; rendering with section
+reuse at least 3x faster than per-subscriber rendering; with searches, CPU per digest within 1.5x of the
+figure without (issue #19). Uses DIGEST_TEST_POSTGRES_URL (or the tests' default) to create and drop a
+scratch database.
 """
 
 from __future__ import annotations
@@ -29,12 +36,13 @@ from sqlalchemy import event, select, text
 
 from bench.databases import backend_cpu
 from bench.render_baseline import WholeRenderer
+from digest.accounts.searches import make
 from digest.config import Settings
 from digest.delivery.context import Context
 from digest.delivery.deliver import deliver_digests
 from digest.delivery.due import due_batches
 from digest.delivery.plan import plan
-from digest.delivery.state import Window
+from digest.delivery.state import Window, search_of
 from digest.mail.content import build_digest
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import DigestRenderer
@@ -50,6 +58,51 @@ ITEMS_IN_WINDOW = 5000
 TARGET_100K_SECONDS = 40.0  # issue #17 (was 60 s)
 TARGET_CPU_MS = 0.6  # worker + PostgreSQL CPU per digest
 TARGET_RENDER_SPEEDUP = 3.0
+TARGET_SEARCH_RATIO = 1.5  # issue #19: digests of filtered searches against plain ones, CPU per digest
+N_METROS = 10
+COMPANIES = [f"Company {i}" for i in range(50)]
+LEVELS = ["junior", "mid", "senior", "staff", "lead", None]
+SEARCH_SHARE = 0.6  # of subscriptions that follow a search when searches are on
+
+
+def _search_for(rng: random.Random, skill_id: int, skill_ids: list[int], menu: str) -> str | None:
+    """A search on `skill_id`. "common": one or two of the filters job boards see most (remote only, one of 10
+    metros or remote, senior+, at least 70k EUR, without "php", or Go's skill too); "diverse": several filters
+    each, drawn so that nearly every person's search is their own (a worst case for sharing sections)."""
+    if rng.random() >= SEARCH_SHARE:
+        return None
+    if menu == "common":
+        chosen: dict[str, Any] = {}
+        for _ in range(rng.choice([1, 1, 2])):
+            pick = rng.randrange(6)
+            if pick == 0:
+                chosen["remote"] = "only"
+            elif pick == 1:
+                chosen |= {"metros": [rng.randint(1, N_METROS)], "or_remote": True}
+            elif pick == 2:
+                chosen["seniority"] = ["senior", "staff", "lead"]
+            elif pick == 3:
+                chosen |= {"min_salary": 70000, "currency": "EUR"}
+            elif pick == 4:
+                chosen["exclude_words"] = ["php"]
+            else:
+                chosen["more"] = [2 if skill_id != 2 else 3]
+        more = chosen.pop("more", [])
+        return make([skill_id, *more], **chosen).key
+    more = rng.choices(skill_ids[:20], k=1) if rng.random() < 0.3 else []
+    salary = rng.random() < 0.3
+    return make(
+        [skill_id, *[m for m in more if m != skill_id]],
+        kind=rng.choice(["both", "both", "jobs"]),
+        remote=rng.choice(["any", "any", "only", "exclude"]),
+        metros=rng.sample(range(1, N_METROS + 1), rng.choice([0, 0, 1, 2])),
+        seniority=rng.choice([(), (), ("senior", "staff", "lead"), ("junior", "mid")]),
+        min_salary=rng.choice([50000, 70000, 90000]) if salary else None,
+        currency="EUR" if salary else None,
+        drop_unsalaried=salary and rng.random() < 0.5,
+        exclude_companies=["company 3"] if rng.random() < 0.2 else [],
+        exclude_words=["php"] if rng.random() < 0.2 else [],
+    ).key
 
 
 class NullBackend:
@@ -70,10 +123,12 @@ def _copy(conn: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]
             copy.write_row(row)
 
 
-def populate(url: str, subscribers: int, seed: int = 7) -> dict[str, int]:
-    """Skills with Zipf-like popularity, subscribers following 1-5 of them, a day of items, 90 days of
-    demand rollups. Loaded with COPY."""
+def populate(url: str, subscribers: int, searches: str | None, seed: int = 7) -> dict[str, int]:
+    """Skills with Zipf-like popularity, subscribers following 1-5 of them (with `searches`, a menu, 60% of
+    those through a search), a day of items with job fields, 90 days of demand rollups. Loaded with COPY. The same
+    seed draws the same people and items either way: searches are drawn from a generator of their own."""
     rng = random.Random(seed)
+    search_rng = random.Random(seed + 1)
     weights = [1 / (i + 1) ** 0.9 for i in range(N_SKILLS)]
     skill_ids = list(range(1, N_SKILLS + 1))
     engine = make_engine(url)
@@ -83,6 +138,7 @@ def populate(url: str, subscribers: int, seed: int = 7) -> dict[str, int]:
         start = NOW - timedelta(days=1)
         _copy(conn, "skills", ["id", "slug", "name", "hot", "weak"],
               [(i, f"skill-{i}", f"Skill {i}", False, False) for i in skill_ids])  # fmt: skip
+        _copy(conn, "metros", ["id", "slug", "name"], [(i, f"metro-{i}", f"Metro {i}") for i in range(1, N_METROS + 1)])
         users, subs = [], []
         for u in range(1, subscribers + 1):
             tz, hour = ZONES[u % len(ZONES)]
@@ -92,27 +148,39 @@ def populate(url: str, subscribers: int, seed: int = 7) -> dict[str, int]:
             while len(chosen) < k:
                 chosen.add(rng.choices(skill_ids, weights)[0])
             for s in sorted(chosen):
-                subs.append((u, s, "daily", "active", start, start, start))
+                search = _search_for(search_rng, s, skill_ids, searches) if searches else None
+                subs.append((u, s, "daily", "active", start, start, start, search))
         _copy(conn, "users", ["id", "email", "timezone", "send_hour", "weekday", "alert_emails", "created_at"], users)
         _copy(conn, "subscriptions",
-              ["user_id", "skill_id", "cadence", "status", "cursor", "created_at", "updated_at"], subs)  # fmt: skip
+              ["user_id", "skill_id", "cadence", "status", "cursor", "created_at", "updated_at", "search"],
+              subs)  # fmt: skip
         items, item_skills = [], []
         for i in range(1, ITEMS_IN_WINDOW + 1):
             fetched = start + timedelta(seconds=rng.randint(1, 86400))
             kind = "news" if rng.random() < 0.6 else "job"
-            items.append((i, kind, f"{kind} headline number {i} about several things", f"https://example.com/{i}",
-                          "A clean snippet of the article that says what it is about. " * 3,
-                          "Example News" if kind == "news" else None, fetched - timedelta(hours=1), fetched,
-                          "Acme" if kind == "job" else None, "Berlin" if kind == "job" else None))  # fmt: skip
+            job = kind == "job"
+            company = rng.choice(COMPANIES) if job else None
+            salary = job and rng.random() < 0.4
+            low = rng.randrange(40_000, 150_000, 5_000) if salary else None
+            items.append((i, kind, f"{kind} headline number {i} about several things" + (" php" if i % 9 == 0 else ""),
+                          f"https://example.com/{i}", "A clean snippet of the article that says what it is about. " * 3,
+                          "Example News" if not job else None, fetched - timedelta(hours=1), fetched,
+                          company, "Berlin" if job else None,
+                          rng.choice([True, False, None]) if job else None,
+                          rng.choice([None, *range(1, N_METROS + 1)]) if job else None,
+                          rng.choice(LEVELS) if job else None,
+                          low, low + 20_000 if low else None, rng.choice(["EUR", "USD"]) if salary else None,
+                          "year" if salary else None, company.lower() if company else None))  # fmt: skip
             for s in {rng.choices(skill_ids, weights)[0] for _ in range(rng.randint(1, 3))}:
                 item_skills.append((i, s, f"skill {s}", 0, 5))
         _copy(conn, "items", ["id", "kind", "title", "url", "summary", "source_name", "published_at", "fetched_at",
-                              "company", "location_raw"], items)  # fmt: skip
+                              "company", "location_raw", "remote", "metro_id", "seniority", "salary_min", "salary_max",
+                              "salary_currency", "salary_period", "employer_key"], items)  # fmt: skip
         _copy(conn, "item_skills", ["item_id", "skill_id", "alias", "span_start", "span_end"], item_skills)
         demand = [(s, NOW.date() - timedelta(days=d), rng.randint(0, 40 // (1 + s // 50))) for s in skill_ids
                   for d in range(90)]  # fmt: skip
         _copy(conn, "demand_skill_day", ["skill_id", "day", "postings"], demand)
-        for table in ("skills", "users", "subscriptions", "items"):
+        for table in ("skills", "users", "subscriptions", "items", "metros"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         # only what was loaded: an ANALYZE of the still empty ledger tables would record them as empty, and
         # PostgreSQL would check their foreign keys by sequential scan until autovacuum re-analyzes them
@@ -162,11 +230,12 @@ def render_comparison(url: str, sample: int) -> tuple[float, float, int]:
     ctx = Context(settings=settings, backend=NullBackend())
     with session_factory(engine)() as session:
         subs = session.execute(
-            select(Subscription.id, Subscription.user_id, Subscription.skill_id, Subscription.cursor)
+            select(Subscription.id, Subscription.user_id, Subscription.skill_id, Subscription.cursor,
+                   Subscription.search)
             .where(Subscription.user_id <= sample)
             .order_by(Subscription.id)
-        ).all()
-        windows = [Window(u, s, k, c, NOW) for s, u, k, c in subs]
+        ).all()  # fmt: skip
+        windows = [Window(u, s, k, c, NOW, None, search_of(q)) for s, u, k, c, q in subs]
         plans = plan(session, ctx, windows, None, NOW)
     engine.dispose()
     digests = [
@@ -184,14 +253,16 @@ def render_comparison(url: str, sample: int) -> tuple[float, float, int]:
     return timings[True], timings[False], len(digests)
 
 
-def run(subscribers: int, workers: int) -> None:
+def run(subscribers: int, workers: int, searches: str | None) -> dict[str, float]:
+    """One run on a scratch database; returns its figures (elapsed seconds, CPU ms per digest)."""
     admin = services.postgres_url()
     url = services.create_database(admin)
     try:
         migrate(url)
         t = time.perf_counter()
-        sizes = populate(url, subscribers)
-        print(f"\n== {subscribers:,} subscribers over {N_SKILLS} skills ==")
+        sizes = populate(url, subscribers, searches)
+        what = f"{SEARCH_SHARE:.0%} following {searches} searches" if searches else "one skill each, no filters"
+        print(f"\n== {subscribers:,} subscribers over {N_SKILLS} skills: {what} ==")
         print(f"setup: {sizes} in {time.perf_counter() - t:.1f} s")
 
         t_render_reuse, t_render_each, n = render_comparison(url, min(2000, subscribers))
@@ -242,6 +313,7 @@ def run(subscribers: int, workers: int) -> None:
         print(f"projected 100,000 daily digests: {projected:.0f} s (target < {TARGET_100K_SECONDS:.0f} s)"
               + ("" if subscribers == 100_000 else " [extrapolated]"))  # fmt: skip
         assert sent == summary["sent"]
+        return {"elapsed": elapsed, "cpu_ms": total_ms, "digests": done, "sent": summary["sent"]}
     finally:
         from digest.store.engine import _engine_for
 
@@ -254,9 +326,23 @@ def main() -> None:
     parser.add_argument("subscribers", nargs="*", type=int, default=[10_000])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--smoke", action="store_true", help="300 subscribers: seconds")
+    parser.add_argument("--rounds", type=int, default=1, help="pairs of runs (plain, then with searches)")
+    parser.add_argument("--searches", choices=["common", "diverse"], default="common", help="the search menu")
     args = parser.parse_args()
     for n in [300] if args.smoke else args.subscribers:
-        run(n, args.workers)
+        figures: dict[str | None, list[dict[str, float]]] = {None: [], args.searches: []}
+        for _ in range(1 if args.smoke else args.rounds):
+            for searches in (None, args.searches):  # alternately: the shared machine's load falls on both alike
+                figures[searches].append(run(n, args.workers, searches))
+        plain = statistics.median(f["cpu_ms"] for f in figures[None])
+        filtered = statistics.median(f["cpu_ms"] for f in figures[args.searches])
+        plain_s = statistics.median(f["elapsed"] for f in figures[None])
+        filtered_s = statistics.median(f["elapsed"] for f in figures[args.searches])
+        print(f"\n== {n:,} subscribers, {args.searches} searches against today's subscriptions "
+              f"(median of {args.rounds if not args.smoke else 1}) ==")  # fmt: skip
+        print(f"CPU per digest: no filters {plain:.2f} ms, with searches {filtered:.2f} ms: {filtered / plain:.2f}x "
+              f"(target <= {TARGET_SEARCH_RATIO}x); end to end {plain_s:.1f} s and {filtered_s:.1f} s: "
+              f"{filtered_s / plain_s:.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

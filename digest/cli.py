@@ -710,33 +710,67 @@ def subscribe_command(
     skill: str = typer.Argument(..., help="a skill slug, name or alias"),
     cadence: str = typer.Option("daily", "--cadence", help="hourly, daily or weekly"),
     confirmed: bool = typer.Option(False, "--confirmed", help="skip double opt-in (admin: consent obtained elsewhere)"),
+    more_skills: list[str] = typer.Option([], "--skill", help="another skill the search follows (repeatable)"),
+    all_skills: bool = typer.Option(False, "--all-skills", help="items must mention all the skills, not any"),
+    kind: str = typer.Option("both", "--kind", help="news, jobs or both"),
+    remote: str = typer.Option("any", "--remote", help="only (remote postings) or exclude (on-site/hybrid)"),
+    metros: list[str] = typer.Option([], "--metro", help="postings in this metro (repeatable: any of them)"),
+    or_remote: bool = typer.Option(False, "--or-remote", help="with --metro: remote postings from anywhere too"),
+    seniority: list[str] = typer.Option([], "--seniority", help="intern, junior, mid, senior, staff or lead"),
+    min_salary: int | None = typer.Option(None, "--min-salary", help="a year, in --currency"),
+    currency: str | None = typer.Option(None, "--currency", help="the minimum salary's currency (EUR, USD, ...)"),
+    drop_unsalaried: bool = typer.Option(
+        False, "--drop-unsalaried", help="with --min-salary: drop postings stating no salary in that currency"
+    ),
+    exclude_companies: list[str] = typer.Option([], "--exclude-company", help="never this employer (repeatable)"),
+    exclude_words: list[str] = typer.Option([], "--exclude-word", help="never items with this word (repeatable)"),
     now_opt: str | None = NowOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Admin path to a subscription. Without --confirmed a confirmation email is sent, as on the web."""
+    """Admin path to a subscription, following SKILL and the search's filters (job filters apply to postings;
+    news ignores them). Without --confirmed a confirmation email is sent, as on the web. An active
+    subscription with --confirmed takes the new search: its window carries on, nothing sent is sent again."""
     settings = settings_or_exit()
     now = parse_now(now_opt)
     from digest.accounts import subscriptions as subs
     from digest.accounts.inputs import BadInput
     from digest.accounts.people import is_blocked
+    from digest.accounts.search_input import SearchInput, description
     from digest.store.engine import session_scope
     from digest.store.models import Subscription, SubscriptionStatus
     from digest.taxonomy.resolve import UnknownSkill
 
+    search = SearchInput(
+        skills=more_skills,
+        all_skills=all_skills,
+        kind=kind,
+        remote=remote,
+        metros=metros,
+        or_remote=or_remote,
+        seniority=seniority,
+        min_salary=min_salary,
+        currency=currency,
+        drop_unsalaried=drop_unsalaried,
+        exclude_companies=exclude_companies,
+        exclude_words=exclude_words,
+    )
     try:
         with session_scope() as session:
-            outcome = subs.subscribe(session, settings, email, skill, cadence, now, confirmed=confirmed)
+            outcome = subs.subscribe(session, settings, email, skill, cadence, now, confirmed=confirmed, search=search)
             row = session.get(Subscription, outcome.subscription_id)
             assert row is not None
             result = {
                 "email": row.user.email,
                 "skill": outcome.skill.slug,
+                "search": description(session, row.skill_id, row.search),
+                "search_json": row.search,
                 "cadence": row.cadence.value,
                 "status": row.status.value,
                 "confirmation_sent": outcome.emailed,
                 "subscription_id": row.id,
             }
             suppressed = is_blocked(session, row.user)
+            filtered = row.search is not None
     except (BadInput, UnknownSkill) as exc:
         fail(str(exc))
     if as_json:
@@ -745,6 +779,8 @@ def subscribe_command(
     what = f"{result['email']}: {result['cadence']} digest of {result['skill']} is {result['status']}"
     if result["status"] == SubscriptionStatus.pending.value:
         what += " (confirmation email sent)" if result["confirmation_sent"] else " (awaiting confirmation)"
+    if filtered:
+        what += f"\n  search: {result['search']}"
     typer.echo(what)
     if suppressed:
         typer.echo(

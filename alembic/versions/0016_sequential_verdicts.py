@@ -4,7 +4,7 @@ sequential scan's own figures (statistic, its calibrated threshold, the length o
 its change against the skill's baseline). Nullable beside the existing columns: old rows stay as they are.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 
 from __future__ import annotations

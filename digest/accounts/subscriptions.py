@@ -21,10 +21,11 @@ from digest.accounts.emails import PendingEmail
 from digest.accounts.inputs import normalize_email, parse_cadence
 from digest.accounts.links import UnsubscribeTarget
 from digest.accounts.people import get_or_create_user
+from digest.accounts.search_input import SearchInput, resolve_search
+from digest.accounts.searches import Search, column
 from digest.config import Settings
 from digest.mail.suppression import suppress
 from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, Suppression, User
-from digest.taxonomy.resolve import resolve_skill
 
 
 class NotFound(LookupError):
@@ -50,16 +51,22 @@ def subscribe(
     *,
     confirmed: bool = False,
     later: list[PendingEmail] | None = None,
+    search: SearchInput | None = None,
 ) -> SubscribeOutcome:
     """Ask for a subscription. New, unconfirmed and unsubscribed ones get a confirmation email (resent at
     most every `confirm_resend_after` seconds); active and paused ones are left as they are.
     `confirmed` (the admin CLI only) activates at once and sends nothing. With `later`, the email is
     appended there for the caller to `send_transactional` after answering, so answers take as long whoever asks.
 
-    Raises BadInput for a bad address or cadence and UnknownSkill (with suggestions) for an unknown skill."""
+    `search`: what it follows beyond the skill (more skills, job filters); a new, pending or unsubscribed
+    subscription takes it, an active or paused one only with `confirmed` (nobody changes another's search).
+
+    Raises BadInput for a bad address, cadence or search and UnknownSkill (with suggestions) for an unknown skill."""
     address = normalize_email(email)
     cad = cadence if isinstance(cadence, Cadence) else parse_cadence(cadence)
-    skill = resolve_skill(session, skill_query)
+    found = resolve_search(session, skill_query, search or SearchInput())
+    skill = session.get(Skill, found.skill_id)
+    assert skill is not None
     user = get_or_create_user(session, address, now)
     existing = select(Subscription).where(Subscription.user_id == user.id, Subscription.skill_id == skill.id)
     sub = session.scalar(existing)
@@ -74,12 +81,17 @@ def subscribe(
                     cursor=now,
                     created_at=now,
                     updated_at=now,
+                    search=column(found),
                 )
                 session.add(sub)
         except IntegrityError:  # a concurrent request created it first: answer as for a repeat
             return SubscribeOutcome(session.scalars(existing).one().id, False, skill)
     elif sub.status in (SubscriptionStatus.active, SubscriptionStatus.paused):
-        if confirmed or _sent_lately(settings, sub, now):
+        if confirmed:
+            if search is not None:
+                change_search(session, sub, found, now)
+            return SubscribeOutcome(sub.id, False, skill)
+        if _sent_lately(settings, sub, now):
             return SubscribeOutcome(sub.id, False, skill)
         # the same work as for a new address (a write and an email queued): timing tells nobody it exists
         sent = send_already_subscribed(session, settings, user, sub, skill, now, later)
@@ -87,10 +99,12 @@ def subscribe(
     elif sub.status == SubscriptionStatus.unsubscribed:
         sub.status = SubscriptionStatus.pending
         sub.cadence = cad
+        sub.search = column(found)
         sub.confirm_sent_at = None
         sub.updated_at = now
-    else:  # pending: the latest choice of cadence wins
+    else:  # pending: the latest choice of cadence and search wins
         sub.cadence = cad
+        sub.search = column(found)
         sub.updated_at = now
     if confirmed:
         activate(session, settings, sub, now)
@@ -155,6 +169,17 @@ def resubscribe(session: Session, sub: Subscription, now: datetime) -> Subscript
 def change_cadence(session: Session, sub: Subscription, cadence: str | Cadence, now: datetime) -> Subscription:
     """The cursor stays: the next digest at the new cadence holds everything since the last one sent."""
     sub.cadence = cadence if isinstance(cadence, Cadence) else parse_cadence(cadence)
+    sub.updated_at = now
+    session.flush()
+    return sub
+
+
+def change_search(session: Session, sub: Subscription, search: Search, now: datetime) -> Subscription:
+    """Follow another search on the same skill. The cursor stays and the ledger keeps what was sent: the next
+    digest holds what the new search matches since the last one, minus items the person already got."""
+    if search.skill_id != sub.skill_id:
+        raise ValueError("a subscription's search starts with its own skill")
+    sub.search = column(search)
     sub.updated_at = now
     session.flush()
     return sub

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from digest.accounts.searches import Posting
 from digest.config import Settings
 from digest.demand.explain import Explanation, explain_week
 from digest.demand.snapshot import Snapshot
@@ -33,6 +34,9 @@ class Context:
     snapshots: dict[tuple[int, date], Snapshot] = field(default_factory=dict)
     sections: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)
     items: dict[tuple[int, datetime, datetime], list[tuple[datetime, ItemView]]] = field(default_factory=dict)
+    facts: dict[int, Posting] = field(default_factory=dict)  # item -> what a search looks at (with `items`)
+    indexes: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # windows indexed for searches (plan.py)
+    found: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = field(default_factory=dict)  # plan.py
     # an open alert's explanation, read once a run (every batch of a skill's subscribers asks whether it is held)
     explanations: dict[tuple[int, date], Explanation] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep

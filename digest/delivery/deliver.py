@@ -36,7 +36,7 @@ from digest.delivery.due import due_batches, stuck_deliveries
 from digest.delivery.ledger import Claimed, claim, record, record_items, record_windows, recording
 from digest.delivery.plan import keep_owned, plan
 from digest.delivery.send import send_with_retries
-from digest.delivery.state import Window, first_window_start
+from digest.delivery.state import Window, first_window_start, search_of
 from digest.logs import log_context
 from digest.store.models import Delivery, DeliveryKind, DeliveryStatus
 
@@ -103,6 +103,7 @@ def _build(
             w.window_start,
             window_end,
             first_window_start(w.window_start, w.confirmed_at),
+            search_of(w.search),
         )
         for w in windows
     ]

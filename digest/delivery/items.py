@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from digest.accounts.searches import Posting
 from digest.mail.content import ItemView, snippet
 from digest.sources.salary import Salary
 from digest.sources.seniority import LABELS
@@ -37,6 +38,8 @@ VIEW_COLUMNS = (
     Item.salary_period,
     Item.seniority,
     Item.repost_key,
+    Item.metro_id,
+    Item.employer_key,
 )
 
 
@@ -59,6 +62,22 @@ def item_view(r: Any) -> ItemView:
         salary=_salary_text(r),
         seniority=LABELS.get(r.seniority or ""),
         repost_key=r.repost_key,
+    )
+
+
+def posting_of(r: Any) -> Posting:
+    """What a search looks at in an item, from a row with the VIEW_COLUMNS' item fields."""
+    return Posting(
+        kind=str(r.kind),
+        text=f"{r.title}\n{r.summary or ''}",
+        remote=r.remote,
+        metro_id=r.metro_id,
+        seniority=r.seniority,
+        salary_min=r.salary_min,
+        salary_max=r.salary_max,
+        salary_currency=r.salary_currency,
+        salary_period=r.salary_period,
+        employer_key=r.employer_key,
     )
 
 

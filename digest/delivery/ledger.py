@@ -95,12 +95,12 @@ def claim_where(session: Session, ctx: Context, where: Any, now: datetime) -> li
 
 
 def record_windows(session: Session, claimed: list[Claimed], cadence: str, window_end: datetime) -> Sequence[Any]:
-    """Record each claimed delivery's subscription windows (cursor, window end] (a retry keeps the ones it
-    recorded first) and return them: (delivery_id, subscription_id, window_start, user_id, skill_id,
-    confirmed_at), in subscription order."""
+    """Record each claimed delivery's subscription windows (cursor, window end] and searches (a retry keeps the
+    ones it recorded first) and return them: (delivery_id, subscription_id, window_start, user_id, skill_id,
+    confirmed_at, search), in subscription order."""
     by_user = {c.user_id: c for c in claimed}
     subs = session.execute(
-        select(Subscription.id, Subscription.user_id, Subscription.cursor).where(
+        select(Subscription.id, Subscription.user_id, Subscription.cursor, Subscription.search).where(
             any_of(session, Subscription.user_id, list(by_user)),
             Subscription.cadence == Cadence(cadence),
             Subscription.status == SubscriptionStatus.active,
@@ -110,8 +110,8 @@ def record_windows(session: Session, claimed: list[Claimed], cadence: str, windo
     insert_ignore(
         session,
         DeliverySubscription,
-        ("delivery_id", "subscription_id", "window_start"),
-        [(by_user[u].delivery_id, s, c) for s, u, c in subs],
+        ("delivery_id", "subscription_id", "window_start", "search"),
+        [(by_user[u].delivery_id, s, c, q) for s, u, c, q in subs],
     )
     ids = [c.delivery_id for c in claimed]
     return session.execute(
@@ -122,6 +122,7 @@ def record_windows(session: Session, claimed: list[Claimed], cadence: str, windo
             Subscription.user_id,
             Subscription.skill_id,
             Subscription.confirmed_at,
+            DeliverySubscription.search,
         )
         .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
         .where(any_of(session, DeliverySubscription.delivery_id, ids))

@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from digest.accounts.searches import Search
 from digest.delivery.context import Context
+from digest.delivery.matching import WindowIndex, search_views
 from digest.delivery.state import PlanState, Window, fetch_state
 from digest.mail.content import ItemView, SkillSection, build_section
 
@@ -45,18 +47,29 @@ def plan_sections(
     seen: dict[int, set[int]] = defaultdict(set)
     # everyone whose window on a skill is the same gets the same section object unless they already had
     # some of its items: build (and rank) it once; the renderer then reuses its rendering too
-    window_items: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = {}
+    if len(ctx.indexes) > 10_000:
+        ctx.indexes.clear()
+    if len(ctx.found) > 50_000:
+        ctx.found.clear()
+    indexes = ctx.indexes  # (skill, start, end, span read) -> that window's items indexed for searches
+    # (skill or search, window, span read) -> its items and their ids, kept for the run: the next batch of
+    # the same search's subscribers finds them here
+    window_items = ctx.found
     # a user's windows in subscription order: an item matching two of their skills shows under the first
     for w in sorted(windows, key=lambda w: (w.user_id, w.subscription_id)):
-        wkey = (w.skill_id, w.start, w.end, w.subscribed_at)
-        if wkey not in window_items:
-            found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+        wkey = (w.search or w.skill_id, w.start, w.end, w.subscribed_at)
+        found_key = (*wkey, state.span)
+        if found_key not in window_items:
+            if w.search is None:
+                found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+            else:
+                found = search_items(w.search, state, w.start, w.end, indexes)
             if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
                 found = [
                     v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start
                 ]
-            window_items[wkey] = (found, frozenset(v.id for v in found))
-        candidates, candidate_ids = window_items[wkey]
+            window_items[found_key] = (found, frozenset(v.id for v in found))
+        candidates, candidate_ids = window_items[found_key]
         mine = seen[w.user_id]
         excluded = candidate_ids & mine
         if w.user_id in taken:
@@ -76,12 +89,28 @@ def plan_sections(
                 alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
                 cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
                 subscribed_at=w.subscribed_at,
+                search=state.searches.get(w.search) if w.search is not None else None,
             )
             if len(ctx.sections) > 50_000:
                 ctx.sections.clear()
             ctx.sections[section_key] = section
         out[w.user_id].append(section)
     return out
+
+
+def search_items(
+    search: Search, state: PlanState, start: datetime, end: datetime, indexes: dict[tuple[Any, ...], WindowIndex]
+) -> list[ItemView]:
+    """The items of (start, end] that reach a search (digest.delivery.matching), once per distinct search and
+    window; each skill's window is indexed once (`indexes`, shared by the batch's searches)."""
+    mine = []
+    for sid in search.skills:
+        key = (sid, start, end, state.span)
+        if key not in indexes:
+            rows = [(f, v) for f, v in state.by_skill.get(sid, []) if start < f <= end]
+            indexes[key] = WindowIndex(rows, state.facts)
+        mine.append(indexes[key])
+    return search_views(search, mine)
 
 
 def keep_owned(section: SkillSection, user_id: int, owned: set[tuple[int, int]] | None) -> SkillSection:

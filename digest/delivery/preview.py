@@ -13,7 +13,7 @@ from digest.config import Settings
 from digest.delivery.build import compose
 from digest.delivery.context import Context
 from digest.delivery.plan import plan
-from digest.delivery.state import Window, first_window_start
+from digest.delivery.state import Window, first_window_start, search_of
 from digest.mail.content import Digest
 from digest.mail.message import OutgoingEmail
 from digest.mail.suppression import canonical_address
@@ -53,7 +53,15 @@ def preview(session: Session, settings: Settings, address: str, now: datetime) -
     taken: set[int] = set()
     for cadence_name, due_at, items_upto, chosen in plans:
         wins = [
-            Window(user.id, s.id, s.skill_id, s.cursor, items_upto, first_window_start(s.cursor, s.confirmed_at))
+            Window(
+                user.id,
+                s.id,
+                s.skill_id,
+                s.cursor,
+                items_upto,
+                first_window_start(s.cursor, s.confirmed_at),
+                search_of(s.search),
+            )
             for s in chosen
         ]
         sections = plan(session, ctx, wins, None, items_upto, {user.id: set(taken)}).get(user.id, [])

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from digest.accounts.searches import Posting, Search, describe, from_json
 from digest.delivery.context import Context, chunks
-from digest.delivery.items import VIEW_COLUMNS, item_view
+from digest.delivery.items import VIEW_COLUMNS, item_view, posting_of
 from digest.demand.snapshot import Snapshot, snapshots
 from digest.mail.content import AlertView, ItemView
 from digest.store.engine import any_of
@@ -27,6 +28,16 @@ class Window:
     start: datetime  # exclusive
     end: datetime  # inclusive
     subscribed_at: datetime | None = None  # a first digest's window reaches back before this (marked "recent")
+    search: Search | None = None  # what the subscription follows beyond its skill; None: the skill alone
+
+    @property
+    def skill_ids(self) -> tuple[int, ...]:
+        return self.search.skills if self.search is not None else (self.skill_id,)
+
+
+def search_of(search_json: str | None) -> Search | None:
+    """The Window's search from a stored column (NULL: the skill alone, no filters)."""
+    return from_json(search_json) if search_json else None
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,9 @@ class PlanState:
     skills: dict[int, SkillName]
     snapshots: dict[int, Snapshot]
     alerts: dict[int, list[tuple[datetime, AlertView]]] = field(default_factory=dict)
+    facts: dict[int, Posting] = field(default_factory=dict)  # item -> what a search looks at in it
+    searches: dict[Search, str] = field(default_factory=dict)  # each search of the batch in words
+    span: tuple[datetime, datetime] | None = None  # the (lo, hi] the items were read for (ctx.items' key)
 
 
 def first_window_start(window_start: datetime, confirmed_at: datetime | None) -> datetime | None:
@@ -66,13 +80,16 @@ def fetch_state(
     recorded items stay in, so a retry rebuilds the same email). `also_taken`: user -> items to count as
     already delivered (a preview's earlier digests). `taken_before`: only deliveries with a lower id count
     as having taken an item (the web view rebuilds a digest as it was built)."""
-    skill_ids = sorted({w.skill_id for w in windows})
+    skill_ids = sorted({sid for w in windows for sid in w.skill_ids})
     user_ids = sorted({w.user_id for w in windows})
     lo = min(w.start for w in windows)
     hi = max(w.end for w in windows)
     missing = [sid for sid in skill_ids if (sid, lo, hi) not in ctx.items]
     if len(ctx.items) > 100_000:
         ctx.items.clear()
+        ctx.facts.clear()
+        ctx.indexes.clear()
+        ctx.found.clear()
         missing = skill_ids
     for sid in missing:
         ctx.items[(sid, lo, hi)] = []
@@ -89,6 +106,8 @@ def fetch_state(
             if view is None:
                 view = item_view(r)
                 views[(r.id, r.skill_id)] = view
+                if r.id not in ctx.facts:
+                    ctx.facts[r.id] = posting_of(r)
             ctx.items[(r.skill_id, lo, hi)].append((r.fetched_at, view))
     _mark_reposts(session, ctx, views, lo, hi)
     by_skill = {sid: ctx.items[(sid, lo, hi)] for sid in skill_ids}
@@ -109,9 +128,22 @@ def fetch_state(
         s.id: SkillName(s.id, s.slug, s.name)
         for s in session.scalars(select(Skill).where(any_of(session, Skill.id, skill_ids)))
     }
-    snaps = snapshots(session, skill_ids, as_of.date(), ctx.settings.charts_dir, ctx.snapshots)
-    alerts = _alerts(session, ctx, skill_ids, lo, hi)
-    return PlanState(by_skill, taken, skills, snaps, alerts)
+    primary = sorted({w.skill_id for w in windows})
+    snaps = snapshots(session, primary, as_of.date(), ctx.settings.charts_dir, ctx.snapshots)
+    alerts = _alerts(session, ctx, primary, lo, hi)
+    searches = _described(session, skills, windows)
+    return PlanState(by_skill, taken, skills, snaps, alerts, ctx.facts, searches, (lo, hi))
+
+
+def _described(session: Session, skills: dict[int, SkillName], windows: Sequence[Window]) -> dict[Search, str]:
+    """Each search of the windows in words (a plain one is named by its skill and needs none)."""
+    searches = {w.search for w in windows if w.search is not None and not w.search.plain}
+    if not searches:
+        return {}
+    metro_ids = sorted({m for s in searches for m in s.metros})
+    metros = dict(session.execute(select(Metro.id, Metro.name).where(Metro.id.in_(metro_ids))).tuples().all())
+    names = {sid: s.name for sid, s in skills.items()}
+    return {s: describe(s, names, metros) for s in searches}
 
 
 def _mark_reposts(

@@ -14,7 +14,7 @@ from digest.delivery.context import Context
 from digest.delivery.links import read_view_token
 from digest.delivery.plan import plan
 from digest.delivery.preview import NullBackend
-from digest.delivery.state import Window, first_window_start
+from digest.delivery.state import Window, first_window_start, search_of
 from digest.mail.content import Digest
 from digest.store.models import Delivery, DeliveryKind, DeliverySubscription, Subscription, User
 
@@ -31,7 +31,7 @@ def web_view(session: Session, settings: Settings, delivery_id: int, token: str,
     assert user is not None
     windows = session.execute(
         select(DeliverySubscription.subscription_id, DeliverySubscription.window_start, Subscription.skill_id,
-               Subscription.confirmed_at)
+               Subscription.confirmed_at, DeliverySubscription.search)
         .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
         .where(DeliverySubscription.delivery_id == delivery_id)
         .order_by(DeliverySubscription.subscription_id)
@@ -44,6 +44,7 @@ def web_view(session: Session, settings: Settings, delivery_id: int, token: str,
             w.window_start,
             row.window_end,
             first_window_start(w.window_start, w.confirmed_at),
+            search_of(w.search),
         )
         for w in windows
     ]

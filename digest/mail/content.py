@@ -109,6 +109,7 @@ class SkillSection:
     alerts: tuple[AlertView, ...]
     # a first digest: items ingested before this instant are marked "recent, before you subscribed"
     subscribed_at: datetime | None = None
+    search: str | None = None  # the subscription's search in words, when it is more than the skill
 
     @property
     def anchor(self) -> str:
@@ -133,7 +134,7 @@ class SkillSection:
     def key(self) -> tuple[object, ...]:
         """Equal for every subscriber who gets this exact section: the rendering cache key."""
         return (self.skill_id, tuple(i.id for i in self.shown_items), self.more_articles, self.more_jobs,
-                self.snapshot, self.alerts, self.subscribed_at)  # fmt: skip
+                self.snapshot, self.alerts, self.subscribed_at, self.search)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def build_section(
     alerts: Sequence[AlertView] = (),
     cap: int | None = 8,
     subscribed_at: datetime | None = None,
+    search: str | None = None,
 ) -> SkillSection:
     """`cap`: items shown per kind (the rest are "+N more"); None: all (the digest's web view)."""
     articles = rank(i for i in items if i.kind == "news")
@@ -237,6 +239,7 @@ def build_section(
         snapshot=snapshot,
         alerts=tuple(alerts),
         subscribed_at=subscribed_at,
+        search=search,
     )
 
 

@@ -201,7 +201,12 @@ class DigestRenderer:
         _, html_env = _envs()
         parts: Any = html_env.get_template("digest/_parts.html").module
         s = section
-        pieces = [self._piece(("head", s.skill_id, s.url, s.name, s.snapshot, s.alerts), lambda: parts.head(s))]
+        pieces = [self._piece(("title", s.url, s.name), lambda: parts.title(s))]
+        if s.search:  # its own piece: the title and figures stay shared by everyone following the skill
+            pieces.append(self._piece(("search", s.search), lambda: parts.search_line(s)))
+        demand = self._piece(("demand", s.skill_id, s.name, s.snapshot, s.alerts), lambda: parts.demand(s))
+        if demand:  # no figures and no alert: nothing, not an empty line
+            pieces.append(demand)
         for title, items, macro, more, one, many in (
             ("New articles", s.articles, parts.article, s.more_articles, "article", "articles"),
             ("New job postings", s.jobs, parts.job, s.more_jobs, "posting", "postings"),

@@ -36,6 +36,7 @@ _LEGAL = frozenset(
     | {"sa", "sas", "sarl", "srl", "spa", "sl", "bv", "nv", "ag", "kg", "ug", "plc", "pty", "pte", "pvt"}
     | {"oy", "oyj", "ab", "aps", "as", "asa", "se", "kk"}
 )
+LEGAL_FORMS = _LEGAL  # "inc", "gmbh": a form's comma-separated list keeps them with the name before
 _LEGAL_PAIRS = frozenset({("private", "limited"), ("pvt", "ltd"), ("pty", "ltd"), ("pte", "ltd"), ("gmbh", "co")})
 # names that name no employer: many unrelated companies post as "Stealth"
 ANONYMOUS = frozenset({"stealth", "stealth startup", "stealth mode", "stealth company", "confidential", "undisclosed"})

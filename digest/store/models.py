@@ -643,6 +643,9 @@ class Subscription(Base):
     confirmed_at: Mapped[datetime | None]
     confirm_sent_at: Mapped[datetime | None]  # the last sign-up email (confirmation or already-subscribed notice)
     updated_at: Mapped[datetime]
+    # what the subscription follows beyond its skill (digest.accounts.searches: more skills, job filters), as
+    # the search's canonical JSON; NULL: the skill alone, no filters
+    search: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship(back_populates="subscriptions")
     skill: Mapped[Skill] = relationship()
@@ -683,6 +686,8 @@ class DeliverySubscription(Base):
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True)
     window_start: Mapped[datetime]
+    # the subscription's search when the window was recorded: a retry and the web view build it the same way
+    search: Mapped[str | None] = mapped_column(Text)
 
 
 class DeliveryItem(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -19,12 +19,13 @@ from digest.accounts.confirmation import confirm, read_confirm_token
 from digest.accounts.emails import PendingEmail
 from digest.accounts.inputs import BadInput, normalize_email, parse_cadence
 from digest.accounts.links import TokenUsed, UnsubscribeTarget, read_unsubscribe_token
+from digest.accounts.search_input import from_form
 from digest.accounts.sessions import end_all_sessions, end_session, session_token
 from digest.accounts.signin import check_login_token, complete_login
 from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.store.engine import immediate_transactions, session_scope
 from digest.store.models import Subscription, User
-from digest.taxonomy.resolve import UnknownSkill
+from digest.taxonomy.resolve import UnknownSkill, resolve_skill
 from digest.web import errors
 from digest.web.account_requests import (
     ACCEPTED,
@@ -37,6 +38,8 @@ from digest.web.account_requests import (
     subscribe_on_web,
 )
 from digest.web.pages import home_context
+from digest.web.search_forms import has_filters, search_form
+from digest.web.search_forms import preview as search_preview
 from digest.web.security import clear_session, current_user, session_cookie, set_session
 from digest.web.templating import templates
 
@@ -67,26 +70,38 @@ def form_subscribe(
     email: Annotated[str, Form(max_length=320)] = "",
     skill: Annotated[str, Form(max_length=200)] = "",
     cadence: Annotated[str, Form(max_length=20)] = "daily",
+    preview: Annotated[str, Form(max_length=5)] = "",
+    fields: Annotated[dict[str, Any], Depends(search_form)] = {},  # noqa: B006  (a dependency's answer)
 ) -> Response:
-    form = {"email": email, "skill": skill.replace("\x00", ""), "cadence": cadence}
+    """Subscribe to a skill, or to a search (the filters in the form's <details>). "Preview" shows how many
+    postings the search would have matched lately instead, with the form to change it or subscribe."""
+    filtered = has_filters(fields)
+    form = {"email": email, "skill": skill.replace("\x00", ""), "cadence": cadence, **fields, "filters_open": filtered}
+    if preview:
+        return _preview_page(request, form, fields)
     try:
         address = normalize_email(email)
         cad = parse_cadence(cadence)
         if "\x00" in skill:
             raise BadInput("A skill name holds no NUL byte.")
+        search = from_form(fields) if filtered else None
     except BadInput as exc:
         return _home_error(request, form, str(exc), [], 422)
     later: list[PendingEmail] = []
     limited = False
     with session_scope() as session:  # the rate limit and the subscription: one transaction, one commit
         try:
-            outcome, own = subscribe_on_web(request, session, address, skill, cad, later)
+            outcome, own = subscribe_on_web(request, session, address, skill, cad, later, search)
         except RateLimited:
             session.rollback()  # nothing of the request is kept, as before
             limited = True
         except UnknownSkill as exc:
-            error = f"We do not know the skill “{skill}”." if skill.strip() else "Choose a skill to follow."
+            named = errors.clip(exc.query, 60) if exc.query.strip() else ""
+            error = f"We do not know the skill “{named}”." if named else "Choose a skill to follow."
             suggestions = [{"slug": s.slug, "name": s.name} for s in exc.suggestions]
+        except BadInput as exc:
+            session.rollback()
+            error, suggestions = str(exc), []
         else:
             error, suggestions, skill_name = "", [], outcome.skill.name
     if limited:
@@ -105,8 +120,29 @@ def form_subscribe(
     return page(request, "confirm_sent.html", ctx, 202)
 
 
+def _preview_page(request: Request, form: dict[str, Any], fields: dict[str, Any]) -> HTMLResponse:
+    """The search's preview counts, and the subscribe form again with everything as typed."""
+    with session_scope() as session:
+        try:
+            counts = search_preview(session, form["skill"], fields)
+            skill = resolve_skill(session, form["skill"])
+        except UnknownSkill as exc:
+            named = errors.clip(exc.query, 60)
+            error = f"We do not know the skill “{named}”." if named.strip() else "Choose a skill to follow."
+            return _home_error(request, form, error, [{"slug": s.slug, "name": s.name} for s in exc.suggestions], 422)
+        except BadInput as exc:
+            return _home_error(request, {**form, "filters_open": True}, str(exc), [], 422)
+        ctx = {
+            "skill": {"slug": skill.slug, "name": skill.name},
+            "form": {**form, "filters_open": True},
+            "search_preview": counts,
+            "signed_in": current_user(request, session) is not None,
+        }
+    return page(request, "search_preview.html", ctx)
+
+
 def _home_error(
-    request: Request, form: dict[str, str], error: str, suggestions: list[dict[str, str]], status: int
+    request: Request, form: dict[str, Any], error: str, suggestions: list[dict[str, str]], status: int
 ) -> HTMLResponse:
     ctx = home_context("", form=form, error=error, suggestions=suggestions)
     return page(request, "home.html", ctx, status)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from digest import clock
 from digest.accounts import ratelimit
 from digest.accounts.emails import PendingEmail, send_transactional
+from digest.accounts.search_input import SearchInput
 from digest.accounts.signin import request_login
 from digest.accounts.subscriptions import SubscribeOutcome, subscribe
 from digest.config import Settings
@@ -78,16 +79,24 @@ def signed_in_as(request: Request, session: Session, address: str) -> bool:
 
 
 def subscribe_on_web(
-    request: Request, session: Session, address: str, skill: str, cadence: Cadence, later: list[PendingEmail]
+    request: Request,
+    session: Session,
+    address: str,
+    skill: str,
+    cadence: Cadence,
+    later: list[PendingEmail],
+    search: SearchInput | None = None,
 ) -> tuple[SubscribeOutcome, bool]:
     """The subscribe form's and POST /api/subscriptions' one path, in the request's transaction: the rate
     limit (RateLimited), then the subscription. A person signed in as `address` is subscribed at once (the
     second value says so); otherwise the confirmation email is queued in `later`. UnknownSkill for a skill
-    we do not know."""
+    we do not know, BadInput for a search we cannot follow."""
     rate_limit(request, "subscribe", address, session)
     own = signed_in_as(request, session, address)
     settings = settings_of(request)
-    outcome = subscribe(session, settings, address, skill, cadence, clock.utcnow(), confirmed=own, later=later)
+    outcome = subscribe(
+        session, settings, address, skill, cadence, clock.utcnow(), confirmed=own, later=later, search=search
+    )
     return outcome, own
 
 

@@ -5,7 +5,7 @@ Every answer about an address is the same whether it is known or not.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -16,6 +16,8 @@ from digest.accounts import subscriptions as subs
 from digest.accounts.emails import PendingEmail
 from digest.accounts.inputs import BadInput, normalize_email
 from digest.accounts.people import local_time_label, next_digest_at, update_account
+from digest.accounts.search_input import SearchInput, as_input, description, from_form, names_for, resolve_search
+from digest.accounts.searches import describe, stored
 from digest.demand.search import search_skills
 from digest.store.engine import session_scope
 from digest.store.models import Skill, Subscription, SubscriptionStatus, User
@@ -33,10 +35,13 @@ from digest.web.account_requests import (
     subscribe_on_web,
 )
 from digest.web.api_models import (
+    Level,
     LoginIn,
     MeOut,
     MePatch,
     Message,
+    SearchIn,
+    SearchPreviewOut,
     SkillFound,
     SkillOut,
     SubscribeIn,
@@ -55,8 +60,10 @@ def _skill_out(skill: Skill) -> SkillOut:
     return SkillOut(slug=skill.slug, name=skill.name, category=skill.category, kind=skill.kind)
 
 
-def _sub_out(user: User, sub: Subscription) -> SubscriptionOut:
+def _sub_out(session: Session, user: User, sub: Subscription) -> SubscriptionOut:
     nxt = next_digest_at(user, sub, clock.utcnow())
+    search = stored(sub.skill_id, sub.search)
+    plain = sub.search is None  # the skill alone: named by it, nothing to look up
     return SubscriptionOut(
         id=sub.id,
         skill=_skill_out(sub.skill),
@@ -64,7 +71,13 @@ def _sub_out(user: User, sub: Subscription) -> SubscriptionOut:
         status=sub.status,
         next_digest_at=nxt.isoformat() if nxt else None,
         next_digest_local=local_time_label(user, nxt) if nxt else None,
+        search_text=sub.skill.name if plain else description(session, sub.skill_id, sub.search),
+        search=SearchIn() if plain else SearchIn.model_validate(as_input(session, search)),
     )
+
+
+def _search_input(body: SearchIn | None) -> SearchInput | None:
+    return None if body is None else SearchInput(**body.model_dump())
 
 
 def _api_user(request: Request, session: Session) -> User:
@@ -93,8 +106,9 @@ def _unknown_skill(exc: UnknownSkill) -> JSONResponse:
     tags=["subscriptions"],
 )
 def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -> Any:
-    """Ask for a digest. The answer is the same whether the address is new, pending or already subscribed;
-    a confirmation email carries the link that starts it."""
+    """Ask for a digest of a skill, or of a search: `search` adds skills (any or all of them) and job filters.
+    The answer is the same whether the address is new, pending or already subscribed; a confirmation email
+    carries the link that starts it (an active subscription's search changes only through PATCH)."""
     try:
         address = normalize_email(body.email)
     except BadInput as exc:
@@ -102,11 +116,15 @@ def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -
     later: list[PendingEmail] = []
     with session_scope() as session:  # the rate limit and the subscription: one transaction, one commit
         try:
-            _, own = subscribe_on_web(request, session, address, body.skill, body.cadence, later)
+            search = _search_input(body.search)
+            _, own = subscribe_on_web(request, session, address, body.skill, body.cadence, later, search)
         except RateLimited:  # nothing of the request is kept, as before (the session rolls back)
             raise HTTPException(429, TOO_MANY) from None
         except UnknownSkill as exc:  # answered inside the session: the suggestions are rows
             return _unknown_skill(exc)
+        except BadInput as exc:
+            session.rollback()
+            raise HTTPException(422, str(exc)) from None
     send_after_answering(tasks, settings_of(request), later)
     return JSONResponse({"detail": SUBSCRIBED if own else ACCEPTED}, status_code=202)
 
@@ -121,7 +139,7 @@ def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -
 def api_list(request: Request) -> Any:
     with session_scope() as session:
         user = _api_user(request, session)
-        return [_sub_out(user, s) for s in subs.subscriptions_of(session, user)]
+        return [_sub_out(session, user, s) for s in subs.subscriptions_of(session, user)]
 
 
 @router.get(
@@ -134,31 +152,45 @@ def api_list(request: Request) -> Any:
 def api_get(request: Request, subscription_id: SubscriptionId) -> Any:
     with session_scope() as session:
         user = _api_user(request, session)
-        return _sub_out(user, _own(session, user, subscription_id))
+        return _sub_out(session, user, _own(session, user, subscription_id))
 
 
 @router.patch(
     "/api/subscriptions/{subscription_id}",
-    summary="Change cadence, pause or resume",
+    summary="Change cadence or search, pause or resume",
     response_model=SubscriptionOut,
-    responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}, 409: {"model": Message}},
+    responses={
+        401: {"model": Message},
+        403: {"model": Message},
+        404: {"model": Message},
+        409: {"model": Message},
+    },
     tags=["subscriptions"],
 )
 def api_patch(request: Request, subscription_id: SubscriptionId, body: SubscriptionPatch) -> Any:
-    """Change the cadence (nothing pending is lost or sent twice), pause or resume."""
+    """Change the cadence or the search (nothing pending is lost or sent twice: the window carries on and
+    items already sent stay sent), pause or resume. A `search` replaces the whole search on the same skill."""
     now = clock.utcnow()
     with session_scope() as session:
         user = _api_user(request, session)
         sub = _own(session, user, subscription_id)
         if sub.status == SubscriptionStatus.pending and body.status is not None:
             raise HTTPException(409, "This subscription is not confirmed yet: open the link in the email first.")
+        if body.search is not None:
+            try:
+                search = resolve_search(session, sub.skill.slug, SearchInput(**body.search.model_dump()))
+            except UnknownSkill as exc:
+                return _unknown_skill(exc)
+            except BadInput as exc:
+                raise HTTPException(422, str(exc)) from None
+            subs.change_search(session, sub, search, now)
         if body.cadence is not None:
             subs.change_cadence(session, sub, body.cadence, now)
         if body.status == "paused":
             subs.pause(session, sub, now)
         elif body.status == "active":
             subs.resume(session, sub, now)
-        return _sub_out(user, sub)
+        return _sub_out(session, user, sub)
 
 
 @router.delete(
@@ -219,7 +251,7 @@ def _me(request: Request, session: Session, user: User) -> MeOut:
         alert_scope=user.alert_scope,  # checked when stored (update_account)
         alert_min_change=user.alert_min_change,
         csrf_token=csrf_token(request),
-        subscriptions=[_sub_out(user, s) for s in subs.subscriptions_of(session, user)],
+        subscriptions=[_sub_out(session, user, s) for s in subs.subscriptions_of(session, user)],
     )
 
 
@@ -257,3 +289,62 @@ def api_login(request: Request, body: LoginIn, tasks: BackgroundTasks) -> Any:
         raise HTTPException(429, TOO_MANY) from None
     send_after_answering(tasks, settings_of(request), later)
     return JSONResponse({"detail": LOGIN_SENT}, status_code=202)
+
+
+@router.get(
+    "/api/searches/preview",
+    summary="How many postings a search would have matched lately",
+    response_model=SearchPreviewOut,
+    tags=["subscriptions"],
+)
+def api_search_preview(
+    skill: Annotated[str, Query(max_length=200, description="the subscription's skill")],
+    more_skills: Annotated[str, Query(max_length=1000, description="more skills, comma-separated")] = "",
+    all_skills: bool = False,
+    kind: Annotated[Literal["both", "news", "jobs"], Query()] = "both",
+    remote: Annotated[Literal["any", "only", "exclude"], Query()] = "any",
+    metros: Annotated[str, Query(max_length=1000, description="metros, comma-separated")] = "",
+    or_remote: bool = False,
+    seniority: Annotated[list[Level], Query(max_length=6)] = [],  # noqa: B006  (FastAPI copies defaults)
+    min_salary: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
+    currency: Annotated[str, Query(max_length=3)] = "",
+    drop_unsalaried: bool = False,
+    exclude_companies: Annotated[str, Query(max_length=1500, description="comma-separated")] = "",
+    exclude_words: Annotated[str, Query(max_length=1500, description="comma-separated")] = "",
+) -> Any:
+    """The job postings the search would have matched in the 7 and 30 days to the newest day with postings
+    (today on a live install): what the subscribe form shows as filters change. Takes the subscribe form's
+    own fields; bounded (one indexed read per skill, at most 50,000 mentions)."""
+    from digest.delivery.search_preview import preview_counts
+    from digest.demand.freshness import counts_day
+
+    fields: dict[str, object] = {
+        "more_skills": more_skills,
+        "all_skills": "1" if all_skills else "",
+        "kind": kind,
+        "remote": remote,
+        "metros": metros,
+        "or_remote": "1" if or_remote else "",
+        "seniority": list(seniority),
+        "min_salary": str(min_salary or ""),
+        "currency": currency,
+        "drop_unsalaried": "1" if drop_unsalaried else "",
+        "exclude_companies": exclude_companies,
+        "exclude_words": exclude_words,
+    }
+    with session_scope() as session:
+        try:
+            search = resolve_search(session, skill, from_form(fields))
+        except UnknownSkill as exc:
+            return _unknown_skill(exc)
+        except BadInput as exc:
+            raise HTTPException(422, str(exc)) from None
+        as_of = counts_day(session, clock.today()).as_of
+        counts = preview_counts(session, search, as_of)
+        skills, metro_names = names_for(session, [search])
+        return SearchPreviewOut(
+            search=describe(search, skills, metro_names),
+            postings_7_days=counts.last_7_days,
+            postings_30_days=counts.last_30_days,
+            as_of=as_of.isoformat(),
+        )

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,12 +23,18 @@ from digest.accounts.people import (
     next_digest_at,
     update_account,
 )
+from digest.accounts.search_input import from_form, resolve_search
+from digest.accounts.searches import stored
 from digest.demand.search import find_skills
 from digest.store.engine import session_scope
-from digest.store.models import User
+from digest.store.models import Subscription, User
+from digest.taxonomy.resolve import UnknownSkill
 from digest.web import errors
 from digest.web.account_pages import error_page, page
 from digest.web.account_requests import SubscriptionId
+from digest.web.errors import clip
+from digest.web.search_forms import form_values, search_form, words_of
+from digest.web.search_forms import preview as search_preview
 from digest.web.security import current_user
 
 router = APIRouter()
@@ -40,6 +46,7 @@ NOTICES = {
     "alerts": "Your alert settings are saved.",
     "added": "Subscribed. Your first digest holds what is new from now on.",
     "cadence": "Cadence changed. Your next digest holds everything since the last one.",
+    "search": "Search saved. Your next digest holds what it matches since the last one, nothing twice.",
     "paused": "Paused. Resume any time: the next digest picks up where the last one stopped.",
     "resumed": "Resumed.",
     "unsubscribed": "Unsubscribed.",
@@ -71,23 +78,29 @@ def _settings_view(
     account: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    editing: tuple[int, dict[str, Any], dict[str, Any] | None, str | None] | None = None,
 ) -> HTMLResponse:
     """The settings page; after a refused change, with what the person typed (`account`) and each refused
-    field's message (`errors`, by field name) so nothing they entered is lost."""
+    field's message (`errors`, by field name) so nothing they entered is lost. `editing`: a subscription's
+    search form as typed, open, with its preview counts or the reason it was refused."""
     now = clock.utcnow()
     rows = []
     for sub in subs.subscriptions_of(session, user):
         nxt = next_digest_at(user, sub, now)
-        rows.append(
-            {
-                "id": sub.id,
-                "skill": sub.skill.name,
-                "slug": sub.skill.slug,
-                "cadence": sub.cadence.value,
-                "status": sub.status.value,
-                "next": local_time_label(user, nxt) if nxt else None,
-            }
-        )
+        search = stored(sub.skill_id, sub.search)
+        row: dict[str, Any] = {
+            "id": sub.id,
+            "skill": sub.skill.name,
+            "slug": sub.skill.slug,
+            "cadence": sub.cadence.value,
+            "status": sub.status.value,
+            "next": local_time_label(user, nxt) if nxt else None,
+            "search": words_of(session, search) if sub.search else None,
+            "fields": form_values(session, search),
+        }
+        if editing is not None and editing[0] == sub.id:
+            row.update(fields=editing[1], preview=editing[2], search_error=editing[3], open=True)
+        rows.append(row)
     left = [{"id": s.id, "skill": s.skill.name, "slug": s.skill.slug} for s in subs.left_by(session, user)]
     saved = {
         "email": user.email,
@@ -177,6 +190,24 @@ def settings_alerts(
     return RedirectResponse("/settings?done=alerts", status_code=303)
 
 
+def _search_action(
+    request: Request, session: Session, user: User, sub: Subscription, action: str, fields: dict[str, Any], now: Any
+) -> HTMLResponse | None:
+    """Save the row's search (None: saved), or answer with the page: its preview counts, or why not."""
+    try:
+        if action == "preview_search":
+            counts = search_preview(session, sub.skill.slug, fields)
+            return _settings_view(request, session, user, editing=(sub.id, fields, counts, None))
+        search = resolve_search(session, sub.skill.slug, from_form(fields))
+    except BadInput as exc:
+        return _settings_view(request, session, user, editing=(sub.id, fields, None, str(exc)), status=422)
+    except UnknownSkill as exc:
+        message = f"We do not know the skill “{clip(exc.query)}”."
+        return _settings_view(request, session, user, editing=(sub.id, fields, None, message), status=422)
+    subs.change_search(session, sub, search, now)
+    return None
+
+
 def _form_int(value: str, what: str, low: int, high: int) -> int:
     try:
         number = int(value)
@@ -193,6 +224,7 @@ def settings_subscription(
     subscription_id: SubscriptionId,
     action: Annotated[str, Form(max_length=20)] = "cadence",
     cadence: Annotated[str, Form(max_length=20)] = "",
+    fields: Annotated[dict[str, Any], Depends(search_form)] = {},  # noqa: B006  (a dependency's answer)
 ) -> Response:
     now = clock.utcnow()
     with session_scope() as session:
@@ -204,6 +236,11 @@ def settings_subscription(
             if action == "cadence":
                 subs.change_cadence(session, sub, cadence, now)
                 done = "cadence"
+            elif action in ("search", "preview_search"):
+                refused = _search_action(request, session, user, sub, action, fields, now)
+                if refused is not None:
+                    return refused
+                done = "search"
             elif action == "pause":
                 subs.pause(session, sub, now)
                 done = "paused"

@@ -7,6 +7,7 @@ import json
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from digest.accounts.searches import CURRENCIES
 from digest.config import TEMPLATES_DIR
 from digest.demand.freshness import day_words
 
@@ -22,3 +23,4 @@ def _json_script(value: object) -> Markup:
 
 templates.env.filters["json_script"] = _json_script
 templates.env.filters["day"] = day_words
+templates.env.globals["currencies"] = CURRENCIES  # the search form's salary currencies
