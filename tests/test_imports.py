@@ -45,6 +45,10 @@ CASES = {
     ],
     # poll with nothing due: no HTTP client, no feed parser, no storage path
     "digest.ingest.poll": ["httpx", "feedparser", "digest.ingest.pipeline", "psycopg", *DRAWING_AND_TESTING],
+    # the models: no PostgreSQL dialect (~30 ms) for a process on SQLite (see POSTGRESQL_ONLY in the module)
+    "digest.store.models": ["sqlalchemy.dialects.postgresql", "psycopg"],
+    # feeds add checks the new feed's address: the lookup and the address rules, not the HTTP client
+    "digest.sources.manage": ["httpx", "httpcore", "feedparser", *DRAWING_AND_TESTING],
     "workers.tasks": ["digest.delivery.deliver", "digest.ingest.poll", "numpy", *DRAWING_AND_TESTING],
     "digest.web.app": DRAWING_AND_TESTING,
     "digest.demand.figures": DRAWING_AND_TESTING,  # the numbers of a skill page, without its chart
