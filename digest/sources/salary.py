@@ -83,6 +83,7 @@ def _currency(token: str | None) -> str | None:
     return _PREFIXED.get(token) or _SYMBOLS.get(token) or (token.upper() if token.upper() in _CODES else None)
 
 
+_DIGIT = re.compile(r"\d")
 # where an amount's number can begin: a digit after no word character, dot or comma (_AMOUNT's lookbehind)
 _NUMBER_START = re.compile(r"(?<![\w.,])\d")
 _LEAD = 5  # the most characters before that digit a match can start with: a currency ("USD" and a space) and a space
@@ -127,7 +128,7 @@ def _any_currency(text: str) -> bool:
 def parse_salary(text: str | None, bare: bool = False) -> Salary | None:
     """The first stated pay in `text`, or None. `bare`: a range in thousands without a currency counts too
     ("[180 - 210K]", "50-96k + equity": a heading's pay field), its currency None."""
-    if not text or not re.search(r"\d", text):
+    if not text or not _DIGIT.search(text):
         return None
     if not bare and not _any_currency(text):  # most texts: one scan, no number parsing
         return None

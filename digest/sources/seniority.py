@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 LABELS = {
     "intern": "intern",
@@ -38,12 +39,16 @@ _EXPERIENCE = re.compile("experience", re.I)
 
 def seniority(title: str | None, text: str | None = None) -> str | None:
     """The seniority key (see LABELS), or None when neither the title nor the text says."""
-    for key, pattern in _TITLE:
-        if title and pattern.search(title):
-            return key
+    if title and (key := _from_title(title)) is not None:
+        return key
     text = (text or "")[:20_000]
     m = _YEARS.search(text) if _EXPERIENCE.search(text) else None
     if m:
         years = int(m[1])
         return "junior" if years <= 1 else "mid" if years <= 4 else "senior"
     return None
+
+
+@lru_cache(maxsize=16384)  # titles repeat: an import asks ~twice a posting, mostly for titles seen before
+def _from_title(title: str) -> str | None:
+    return next((key for key, pattern in _TITLE if pattern.search(title)), None)
