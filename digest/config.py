@@ -7,10 +7,9 @@ import secrets
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = REPO_ROOT / "templates"
@@ -21,8 +20,24 @@ class ConfigError(RuntimeError):
     """Bad configuration; the message is one line naming the variable."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DIGEST_", extra="ignore")
+ENV_PREFIX = "DIGEST_"
+
+
+def _environment() -> dict[str, str]:
+    """The DIGEST_* variables by field name; names in any case, as pydantic-settings read them."""
+    prefix = ENV_PREFIX.lower()
+    return {k.lower().removeprefix(prefix): v for k, v in os.environ.items() if k.lower().startswith(prefix)}
+
+
+class Settings(BaseModel):
+    """Every field is read from DIGEST_<FIELD NAME> (keyword arguments win over the environment) and validated
+    as pydantic-settings did, defaults included. Not pydantic-settings itself: its import (asyncio with it) was
+    ~25 ms of every command, which reads nothing it offers beyond this (issue #17)."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_environment(), **values})
 
     data_dir: Path = Path("./var")
     database_url: str = ""  # empty: sqlite file in data_dir

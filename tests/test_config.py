@@ -58,3 +58,26 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text()
     missing = [f"DIGEST_{name.upper()}" for name in Settings.model_fields if f"DIGEST_{name.upper()}" not in readme]
     assert missing == [], f"README's configuration table lacks {missing}"
+
+
+def test_settings_read_the_environment_as_pydantic_settings_did(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # names in any case, strings converted and validated, defaults validated too, keyword arguments win,
+    # other DIGEST_* variables ignored (Settings no longer uses pydantic-settings: issue #17)
+    monkeypatch.setenv("DIGEST_DATA_DIR", str(tmp_path / "x" / ".." / "var"))
+    monkeypatch.setenv("digest_feed_batch_size", "7")
+    monkeypatch.setenv("DIGEST_FEEDS_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("DIGEST_BASE_URL", "https://digest.example/")
+    monkeypatch.setenv("DIGEST_NOT_A_SETTING", "whatever")
+    s = Settings(feed_max_redirects=2)
+    assert s.data_dir == (tmp_path / "var").resolve()
+    assert (s.feed_batch_size, s.feeds_allow_private, s.feed_max_redirects) == (7, True, 2)
+    assert s.base_url == "https://digest.example"
+    assert "base_url" in s.model_fields_set and "smtp_url" not in s.model_fields_set
+    assert Settings(feed_batch_size=9).feed_batch_size == 9
+    monkeypatch.delenv("DIGEST_DATA_DIR")
+    assert Settings().data_dir == (Path.cwd() / "var").resolve()  # the default, made absolute
+    monkeypatch.setenv("DIGEST_FEED_BATCH_SIZE", "many")
+    with pytest.raises(ConfigError, match=r"^DIGEST_FEED_BATCH_SIZE"):
+        load_settings()

@@ -22,7 +22,7 @@ from digest.ingest import pipeline
 from digest.ingest.matching import Matching
 from digest.sources.jobfile import Posting, Row, RowError, to_entry
 from digest.store.engine import immediate_transactions
-from digest.store.imports import refresh_statistics, sqlite_for_import, tidy_after_import
+from digest.store.imports import refresh_statistics, settings_for_import, tidy_after_import
 from digest.taxonomy.link import Resolution, ids_of
 
 BATCH = 2000  # postings stored together (one set of dedupe lookups; see docs/demand.md on its size)
@@ -89,7 +89,7 @@ def import_rows(
     (and any a crash left pending) are counted into the demand rollups in one fold: `counting(n)` is called
     before it with the number pending. (One fold at the end writes each rollup row once; folding every
     20,000 postings in a thread beside the import was measured slower on both databases.)"""
-    sqlite_for_import(session)
+    settings_for_import(session)
     # every batch writes: on SQLite it takes the write lock when it begins, so another writer committing
     # between its reads (the dedupe lookups) and its first write cannot make that write fail
     with immediate_transactions():

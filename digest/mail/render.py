@@ -5,6 +5,7 @@ Text is mandatory and rendered without autoescaping; HTML is autoescaped and its
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,26 @@ class Rendered:
     html: str | None
 
 
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's own cache of compiled templates, in its per-user folder of the temp dir (made 0700 and checked
+    to be the user's): the email templates compile once per machine instead of once per command (~15 ms of a
+    `send-due`). A compiled template is used only while its source is unchanged (its checksum is in the
+    entry). A cache that cannot be written is no error: the template was compiled anyway."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache(kind: str) -> jinja2.BytecodeCache | None:
+    """`kind` keeps apart what the two environments compile (an entry's key is the template's name and file,
+    not the environment's options, and the HTML one autoescapes)."""
+    try:
+        return _QuietBytecodeCache(pattern=f"__digest_email_{kind}_%s.cache")
+    except (OSError, RuntimeError):  # no temp folder this user owns alone: compile every time, as before
+        return None
+
+
 @lru_cache(maxsize=1)
 def _envs() -> tuple[jinja2.Environment, jinja2.Environment]:
     loader = jinja2.FileSystemLoader(str(EMAILS_DIR))
@@ -40,6 +61,7 @@ def _envs() -> tuple[jinja2.Environment, jinja2.Environment]:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            bytecode_cache=_bytecode_cache("html" if autoescape else "text"),
         )
 
     text_env, html_env = env(False), env(True)

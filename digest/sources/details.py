@@ -16,6 +16,10 @@ DETAIL_COLUMNS = ("salary_min", "salary_max", "salary_currency", "salary_period"
 
 def detail_values(title: str, title_raw: str | None, text: str | None, company: str | None) -> dict[str, Any]:
     """The job posting's salary columns, seniority and re-post key."""
+    return {**_pay_and_level(title, title_raw, text), "repost_key": repost_key(company, title)}
+
+
+def _pay_and_level(title: str, title_raw: str | None, text: str | None) -> dict[str, Any]:
     heading = title_raw or title
     pay = parse_salary(heading) or parse_salary(text)
     return {
@@ -24,13 +28,12 @@ def detail_values(title: str, title_raw: str | None, text: str | None, company: 
         "salary_currency": pay.currency if pay else None,
         "salary_period": pay.period if pay else None,
         "seniority": seniority(title, None) or seniority(heading, text),
-        "repost_key": repost_key(company, title),
     }
 
 
 def job_details(entry: Entry) -> None:
     """Set the entry's salary and seniority fields where the source gave none."""
-    values = detail_values(entry.title, entry.title_raw, entry.text or entry.summary, entry.company)
+    values = _pay_and_level(entry.title, entry.title_raw, entry.text or entry.summary)
     if entry.salary_min is None:
         entry.salary_min, entry.salary_max = values["salary_min"], values["salary_max"]
         entry.salary_currency, entry.salary_period = values["salary_currency"], values["salary_period"]

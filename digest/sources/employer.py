@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 KEY_MAX = 200
 
@@ -42,6 +43,7 @@ _LEGAL_PAIRS = frozenset({("private", "limited"), ("pvt", "ltd"), ("pty", "ltd")
 ANONYMOUS = frozenset({"stealth", "stealth startup", "stealth mode", "stealth company", "confidential", "undisclosed"})
 
 
+@lru_cache(maxsize=65536)  # a company posts many times: an import asks for the same name again and again
 def employer_key(company: str | None) -> str | None:
     """The folded employer key of a company name; None when nothing is left (no company, or only punctuation
     and legal forms)."""

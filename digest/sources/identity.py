@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi|ref_src|cmpid)$", re.I)
@@ -64,6 +65,7 @@ def is_site_root(canonical: str) -> bool:
     return canonical.split("?", 1)[0].count("/") == 3 and canonical.split("?", 1)[0].endswith("/")
 
 
+@lru_cache(maxsize=65536)  # titles, companies and places repeat: an import normalises each ~7 times a posting
 def normalise_text(value: str | None) -> str:
     if not value:
         return ""

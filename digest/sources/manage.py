@@ -38,7 +38,7 @@ def check_feed_address(url: str, allow_private: bool) -> None:
     """FeedInputError, at once, for a feed the poller would never fetch: its host resolves to a private
     address (without DIGEST_FEEDS_ALLOW_PRIVATE) or to a link-local or cloud-metadata one (ever). A host that
     does not resolve now passes: the poller retries it."""
-    from digest.sources.fetch import BlockedAddress, FetchError, resolve_checked
+    from digest.sources.addresses import BlockedAddress, FetchError, resolve_checked
 
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)

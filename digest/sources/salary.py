@@ -9,6 +9,7 @@ range found wins. Amounts are as stated, per period; nothing is converted.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
@@ -82,17 +83,56 @@ def _currency(token: str | None) -> str | None:
     return _PREFIXED.get(token) or _SYMBOLS.get(token) or (token.upper() if token.upper() in _CODES else None)
 
 
-_ANY_CURRENCY = re.compile(r"[$€£¥₹]|\b(?:" + "|".join(_CODES) + r")\b")
+_DIGIT = re.compile(r"\d")
+# where an amount's number can begin: a digit after no word character, dot or comma (_AMOUNT's lookbehind)
+_NUMBER_START = re.compile(r"(?<![\w.,])\d")
+_LEAD = 5  # the most characters before that digit a match can start with: a currency ("USD" and a space) and a space
+
+
+def _ranges(text: str) -> Iterator[re.Match[str]]:
+    """Exactly `_RANGE.finditer(text)`, several times faster: finditer tries the pattern at every character
+    (its optional currency first: most of a posting's ~1,000 characters), where a match can only begin in the
+    _LEAD characters before a number. So the next number is found by a plain scan and the pattern tried at those
+    few places only, in order; after a match the scan goes on from its end, as finditer does."""
+    pos = 0
+    while (start := _NUMBER_START.search(text, pos)) is not None:
+        digit = start.start()
+        for at in range(max(pos, digit - _LEAD), digit + 1):
+            if (m := _RANGE.match(text, at)) is not None:
+                yield m
+                pos = m.end()
+                break
+        else:
+            pos = digit + 1
+
+
+_SYMBOL = re.compile(r"[$€£¥₹]")
+_CODE = re.compile("|".join(_CODES))  # a plain alternation of literals: the scan skips to its first letters
+_CODE_WORD = re.compile(r"\b(?:" + "|".join(_CODES) + r")\b")
+
+
+def _any_currency(text: str) -> bool:
+    """Whether a currency symbol, or a currency code as a word, is in `text`: `_CODE_WORD.search(text)`
+    tried at every character cost ~20 us a posting; a code's three capitals are found first, then the
+    word boundaries checked there."""
+    if _SYMBOL.search(text):
+        return True
+    pos = 0
+    while (code := _CODE.search(text, pos)) is not None:
+        if _CODE_WORD.match(text, code.start()):
+            return True
+        pos = code.start() + 1
+    return False
 
 
 def parse_salary(text: str | None, bare: bool = False) -> Salary | None:
     """The first stated pay in `text`, or None. `bare`: a range in thousands without a currency counts too
     ("[180 - 210K]", "50-96k + equity": a heading's pay field), its currency None."""
-    if not text or not re.search(r"\d", text):
+    if not text or not _DIGIT.search(text):
         return None
-    if not bare and not _ANY_CURRENCY.search(text):  # most texts: one scan, no number parsing
+    if not bare and not _any_currency(text):  # most texts: one scan, no number parsing
         return None
-    for m in _RANGE.finditer(text[:20_000]):
+    for m in _ranges(text[:20_000]):
         currency = next(filter(None, map(_currency, (m["acur"], m["acur2"], m["bcur"], m["bcur2"], m["after"]))), None)
         if currency is None and not (bare and m["bnum"] is not None and (m["ak"] or m["bk"])):
             continue

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 LABELS = {
     "intern": "intern",
@@ -31,14 +32,23 @@ _TITLE = (
 )
 _YEARS = re.compile(r"\b(\d{1,2})\+?\s*(?:-\s*\d{1,2}\s*)?(?:years|yrs)\b(?:\s+of)?(?:\s+\w+){0,4}?\s+experience", re.I)
 
+# every _YEARS match ends in this word: most postings (60% of the HN ones) lack it, and finding that is a
+# quarter of the cost of trying _YEARS at every character
+_EXPERIENCE = re.compile("experience", re.I)
+
 
 def seniority(title: str | None, text: str | None = None) -> str | None:
     """The seniority key (see LABELS), or None when neither the title nor the text says."""
-    for key, pattern in _TITLE:
-        if title and pattern.search(title):
-            return key
-    m = _YEARS.search((text or "")[:20_000])
+    if title and (key := _from_title(title)) is not None:
+        return key
+    text = (text or "")[:20_000]
+    m = _YEARS.search(text) if _EXPERIENCE.search(text) else None
     if m:
         years = int(m[1])
         return "junior" if years <= 1 else "mid" if years <= 4 else "senior"
     return None
+
+
+@lru_cache(maxsize=16384)  # titles repeat: an import asks ~twice a posting, mostly for titles seen before
+def _from_title(title: str) -> str | None:
+    return next((key for key, pattern in _TITLE if pattern.search(title)), None)

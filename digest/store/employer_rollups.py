@@ -1,5 +1,5 @@
 """The employer rollup's SQL (docs/demand.md, "Employers"): per skill and day, postings by employer key,
-counted over the postings being folded (`demand_fold`) joined to their items (the key lives there) and
+counted over the postings being folded (`demand_fold`, which carries their items' key) joined to their
 mentions (the same definition as digest.demand.employer_counts, written in SQL); and the read of one skill's
 employers in a window, in the code-point order of their keys on both databases."""
 
@@ -18,9 +18,8 @@ EMPLOYER_ROLLUPS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "skill_employer": (
         DemandSkillEmployerDay,
         ("skill_id", "day", "employer_key"),
-        "SELECT s.skill_id, f.posted_on, i.employer_key, {sign}COUNT(*) FROM demand_fold f {join} items i "
-        "ON i.id = f.item_id {join} item_skills s ON s.item_id = f.item_id WHERE i.employer_key IS NOT NULL "
-        "GROUP BY 1, 2, 3",
+        "SELECT s.skill_id, f.posted_on, f.employer_key, {sign}COUNT(*) FROM demand_fold f {join} item_skills s "
+        "ON s.item_id = f.item_id WHERE f.employer_key IS NOT NULL GROUP BY 1, 2, 3",
     ),
 }
 

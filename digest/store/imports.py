@@ -12,19 +12,33 @@ SQLITE_IMPORT_CACHE_KIB = 256 * 1024  # page cache of the importing connection (
 SQLITE_IMPORT_CHECKPOINT_PAGES = 100_000  # WAL pages (400 MB) between checkpoints while importing
 
 
-def sqlite_for_import(session: Session) -> None:
-    """SQLite connection settings for bulk writing (they stay with the pooled connection). The default page
-    cache is 2 MB: a batch's inserts into the items and item_skills indexes touch more pages, which then
-    spill to the WAL mid-transaction and are read back. The WAL is copied into the database when it
-    reaches 1,000 pages by default, inside a commit: every few batches, each copying pages the next
-    batches change again (100,000 pages halved the time spent committing at 600,000 postings); the
-    import checkpoints and restores the default when it is done (`tidy_after_import`)."""
+def settings_for_import(session: Session) -> None:
+    """Connection settings for bulk writing (they stay with the pooled connection until `tidy_after_import`).
+
+    SQLite: the default page cache is 2 MB: a batch's inserts into the items and item_skills indexes touch
+    more pages, which then spill to the WAL mid-transaction and are read back. The WAL is copied into the
+    database when it reaches 1,000 pages by default, inside a commit: every few batches, each copying pages
+    the next batches change again (100,000 pages halved the time spent committing at 600,000 postings); the
+    import checkpoints and restores the default when it is done.
+
+    PostgreSQL: a posting's row (its text twice, as summary and body: ~2.3 kB) passes the TOAST threshold, so
+    the server compresses its text, by default with pglz, which gains ~5% on this text (measured: 25 us of
+    server CPU to insert a posting's row, 17 us with lz4; PostgreSQL 14+, where the server is built with it).
+    Values keep the method they were written with; reading either needs nothing."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}"))
         session.execute(text(f"PRAGMA wal_autocheckpoint = {SQLITE_IMPORT_CHECKPOINT_PAGES}"))
         session.execute(text(f"PRAGMA journal_size_limit = {64 * 1024 * 1024}"))
         session.execute(text("PRAGMA analysis_limit = 1000"))  # refresh_statistics samples; it need not read all
-        session.commit()
+    elif _has_lz4(session):
+        session.execute(text("SET default_toast_compression = lz4"))
+    session.commit()
+
+
+def _has_lz4(session: Session) -> bool:
+    return bool(
+        session.scalar(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"))
+    )
 
 
 def tidy_after_import(session: Session, counted_tables: Sequence[str]) -> None:
@@ -37,6 +51,9 @@ def tidy_after_import(session: Session, counted_tables: Sequence[str]) -> None:
     checkpoint as usual again (the WAL file is cut back to 64 MB when it next starts over:
     journal_size_limit)."""
     engine = session.get_bind().engine
+    if engine.dialect.name == "postgresql" and _has_lz4(session):
+        session.execute(text("RESET default_toast_compression"))
+        session.commit()
     if engine.dialect.name == "sqlite":
         session.execute(text("PRAGMA wal_autocheckpoint = 1000"))
         session.commit()
