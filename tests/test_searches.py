@@ -34,7 +34,7 @@ from digest.delivery.webview import web_view
 from digest.sources.employer import employer_key
 from digest.store.models import Delivery, Item, ItemSkill, Metro, Subscription
 from digest.web.app import create_app
-from tests.accounts_data import add_skills, link_in, outbox, press_confirm
+from tests.accounts_data import add_skills, link_in, outbox, press_confirm, text_of
 from tests.test_digest_ledger import T0, World, run, titles_sent
 from tests.test_digest_ledger import outbox as ledger_outbox
 from tests.test_digest_ledger import text_of as ledger_text
@@ -559,3 +559,20 @@ def test_settings_edit_a_search_in_place(settings: Any, session: Session) -> Non
     )
     session.rollback()
     assert from_json(session.scalars(select(Subscription)).one().search or "").remote == "only"  # unchanged
+
+
+def test_the_confirmation_email_names_the_search(settings: Any, session: Session) -> None:
+    add_skills(session)
+    session.add(Metro(slug="berlin", name="Berlin", country="DE"))
+    session.commit()
+    c = TestClient(create_app(settings))
+    search = {"skills": ["golang"], "metros": ["berlin"], "or_remote": True}
+    r = c.post("/api/subscriptions", json={"email": "cy@example.com", "skill": "python", "search": search})
+    assert r.status_code == 202, r.text
+    msg = outbox(settings.outbox_dir)[-1]
+    html = msg.get_body(preferencelist=("html",))
+    assert html is not None
+    assert "Your search: Python or Go · remote or Berlin" in text_of(msg)
+    assert "Your search: <strong>Python or Go · remote or Berlin</strong>" in str(html.get_content())
+    c.post("/api/subscriptions", json={"email": "di@example.com", "skill": "python"})
+    assert "Your search" not in text_of(outbox(settings.outbox_dir)[-1])  # a skill alone reads as before

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from digest.accounts.emails import PendingEmail, send_or_queue
 from digest.accounts.links import link_int, settings_url, spend_link, unsubscribe_url
+from digest.accounts.search_input import description
 from digest.accounts.tokens import InvalidToken, make_token, read_token
 from digest.config import Settings
 from digest.store.models import Skill, Subscription, SubscriptionStatus, UsedToken, User
@@ -28,6 +29,8 @@ def send_confirmation(
     unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
     context = {
         "skill": skill.name,
+        # a search (filters, more skills) in words, so the person confirms what they asked for
+        "search": None if sub.search is None else description(session, sub.skill_id, sub.search),
         "cadence": sub.cadence.value,
         "confirm_url": f"{settings.base_url}/confirm?token={token}",
         "valid_days": settings.confirm_link_max_age // 86400,
