@@ -15,7 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from digest.config import TEMPLATES_DIR
-from digest.mail.content import AlertView, Digest, SkillSection
+from digest.mail.content import AlertView, Digest, ItemView, SkillSection
 from digest.mail.message import InlineImage
 
 EMAILS_DIR = TEMPLATES_DIR / "emails"
@@ -159,16 +159,22 @@ def _fragment_inliner() -> css_inline.CSSInliner:
 
 
 class DigestRenderer:
-    """Renders digests. Each distinct section is rendered and CSS-inlined once per renderer and the
-    per-subscriber shell is small (bench/render_baseline.py renders every section of every digest, the
-    baseline the benchmark compares against). Keep one renderer per batch or per process."""
+    """Renders digests. Each distinct section is assembled once per renderer from pieces rendered (and
+    CSS-inlined) once each: its title, its search line, its figures and each item, so a section that differs
+    from one already sent only by its search line, or by which items it shows, costs a join. The
+    per-subscriber shell is small (bench/render_baseline.py renders every section of every digest from the
+    templates, the baseline the benchmark compares against and the tests check this against). Keep one
+    renderer per batch or per process."""
 
     def __init__(self, max_sections: int = 20_000) -> None:
         self.max_sections = max_sections
         # per section: (html, text), and each split at its "+N more" link, the one per-subscriber part
         self._sections: dict[tuple[object, ...], tuple[str, str, list[str], list[str]]] = {}
+        # per section body (a section but its search line): (html before, html after, text before, text after)
+        self._bodies: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
         self._shells: dict[tuple[str, int], tuple[list[str], list[str], list[str]]] = {}
         self._pieces: dict[tuple[Any, ...], str] = {}
+        self._items: dict[tuple[Any, ...], tuple[str, str]] = {}  # an item as shown: (html, text)
         self._wrap: tuple[str, str] | None = None
         self.hits = 0
         self.misses = 0
@@ -183,53 +189,87 @@ class DigestRenderer:
         cached = self._sections.get(key)
         if cached is None:
             self.misses += 1
-            text_env, _ = _envs()
-            text = text_env.get_template("digest/_section.txt").render(section=section, more_url=_MORE).strip()
-            html = self._assemble(section)
-            cached = (html, text, html.split(_MORE), text.split(_MORE))
             if len(self._sections) >= self.max_sections:
                 self._sections.clear()
+                self._bodies.clear()
                 self._pieces.clear()
+                self._items.clear()
+            html_head, html_tail, text_head, text_tail = self._body(section)
+            if section.search:
+                html = f"{html_head}\n{self._piece(('search', section.search), lambda: _parts().search_line(section))}"
+                html += html_tail
+                text = f"{text_head}Your search: {section.search}\n{text_tail}".strip()
+            else:
+                html, text = html_head + html_tail, (text_head + text_tail).strip()
+            cached = (html, text, html.split(_MORE), text.split(_MORE))
             self._sections[key] = cached
         else:
             self.hits += 1
         return cached
 
-    def _assemble(self, section: SkillSection) -> str:
-        """The structure of digest/_section.html, from pieces of digest/_parts.html that are rendered and
-        inlined once: an article shown to many people in different company is still rendered once."""
-        _, html_env = _envs()
-        parts: Any = html_env.get_template("digest/_parts.html").module
-        s = section
-        pieces = [self._piece(("title", s.url, s.name), lambda: parts.title(s))]
-        if s.search:  # its own piece: the title and figures stay shared by everyone following the skill
-            pieces.append(self._piece(("search", s.search), lambda: parts.search_line(s)))
+    def _body(self, section: SkillSection) -> tuple[str, str, str, str]:
+        """A section but its search line, split where that line goes: the structure of digest/_section.html
+        from pieces of digest/_parts.html, and of digest/_section.txt; an item shown to many people in
+        different company, or under different searches, is rendered once."""
+        key = section.body_key
+        body = self._bodies.get(key)
+        if body is not None:
+            return body
+        parts, s = _parts(), section
+        html: list[str] = []
+        text: list[str] = []
         demand = self._piece(("demand", s.skill_id, s.name, s.snapshot, s.alerts), lambda: parts.demand(s))
         if demand:  # no figures and no alert: nothing, not an empty line
-            pieces.append(demand)
-        for title, items, macro, more, one, many in (
-            ("New articles", s.articles, parts.article, s.more_articles, "article", "articles"),
-            ("New job postings", s.jobs, parts.job, s.more_jobs, "posting", "postings"),
+            html.append(demand)
+        text += [f"SHIFT ALERT: {a.headline}. Opened {a.opened_on.isoformat()}.\n" for a in s.alerts]
+        snap = s.snapshot
+        if snap and not snap.postings:
+            text.append(f"Demand: no job postings mention {s.name} in the last 90 days.\n")
+        elif snap:
+            text.append(f"Demand: {snap.postings:,} postings in 90 days, {snap.change_text}; {snap.verdict}.\n")
+        for title, items, more, one, many in (
+            ("New articles", s.articles, s.more_articles, "article", "articles"),
+            ("New job postings", s.jobs, s.more_jobs, "posting", "postings"),
         ):
             if not items:
                 continue
-            pieces.append(self._piece(("heading", title), lambda t=title: parts.heading(t)))
+            html.append(self._piece(("heading", title), lambda t=title: parts.heading(t)))
+            text.append(f"\n{title}\n")
             for item in items:
-                key = (title, s.url, item, s.recent(item))  # "recent, before you subscribed" differs per window
-                pieces.append(self._piece(key, lambda i=item, m=macro: m(i, s)))
+                item_html, item_text = self._item(item, s, job=title == "New job postings")
+                html.append(item_html)
+                text.append(item_text)
             if more:
-                pieces.append(
-                    self._piece(("more", more, one), lambda n=more, o=one, m=many: parts.more(_MORE, n, o, m))
-                )
+                html.append(self._piece(("more", more, one), lambda n=more, o=one, m=many: parts.more(_MORE, n, o, m)))
+                text.append(f"  +{more} more: {_MORE}\n")
         prefix, suffix = self._wrapper()
-        return prefix + "\n".join(pieces) + suffix
+        title = self._piece(("title", s.url, s.name), lambda: parts.title(s))
+        body = (prefix + title, "".join("\n" + p for p in html) + suffix, f"== {s.name} ==\n", "".join(text))
+        self._bodies[key] = body
+        return body
+
+    def _item(self, item: ItemView, section: SkillSection, job: bool) -> tuple[str, str]:
+        """One item as a section shows it: (inlined HTML, text), rendered once however many sections show it
+        (an item's own fields are those of its id; what differs between sections is in the key)."""
+        recent = section.recent(item)  # "recent, before you subscribed" differs per window
+        url = item.url or section.url
+        key = (item.id, item.alias, item.found_in, item.reposted, job, recent, url)
+        cached = self._items.get(key)
+        if cached is None:
+            cached = (self._inline(lambda: _item_html(item, section, job)), _item_text(item, job, recent, url))
+            self._items[key] = cached
+        return cached
 
     def _piece(self, key: tuple[Any, ...], make: Any) -> str:
         piece = self._pieces.get(key)
         if piece is None:
-            piece = _fragment_inliner().inline_fragment(str(make()).strip(), "")
+            piece = self._inline(make)
             self._pieces[key] = piece
         return piece
+
+    @staticmethod
+    def _inline(make: Any) -> str:
+        return _fragment_inliner().inline_fragment(str(make()).strip(), "")
 
     def _wrapper(self) -> tuple[str, str]:
         if self._wrap is None:
@@ -277,6 +317,31 @@ class DigestRenderer:
         html, text = self.section(section)
         return render_email("alert", {**context, "section": section, "alert": alert, "section_html": html,
                                       "section_text": text})  # fmt: skip
+
+
+def _parts() -> Any:
+    """The macros of digest/_parts.html (the HTML pieces of a section)."""
+    _, html_env = _envs()
+    return html_env.get_template("digest/_parts.html").module
+
+
+def _item_html(item: ItemView, section: SkillSection, job: bool) -> Markup:
+    parts = _parts()
+    return parts.job(item, section) if job else parts.article(item, section)  # type: ignore[no-any-return]
+
+
+def _item_text(item: ItemView, job: bool, recent: bool, url: str) -> str:
+    """One item of digest/_section.txt, as that template writes it (tests/test_digest_content.py checks that
+    a section assembled from these equals the template's)."""
+    if not job:
+        source = f"{item.source}, " if item.source else ""
+        when = item.published_at.strftime("%b %-d, %Y") + (" (recent, before you subscribed)" if recent else "")
+        snippet = f"  {item.snippet_text}\n" if item.snippet else ""
+        return f"- {item.title}\n  {source}{when}\n  {item.why}\n{snippet}  {url}\n"
+    company = item.company or "company not given"
+    reposted = " (re-posted)" if item.reposted else ""
+    facts = " · ".join(item.facts) + (" · recent, before you subscribed" if recent else "")
+    return f"- {item.title} — {company}{reposted}\n  {facts}\n  {item.why}\n  {url}\n"
 
 
 def images_for(sections: tuple[SkillSection, ...] | list[SkillSection]) -> tuple[InlineImage, ...]:
