@@ -78,19 +78,27 @@ def plan_sections(
         section_key = (*wkey, excluded, cap)
         section = ctx.sections.get(section_key)
         if section is None:
-            skill = state.skills[w.skill_id]
-            section = build_section(
-                skill_id=skill.id,
-                slug=skill.slug,
-                name=skill.name,
-                base_url=ctx.settings.base_url,
-                items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
-                snapshot=state.snapshots.get(skill.id),
-                alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
-                cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
-                subscribed_at=w.subscribed_at,
-                search=state.searches.get(w.search) if w.search is not None else None,
-            )
+            # searches (and the skill itself) that found the same items in the same window share the ranked
+            # section: only its search line differs (the skill's items are the same views whatever the search)
+            skills = w.search.skills if w.search is not None else (w.skill_id,)
+            body_key = ("body", skills, w.start, w.end, w.subscribed_at, candidate_ids, excluded, cap)
+            body = ctx.sections.get(body_key)
+            if body is None:
+                skill = state.skills[w.skill_id]
+                body = build_section(
+                    skill_id=skill.id,
+                    slug=skill.slug,
+                    name=skill.name,
+                    base_url=ctx.settings.base_url,
+                    items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
+                    snapshot=state.snapshots.get(skill.id),
+                    alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
+                    cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
+                    subscribed_at=w.subscribed_at,
+                )
+                ctx.sections[body_key] = body
+            words = state.searches.get(w.search) if w.search is not None else None
+            section = replace(body, search=words) if words else body
             if len(ctx.sections) > 50_000:
                 ctx.sections.clear()
             ctx.sections[section_key] = section
