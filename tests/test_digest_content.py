@@ -7,6 +7,7 @@ template change and read the diff.
 from __future__ import annotations
 
 import os
+import random
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,16 @@ import pytest
 from bench.render_baseline import WholeRenderer
 from digest.demand.explain import compared_windows
 from digest.demand.snapshot import Snapshot
-from digest.mail.content import AlertView, ItemView, build_digest, build_section, rank, snippet
+from digest.mail.content import (
+    AlertView,
+    ItemView,
+    RankedWindow,
+    build_digest,
+    build_section,
+    fold_reposts,
+    rank,
+    snippet,
+)
 from digest.mail.render import DigestRenderer, Rendered, images_for
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "emails"
@@ -293,3 +303,31 @@ def test_sections_assembled_from_cached_item_pieces_equal_sections_rendered_whol
         assert a == fresh
     assert shared.misses == len(shared._sections) and shared.hits >= 2 * len(digests)  # each section once
     assert len(shared._bodies) < len(shared._sections)  # sections differing by their search line share a body
+
+
+def test_a_ranked_window_ranks_its_subsets_as_rank_does() -> None:
+    """RankedWindow.subset (a search's or a person's part of a skill's window, ranked once) equals ranking
+    the subset afresh, or declines."""
+    rng = random.Random(5)
+    answered = 0
+    for n in range(300):
+        pool = [
+            replace(
+                item(k, kind=rng.choice(["news", "job"]), found_in=rng.randrange(3), reposted=rng.random() < 0.1,
+                     repost_key=f"r{k % 3}" if n % 5 == 0 and rng.random() < 0.3 else None),
+                published_at=T - timedelta(hours=rng.choice([0, 1, 1, 5, 30, 200])),
+            )
+            for k in range(rng.randrange(1, 30))
+        ]  # fmt: skip
+        window = RankedWindow(pool)
+        keep = {i.id for i in pool if rng.random() < 0.6}
+        got = window.subset(keep)
+        if got is None:
+            continue
+        answered += 1
+        kept = [i for i in pool if i.id in keep]
+        assert got == (
+            rank(i for i in kept if i.kind == "news"),
+            rank(fold_reposts(i for i in kept if i.kind == "job")),
+        )
+    assert answered > 100

@@ -5,7 +5,7 @@ skill, same window, same items) is one value that renders once."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -219,6 +219,41 @@ def fold_reposts(items: Iterable[ItemView]) -> list[ItemView]:
     return list(kept.values())
 
 
+class RankedWindow:
+    """A window's items ranked once per kind, so that the sections of its subsets (searches on the skill,
+    people who already had some items) need not rank again: freshness is measured from a kind's newest item,
+    so a subset that keeps it keeps every item's score, and ranks as the window's order filtered."""
+
+    def __init__(self, items: Iterable[ItemView]) -> None:
+        items = list(items)
+        news = [i for i in items if i.kind == "news"]
+        jobs = [i for i in items if i.kind == "job"]
+        self.articles = rank(news)
+        # two postings that fold (fold_reposts) fold differently in a subset: such a window ranks each time
+        self.jobs = rank(jobs) if sum(1 for i in jobs if i.repost_key) < 2 else None
+        self.newest = (_newest(news), _newest(jobs))
+
+    def subset(self, keep: Set[int]) -> tuple[list[ItemView], list[ItemView]] | None:
+        """(articles, jobs) of the items in `keep`, ranked as `rank` would; None when the subset ranks
+        otherwise (it lacks a kind's newest item, or may fold re-posts)."""
+        if self.jobs is None:
+            return None
+        articles = [i for i in self.articles if i.id in keep]
+        jobs = [i for i in self.jobs if i.id in keep]
+        for shown, newest in zip((articles, jobs), self.newest, strict=True):
+            if shown and newest.isdisjoint(keep):
+                return None
+        return articles, jobs
+
+
+def _newest(items: list[ItemView]) -> frozenset[int]:
+    """The ids of the items published last (whose time `rank` measures freshness from)."""
+    if not items:
+        return frozenset()
+    last = max(i.published_at.timestamp() for i in items)
+    return frozenset(i.id for i in items if i.published_at.timestamp() == last)
+
+
 def build_section(
     *,
     skill_id: int,
@@ -231,10 +266,15 @@ def build_section(
     cap: int | None = 8,
     subscribed_at: datetime | None = None,
     search: str | None = None,
+    ranked: tuple[list[ItemView], list[ItemView]] | None = None,
 ) -> SkillSection:
-    """`cap`: items shown per kind (the rest are "+N more"); None: all (the digest's web view)."""
-    articles = rank(i for i in items if i.kind == "news")
-    jobs = rank(fold_reposts(i for i in items if i.kind == "job"))
+    """`cap`: items shown per kind (the rest are "+N more"); None: all (the digest's web view). `ranked`:
+    the items' (articles, jobs) already ranked and folded (RankedWindow.subset), instead of `items`."""
+    if ranked is not None:
+        articles, jobs = ranked
+    else:
+        articles = rank(i for i in items if i.kind == "news")
+        jobs = rank(fold_reposts(i for i in items if i.kind == "job"))
     cap = max(len(articles), len(jobs)) if cap is None else cap
     return SkillSection(
         skill_id=skill_id,
