@@ -60,6 +60,11 @@ class ItemView:
         return out
 
     @cached_property
+    def stamp(self) -> float:
+        """When it was published, as a timestamp (what `rank` measures freshness with; computed once)."""
+        return self.published_at.timestamp()
+
+    @cached_property
     def snippet_text(self) -> str:
         """The snippet wrapped for the text part, indented under its item (computed once per item)."""
         return "\n  ".join(textwrap.wrap(self.snippet, 70))
@@ -192,14 +197,14 @@ def rank(items: Iterable[ItemView]) -> list[ItemView]:
     items = list(items)
     if not items:
         return []
-    stamps = [i.published_at.timestamp() for i in items]
+    stamps = [i.stamp for i in items]
     newest, week = max(stamps), RECENCY_DAYS * 86400.0
     keyed = [
-        (-(i.found_in + max(0.0, 1 - (newest - t) / week) - i.reposted), -t, i.id, i)
-        for i, t in zip(items, stamps, strict=True)
+        (-(i.found_in + max(0.0, 1 - (newest - t) / week) - i.reposted), -t, i.id, n)
+        for n, (i, t) in enumerate(zip(items, stamps, strict=True))
     ]
-    keyed.sort(key=lambda k: k[:3])
-    return [k[3] for k in keyed]
+    keyed.sort()  # by the first three; ties keep the given order (n), as a stable sort on them does
+    return [items[k[3]] for k in keyed]
 
 
 def fold_reposts(items: Iterable[ItemView]) -> list[ItemView]:
@@ -250,8 +255,8 @@ def _newest(items: list[ItemView]) -> frozenset[int]:
     """The ids of the items published last (whose time `rank` measures freshness from)."""
     if not items:
         return frozenset()
-    last = max(i.published_at.timestamp() for i in items)
-    return frozenset(i.id for i in items if i.published_at.timestamp() == last)
+    last = max(i.stamp for i in items)
+    return frozenset(i.id for i in items if i.stamp == last)
 
 
 def build_section(
