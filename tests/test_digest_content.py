@@ -306,10 +306,10 @@ def test_sections_assembled_from_cached_item_pieces_equal_sections_rendered_whol
 
 
 def test_a_ranked_window_ranks_its_subsets_as_rank_does() -> None:
-    """RankedWindow.subset (a search's or a person's part of a skill's window, ranked once) equals ranking
-    the subset afresh, or declines."""
+    """RankedWindow.subset (a search's or a person's part of a skill's window, the window ranked once)
+    equals ranking the subset afresh."""
     rng = random.Random(5)
-    answered = 0
+    filtered = 0
     for n in range(300):
         pool = [
             replace(
@@ -322,12 +322,12 @@ def test_a_ranked_window_ranks_its_subsets_as_rank_does() -> None:
         window = RankedWindow(pool)
         keep = {i.id for i in pool if rng.random() < 0.6}
         got = window.subset(keep)
-        if got is None:
-            continue
-        answered += 1
+        filtered += not window.folds and all(
+            not a or not b.isdisjoint(keep) for a, b in zip(got, window.newest, strict=True)
+        )
         kept = [i for i in pool if i.id in keep]
         assert got == (
             rank(i for i in kept if i.kind == "news"),
             rank(fold_reposts(i for i in kept if i.kind == "job")),
         )
-    assert answered > 100
+    assert filtered > 100  # most without ranking again

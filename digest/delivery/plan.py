@@ -83,13 +83,19 @@ def plan_sections(
                 # the person already had) mostly ranks as that order filtered
                 ranked = None
                 if skills == (w.skill_id,):
-                    ranked = _ranked_window(ctx, w, state).subset(candidate_ids - excluded)
+                    ranked = _ranked_window(ctx, w, state).subset(
+                        candidate_ids - excluded if excluded else candidate_ids
+                    )
                 body = build_section(
                     skill_id=skill.id,
                     slug=skill.slug,
                     name=skill.name,
                     base_url=ctx.settings.base_url,
-                    items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
+                    items=()
+                    if ranked is not None
+                    else [v for v in candidates if v.id not in excluded]
+                    if excluded
+                    else candidates,
                     snapshot=state.snapshots.get(skill.id),
                     alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
                     cap=ctx.settings.digest_items_per_section if cap == -1 else cap,

@@ -226,28 +226,32 @@ def fold_reposts(items: Iterable[ItemView]) -> list[ItemView]:
 
 class RankedWindow:
     """A window's items ranked once per kind, so that the sections of its subsets (searches on the skill,
-    people who already had some items) need not rank again: freshness is measured from a kind's newest item,
-    so a subset that keeps it keeps every item's score, and ranks as the window's order filtered."""
+    people who already had some items) rank cheaply: freshness is measured from a kind's newest item, so a
+    subset that keeps it keeps every item's score and ranks as the window's order filtered; one that does
+    not ranks its own (smaller) part afresh."""
 
     def __init__(self, items: Iterable[ItemView]) -> None:
         items = list(items)
         news = [i for i in items if i.kind == "news"]
-        jobs = [i for i in items if i.kind == "job"]
+        self.jobs = [i for i in items if i.kind == "job"]
         self.articles = rank(news)
-        # two postings that fold (fold_reposts) fold differently in a subset: such a window ranks each time
-        self.jobs = rank(jobs) if sum(1 for i in jobs if i.repost_key) < 2 else None
-        self.newest = (_newest(news), _newest(jobs))
+        # two postings that fold (fold_reposts) may fold differently in a subset: such a window's jobs rank
+        # each time
+        self.folds = sum(1 for i in self.jobs if i.repost_key) >= 2
+        if not self.folds:
+            self.jobs = rank(self.jobs)
+        self.newest = (_newest(news), _newest(self.jobs))
 
-    def subset(self, keep: Set[int]) -> tuple[list[ItemView], list[ItemView]] | None:
-        """(articles, jobs) of the items in `keep`, ranked as `rank` would; None when the subset ranks
-        otherwise (it lacks a kind's newest item, or may fold re-posts)."""
-        if self.jobs is None:
-            return None
+    def subset(self, keep: Set[int]) -> tuple[list[ItemView], list[ItemView]]:
+        """(articles, jobs) of the items in `keep`, ranked (and folded) as `build_section` ranks them."""
         articles = [i for i in self.articles if i.id in keep]
         jobs = [i for i in self.jobs if i.id in keep]
-        for shown, newest in zip((articles, jobs), self.newest, strict=True):
-            if shown and newest.isdisjoint(keep):
-                return None
+        if articles and self.newest[0].isdisjoint(keep):
+            articles = rank(articles)
+        if self.folds:
+            jobs = rank(fold_reposts(jobs))
+        elif jobs and self.newest[1].isdisjoint(keep):
+            jobs = rank(jobs)
         return articles, jobs
 
 
