@@ -33,6 +33,7 @@ class Context:
     renderer: DigestRenderer = field(default_factory=DigestRenderer)
     snapshots: dict[tuple[int, date], Snapshot] = field(default_factory=dict)
     sections: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)
+    bodies: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)  # sections but their search line
     items: dict[tuple[int, datetime, datetime], list[tuple[datetime, ItemView]]] = field(default_factory=dict)
     facts: dict[int, Posting] = field(default_factory=dict)  # item -> what a search looks at (with `items`)
     indexes: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # windows indexed for searches (plan.py)

@@ -75,8 +75,8 @@ def plan_sections(
             # searches (and the skill itself) that found the same items in the same window share the ranked
             # section: only its search line differs (the skill's items are the same views whatever the search)
             skills = w.search.skills if w.search is not None else (w.skill_id,)
-            body_key = ("body", skills, w.start, w.end, w.subscribed_at, candidate_ids, excluded, cap)
-            body = ctx.sections.get(body_key)
+            body_key = (skills, w.start, w.end, w.subscribed_at, candidate_ids, excluded, cap)
+            body = ctx.bodies.get(body_key)
             if body is None:
                 skill = state.skills[w.skill_id]
                 # the skill's window ranked once: a subset of it (a search on the skill alone, or less what
@@ -102,7 +102,9 @@ def plan_sections(
                     subscribed_at=w.subscribed_at,
                     ranked=ranked,
                 )
-                ctx.sections[body_key] = body
+                if len(ctx.bodies) > 50_000:
+                    ctx.bodies.clear()
+                ctx.bodies[body_key] = body
             words = state.searches.get(w.search) if w.search is not None else None
             section = replace(body, search=words) if words else body
             if len(ctx.sections) > 50_000:

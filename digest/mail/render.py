@@ -191,7 +191,9 @@ class DigestRenderer:
             self.misses += 1
             if len(self._sections) >= self.max_sections:
                 self._sections.clear()
+            if len(self._bodies) >= self.max_sections:
                 self._bodies.clear()
+            if len(self._items) + len(self._pieces) >= 5 * self.max_sections:  # small, and rendered at a cost
                 self._pieces.clear()
                 self._items.clear()
             html_head, html_tail, text_head, text_tail = self._body(section)
