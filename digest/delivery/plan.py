@@ -124,7 +124,7 @@ def _window_items(
         found = search_items(w.search, state, w.start, w.end, indexes)
     if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
         found = [v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start]
-    return found, frozenset(v.id for v in found)
+    return found, frozenset([v.id for v in found])
 
 
 def _ranked_window(ctx: Context, w: Window, state: PlanState) -> RankedWindow:

@@ -146,7 +146,7 @@ class SkillSection:
         """Equal for sections that differ at most in their search line: two searches that matched the same
         items share the rest of their rendering. An item's own fields are those of its id; what a section
         changes about it (the alias that matched, where, a re-post mark) is in the key."""
-        items = tuple((i.id, i.alias, i.found_in, i.reposted) for i in self.shown_items)
+        items = tuple([(i.id, i.alias, i.found_in, i.reposted) for i in self.shown_items])
         return (self.skill_id, items, len(self.articles), self.more_articles, self.more_jobs, self.snapshot,
                 self.alerts, self.subscribed_at)  # fmt: skip
 
