@@ -140,11 +140,9 @@ def _splice(pieces: list[str], values: dict[str, str | list[str]]) -> str:
     return "".join(flat)
 
 
-def _interleave(parts: list[str], between: str) -> list[str]:
-    out = [parts[0]]
-    for part in parts[1:]:
-        out += (between, part)
-    return out
+def _joined(chunks: list[str | None]) -> str:
+    """A section's pieces as one string (its "+N more" link left as the placeholder)."""
+    return "".join(_MORE if c is None else c for c in chunks)
 
 
 @lru_cache(maxsize=1)
@@ -158,58 +156,66 @@ def _fragment_inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False, extra_css=_css())
 
 
+Chunks = list[str | None]  # a section's text or HTML in shared pieces; None: its "+N more" link, per subscriber
+
+
 class DigestRenderer:
     """Renders digests. Each distinct section is assembled once per renderer from pieces rendered (and
-    CSS-inlined) once each: its title, its search line, its figures and each item, so a section that differs
-    from one already sent only by its search line, or by which items it shows, costs a join. The
-    per-subscriber shell is small (bench/render_baseline.py renders every section of every digest from the
-    templates, the baseline the benchmark compares against and the tests check this against). Keep one
-    renderer per batch or per process."""
+    CSS-inlined) once each: its title, its search line, its figures and each item, kept as a list of those
+    shared pieces (joined once, into each email), so a section that differs from one already sent only by
+    its search line, or by which items it shows, costs a list. The per-subscriber shell is small
+    (bench/render_baseline.py renders every section of every digest from the templates, the baseline the
+    benchmark compares against and the tests check this against). Keep one renderer per batch or per
+    process."""
 
-    def __init__(self, max_sections: int = 20_000) -> None:
+    def __init__(self, max_sections: int = 100_000) -> None:
         self.max_sections = max_sections
-        # per section: (html, text), and each split at its "+N more" link, the one per-subscriber part
-        self._sections: dict[tuple[object, ...], tuple[str, str, list[str], list[str]]] = {}
-        # per section body (a section but its search line): (html before, html after, text before, text after)
-        self._bodies: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
+        # per section: (html, text, whether it has a "+N more" link), each a list of shared pieces
+        self._sections: dict[tuple[object, ...], tuple[Chunks, Chunks, bool]] = {}
+        # per section body (a section but its search line): html before and after that line, text likewise
+        self._bodies: dict[tuple[object, ...], tuple[Chunks, Chunks, Chunks, Chunks, bool]] = {}
         self._shells: dict[tuple[str, int], tuple[list[str], list[str], list[str]]] = {}
-        self._pieces: dict[tuple[Any, ...], str] = {}
+        self._pieces: dict[tuple[Any, ...], str] = {}  # each after the newline that joins it to the one before
         self._items: dict[tuple[Any, ...], tuple[str, str]] = {}  # an item as shown: (html, text)
+        self._mores: dict[tuple[Any, ...], tuple[Chunks, Chunks]] = {}
         self._wrap: tuple[str, str] | None = None
         self.hits = 0
         self.misses = 0
 
     def section(self, section: SkillSection) -> tuple[Markup, str]:
         """(inlined HTML fragment, text) of one section, assembled from pieces rendered once each."""
-        html, text, _, _ = self._section(section)
-        return Markup(html), text
+        html, text, _ = self._section(section)
+        return Markup(_joined(html)), _joined(text)
 
-    def _section(self, section: SkillSection) -> tuple[str, str, list[str], list[str]]:
+    def _section(self, section: SkillSection) -> tuple[Chunks, Chunks, bool]:
         key = section.key
         cached = self._sections.get(key)
         if cached is None:
             self.misses += 1
             if len(self._sections) >= self.max_sections:
                 self._sections.clear()
-            if len(self._bodies) >= self.max_sections:
-                self._bodies.clear()
-            if len(self._items) + len(self._pieces) >= 5 * self.max_sections:  # small, and rendered at a cost
-                self._pieces.clear()
-                self._items.clear()
-            html_head, html_tail, text_head, text_tail = self._body(section)
+            html_head, html_tail, text_head, text_tail, more = self._body(section)
             if section.search:
-                html = f"{html_head}\n{self._piece(('search', section.search), lambda: _parts().search_line(section))}"
-                html += html_tail
-                text = f"{text_head}Your search: {section.search}\n{text_tail}".strip()
+                search = section.search
+                html = [*html_head, self._piece(("search", search), lambda: _parts().search_line(section)),
+                        *html_tail]  # fmt: skip
+                text = [*text_head, f"Your search: {search}\n", *text_tail]
             else:
-                html, text = html_head + html_tail, (text_head + text_tail).strip()
-            cached = (html, text, html.split(_MORE), text.split(_MORE))
+                html, text = html_head + html_tail, text_head + text_tail
+            # the template's text is stripped: its trailing newlines go (a "+N more" link ends in its URL)
+            while text and text[-1] is not None:
+                last = text[-1].rstrip()
+                if last:
+                    text[-1] = last
+                    break
+                text.pop()
+            cached = (html, text, more)
             self._sections[key] = cached
         else:
             self.hits += 1
         return cached
 
-    def _body(self, section: SkillSection) -> tuple[str, str, str, str]:
+    def _body(self, section: SkillSection) -> tuple[Chunks, Chunks, Chunks, Chunks, bool]:
         """A section but its search line, split where that line goes: the structure of digest/_section.html
         from pieces of digest/_parts.html, and of digest/_section.txt; an item shown to many people in
         different company, or under different searches, is rendered once."""
@@ -217,11 +223,17 @@ class DigestRenderer:
         body = self._bodies.get(key)
         if body is not None:
             return body
+        if len(self._bodies) >= self.max_sections:
+            self._bodies.clear()
+        if len(self._items) + len(self._pieces) >= 2 * self.max_sections:  # small, and rendered at a cost
+            self._pieces.clear()
+            self._items.clear()
+            self._mores.clear()
         parts, s = _parts(), section
-        html: list[str] = []
-        text: list[str] = []
+        html: Chunks = []
+        text: Chunks = []
         demand = self._piece(("demand", s.skill_id, s.name, s.snapshot, s.alerts), lambda: parts.demand(s))
-        if demand:  # no figures and no alert: nothing, not an empty line
+        if demand != "\n":  # no figures and no alert: nothing, not an empty line
             html.append(demand)
         text += [f"SHIFT ALERT: {a.headline}. Opened {a.opened_on.isoformat()}.\n" for a in s.alerts]
         snap = s.snapshot
@@ -229,7 +241,8 @@ class DigestRenderer:
             text.append(f"Demand: no job postings mention {s.name} in the last 90 days.\n")
         elif snap:
             text.append(f"Demand: {snap.postings:,} postings in 90 days, {snap.change_text}; {snap.verdict}.\n")
-        for title, items, more, one, many in (
+        more = False
+        for title, items, n, one, many in (
             ("New articles", s.articles, s.more_articles, "article", "articles"),
             ("New job postings", s.jobs, s.more_jobs, "posting", "postings"),
         ):
@@ -237,18 +250,30 @@ class DigestRenderer:
                 continue
             html.append(self._piece(("heading", title), lambda t=title: parts.heading(t)))
             text.append(f"\n{title}\n")
+            job = title == "New job postings"
             for item in items:
-                item_html, item_text = self._item(item, s, job=title == "New job postings")
+                item_html, item_text = self._item(item, s, job)
                 html.append(item_html)
                 text.append(item_text)
-            if more:
-                html.append(self._piece(("more", more, one), lambda n=more, o=one, m=many: parts.more(_MORE, n, o, m)))
-                text.append(f"  +{more} more: {_MORE}\n")
-        prefix, suffix = self._wrapper()
-        title = self._piece(("title", s.url, s.name), lambda: parts.title(s))
-        body = (prefix + title, "".join("\n" + p for p in html) + suffix, f"== {s.name} ==\n", "".join(text))
+            if n:
+                more = True
+                more_html, more_text = self._more(n, one, many)
+                html += more_html
+                text += more_text
+        html.append(self._wrapper()[1])
+        head = self._piece(("title", s.url, s.name), lambda: parts.title(s), after=self._wrapper()[0])
+        body = ([head], html, [f"== {s.name} ==\n"], text, more)
         self._bodies[key] = body
         return body
+
+    def _more(self, n: int, one: str, many: str) -> tuple[Chunks, Chunks]:
+        """A "+N more" line, split at its link (each subscriber's own)."""
+        key = (n, one)
+        if key not in self._mores:
+            html = self._inline(lambda: _parts().more(_MORE, n, one, many))
+            before, after = html.split(_MORE, 1)
+            self._mores[key] = (["\n" + before, None, after], [f"  +{n} more: ", None, "\n"])
+        return self._mores[key]
 
     def _item(self, item: ItemView, section: SkillSection, job: bool) -> tuple[str, str]:
         """One item as a section shows it: (inlined HTML, text), rendered once however many sections show it
@@ -258,14 +283,16 @@ class DigestRenderer:
         key = (item.id, item.alias, item.found_in, item.reposted, job, recent, url)
         cached = self._items.get(key)
         if cached is None:
-            cached = (self._inline(lambda: _item_html(item, section, job)), _item_text(item, job, recent, url))
+            html = "\n" + self._inline(lambda: _item_html(item, section, job))
+            cached = (html, _item_text(item, job, recent, url))
             self._items[key] = cached
         return cached
 
-    def _piece(self, key: tuple[Any, ...], make: Any) -> str:
+    def _piece(self, key: tuple[Any, ...], make: Any, after: str = "\n") -> str:
+        """A piece rendered and inlined once, with what joins it to the one before (a newline)."""
         piece = self._pieces.get(key)
         if piece is None:
-            piece = self._inline(make)
+            piece = after + self._inline(make)
             self._pieces[key] = piece
         return piece
 
@@ -285,13 +312,14 @@ class DigestRenderer:
         subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(digest.sections))
         text_values, html_values = _values(digest, html=False), _values(digest, html=True)
         for n, section in enumerate(digest.sections):
-            html, text, html_parts, text_parts = self._section(section)
-            if len(html_parts) > 1:  # "+N more" links: this subscriber's web view, joined in by _splice
-                more = digest.more_url(section)
-                html_values[_MARK.format(n)] = _interleave(html_parts, _html_attribute(more))
-                text_values[_TEXT_MARK.format(n)] = _interleave(text_parts, more)
-            else:
-                html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = html, text
+            html, text, more = self._section(section)
+            if more:  # "+N more" links: this subscriber's web view
+                url = digest.more_url(section)
+                attribute = _html_attribute(url)
+                html = [attribute if c is None else c for c in html]
+                text = [url if c is None else c for c in text]
+            html_values[_MARK.format(n)] = html  # type: ignore[assignment]  # no None left
+            text_values[_TEXT_MARK.format(n)] = text  # type: ignore[assignment]
         return Rendered(
             subject=" ".join(_splice(subject_shell, text_values).split()),
             text=_splice(text_shell, text_values),
