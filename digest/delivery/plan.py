@@ -63,7 +63,7 @@ def plan_sections(
         found_key = (*wkey, state.span)
         if found_key not in window_items:
             window_items[found_key] = _window_items(w, state, indexes)
-        candidates, candidate_ids = window_items[found_key]
+        candidate_ids = window_items[found_key][1]
         mine = seen[w.user_id]
         excluded = candidate_ids & mine
         if w.user_id in taken:
@@ -79,23 +79,17 @@ def plan_sections(
             body = ctx.bodies.get(body_key)
             if body is None:
                 skill = state.skills[w.skill_id]
-                # the skill's window ranked once: a subset of it (a search on the skill alone, or less what
-                # the person already had) mostly ranks as that order filtered
-                ranked = None
-                if skills == (w.skill_id,):
-                    ranked = _ranked_window(ctx, w, state).subset(
-                        candidate_ids - excluded if excluded else candidate_ids
-                    )
+                # the skills' window ranked once: a subset of it (what a search on them found, less what the
+                # person already had) mostly ranks as that order filtered
+                ranked = _ranked_window(ctx, w, skills, state).subset(
+                    candidate_ids - excluded if excluded else candidate_ids
+                )
                 body = build_section(
                     skill_id=skill.id,
                     slug=skill.slug,
                     name=skill.name,
                     base_url=ctx.settings.base_url,
-                    items=()
-                    if ranked is not None
-                    else [v for v in candidates if v.id not in excluded]
-                    if excluded
-                    else candidates,
+                    items=(),
                     snapshot=state.snapshots.get(skill.id),
                     alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
                     cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
@@ -127,13 +121,17 @@ def _window_items(
     return found, frozenset([v.id for v in found])
 
 
-def _ranked_window(ctx: Context, w: Window, state: PlanState) -> RankedWindow:
-    """The skill's own window (every item of w's skill in it), ranked once for the run."""
-    key = (w.skill_id, w.start, w.end, w.subscribed_at, state.span)
+def _ranked_window(ctx: Context, w: Window, skills: tuple[int, ...], state: PlanState) -> RankedWindow:
+    """Every item of the skills' windows (each under the first skill that has it, as a search on them
+    shows it), ranked once for the run: what a search on those skills finds is a subset of it."""
+    key = (skills, w.start, w.end, w.subscribed_at, state.span)
     ranked = ctx.ranked.get(key)
     if ranked is None:
-        plain = w if w.search is None else replace(w, search=None)
-        ranked = RankedWindow(_window_items(plain, state, {})[0])
+        views: dict[int, ItemView] = {}
+        for sid in skills:
+            for v in _window_items(replace(w, skill_id=sid, search=None), state, {})[0]:
+                views.setdefault(v.id, v)
+        ranked = RankedWindow(views.values())
         ctx.ranked[key] = ranked
     return ranked
 
