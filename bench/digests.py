@@ -197,6 +197,12 @@ def _deliver_share(
     args: tuple[str, list[tuple[list[int], str, str]]],
 ) -> tuple[dict[str, int], int, float, float, float]:
     url, batches = args
+    profile_dir = os.environ.get("BENCH_PROFILE")  # a directory: each worker's cProfile stats go there
+    if profile_dir:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     cpu = time.process_time()
     settings = _settings(url)
     engine = make_engine(url)
@@ -211,6 +217,9 @@ def _deliver_share(
     pg_cpu = backend_cpu(pids)
     engine.dispose()
     hit_rate = ctx.renderer.hits / max(1, ctx.renderer.hits + ctx.renderer.misses)
+    if profile_dir:
+        profiler.disable()
+        profiler.dump_stats(os.path.join(profile_dir, f"worker-{os.getpid()}.prof"))
     return dict(summary), backend.sent, hit_rate, time.process_time() - cpu, pg_cpu
 
 

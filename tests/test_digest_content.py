@@ -7,6 +7,7 @@ template change and read the diff.
 from __future__ import annotations
 
 import os
+import random
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,16 @@ import pytest
 from bench.render_baseline import WholeRenderer
 from digest.demand.explain import compared_windows
 from digest.demand.snapshot import Snapshot
-from digest.mail.content import AlertView, ItemView, build_digest, build_section, rank, snippet
+from digest.mail.content import (
+    AlertView,
+    ItemView,
+    RankedWindow,
+    build_digest,
+    build_section,
+    fold_reposts,
+    rank,
+    snippet,
+)
 from digest.mail.render import DigestRenderer, Rendered, images_for
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "emails"
@@ -245,3 +255,91 @@ def test_verdict_needs_postings_enough_for_the_shift_test() -> None:
     assert snap(2, 1).verdict == snap(10, 9).verdict == "too few postings to test for a shift"
     assert snap(10, 10).verdict == "no significant change"
     assert snap(12, 3, significant=True).verdict == "demand is rising"
+
+
+def test_sections_assembled_from_cached_item_pieces_equal_sections_rendered_whole() -> None:
+    """Several searches on the same skills, sharing items, bodies and search lines in one renderer: every
+    email equals the one rendered whole from the templates (text exactly, HTML up to the whitespace the
+    whole document's inlining adds) and the one a fresh renderer gives (exactly)."""
+    pool = [
+        item(1, title="Python 3.14 & <free-threading>", snippet="The GIL is optional now. " * 8),
+        replace(item(2, source=None, fetched_at=T - timedelta(days=3)), url=None),
+        item(3, kind="job", title="Senior Python Engineer", company="Acme & Co", salary="€70k–90k",
+             seniority="senior", remote=True, found_in=2),
+        replace(item(4, kind="job", company=None, location=None, remote=True, reposted=True), url=None),
+        item(5, kind="job", alias="django", found_in=1, fetched_at=T - timedelta(days=2)),
+        *[item(10 + n, alias="py", fetched_at=T - timedelta(hours=n)) for n in range(10)],
+    ]  # fmt: skip
+    zero = replace(SNAP, postings=0)
+    searches = [None, "Python · remote only", "Python or Django · Berlin", "Python · senior+ · ≥ €70k", "<b>&</b>"]
+    digests = []
+    for n, search in enumerate(searches * 2):
+        items = [i for k, i in enumerate(pool) if (k + n) % 3 or search is None]
+        python = build_section(
+            skill_id=1, slug="python", name="Python", base_url=BASE, items=items,
+            snapshot=[SNAP, None, zero][n % 3], alerts=[ALERT] if n % 4 == 0 else [], cap=4 if n % 2 else 8,
+            subscribed_at=T - timedelta(days=2, hours=12) if n >= len(searches) else None, search=search,
+        )  # fmt: skip
+        go = build_section(
+            skill_id=2, slug="go", name="Go", base_url=BASE, items=pool[:5], snapshot=None, search=searches[-n % 5]
+        )
+        digests.append(
+            build_digest(
+                to=f"p{n}@example.com",
+                cadence="daily",
+                window_end=T,
+                sections=[
+                    python,
+                    go,
+                    build_section(
+                        skill_id=3,
+                        slug="rust",
+                        name="Rust",
+                        base_url=BASE,
+                        items=[],
+                        snapshot=[None, zero][n % 2],
+                        search=search,
+                    ),
+                ],
+                settings_url=f"{BASE}/settings",
+                unsubscribe_url=f"{BASE}/unsubscribe?token={n}",
+                web_url=f"{BASE}/d/{n}" if n % 2 else None,
+            )
+        )
+    shared = DigestRenderer()
+    normalise = lambda html: re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html or ""))  # noqa: E731
+    for digest in digests + digests:
+        a, whole, fresh = shared.render(digest), WholeRenderer().render(digest), DigestRenderer().render(digest)
+        assert (a.subject, a.text) == (whole.subject, whole.text)
+        assert normalise(a.html) == normalise(whole.html)
+        assert a == fresh
+    assert shared.misses == len(shared._sections) and shared.hits >= 2 * len(digests)  # each section once
+    assert len(shared._bodies) < len(shared._sections)  # sections differing by their search line share a body
+
+
+def test_a_ranked_window_ranks_its_subsets_as_rank_does() -> None:
+    """RankedWindow.subset (a search's or a person's part of a skill's window, the window ranked once)
+    equals ranking the subset afresh."""
+    rng = random.Random(5)
+    filtered = 0
+    for n in range(300):
+        pool = [
+            replace(
+                item(k, kind=rng.choice(["news", "job"]), found_in=rng.randrange(3), reposted=rng.random() < 0.1,
+                     repost_key=f"r{k % 3}" if n % 5 == 0 and rng.random() < 0.3 else None),
+                published_at=T - timedelta(hours=rng.choice([0, 1, 1, 5, 30, 200])),
+            )
+            for k in range(rng.randrange(1, 30))
+        ]  # fmt: skip
+        window = RankedWindow(pool)
+        keep = {i.id for i in pool if rng.random() < 0.6}
+        got = window.subset(keep)
+        filtered += not window.folds and all(
+            not a or not b.isdisjoint(keep) for a, b in zip(got, window.newest, strict=True)
+        )
+        kept = [i for i in pool if i.id in keep]
+        assert got == (
+            rank(i for i in kept if i.kind == "news"),
+            rank(fold_reposts(i for i in kept if i.kind == "job")),
+        )
+    assert filtered > 100  # most without ranking again

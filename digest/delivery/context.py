@@ -16,7 +16,7 @@ from digest.config import Settings
 from digest.demand.explain import Explanation, explain_week
 from digest.demand.snapshot import Snapshot
 from digest.mail.backends import EmailBackend, get_backend
-from digest.mail.content import ItemView, SkillSection
+from digest.mail.content import ItemView, RankedWindow, SkillSection
 from digest.mail.render import DigestRenderer
 from digest.store.models import DeliveryStatus
 
@@ -33,10 +33,12 @@ class Context:
     renderer: DigestRenderer = field(default_factory=DigestRenderer)
     snapshots: dict[tuple[int, date], Snapshot] = field(default_factory=dict)
     sections: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)
+    bodies: dict[tuple[Any, ...], SkillSection] = field(default_factory=dict)  # sections but their search line
     items: dict[tuple[int, datetime, datetime], list[tuple[datetime, ItemView]]] = field(default_factory=dict)
     facts: dict[int, Posting] = field(default_factory=dict)  # item -> what a search looks at (with `items`)
     indexes: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # windows indexed for searches (plan.py)
     found: dict[tuple[Any, ...], tuple[list[ItemView], frozenset[int]]] = field(default_factory=dict)  # plan.py
+    ranked: dict[tuple[Any, ...], RankedWindow] = field(default_factory=dict)  # a skill's window ranked (plan.py)
     # an open alert's explanation, read once a run (every batch of a skill's subscribers asks whether it is held)
     explanations: dict[tuple[int, date], Explanation] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep

@@ -86,15 +86,16 @@ class WindowIndex:
 def search_views(search: Search, indexes: Sequence[WindowIndex]) -> list[ItemView]:
     """The items reaching `search` from its skills' window indexes (in the search's skill order): those
     mentioning any (or all) of the skills and meeting every filter, each under the first skill that has it."""
+    if len(indexes) == 1:  # every item of the one window that meets the filters
+        ix = indexes[0]
+        return [ix.views[i] for i in ix.matching(search)]
     if search.all_skills:
         ids = reduce(lambda a, b: a & b, (ix.ids for ix in indexes))
     else:
         ids = frozenset().union(*(ix.ids for ix in indexes))
-    chosen = indexes[0].matching(search) if len(indexes) == 1 else None
     views: dict[int, ItemView] = {}
     for ix in indexes:
         wanted = (ids & ix.ids) - views.keys()
-        found = chosen if chosen is not None else ix.matching(search)
-        for i in wanted & found:
+        for i in wanted & ix.matching(search):
             views[i] = ix.views[i]
     return list(views.values())  # in no particular order: a section ranks its items

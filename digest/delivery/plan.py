@@ -15,7 +15,7 @@ from digest.accounts.searches import Search
 from digest.delivery.context import Context
 from digest.delivery.matching import WindowIndex, search_views
 from digest.delivery.state import PlanState, Window, fetch_state
-from digest.mail.content import ItemView, SkillSection, build_section
+from digest.mail.content import ItemView, RankedWindow, SkillSection, build_section
 
 
 def plan(
@@ -42,7 +42,7 @@ def plan_sections(
     ctx: Context, windows: Sequence[Window], state: PlanState, cap: int | None = -1
 ) -> dict[int, list[SkillSection]]:
     """The sections of each user's digest from plain data (no database): see `plan`."""
-    by_skill, taken = state.by_skill, state.taken
+    taken = state.taken
     out: dict[int, list[SkillSection]] = defaultdict(list)
     seen: dict[int, set[int]] = defaultdict(set)
     # everyone whose window on a skill is the same gets the same section object unless they already had
@@ -51,6 +51,8 @@ def plan_sections(
         ctx.indexes.clear()
     if len(ctx.found) > 50_000:
         ctx.found.clear()
+    if len(ctx.ranked) > 20_000:
+        ctx.ranked.clear()
     indexes = ctx.indexes  # (skill, start, end, span read) -> that window's items indexed for searches
     # (skill or search, window, span read) -> its items and their ids, kept for the run: the next batch of
     # the same search's subscribers finds them here
@@ -60,16 +62,8 @@ def plan_sections(
         wkey = (w.search or w.skill_id, w.start, w.end, w.subscribed_at)
         found_key = (*wkey, state.span)
         if found_key not in window_items:
-            if w.search is None:
-                found = [v for fetched, v in by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
-            else:
-                found = search_items(w.search, state, w.start, w.end, indexes)
-            if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
-                found = [
-                    v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start
-                ]
-            window_items[found_key] = (found, frozenset(v.id for v in found))
-        candidates, candidate_ids = window_items[found_key]
+            window_items[found_key] = _window_items(w, state, indexes)
+        candidate_ids = window_items[found_key][1]
         mine = seen[w.user_id]
         excluded = candidate_ids & mine
         if w.user_id in taken:
@@ -78,24 +72,68 @@ def plan_sections(
         section_key = (*wkey, excluded, cap)
         section = ctx.sections.get(section_key)
         if section is None:
-            skill = state.skills[w.skill_id]
-            section = build_section(
-                skill_id=skill.id,
-                slug=skill.slug,
-                name=skill.name,
-                base_url=ctx.settings.base_url,
-                items=[v for v in candidates if v.id not in excluded] if excluded else candidates,
-                snapshot=state.snapshots.get(skill.id),
-                alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
-                cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
-                subscribed_at=w.subscribed_at,
-                search=state.searches.get(w.search) if w.search is not None else None,
-            )
+            # searches (and the skill itself) that found the same items in the same window share the ranked
+            # section: only its search line differs (the skill's items are the same views whatever the search)
+            skills = w.search.skills if w.search is not None else (w.skill_id,)
+            body_key = (skills, w.start, w.end, w.subscribed_at, candidate_ids, excluded, cap)
+            body = ctx.bodies.get(body_key)
+            if body is None:
+                skill = state.skills[w.skill_id]
+                # the skills' window ranked once: a subset of it (what a search on them found, less what the
+                # person already had) mostly ranks as that order filtered
+                ranked = _ranked_window(ctx, w, skills, state).subset(
+                    candidate_ids - excluded if excluded else candidate_ids
+                )
+                body = build_section(
+                    skill_id=skill.id,
+                    slug=skill.slug,
+                    name=skill.name,
+                    base_url=ctx.settings.base_url,
+                    items=(),
+                    snapshot=state.snapshots.get(skill.id),
+                    alerts=[a for created, a in state.alerts.get(w.skill_id, []) if w.start < created <= w.end],
+                    cap=ctx.settings.digest_items_per_section if cap == -1 else cap,
+                    subscribed_at=w.subscribed_at,
+                    ranked=ranked,
+                )
+                if len(ctx.bodies) > 50_000:
+                    ctx.bodies.clear()
+                ctx.bodies[body_key] = body
+            words = state.searches.get(w.search) if w.search is not None else None
+            section = replace(body, search=words) if words else body
             if len(ctx.sections) > 50_000:
                 ctx.sections.clear()
             ctx.sections[section_key] = section
         out[w.user_id].append(section)
     return out
+
+
+def _window_items(
+    w: Window, state: PlanState, indexes: dict[tuple[Any, ...], WindowIndex]
+) -> tuple[list[ItemView], frozenset[int]]:
+    """The items of a subscription's window (its skill's, or those reaching its search) and their ids."""
+    if w.search is None:
+        found = [v for fetched, v in state.by_skill.get(w.skill_id, []) if w.start < fetched <= w.end]
+    else:
+        found = search_items(w.search, state, w.start, w.end, indexes)
+    if w.subscribed_at is not None:  # a first digest: items of the last days, by when they were posted too
+        found = [v for v in found if (v.fetched_at and v.fetched_at > w.subscribed_at) or v.published_at > w.start]
+    return found, frozenset([v.id for v in found])
+
+
+def _ranked_window(ctx: Context, w: Window, skills: tuple[int, ...], state: PlanState) -> RankedWindow:
+    """Every item of the skills' windows (each under the first skill that has it, as a search on them
+    shows it), ranked once for the run: what a search on those skills finds is a subset of it."""
+    key = (skills, w.start, w.end, w.subscribed_at, state.span)
+    ranked = ctx.ranked.get(key)
+    if ranked is None:
+        views: dict[int, ItemView] = {}
+        for sid in skills:
+            for v in _window_items(replace(w, skill_id=sid, search=None), state, {})[0]:
+                views.setdefault(v.id, v)
+        ranked = RankedWindow(views.values())
+        ctx.ranked[key] = ranked
+    return ranked
 
 
 def search_items(

@@ -5,7 +5,7 @@ skill, same window, same items) is one value that renders once."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -58,6 +58,11 @@ class ItemView:
         if self.seniority:
             out.append(self.seniority)
         return out
+
+    @cached_property
+    def stamp(self) -> float:
+        """When it was published, as a timestamp (what `rank` measures freshness with; computed once)."""
+        return self.published_at.timestamp()
 
     @cached_property
     def snippet_text(self) -> str:
@@ -136,6 +141,15 @@ class SkillSection:
         return (self.skill_id, tuple(i.id for i in self.shown_items), self.more_articles, self.more_jobs,
                 self.snapshot, self.alerts, self.subscribed_at, self.search)  # fmt: skip
 
+    @cached_property
+    def body_key(self) -> tuple[object, ...]:
+        """Equal for sections that differ at most in their search line: two searches that matched the same
+        items share the rest of their rendering. An item's own fields are those of its id; what a section
+        changes about it (the alias that matched, where, a re-post mark) is in the key."""
+        items = tuple([(i.id, i.alias, i.found_in, i.reposted) for i in self.shown_items])
+        return (self.skill_id, items, len(self.articles), self.more_articles, self.more_jobs, self.snapshot,
+                self.alerts, self.subscribed_at)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Digest:
@@ -183,14 +197,14 @@ def rank(items: Iterable[ItemView]) -> list[ItemView]:
     items = list(items)
     if not items:
         return []
-    stamps = [i.published_at.timestamp() for i in items]
+    stamps = [i.stamp for i in items]
     newest, week = max(stamps), RECENCY_DAYS * 86400.0
     keyed = [
-        (-(i.found_in + max(0.0, 1 - (newest - t) / week) - i.reposted), -t, i.id, i)
-        for i, t in zip(items, stamps, strict=True)
+        (-(i.found_in + max(0.0, 1 - (newest - t) / week) - i.reposted), -t, i.id, n)
+        for n, (i, t) in enumerate(zip(items, stamps, strict=True))
     ]
-    keyed.sort(key=lambda k: k[:3])
-    return [k[3] for k in keyed]
+    keyed.sort()  # by the first three; ties keep the given order (n), as a stable sort on them does
+    return [items[k[3]] for k in keyed]
 
 
 def fold_reposts(items: Iterable[ItemView]) -> list[ItemView]:
@@ -210,6 +224,45 @@ def fold_reposts(items: Iterable[ItemView]) -> list[ItemView]:
     return list(kept.values())
 
 
+class RankedWindow:
+    """A window's items ranked once per kind, so that the sections of its subsets (searches on the skill,
+    people who already had some items) rank cheaply: freshness is measured from a kind's newest item, so a
+    subset that keeps it keeps every item's score and ranks as the window's order filtered; one that does
+    not ranks its own (smaller) part afresh."""
+
+    def __init__(self, items: Iterable[ItemView]) -> None:
+        items = list(items)
+        news = [i for i in items if i.kind == "news"]
+        self.jobs = [i for i in items if i.kind == "job"]
+        self.articles = rank(news)
+        # two postings that fold (fold_reposts) may fold differently in a subset: such a window's jobs rank
+        # each time
+        self.folds = sum(1 for i in self.jobs if i.repost_key) >= 2
+        if not self.folds:
+            self.jobs = rank(self.jobs)
+        self.newest = (_newest(news), _newest(self.jobs))
+
+    def subset(self, keep: Set[int]) -> tuple[list[ItemView], list[ItemView]]:
+        """(articles, jobs) of the items in `keep`, ranked (and folded) as `build_section` ranks them."""
+        articles = [i for i in self.articles if i.id in keep]
+        jobs = [i for i in self.jobs if i.id in keep]
+        if articles and self.newest[0].isdisjoint(keep):
+            articles = rank(articles)
+        if self.folds:
+            jobs = rank(fold_reposts(jobs))
+        elif jobs and self.newest[1].isdisjoint(keep):
+            jobs = rank(jobs)
+        return articles, jobs
+
+
+def _newest(items: list[ItemView]) -> frozenset[int]:
+    """The ids of the items published last (whose time `rank` measures freshness from)."""
+    if not items:
+        return frozenset()
+    last = max(i.stamp for i in items)
+    return frozenset(i.id for i in items if i.stamp == last)
+
+
 def build_section(
     *,
     skill_id: int,
@@ -222,10 +275,15 @@ def build_section(
     cap: int | None = 8,
     subscribed_at: datetime | None = None,
     search: str | None = None,
+    ranked: tuple[list[ItemView], list[ItemView]] | None = None,
 ) -> SkillSection:
-    """`cap`: items shown per kind (the rest are "+N more"); None: all (the digest's web view)."""
-    articles = rank(i for i in items if i.kind == "news")
-    jobs = rank(fold_reposts(i for i in items if i.kind == "job"))
+    """`cap`: items shown per kind (the rest are "+N more"); None: all (the digest's web view). `ranked`:
+    the items' (articles, jobs) already ranked and folded (RankedWindow.subset), instead of `items`."""
+    if ranked is not None:
+        articles, jobs = ranked
+    else:
+        articles = rank(i for i in items if i.kind == "news")
+        jobs = rank(fold_reposts(i for i in items if i.kind == "job"))
     cap = max(len(articles), len(jobs)) if cap is None else cap
     return SkillSection(
         skill_id=skill_id,

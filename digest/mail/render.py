@@ -16,7 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from digest.config import TEMPLATES_DIR
-from digest.mail.content import AlertView, Digest, SkillSection
+from digest.mail.content import AlertView, Digest, ItemView, SkillSection
 from digest.mail.message import InlineImage
 
 EMAILS_DIR = TEMPLATES_DIR / "emails"
@@ -162,11 +162,9 @@ def _splice(pieces: list[str], values: dict[str, str | list[str]]) -> str:
     return "".join(flat)
 
 
-def _interleave(parts: list[str], between: str) -> list[str]:
-    out = [parts[0]]
-    for part in parts[1:]:
-        out += (between, part)
-    return out
+def _joined(chunks: list[str | None]) -> str:
+    """A section's pieces as one string (its "+N more" link left as the placeholder)."""
+    return "".join(_MORE if c is None else c for c in chunks)
 
 
 @lru_cache(maxsize=1)
@@ -180,78 +178,149 @@ def _fragment_inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False, extra_css=_css())
 
 
-class DigestRenderer:
-    """Renders digests. Each distinct section is rendered and CSS-inlined once per renderer and the
-    per-subscriber shell is small (bench/render_baseline.py renders every section of every digest, the
-    baseline the benchmark compares against). Keep one renderer per batch or per process."""
+Chunks = list[str | None]  # a section's text or HTML in shared pieces; None: its "+N more" link, per subscriber
 
-    def __init__(self, max_sections: int = 20_000) -> None:
+
+class DigestRenderer:
+    """Renders digests. Each distinct section is assembled once per renderer from pieces rendered (and
+    CSS-inlined) once each: its title, its search line, its figures and each item, kept as a list of those
+    shared pieces (joined once, into each email), so a section that differs from one already sent only by
+    its search line, or by which items it shows, costs a list. The per-subscriber shell is small
+    (bench/render_baseline.py renders every section of every digest from the templates, the baseline the
+    benchmark compares against and the tests check this against). Keep one renderer per batch or per
+    process."""
+
+    def __init__(self, max_sections: int = 100_000) -> None:
         self.max_sections = max_sections
-        # per section: (html, text), and each split at its "+N more" link, the one per-subscriber part
-        self._sections: dict[tuple[object, ...], tuple[str, str, list[str], list[str]]] = {}
+        # per section: (html, text, whether it has a "+N more" link), each a list of shared pieces
+        self._sections: dict[tuple[object, ...], tuple[Chunks, Chunks, bool]] = {}
+        # per section body (a section but its search line): html before and after that line, text likewise
+        self._bodies: dict[tuple[object, ...], tuple[Chunks, Chunks, Chunks, Chunks, bool]] = {}
         self._shells: dict[tuple[str, int], tuple[list[str], list[str], list[str]]] = {}
-        self._pieces: dict[tuple[Any, ...], str] = {}
+        self._pieces: dict[tuple[Any, ...], str] = {}  # each after the newline that joins it to the one before
+        self._items: dict[tuple[Any, ...], tuple[str, str]] = {}  # an item as shown: (html, text)
+        self._mores: dict[tuple[Any, ...], tuple[Chunks, Chunks]] = {}
         self._wrap: tuple[str, str] | None = None
         self.hits = 0
         self.misses = 0
 
     def section(self, section: SkillSection) -> tuple[Markup, str]:
         """(inlined HTML fragment, text) of one section, assembled from pieces rendered once each."""
-        html, text, _, _ = self._section(section)
-        return Markup(html), text
+        html, text, _ = self._section(section)
+        return Markup(_joined(html)), _joined(text)
 
-    def _section(self, section: SkillSection) -> tuple[str, str, list[str], list[str]]:
+    def _section(self, section: SkillSection) -> tuple[Chunks, Chunks, bool]:
         key = section.key
         cached = self._sections.get(key)
         if cached is None:
             self.misses += 1
-            text_env, _ = _envs()
-            text = text_env.get_template("digest/_section.txt").render(section=section, more_url=_MORE).strip()
-            html = self._assemble(section)
-            cached = (html, text, html.split(_MORE), text.split(_MORE))
             if len(self._sections) >= self.max_sections:
                 self._sections.clear()
-                self._pieces.clear()
+            html_head, html_tail, text_head, text_tail, more = self._body(section)
+            if section.search:
+                search = section.search
+                html = [*html_head, self._piece(("search", search), lambda: _parts().search_line(section)),
+                        *html_tail]  # fmt: skip
+                text = [*text_head, f"Your search: {search}\n", *text_tail]
+            else:
+                html, text = html_head + html_tail, text_head + text_tail
+            # the template's text is stripped: its trailing newlines go (a "+N more" link ends in its URL)
+            while text and text[-1] is not None:
+                last = text[-1].rstrip()
+                if last:
+                    text[-1] = last
+                    break
+                text.pop()
+            cached = (html, text, more)
             self._sections[key] = cached
         else:
             self.hits += 1
         return cached
 
-    def _assemble(self, section: SkillSection) -> str:
-        """The structure of digest/_section.html, from pieces of digest/_parts.html that are rendered and
-        inlined once: an article shown to many people in different company is still rendered once."""
-        _, html_env = _envs()
-        parts: Any = html_env.get_template("digest/_parts.html").module
-        s = section
-        pieces = [self._piece(("title", s.url, s.name), lambda: parts.title(s))]
-        if s.search:  # its own piece: the title and figures stay shared by everyone following the skill
-            pieces.append(self._piece(("search", s.search), lambda: parts.search_line(s)))
+    def _body(self, section: SkillSection) -> tuple[Chunks, Chunks, Chunks, Chunks, bool]:
+        """A section but its search line, split where that line goes: the structure of digest/_section.html
+        from pieces of digest/_parts.html, and of digest/_section.txt; an item shown to many people in
+        different company, or under different searches, is rendered once."""
+        key = section.body_key
+        body = self._bodies.get(key)
+        if body is not None:
+            return body
+        if len(self._bodies) >= self.max_sections:
+            self._bodies.clear()
+        if len(self._items) + len(self._pieces) >= 2 * self.max_sections:  # small, and rendered at a cost
+            self._pieces.clear()
+            self._items.clear()
+            self._mores.clear()
+        parts, s = _parts(), section
+        html: Chunks = []
+        text: Chunks = []
         demand = self._piece(("demand", s.skill_id, s.name, s.snapshot, s.alerts), lambda: parts.demand(s))
-        if demand:  # no figures and no alert: nothing, not an empty line
-            pieces.append(demand)
-        for title, items, macro, more, one, many in (
-            ("New articles", s.articles, parts.article, s.more_articles, "article", "articles"),
-            ("New job postings", s.jobs, parts.job, s.more_jobs, "posting", "postings"),
+        if demand != "\n":  # no figures and no alert: nothing, not an empty line
+            html.append(demand)
+        text += [f"SHIFT ALERT: {a.headline}. Opened {a.opened_on.isoformat()}.\n" for a in s.alerts]
+        snap = s.snapshot
+        if snap and not snap.postings:
+            text.append(f"Demand: no job postings mention {s.name} in the last 90 days.\n")
+        elif snap:
+            text.append(f"Demand: {snap.postings:,} postings in 90 days, {snap.change_text}; {snap.verdict}.\n")
+        more = False
+        for title, items, n, one, many in (
+            ("New articles", s.articles, s.more_articles, "article", "articles"),
+            ("New job postings", s.jobs, s.more_jobs, "posting", "postings"),
         ):
             if not items:
                 continue
-            pieces.append(self._piece(("heading", title), lambda t=title: parts.heading(t)))
+            html.append(self._piece(("heading", title), lambda t=title: parts.heading(t)))
+            text.append(f"\n{title}\n")
+            job = title == "New job postings"
             for item in items:
-                key = (title, s.url, item, s.recent(item))  # "recent, before you subscribed" differs per window
-                pieces.append(self._piece(key, lambda i=item, m=macro: m(i, s)))
-            if more:
-                pieces.append(
-                    self._piece(("more", more, one), lambda n=more, o=one, m=many: parts.more(_MORE, n, o, m))
-                )
-        prefix, suffix = self._wrapper()
-        return prefix + "\n".join(pieces) + suffix
+                item_html, item_text = self._item(item, s, job)
+                html.append(item_html)
+                text.append(item_text)
+            if n:
+                more = True
+                more_html, more_text = self._more(n, one, many)
+                html += more_html
+                text += more_text
+        html.append(self._wrapper()[1])
+        head = self._piece(("title", s.url, s.name), lambda: parts.title(s), after=self._wrapper()[0])
+        body = ([head], html, [f"== {s.name} ==\n"], text, more)
+        self._bodies[key] = body
+        return body
 
-    def _piece(self, key: tuple[Any, ...], make: Any) -> str:
+    def _more(self, n: int, one: str, many: str) -> tuple[Chunks, Chunks]:
+        """A "+N more" line, split at its link (each subscriber's own)."""
+        key = (n, one)
+        if key not in self._mores:
+            html = self._inline(lambda: _parts().more(_MORE, n, one, many))
+            before, after = html.split(_MORE, 1)
+            self._mores[key] = (["\n" + before, None, after], [f"  +{n} more: ", None, "\n"])
+        return self._mores[key]
+
+    def _item(self, item: ItemView, section: SkillSection, job: bool) -> tuple[str, str]:
+        """One item as a section shows it: (inlined HTML, text), rendered once however many sections show it
+        (an item's own fields are those of its id; what differs between sections is in the key)."""
+        recent = section.recent(item)  # "recent, before you subscribed" differs per window
+        url = item.url or section.url
+        key = (item.id, item.alias, item.found_in, item.reposted, job, recent, url)
+        cached = self._items.get(key)
+        if cached is None:
+            html = "\n" + self._inline(lambda: _item_html(item, section, job))
+            cached = (html, _item_text(item, job, recent, url))
+            self._items[key] = cached
+        return cached
+
+    def _piece(self, key: tuple[Any, ...], make: Any, after: str = "\n") -> str:
+        """A piece rendered and inlined once, with what joins it to the one before (a newline)."""
         piece = self._pieces.get(key)
         if piece is None:
-            piece = _fragment_inliner().inline_fragment(str(make()).strip(), "")
+            piece = after + self._inline(make)
             self._pieces[key] = piece
         return piece
+
+    @staticmethod
+    def _inline(make: Any) -> str:
+        return _fragment_inliner().inline_fragment(str(make()).strip(), "")
 
     def _wrapper(self) -> tuple[str, str]:
         if self._wrap is None:
@@ -265,13 +334,14 @@ class DigestRenderer:
         subject_shell, text_shell, html_shell = self._shell(digest.cadence, len(digest.sections))
         text_values, html_values = _values(digest, html=False), _values(digest, html=True)
         for n, section in enumerate(digest.sections):
-            html, text, html_parts, text_parts = self._section(section)
-            if len(html_parts) > 1:  # "+N more" links: this subscriber's web view, joined in by _splice
-                more = digest.more_url(section)
-                html_values[_MARK.format(n)] = _interleave(html_parts, _html_attribute(more))
-                text_values[_TEXT_MARK.format(n)] = _interleave(text_parts, more)
-            else:
-                html_values[_MARK.format(n)], text_values[_TEXT_MARK.format(n)] = html, text
+            html, text, more = self._section(section)
+            if more:  # "+N more" links: this subscriber's web view
+                url = digest.more_url(section)
+                attribute = _html_attribute(url)
+                html = [attribute if c is None else c for c in html]
+                text = [url if c is None else c for c in text]
+            html_values[_MARK.format(n)] = html  # type: ignore[assignment]  # no None left
+            text_values[_TEXT_MARK.format(n)] = text  # type: ignore[assignment]
         return Rendered(
             subject=" ".join(_splice(subject_shell, text_values).split()),
             text=_splice(text_shell, text_values),
@@ -299,6 +369,31 @@ class DigestRenderer:
         html, text = self.section(section)
         return render_email("alert", {**context, "section": section, "alert": alert, "section_html": html,
                                       "section_text": text})  # fmt: skip
+
+
+def _parts() -> Any:
+    """The macros of digest/_parts.html (the HTML pieces of a section)."""
+    _, html_env = _envs()
+    return html_env.get_template("digest/_parts.html").module
+
+
+def _item_html(item: ItemView, section: SkillSection, job: bool) -> Markup:
+    parts = _parts()
+    return parts.job(item, section) if job else parts.article(item, section)  # type: ignore[no-any-return]
+
+
+def _item_text(item: ItemView, job: bool, recent: bool, url: str) -> str:
+    """One item of digest/_section.txt, as that template writes it (tests/test_digest_content.py checks that
+    a section assembled from these equals the template's)."""
+    if not job:
+        source = f"{item.source}, " if item.source else ""
+        when = item.published_at.strftime("%b %-d, %Y") + (" (recent, before you subscribed)" if recent else "")
+        snippet = f"  {item.snippet_text}\n" if item.snippet else ""
+        return f"- {item.title}\n  {source}{when}\n  {item.why}\n{snippet}  {url}\n"
+    company = item.company or "company not given"
+    reposted = " (re-posted)" if item.reposted else ""
+    facts = " · ".join(item.facts) + (" · recent, before you subscribed" if recent else "")
+    return f"- {item.title} — {company}{reposted}\n  {facts}\n  {item.why}\n  {url}\n"
 
 
 def images_for(sections: tuple[SkillSection, ...] | list[SkillSection]) -> tuple[InlineImage, ...]:
