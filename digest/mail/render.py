@@ -239,8 +239,8 @@ class DigestRenderer:
 
     def _body(self, section: SkillSection) -> tuple[Chunks, Chunks, Chunks, Chunks, bool]:
         """A section but its search line, split where that line goes: the structure of digest/_section.html
-        from pieces of digest/_parts.html, and of digest/_section.txt; an item shown to many people in
-        different company, or under different searches, is rendered once."""
+        from the pieces of digest/_parts.html, and of digest/_section.txt from those of digest/_parts.txt; an
+        item shown to many people in different company, or under different searches, is rendered once."""
         key = section.body_key
         body = self._bodies.get(key)
         if body is not None:
@@ -382,18 +382,15 @@ def _item_html(item: ItemView, section: SkillSection, job: bool) -> Markup:
     return parts.job(item, section) if job else parts.article(item, section)  # type: ignore[no-any-return]
 
 
+def _text_parts() -> Any:
+    """The macros of digest/_parts.txt (one item of a section's text part, as digest/_section.txt writes it)."""
+    text_env, _ = _envs()
+    return text_env.get_template("digest/_parts.txt").module
+
+
 def _item_text(item: ItemView, job: bool, recent: bool, url: str) -> str:
-    """One item of digest/_section.txt, as that template writes it (tests/test_digest_content.py checks that
-    a section assembled from these equals the template's)."""
-    if not job:
-        source = f"{item.source}, " if item.source else ""
-        when = item.published_at.strftime("%b %-d, %Y") + (" (recent, before you subscribed)" if recent else "")
-        snippet = f"  {item.snippet_text}\n" if item.snippet else ""
-        return f"- {item.title}\n  {source}{when}\n  {item.why}\n{snippet}  {url}\n"
-    company = item.company or "company not given"
-    reposted = " (re-posted)" if item.reposted else ""
-    facts = " · ".join(item.facts) + (" · recent, before you subscribed" if recent else "")
-    return f"- {item.title} — {company}{reposted}\n  {facts}\n  {item.why}\n  {url}\n"
+    parts = _text_parts()
+    return str(parts.job(item, recent, url) if job else parts.article(item, recent, url))
 
 
 def images_for(sections: tuple[SkillSection, ...] | list[SkillSection]) -> tuple[InlineImage, ...]:
