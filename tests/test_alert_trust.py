@@ -94,6 +94,48 @@ def test_followed_only_or_also_paired(settings: Settings, session: Session) -> N
     assert run(session, settings, T0 + timedelta(hours=3, minutes=1)) == {}
 
 
+def test_a_paired_alerts_unsubscribe_link_stops_paired_alerts_only(settings: Settings, session: Session) -> None:
+    """A paired alert came for a skill the person never followed: its link (and List-Unsubscribe) stops paired
+    alerts, and the followed skill's subscription, which that email was not about, stays."""
+    from digest.store.models import Subscription, SubscriptionStatus
+    from digest.web.app import create_app
+
+    w = World(session)
+    u = _prefs(w.user("both@example.com", alerts=True), "paired")
+    w.subscribe(u, "python")
+    _pairs(session, w, "python", {"a": 50})
+    w.commit()
+    _alert(session, w.skill("a").id)
+    assert run(session, settings, T0 + timedelta(hours=2, minutes=1)) == {"alert sent": 1}
+    (mail,) = outbox(settings).values()
+    text = str(mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    header = re.search(r"<(https?://[^>]+)>", str(mail["List-Unsubscribe"]))
+    assert header is not None
+    link = header.group(1)
+    assert f"Unsubscribe (from alerts for paired skills): {link}" in text
+    client = TestClient(create_app(settings))
+    path = link.removeprefix(settings.base_url)
+    page = " ".join(client.get(path).text.split())
+    assert "Stop alerts for skills paired with those I follow" in page and "Unsubscribe from Python" not in page
+    done = client.post(path, data={"action": "paired"})
+    assert done.status_code == 200 and "No more paired alerts" in done.text
+    session.expire_all()
+    assert session.get(User, u.id).alert_scope == "followed"  # type: ignore[union-attr]
+    (sub,) = session.scalars(select(Subscription).where(Subscription.user_id == u.id))
+    assert sub.status == SubscriptionStatus.active
+    u2 = session.get(User, u.id)
+    assert u2 is not None
+    u2.alert_scope = "paired"
+    session.commit()
+    r = client.post(path, data={"List-Unsubscribe": "One-Click"})  # RFC 8058, as a mail client sends it
+    assert r.status_code == 200
+    session.expire_all()
+    assert session.get(User, u.id).alert_scope == "followed"  # type: ignore[union-attr]
+    assert session.scalars(select(Subscription.status)).all() == [SubscriptionStatus.active]
+    _alert(session, w.skill("a").id, change=0.6, hours=30 * 24)  # a later alert for the paired skill: none
+    assert "alert sent" not in run(session, settings, T0 + timedelta(days=30, minutes=1))
+
+
 def test_the_smallest_change_and_the_defaults(settings: Settings, session: Session) -> None:
     w = World(session)
     plain = w.user("plain@example.com", alerts=True)  # the defaults: followed skills, any size

@@ -134,7 +134,7 @@ def test_alert_snapshot() -> None:
     assert "In the chart" not in text
     paired = DigestRenderer().render_alert(section, alert, {**context, "paired_with": "Django"})
     assert "because you follow Django, Python is among the skills most often paired with it" in paired.text
-    assert "Unsubscribe (from Django): " in paired.text
+    assert "Unsubscribe (from alerts for paired skills): " in paired.text  # not from Django: that link stops them
     assert why in rendered.text and why.replace("&", "&amp;") in (rendered.html or "")
     assert rendered.subject == "[digest] Python: demand rising (+62%)"
 

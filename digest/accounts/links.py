@@ -49,6 +49,14 @@ def unsubscribe_url(settings: Settings, subscription_id: int | None, user_id: in
     return f"{settings.base_url}/unsubscribe?token={unsubscribe_token(settings, subscription_id, user_id, now)}"
 
 
+def paired_alerts_off_url(settings: Settings, user_id: int, now: datetime) -> str:
+    """The unsubscribe link of an alert that came because its skill is paired with one the person follows: it
+    stops those paired alerts (List-Unsubscribe too), where the followed skill's own link would end that
+    subscription, which the person never asked for in that email."""
+    token = make_token(settings.secret, "unsubscribe", {"u": user_id, "s": None, "paired": True}, now)
+    return f"{settings.base_url}/unsubscribe?token={token}"
+
+
 def settings_url(settings: Settings) -> str:
     return f"{settings.base_url}/settings"
 
@@ -62,6 +70,7 @@ def about_alerts_url(settings: Settings) -> str:
 class UnsubscribeTarget:
     user: User
     subscription: Subscription | None
+    paired_alerts: bool = False  # the link stops alerts for paired skills (nothing else)
 
 
 def read_unsubscribe_token(session: Session, settings: Settings, token: str, now: datetime) -> UnsubscribeTarget:
@@ -72,7 +81,7 @@ def read_unsubscribe_token(session: Session, settings: Settings, token: str, now
         raise InvalidToken("this link is not valid (the account no longer exists)")
     sub_id = data.get("s")
     if sub_id is None:
-        return UnsubscribeTarget(user, None)
+        return UnsubscribeTarget(user, None, paired_alerts=data.get("paired") is True)
     sub = session.get(Subscription, link_int(sub_id))
     if sub is None or sub.user_id != user.id:
         raise InvalidToken("this link is not valid (the subscription no longer exists)")

@@ -217,9 +217,17 @@ def unsubscribe_all(session: Session, user: User, now: datetime) -> None:
     suppress(session, user.email, "unsubscribed", now)
 
 
+def stop_paired_alerts(user: User) -> None:
+    """Alert emails only for the skills the person follows (their digests and other alerts are unchanged)."""
+    user.alert_scope = "followed"
+
+
 def one_click_unsubscribe(session: Session, target: UnsubscribeTarget, now: datetime) -> None:
-    """RFC 8058: the link's subscription ends (everything, for a link that names none). Idempotent."""
-    if target.subscription is None:
+    """RFC 8058: the link's subscription ends (everything, for a link that names none; paired alerts, for a
+    paired alert's link). Idempotent."""
+    if target.paired_alerts:
+        stop_paired_alerts(target.user)
+    elif target.subscription is None:
         unsubscribe_all(session, target.user, now)
     else:
         unsubscribe(session, target.subscription, now)

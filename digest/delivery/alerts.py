@@ -141,7 +141,7 @@ def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], 
 def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:
     """The alert email of one claimed delivery, or None when its alert, subscription or address is gone. A
     paired alert (`via` in its payload: the followed skill it is paired with) rests on that subscription."""
-    from digest.accounts.links import unsubscribe_url
+    from digest.accounts.links import paired_alerts_off_url, unsubscribe_url
     from digest.demand.chart import weekly_chart_png  # Pillow only where a chart is drawn
 
     row = session.get(Delivery, delivery_id)
@@ -163,7 +163,11 @@ def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int,
     if snap is not None and snap.chart_png:  # the narrow chart, with the two windows the alert compared marked
         png = weekly_chart_png(session, skill, now.date(), ctx.settings.charts_dir, narrow=True, marks=compared)
         snap = replace(snap, chart_png=png)
-    unsub = unsubscribe_url(ctx.settings, sub.id, user_id, now)
+    unsub = (
+        paired_alerts_off_url(ctx.settings, user_id, now)
+        if via
+        else unsubscribe_url(ctx.settings, sub.id, user_id, now)
+    )
     name = SkillName(skill.id, skill.slug, skill.name)
     why = sentence(skill.name, alert.change, ctx.explanation(session, skill.id, alert.opened_on))
     view = replace(alert_view(alert), why=why, compared=compared)

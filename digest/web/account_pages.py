@@ -279,6 +279,7 @@ def _unsubscribe_context(target: UnsubscribeTarget, token: str) -> dict[str, Any
         "email": target.user.email,
         "skill": sub.skill.name if sub else None,
         "status": sub.status.value if sub else None,
+        "paired": target.paired_alerts,
     }
 
 
@@ -296,6 +297,8 @@ async def unsubscribe_post(request: Request, token: str = "") -> Response:
             skill = target.subscription.skill.name if target.subscription else None
             if one_click:
                 subs.one_click_unsubscribe(session, target, now)
+            elif action == "paired" and target.paired_alerts:
+                subs.stop_paired_alerts(target.user)
             elif action == "all" or (action == "one" and target.subscription is None):
                 subs.unsubscribe_all(session, target.user, now)
                 skill = None
