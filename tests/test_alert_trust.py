@@ -315,3 +315,15 @@ def test_an_alert_email_in_the_outbox_and_its_links(settings: Settings, session:
         assert url.startswith(settings.base_url + "/"), url
         r = client.get(url.replace("&amp;", "&").removeprefix(settings.base_url), follow_redirects=True)
         assert r.status_code == 200, url
+
+
+def test_a_sequential_alert_says_which_weeks_its_test_found() -> None:
+    """The sequential test fires on its last 1-4 weeks against the skill's baseline; the line says so and still
+    names the two windows the stated change (and the chart's marks) compare."""
+    windows = compared_windows(WEEK)
+    assert windows.line.startswith("The test compared the 4 weeks 2 Feb – 1 Mar 2026 with the 4 weeks before")
+    one, two = compared_windows(WEEK, 1), compared_windows(WEEK, 2)
+    assert one.line.startswith("The test found the change in the last week against the skill's usual share;")
+    assert "in the last 2 weeks against" in two.line
+    assert "compares the 4 weeks 2 Feb – 1 Mar 2026 with the 4 weeks before them (5 Jan – 1 Feb 2026)" in two.line
+    assert (one.tested, one.before) == (windows.tested, windows.before)

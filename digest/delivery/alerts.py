@@ -159,7 +159,7 @@ def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int,
     skill = session.get(Skill, alert.skill_id)
     assert skill is not None
     snap = snapshots(session, [skill.id], now.date(), ctx.settings.charts_dir, ctx.snapshots).get(skill.id)
-    compared = compared_windows(alert.opened_on)
+    compared = compared_windows(alert.opened_on, alert.scan_weeks)
     if snap is not None and snap.chart_png:  # the narrow chart, with the two windows the alert compared marked
         png = weekly_chart_png(session, skill, now.date(), ctx.settings.charts_dir, narrow=True, marks=compared)
         snap = replace(snap, chart_png=png)

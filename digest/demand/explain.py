@@ -211,6 +211,9 @@ class Compared:
 
     tested: tuple[date, date]
     before: tuple[date, date]
+    # a sequential alert's scan window that fired (its last 1-4 weeks against the skill's own baseline); the
+    # stated change, the marks and the explanation are still the two windows above. None: the windows test
+    scan_weeks: int | None = None
 
     @staticmethod
     def span(window: tuple[date, date]) -> str:
@@ -226,8 +229,15 @@ class Compared:
     def line(self) -> str:
         """Which weeks the test compared, in words (the alert email, text and HTML, and the skill page)."""
         tested, before = self.weeks(self.tested), self.weeks(self.before)
+        if self.scan_weeks is None:
+            return (
+                f"The test compared the {tested} weeks {self.span(self.tested)} with the {before} weeks before them "
+                f"({self.span(self.before)}), as shares of all postings."
+            )
+        last = "week" if self.scan_weeks == 1 else f"{self.scan_weeks} weeks"
         return (
-            f"The test compared the {tested} weeks {self.span(self.tested)} with the {before} weeks before them "
+            f"The test found the change in the last {last} against the skill's usual share; the change stated "
+            f"compares the {tested} weeks {self.span(self.tested)} with the {before} weeks before them "
             f"({self.span(self.before)}), as shares of all postings."
         )
 
@@ -239,13 +249,13 @@ class Compared:
     )
 
 
-def compared_windows(week: date) -> Compared:
+def compared_windows(week: date, scan_weeks: int | None = None) -> Compared:
     """The windows of an alert evaluated in `week` (the shift test, digest.demand.shifts: the 4 weeks before
-    `week` against the 4 before those)."""
+    `week` against the 4 before those); `scan_weeks`, a sequential alert's scan window (ShiftAlert.scan_weeks)."""
     from digest.demand.shifts import WINDOW_DAYS  # shifts loads numpy: not for every digest that imports this
 
     split = week - timedelta(days=WINDOW_DAYS)
-    return Compared(tested=(split, week), before=(split - timedelta(days=WINDOW_DAYS), split))
+    return Compared(tested=(split, week), before=(split - timedelta(days=WINDOW_DAYS), split), scan_weeks=scan_weeks)
 
 
 def read_postings(session: Session, skill_id: int, week: date) -> list[Posting]:
@@ -287,7 +297,7 @@ def open_alert_lines(session: Session, skill_id: int, name: str, as_of: date) ->
                 "direction": a.direction.value,
                 "line": sentence(name, a.change, e),
                 "held": e.held,
-                "compared": compared_windows(a.opened_on).line,
+                "compared": compared_windows(a.opened_on, a.scan_weeks).line,
                 "chance": chance_line(a.p_value),
                 "fdr": fdr_line(a.q_value),
             }

@@ -126,7 +126,9 @@ def chart(
         skill = _skill(session, slug, request)
         charts = request.app.state.settings.charts_dir
         found = session.get(ShiftAlert, alert) if alert else None
-        marks = compared_windows(found.opened_on) if found is not None and found.skill_id == skill.id else None
+        marks = None
+        if found is not None and found.skill_id == skill.id:
+            marks = compared_windows(found.opened_on, found.scan_weeks)
         png = weekly_chart_png(
             session, skill, day, charts, keep=keep, dark=theme == "dark", narrow=size == "narrow", marks=marks
         )
