@@ -8,11 +8,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from digest.accounts.inputs import BadInput
-from digest.accounts.searches import MAX_TEXT, Search, SearchError, describe, make, stored
+from digest.accounts.searches import (
+    MAX_COMPANIES,
+    MAX_METROS,
+    MAX_SKILLS,
+    MAX_TEXT,
+    MAX_WORDS,
+    Search,
+    SearchError,
+    describe,
+    make,
+    stored,
+)
 from digest.sources.employer import LEGAL_FORMS, employer_key
 from digest.store.models import Metro, Skill
 from digest.taxonomy.metros import resolve_metro
@@ -93,11 +104,22 @@ def _cut(value: str, limit: int = 40) -> str:
 def resolve_search(session: Session, skill_query: str, given: SearchInput) -> Search:
     """The Search of `skill_query` (its first skill) and `given`. UnknownSkill for a skill we do not know;
     BadInput for anything else we cannot use."""
-    if len(given.skills) > 20 or len(given.metros) > 50:
-        raise BadInput("That search names too many skills or places.")
     more = [q for q in given.skills if q.strip()]
+    # the limits make() checks, before any lookup: a public preview resolves what it is given
+    if (
+        len(more) >= MAX_SKILLS
+        or len(given.metros) > MAX_METROS
+        or len(given.exclude_companies) > MAX_COMPANIES
+        or len(given.exclude_words) > MAX_WORDS
+    ):
+        raise BadInput(
+            f"That search names too many: at most {MAX_SKILLS} skills, {MAX_METROS} places,"
+            f" {MAX_COMPANIES} excluded companies and {MAX_WORDS} excluded words."
+        )
     skill_ids = [resolve_skill(session, q).id for q in [skill_query, *more]]
-    metro_ids = [_metro_id(session, m) for m in given.metros if m.strip()]
+    places = [m for m in given.metros if m.strip()]
+    known = session.execute(select(Metro.id, Metro.slug, Metro.name)).all() if places else []
+    metro_ids = [_metro_id(known, m) for m in places]
     companies = []
     for c in given.exclude_companies:
         if not c.strip():
@@ -135,10 +157,9 @@ def _level(text: str) -> str:
     return _LEVEL_WORDS.get(word, word)
 
 
-def _metro_id(session: Session, text: str) -> int:
+def _metro_id(rows: Sequence[Row[int, str, str]], text: str) -> int:
     typed = " ".join(text.split())
     low = typed.casefold()
-    rows = session.execute(select(Metro.id, Metro.slug, Metro.name)).all()
     for metro_id, slug, name in rows:
         if low in (slug, name.casefold()):
             return int(metro_id)
@@ -162,11 +183,15 @@ def names_for(session: Session, searches: Iterable[Search]) -> tuple[dict[int, s
     return skills, metros
 
 
-def description(session: Session, skill_id: int, search_json: str | None) -> str:
-    """A subscription's search in words."""
-    search = stored(skill_id, search_json)
+def describe_search(session: Session, search: Search) -> str:
+    """A search in words, its names read."""
     skills, metros = names_for(session, [search])
     return describe(search, skills, metros)
+
+
+def description(session: Session, skill_id: int, search_json: str | None) -> str:
+    """A subscription's search in words."""
+    return describe_search(session, stored(skill_id, search_json))
 
 
 def as_input(session: Session, search: Search) -> dict[str, object]:

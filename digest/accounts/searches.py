@@ -244,9 +244,10 @@ def to_json(s: Search) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65_536)
 def from_json(text: str) -> Search:
-    """The Search a stored JSON holds (cached: many subscribers share a search)."""
+    """The Search a stored JSON holds (cached: many subscribers share a search; a digest run parses each
+    distinct one once)."""
     data = json.loads(text)
     return make(**data)
 

@@ -74,14 +74,13 @@ def plan_sections(
         if section is None:
             # searches (and the skill itself) that found the same items in the same window share the ranked
             # section: only its search line differs (the skill's items are the same views whatever the search)
-            skills = w.search.skills if w.search is not None else (w.skill_id,)
-            body_key = (skills, w.start, w.end, w.subscribed_at, candidate_ids, excluded, cap)
+            body_key = (w.skill_ids, w.start, w.end, w.subscribed_at, candidate_ids, excluded, cap)
             body = ctx.bodies.get(body_key)
             if body is None:
                 skill = state.skills[w.skill_id]
                 # the skills' window ranked once: a subset of it (what a search on them found, less what the
                 # person already had) mostly ranks as that order filtered
-                ranked = _ranked_window(ctx, w, skills, state).subset(
+                ranked = _ranked_window(ctx, w, w.skill_ids, state).subset(
                     candidate_ids - excluded if excluded else candidate_ids
                 )
                 body = build_section(

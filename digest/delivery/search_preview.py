@@ -57,6 +57,7 @@ def preview_counts(session: Session, search: Search, as_of: date) -> PreviewCoun
             ItemSkill.posted_on <= as_of,
             Item.kind == ItemKind.job,
         )
+        .order_by(ItemSkill.posted_on.desc())  # at the cap, the oldest days are the ones left out
         .limit(MAX_ROWS)
     ).all()
     skills: dict[int, set[int]] = defaultdict(set)

@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,7 +35,6 @@ class Window:
         return self.search.skills if self.search is not None else (self.skill_id,)
 
 
-@lru_cache(maxsize=65_536)  # each distinct search parsed once a run, however many follow it
 def search_of(search_json: str | None) -> Search | None:
     """The Window's search from a stored column (NULL: the skill alone, no filters)."""
     return from_json(search_json) if search_json else None

@@ -16,8 +16,8 @@ from digest.accounts import subscriptions as subs
 from digest.accounts.emails import PendingEmail
 from digest.accounts.inputs import BadInput, normalize_email
 from digest.accounts.people import local_time_label, next_digest_at, update_account
-from digest.accounts.search_input import SearchInput, as_input, description, from_form, names_for, resolve_search
-from digest.accounts.searches import describe, stored
+from digest.accounts.search_input import SearchInput, as_input, description, resolve_search
+from digest.accounts.searches import stored
 from digest.demand.search import search_skills
 from digest.store.engine import session_scope
 from digest.store.models import Skill, Subscription, SubscriptionStatus, User
@@ -315,8 +315,7 @@ def api_search_preview(
     """The job postings the search would have matched in the 7 and 30 days to the newest day with postings
     (today on a live install): what the subscribe form shows as filters change. Takes the subscribe form's
     own fields; bounded (one indexed read per skill, at most 50,000 mentions)."""
-    from digest.delivery.search_preview import preview_counts
-    from digest.demand.freshness import counts_day
+    from digest.web.search_forms import preview
 
     fields: dict[str, object] = {
         "more_skills": more_skills,
@@ -334,17 +333,14 @@ def api_search_preview(
     }
     with session_scope() as session:
         try:
-            search = resolve_search(session, skill, from_form(fields))
+            found = preview(session, skill, fields)
         except UnknownSkill as exc:
             return _unknown_skill(exc)
         except BadInput as exc:
             raise HTTPException(422, str(exc)) from None
-        as_of = counts_day(session, clock.today()).as_of
-        counts = preview_counts(session, search, as_of)
-        skills, metro_names = names_for(session, [search])
         return SearchPreviewOut(
-            search=describe(search, skills, metro_names),
-            postings_7_days=counts.last_7_days,
-            postings_30_days=counts.last_30_days,
-            as_of=as_of.isoformat(),
+            search=found["search"],
+            postings_7_days=found["week"],
+            postings_30_days=found["month"],
+            as_of=found["as_of"].isoformat(),
         )

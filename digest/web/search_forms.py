@@ -9,8 +9,8 @@ from fastapi import Form
 from sqlalchemy.orm import Session
 
 from digest import clock
-from digest.accounts.search_input import as_input, from_form, names_for, resolve_search
-from digest.accounts.searches import Search, describe
+from digest.accounts.search_input import as_input, describe_search, from_form, resolve_search
+from digest.accounts.searches import Search
 
 
 def search_form(
@@ -59,21 +59,16 @@ def preview(session: Session, skill_query: str, fields: dict[str, Any]) -> dict[
     search = resolve_search(session, skill_query, from_form(fields))
     as_of = counts_day(session, clock.today()).as_of
     counts = preview_counts(session, search, as_of)
-    words = words_of(session, search)
+    words = describe_search(session, search)
     text = (
         f"{words}: {_postings(counts.last_7_days)} in the last 7 days, {_postings(counts.last_30_days)} in the last"
         f" 30 (to {as_of.isoformat()})."
     )
-    return {"text": text, "search": words, "week": counts.last_7_days, "month": counts.last_30_days}
+    return {"text": text, "search": words, "week": counts.last_7_days, "month": counts.last_30_days, "as_of": as_of}
 
 
 def _postings(n: int) -> str:
     return f"{n:,} job posting" + ("" if n == 1 else "s")
-
-
-def words_of(session: Session, search: Search) -> str:
-    skills, metros = names_for(session, [search])
-    return describe(search, skills, metros)
 
 
 def form_values(session: Session, search: Search) -> dict[str, Any]:

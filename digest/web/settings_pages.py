@@ -23,7 +23,7 @@ from digest.accounts.people import (
     next_digest_at,
     update_account,
 )
-from digest.accounts.search_input import from_form, resolve_search
+from digest.accounts.search_input import describe_search, from_form, resolve_search
 from digest.accounts.searches import stored
 from digest.demand.search import find_skills
 from digest.store.engine import session_scope
@@ -33,7 +33,7 @@ from digest.web import errors
 from digest.web.account_pages import error_page, page
 from digest.web.account_requests import SubscriptionId
 from digest.web.errors import clip
-from digest.web.search_forms import form_values, search_form, words_of
+from digest.web.search_forms import form_values, search_form
 from digest.web.search_forms import preview as search_preview
 from digest.web.security import current_user
 
@@ -95,7 +95,7 @@ def _settings_view(
             "cadence": sub.cadence.value,
             "status": sub.status.value,
             "next": local_time_label(user, nxt) if nxt else None,
-            "search": words_of(session, search) if sub.search else None,
+            "search": describe_search(session, search) if sub.search else None,
             "fields": form_values(session, search),
         }
         if editing is not None and editing[0] == sub.id:
