@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from digest.demand import sequential as sq
-from digest.demand.shifts import RunSummary, direction_of, evaluation_week, finite_change
+from digest.demand.shifts import RunSummary, direction_of, evaluation_week, finite_change, store_week
 from digest.store.models import Direction, ShiftAlert, ShiftEvaluation
 from digest.store.weeks import weekly_postings
 
@@ -77,30 +77,32 @@ def evaluate(session: Session, week: date, skill_ids: Sequence[int] | None = Non
 
 
 def _store(session: Session, week: date, judged: list[Judged], now: datetime) -> None:
-    session.execute(delete(ShiftEvaluation).where(ShiftEvaluation.week_start == week))
-    session.add_all(
-        ShiftEvaluation(
-            skill_id=j.skill_id,
-            week_start=week,
-            recent=j.recent,
-            prior=j.prior,
-            recent_total=j.recent_total,
-            prior_total=j.prior_total,
-            change=j.change,
-            p_value=j.scan.p_value if j.scan else None,
-            q_value=j.scan.q_value if j.scan else None,
-            direction=j.direction,
-            condition=j.condition,
-            evaluated_at=now,
-            method=METHOD,
-            statistic=j.scan.stat if j.scan else None,
-            threshold=j.scan.threshold if j.scan else None,
-            scan_weeks=j.scan.weeks if j.scan and j.scan.stat > 0 else None,
-            scan_change=j.scan.ratio - 1.0 if j.scan and j.scan.stat > 0 else None,
-        )
-        for j in judged
+    store_week(
+        session,
+        week,
+        (
+            ShiftEvaluation(
+                skill_id=j.skill_id,
+                week_start=week,
+                recent=j.recent,
+                prior=j.prior,
+                recent_total=j.recent_total,
+                prior_total=j.prior_total,
+                change=j.change,
+                p_value=j.scan.p_value if j.scan else None,
+                q_value=j.scan.q_value if j.scan else None,
+                direction=j.direction,
+                condition=j.condition,
+                evaluated_at=now,
+                method=METHOD,
+                statistic=j.scan.stat if j.scan else None,
+                threshold=j.scan.threshold if j.scan else None,
+                scan_weeks=j.scan.weeks if j.scan and j.scan.stat > 0 else None,
+                scan_change=j.scan.ratio - 1.0 if j.scan and j.scan.stat > 0 else None,
+            )
+            for j in judged
+        ),
     )
-    session.flush()
 
 
 def run(session: Session, now: datetime, as_of: date | None = None) -> RunSummary:

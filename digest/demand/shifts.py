@@ -6,7 +6,7 @@ completed weeks against the 4 before. See docs/demand.md for both. Everything re
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -186,26 +186,35 @@ def evaluate(session: Session, week: date, skill_ids: Sequence[int] | None = Non
     return results
 
 
-def _store(session: Session, week: date, results: list[Result], now: datetime) -> None:
+def store_week(session: Session, week: date, verdicts: Iterable[ShiftEvaluation]) -> None:
+    """The week's verdicts, by either method, in place of any stored before."""
     session.execute(delete(ShiftEvaluation).where(ShiftEvaluation.week_start == week))
-    session.add_all(
-        ShiftEvaluation(
-            skill_id=r.skill_id,
-            week_start=week,
-            recent=r.recent,
-            prior=r.prior,
-            recent_total=r.recent_total,
-            prior_total=r.prior_total,
-            change=r.change,
-            p_value=r.p_value,
-            q_value=r.q_value,
-            direction=r.direction,
-            condition=r.condition,
-            evaluated_at=now,
-        )
-        for r in results
-    )
+    session.add_all(verdicts)
     session.flush()
+
+
+def _store(session: Session, week: date, results: list[Result], now: datetime) -> None:
+    store_week(
+        session,
+        week,
+        (
+            ShiftEvaluation(
+                skill_id=r.skill_id,
+                week_start=week,
+                recent=r.recent,
+                prior=r.prior,
+                recent_total=r.recent_total,
+                prior_total=r.prior_total,
+                change=r.change,
+                p_value=r.p_value,
+                q_value=r.q_value,
+                direction=r.direction,
+                condition=r.condition,
+                evaluated_at=now,
+            )
+            for r in results
+        ),
+    )
 
 
 def finite_change(recent: int, prior: int, recent_total: int, prior_total: int) -> float:
