@@ -161,8 +161,11 @@ def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int,
     snap = snapshots(session, [skill.id], now.date(), ctx.settings.charts_dir, ctx.snapshots).get(skill.id)
     compared = compared_windows(alert.opened_on, alert.scan_weeks)
     if snap is not None and snap.chart_png:  # the narrow chart, with the two windows the alert compared marked
-        png = weekly_chart_png(session, skill, now.date(), ctx.settings.charts_dir, narrow=True, marks=compared)
-        snap = replace(snap, chart_png=png)
+        key = (alert.id, now.date())
+        if key not in ctx.alert_charts:
+            charts = ctx.settings.charts_dir
+            ctx.alert_charts[key] = weekly_chart_png(session, skill, now.date(), charts, narrow=True, marks=compared)
+        snap = replace(snap, chart_png=ctx.alert_charts[key])
     unsub = (
         paired_alerts_off_url(ctx.settings, user_id, now)
         if via

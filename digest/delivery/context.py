@@ -41,6 +41,8 @@ class Context:
     ranked: dict[tuple[Any, ...], RankedWindow] = field(default_factory=dict)  # a skill's window ranked (plan.py)
     # an open alert's explanation, read once a run (every batch of a skill's subscribers asks whether it is held)
     explanations: dict[tuple[int, date], Explanation] = field(default_factory=dict)
+    # an alert's narrow chart with its windows marked, drawn once a run however many people it goes to
+    alert_charts: dict[tuple[int, date], bytes] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
     summary: Counter[str] = field(default_factory=Counter)
 
