@@ -261,7 +261,7 @@ def _kept(items: list[ItemView], at: dict[int, int], keep: Set[int]) -> list[Ite
     window's items: their places, sorted, instead of a pass over the window."""
     if len(keep) * 4 < len(items):
         return [items[n] for n in sorted(at[i] for i in keep if i in at)]
-    if len(keep) >= len(at) and keep.issuperset(at):
+    if len(keep) >= len(at) and at.keys() <= keep:
         return items.copy()
     return [i for i in items if i.id in keep]
 
