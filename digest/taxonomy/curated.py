@@ -298,7 +298,7 @@ DISAMBIGUATORS: dict[str, str] = {
 
 # A skill whose matched alias contains a regex also mentions another skill ("Ruby on Rails" names Ruby).
 IMPLIES: dict[str, tuple[str, str]] = {
-    "ruby-on-rails": ("ruby", r"(?i)ruby|\brails\b"),  # Rails is Ruby's: "some exposure to rails" names Ruby
+    "ruby-on-rails": ("ruby", r"(?i)ruby"),
     # "AI agents", "generative AI", "AI infrastructure" are AI work as well
     "ai-agents": ("ai", r"\bAI\b"),
     "generative-ai": ("ai", r"\bAI\b"),
