@@ -205,20 +205,21 @@ def keep(text: str, matches: Sequence[Match]) -> list[Match]:
     facts = _Facts(text)
     out: list[Match] = []
     moved = False
-    dropped = (-1, -1)
-    negated_end = -1
+    dropped = -2  # the index of the last match a guard dropped
+    negated_end = -1  # where the last negated match ended, while a list of names may continue it
     for i, m in enumerate(matches):
-        if (m.start, m.end) == dropped:
-            continue  # a skill the dropped alias implies ("Cursor" names AI-assisted development) goes with it
-        if negated_end >= 0 and _NEGATED_LIST.fullmatch(text, negated_end, m.start):
-            negated_end = m.end  # "not shelling out to OpenAI/Gemini"
-            continue
+        if i == dropped + 1 and m[2] == matches[dropped][2] and m[3] == matches[dropped][3]:
+            continue  # the skill a dropped alias implies (right after it: "Cursor" names AI-assisted development)
+        if negated_end >= 0:
+            if _NEGATED_LIST.fullmatch(text, negated_end, m[2]):
+                negated_end = m[3]  # "not shelling out to OpenAI/Gemini"
+                continue
+            negated_end = -1
         if i not in suspects or facts.mention(m):
             out.append(m)
-            negated_end = -1
             continue
-        dropped = (m.start, m.end)
-        negated_end = m.end if facts.negated else -1
+        dropped = i
+        negated_end = m[3] if facts.negated else -1
         later = facts.later_mention(m)
         if later is not None:
             out.append(later)
