@@ -294,6 +294,7 @@ def load_layer(b: Builder) -> None:
         layer.TOOLS,
         layer.FIELDS_IN_POSTINGS,
         layer.NAMES_IN_POSTINGS,
+        layer.POSTING_PHRASES,
     ):
         for slug, (name, kind, aliases, related) in table.items():
             entry = ensure(b, slug, name, "layer")
@@ -497,6 +498,26 @@ _STRONG = (
 STRONG_WORDS = {w.lower() for w in _STRONG.split(" ")}
 
 
+def add_number_variants(b: Builder) -> None:
+    """Postings write a practice's or a field's phrase in the plural too ("continuous deployments", "code
+    pairings"): a layer alias of several words that ends in a counted noun gets its plural, unless some skill
+    already has that text. (Not the singular of a plural: "the operating system for X", "ML system design".)"""
+    taken = {alias_key(a) for e in b.skills.values() for a in e.aliases}
+    for entry in b.skills.values():
+        if "layer" not in entry.sources or skill_kind(entry) not in ("practice", "domain"):
+            continue
+        for alias, kind in list(entry.aliases.items()):
+            head, _, last = alias.rpartition(" ")
+            if kind != "ci" or not head:
+                continue
+            if last.lower() not in layer.COUNTED_NOUNS:
+                continue
+            other = f"{head} {last}s"
+            if alias_key(other) not in taken:
+                taken.add(alias_key(other))
+                entry.aliases[other] = "ci"
+
+
 def dedupe_aliases(b: Builder) -> dict[str, str]:
     """One alias text belongs to one skill: the overlay's claim first, then the skill whose name it is.
     Returns alias key -> owning slug; a skill left without aliases keeps its lost keys in `lost`."""
@@ -629,6 +650,7 @@ def build(data: Path, previous: dict[str, Any] | None = None) -> tuple[dict[str,
         b.skills[slug].name = name
         for alias in aliases:
             add_marked(b, b.skills[slug], alias)
+    add_number_variants(b)
     owner = dedupe_aliases(b)
     for slug in [slug for slug, e in b.skills.items() if not e.aliases]:
         # every name it had belongs to another skill: a duplicate ('ABAP' in ESCO and O*NET); its slug follows

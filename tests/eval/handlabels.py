@@ -57,6 +57,7 @@ LABEL_SLUGS: dict[str, str] = {
     "Substrate": "substrate",
     "Phoenix": "phoenix",  # a bare "Phoenix" is the city; the reader means the Elixir framework
     "search": "search-engines",  # the skill named "Search" (a bare "search" is no alias: "job search")
+    "VPN": "virtual-private-network",  # the skill named VPN (a bare "VPN" is no alias: "VPN detection", industries)
 }
 
 

@@ -1,7 +1,7 @@
 """The matcher against the hand labels (tests/eval/hand_labels*.txt): the development part meets the targets of
-issue #21; every other set is held to its figures so that it cannot silently get worse. The first three
-held-out sets have since been used for tuning (2026.12.4 and 2026.12.5; held to their figures after it); the
-fourth is held to the figures first measured on it (docs/taxonomy.md reports each set apart)."""
+issue #21; every other set is held to its figures so that it cannot silently get worse. All four held-out sets
+have since been used for tuning (the first three for 2026.12.4 and 2026.12.5, the fourth for 2026.12.6), so they
+are regression records now, not measures of unseen postings (docs/taxonomy.md reports each set apart)."""
 
 from __future__ import annotations
 
@@ -40,9 +40,10 @@ def test_development_recall_for_practices(shared_data: Path) -> None:
 def test_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out")
     assert len(labelled) == 40
-    # first measured 0.93 / 0.85; 0.922 / 0.865 with 2026.12.2; tuned on since: 0.953 / 0.946 with 2026.12.5
+    # first measured 0.93 / 0.85; 0.922 / 0.865 with 2026.12.2; tuned on since: 0.953 / 0.946 with 2026.12.5,
+    # 0.954 / 0.958 with 2026.12.6
     assert total.tp / (total.tp + total.fp) >= 0.95
-    assert total.tp / (total.tp + total.fn) >= 0.94
+    assert total.tp / (total.tp + total.fn) >= 0.95
 
 
 def test_wilson_interval() -> None:
@@ -60,9 +61,10 @@ def test_second_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
 def test_second_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-2")
     assert len(labelled) == 45
-    # first measured 0.921 (280/304) / 0.722 (280/388); tuned on since: 0.962 / 0.843 with 2026.12.5
+    # first measured 0.921 (280/304) / 0.722 (280/388); tuned on since: 0.962 / 0.843 with 2026.12.5,
+    # 0.963 / 0.869 with 2026.12.6
     assert total.tp / (total.tp + total.fp) >= 0.96
-    assert total.tp / (total.tp + total.fn) >= 0.84
+    assert total.tp / (total.tp + total.fn) >= 0.86
 
 
 def test_third_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
@@ -82,13 +84,15 @@ def test_fourth_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
 def test_third_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-3")
     assert len(labelled) == 40
-    # first measured (2026.12.4) 0.906 (230/254) / 0.728 (230/316); tuned on since: 0.938 / 0.863 with 2026.12.5
+    # first measured (2026.12.4) 0.906 (230/254) / 0.728 (230/316); tuned on since: 0.938 / 0.863 with 2026.12.5,
+    # 0.939 / 0.889 with 2026.12.6
     assert total.tp / (total.tp + total.fp) >= 0.93
-    assert total.tp / (total.tp + total.fn) >= 0.86
+    assert total.tp / (total.tp + total.fn) >= 0.88
 
 
 def test_fourth_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-4")
     assert len(labelled) == 40
-    assert total.tp / (total.tp + total.fp) >= 0.91  # first measured (2026.12.5) 0.911 (224/246)
-    assert total.tp / (total.tp + total.fn) >= 0.75  # first measured 0.757 (224/296)
+    # first measured (2026.12.5) 0.911 (224/246) / 0.757 (224/296); tuned on since: 0.958 / 0.919 with 2026.12.6
+    assert total.tp / (total.tp + total.fp) >= 0.95
+    assert total.tp / (total.tp + total.fn) >= 0.91
