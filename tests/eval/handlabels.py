@@ -2,12 +2,14 @@
 
     .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part PART] [--show]
 
-PART: development, held-out, held-out-2, held-out-3, held-out-4 or all.
+PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5 or all.
 
 `hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header);
 `hand_labels_2.txt` a second held-out set of 45 more postings, labelled later by another reader (part
 `held-out-2`), `hand_labels_3.txt` a third of 40, labelled for taxonomy 2026.12.4 after the first two had been
-used for tuning (part `held-out-3`; "all" means the first file's 120).
+used for tuning (part `held-out-3`; "all" means the first file's 120), `hand_labels_4.txt` a fourth of 40
+(part `held-out-4`) and `hand_labels_5.txt` a fifth of 40 (part `held-out-5`), each labelled from the text alone
+before the matcher was run on it.
 A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
 where the reader's name is not one of them, through LABEL_SLUGS below. A label that resolves to nothing is a
 skill the taxonomy lacks: a miss, never dropped. A match is right when its skill is among the posting's
@@ -33,6 +35,7 @@ LABELS = Path(__file__).with_name("hand_labels.txt")
 LABELS_2 = Path(__file__).with_name("hand_labels_2.txt")
 LABELS_3 = Path(__file__).with_name("hand_labels_3.txt")
 LABELS_4 = Path(__file__).with_name("hand_labels_4.txt")
+LABELS_5 = Path(__file__).with_name("hand_labels_5.txt")
 KINDS = {
     "L": "language",
     "F": "framework/library",
@@ -104,7 +107,8 @@ def read_labels(matcher: Matcher, path: Path = LABELS) -> list[Labelled]:
 
 
 def label_file(part: str) -> Path:
-    return {"held-out-2": LABELS_2, "held-out-3": LABELS_3, "held-out-4": LABELS_4}.get(part, LABELS)
+    parts = {"held-out-2": LABELS_2, "held-out-3": LABELS_3, "held-out-4": LABELS_4, "held-out-5": LABELS_5}
+    return parts.get(part, LABELS)
 
 
 def draw_second_held_out(data: Path, n: int = 45) -> list[int]:
@@ -124,6 +128,12 @@ def draw_fourth_held_out(data: Path, n: int = 40) -> list[int]:
     """The postings of hand_labels_4.txt: the same rule over the postings in none of the three earlier files and
     from none of their companies, with random.Random(2125)."""
     return _draw(data, [LABELS, LABELS_2, LABELS_3], 2125, n)
+
+
+def draw_fifth_held_out(data: Path, n: int = 40) -> list[int]:
+    """The postings of hand_labels_5.txt: the same rule over the postings in none of the four earlier files and
+    from none of their companies, with random.Random(2126)."""
+    return _draw(data, [LABELS, LABELS_2, LABELS_3, LABELS_4], 2126, n)
 
 
 def _draw(data: Path, taken: list[Path], seed: int, n: int) -> list[int]:
@@ -233,7 +243,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("DIGEST_SHARED_DATA", "/work/shared/data")))
     parser.add_argument(
-        "--part", default="all", choices=["development", "held-out", "held-out-2", "held-out-3", "held-out-4", "all"]
+        "--part",
+        default="all",
+        choices=["development", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "all"],
     )
     parser.add_argument("--show", action="store_true", help="list every miss and false match")
     args = parser.parse_args()
