@@ -6,10 +6,14 @@
 #   RATE=400 SECONDS_EACH=30 WEB_WORKERS=4 REPEAT=1 bench/web_load.sh
 #   DIGEST_WEB_CACHE_TTL=0 bench/web_load.sh  # without the page cache
 #   bench/web_load.sh --smoke               # 20 req/s for 2 s, once, no HN import: seconds (the tests run it)
+#   ONLY=subscribe bench/web_load.sh        # subscribe alone (no HN import), a Celery worker beside the web
 #
 # Prints requests per second, p50, p99 and errors (medians of REPEAT runs; errors summed) for the skill
 # page, /api/skills/{slug}/demand and subscribe (POST /api/subscriptions), then the skill page's ceiling
-# (no rate limit on the client). The page cache expires during the runs: its misses are in the figures.
+# (no rate limit on the client), each with the CPU (user+sys) the web processes (and, for subscribe, the
+# worker) spent per request: the robust figure on a shared machine. The page cache expires during the runs:
+# its misses are in the figures. The worker takes the sign-up emails from DIGEST_BROKER_URL (the embedded
+# broker when unset).
 # Targets: skill page p99 <= 100 ms at 200 req/s, zero errors; subscribe served at the offered 200 req/s with
 # p99 <= 100 ms, zero errors (issue #17).
 set -euo pipefail
@@ -23,10 +27,12 @@ WEB_WORKERS=${WEB_WORKERS:-2}
 CONNS=${CONNS:-20}
 REPEAT=${REPEAT:-3}
 SLUG=${SLUG:-python}
+ONLY=${ONLY:-}
 PY=.venv/bin/python
 command -v wrk >/dev/null || { echo "bench/web_load.sh needs wrk: apt-get install -y wrk" >&2; exit 2; }
 export DIGEST_SHARED_DATA=${DIGEST_SHARED_DATA:-$(cd .. && pwd)/shared/data}
 work=$(mktemp -d /tmp/digest-webload-XXXXXX)
+[ "$ONLY" = subscribe ] && export WEB_LOAD_SMOKE=1  # subscribing needs the taxonomy, not the postings
 url=$($PY -m bench.web_load prepare "$DIGEST_SHARED_DATA" "$work/var")
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export DIGEST_DATABASE_URL=$url DIGEST_DATA_DIR=$work/var DIGEST_SECRET_KEY=load DIGEST_LOG_JSON=1 \
@@ -34,7 +40,13 @@ export DIGEST_DATABASE_URL=$url DIGEST_DATA_DIR=$work/var DIGEST_SECRET_KEY=load
 setsid $PY -m uvicorn digest.web.app:create_app --factory --host 127.0.0.1 --port "$port" \
   --workers "$WEB_WORKERS" --log-level warning --no-access-log >"$work/web.log" 2>&1 &
 web=$!
-cleanup() { kill -TERM -- -"$web" 2>/dev/null || true; wait "$web" 2>/dev/null || true; $PY -m bench.web_load drop "$url"; }
+setsid $PY -m celery -A workers.app worker -Q "${DIGEST_QUEUE_PREFIX:-digest}.delivery" -P solo --loglevel WARNING \
+  >"$work/worker.log" 2>&1 &
+worker=$!
+cleanup() {
+  kill -TERM -- -"$web" -"$worker" 2>/dev/null || true; wait "$web" "$worker" 2>/dev/null || true
+  $PY -m bench.web_load drop "$url"
+}
 trap cleanup EXIT
 for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 base="http://127.0.0.1:$port"
@@ -70,20 +82,38 @@ request = function()
 end
 LUA
 curl -fs "$base/skills/$SLUG" >/dev/null && curl -fs "$base/api/skills/$SLUG/demand" >/dev/null  # warm caches
+for i in $(seq 10); do  # and each web process's subscribe path (its first email owed loads Celery)
+  curl -fs -H "Content-Type: application/json" "$base/api/subscriptions" \
+    -d "{\"email\": \"warm-$i@example.com\", \"skill\": \"$SLUG\", \"cadence\": \"daily\"}" >/dev/null
+done
 
 echo "web load: $WEB_WORKERS uvicorn workers, $CONNS connections, $RATE req/s offered for ${SECONDS_EACH}s each," \
   "median of $REPEAT runs ($(nproc) cores, page cache TTL: ${DIGEST_WEB_CACHE_TTL:-default})"
+ticks() {  # CPU (user+sys) in clock ticks of every live process in session $1
+  local total=0 pid stat
+  for pid in $(pgrep -s "$1"); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    total=$((total + $(echo "$stat" | awk '{print $12 + $13}')))
+  done
+  echo "$total"
+}
 runs=0
-run() {  # name, target?, wrk args...: REPEAT runs, the median of each figure
-  local name=$1 target=$2 outs=() out; shift 2
+run() {  # name, target?, wrk args...: REPEAT runs, the median of each figure, and CPU per request
+  local name=$1 target=$2 outs=() out web0 worker0; shift 2
   for _ in $(seq "$REPEAT"); do
     out="$work/run$((++runs)).txt"; outs+=("$out")
+    web0=$(ticks "$web"); worker0=$(ticks "$worker")
     wrk --latency -t"$THREADS" -c"$CONNS" -d"${SECONDS_EACH}s" "$@" >"$out" 2>&1
+    echo "cpu_ticks web $(($(ticks "$web") - web0)) worker $(($(ticks "$worker") - worker0)) hz $(getconf CLK_TCK)" >>"$out"
   done
   $PY -m bench.web_load report "$name" "$target" "$RATE" "${outs[@]}"
 }
-run "skill page /skills/$SLUG" target -s "$work/paced.lua" "$base/skills/$SLUG"
-run "demand API" "" -s "$work/paced.lua" "$base/api/skills/$SLUG/demand"
+if [ "$ONLY" != subscribe ]; then
+  run "skill page /skills/$SLUG" target -s "$work/paced.lua" "$base/skills/$SLUG"
+  run "demand API" "" -s "$work/paced.lua" "$base/api/skills/$SLUG/demand"
+fi
 run "subscribe POST" rate -s "$work/subscribe.lua" "$base/api/subscriptions"
-run "skill page, unpaced" "" "$base/skills/$SLUG"
+[ "$ONLY" = subscribe ] || run "skill page, unpaced" "" "$base/skills/$SLUG"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk outputs and the web log: $work"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest.accounts.inputs import BadInput, check_timezone
 from digest.accounts.slots import Prefs, next_due, zone
 from digest.mail.suppression import is_suppressed
+from digest.store.bulk import dialect_insert
 from digest.store.models import Subscription, SubscriptionStatus, User
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -21,17 +21,19 @@ ALERT_MIN_CHANGES = (0, 25, 50, 100)
 
 
 def get_or_create_user(session: Session, address: str, now: datetime) -> User:
-    user = session.scalar(select(User).where(User.email == address))
+    return user_for(session, address, now)[0]
+
+
+def user_for(session: Session, address: str, now: datetime) -> tuple[User, bool]:
+    """The account of `address`, made if there is none (True then): one INSERT for a new address, which a
+    concurrent request's insert of the same address turns into a no-op, and then a read."""
+    insert = dialect_insert(session)(User).values(email=address, created_at=now).on_conflict_do_nothing()
+    user = session.scalar(insert.returning(User))
     if user is not None:
-        return user
-    try:
-        with session.begin_nested():
-            user = User(email=address, created_at=now)
-            session.add(user)
-    except IntegrityError:  # a concurrent request created it first
-        user = session.scalar(select(User).where(User.email == address))
-        assert user is not None
-    return user
+        return user, True
+    user = session.scalar(select(User).where(User.email == address))
+    assert user is not None
+    return user, False
 
 
 def update_account(

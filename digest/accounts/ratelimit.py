@@ -3,9 +3,10 @@ need no Redis on the embedded default."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from digest.store.models import RateEvent
@@ -13,17 +14,27 @@ from digest.store.models import RateEvent
 
 def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime) -> bool:
     """Count one action under `key`; False (and nothing counted) when `limit` actions already happened
-    in the last `window`. Old rows of the key are pruned on the way."""
+    in the last `window`."""
+    return hit_all(session, [(key, limit)], window, now)
+
+
+def hit_all(session: Session, limits: Sequence[tuple[str, int]], window: timedelta, now: datetime) -> bool:
+    """Count one action under each key; False (and nothing counted) when any key already had its limit of
+    actions in the last `window`. One query and one insert, however many keys; old rows are the
+    housekeeping's (`prune`)."""
     since = now - window
-    session.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.at <= since))
     # counted up to `limit` only: a client hammering a form costs each of its requests `limit` index entries at
     # most, not every event it caused in the window
-    recent = select(RateEvent.id).where(RateEvent.key == key, RateEvent.at > since).limit(limit).subquery()
-    count = session.scalar(select(func.count()).select_from(recent))
-    if (count or 0) >= limit:
+    counts = [
+        select(func.count())
+        .select_from(select(RateEvent.id).where(RateEvent.key == key, RateEvent.at > since).limit(limit).subquery())
+        .scalar_subquery()
+        for key, limit in limits
+    ]
+    found = session.execute(select(*counts)).one()
+    if any(count >= limit for count, (_, limit) in zip(found, limits, strict=True)):
         return False
-    session.add(RateEvent(key=key, at=now))
-    session.flush()
+    session.execute(insert(RateEvent), [{"key": key, "at": now} for key, _ in limits])
     return True
 
 

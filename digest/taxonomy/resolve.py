@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.store.models import Skill, SkillAlias, SkillRedirect
@@ -49,7 +49,10 @@ def redirected(session: Session, slug: str) -> Skill | None:
 
 def _lookup(session: Session, text: str) -> Skill | None:
     low = text.lower()
-    skill = redirected(session, low) or session.scalar(select(Skill).where(Skill.slug == low))
+    # one query: a redirected slug (a skill merged into another) first, then a skill's own slug
+    moved = select(SkillRedirect.skill_id).where(SkillRedirect.slug == low).scalar_subquery()
+    by_slug = select(Skill).where(or_(Skill.id == moved, Skill.slug == low))
+    skill = session.scalar(by_slug.order_by(case((Skill.id == moved, 0), else_=1)).limit(1))
     if skill is not None:
         return skill
     matcher = get_matcher()
