@@ -7,7 +7,11 @@
 #   DIGEST_WEB_CACHE_TTL=0 bench/web_load.sh  # without the page cache
 #   bench/web_load.sh --smoke               # 20 req/s for 2 s, once, no HN import: seconds (the tests run it)
 #   ONLY=subscribe bench/web_load.sh        # subscribe alone (no HN import), a Celery worker beside the web
+#   CLIENTS=one bench/web_load.sh           # every subscribe from one client, its rate limit lifted
 #
+# Subscribes come from many clients by default (a random X-Forwarded-For, 127.0.0.1 a trusted proxy), so
+# the rate limits stay at their defaults and count a few rows each, as in production; with CLIENTS=one the
+# per-client count grows with every request of the run (the limit can only be lifted, not skipped).
 # Prints requests per second, p50, p99 and errors (medians of REPEAT runs; errors summed) for the skill
 # page, /api/skills/{slug}/demand and subscribe (POST /api/subscriptions), then the skill page's ceiling
 # (no rate limit on the client), each with the CPU (user+sys) the web processes (and, for subscribe, the
@@ -28,6 +32,7 @@ CONNS=${CONNS:-20}
 REPEAT=${REPEAT:-3}
 SLUG=${SLUG:-python}
 ONLY=${ONLY:-}
+CLIENTS=${CLIENTS:-many}
 PY=.venv/bin/python
 command -v wrk >/dev/null || { echo "bench/web_load.sh needs wrk: apt-get install -y wrk" >&2; exit 2; }
 export DIGEST_SHARED_DATA=${DIGEST_SHARED_DATA:-$(cd .. && pwd)/shared/data}
@@ -35,8 +40,12 @@ work=$(mktemp -d /tmp/digest-webload-XXXXXX)
 [ "$ONLY" = subscribe ] && export WEB_LOAD_SMOKE=1  # subscribing needs the taxonomy, not the postings
 url=$($PY -m bench.web_load prepare "$DIGEST_SHARED_DATA" "$work/var")
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export DIGEST_DATABASE_URL=$url DIGEST_DATA_DIR=$work/var DIGEST_SECRET_KEY=load DIGEST_LOG_JSON=1 \
-  DIGEST_RATE_LIMIT_PER_CLIENT_HOUR=100000000 DIGEST_RATE_LIMIT_PER_ADDRESS_HOUR=100000000
+export DIGEST_DATABASE_URL=$url DIGEST_DATA_DIR=$work/var DIGEST_SECRET_KEY=load DIGEST_LOG_JSON=1
+if [ "$CLIENTS" = one ]; then  # every subscribe from 127.0.0.1: the per-client limit lifted out of reach
+  export DIGEST_RATE_LIMIT_PER_CLIENT_HOUR=100000000 DIGEST_RATE_LIMIT_PER_ADDRESS_HOUR=100000000
+else  # each from its own client behind a trusted proxy, as in production; the limits at their defaults
+  export DIGEST_TRUSTED_PROXIES=127.0.0.1
+fi
 setsid $PY -m uvicorn digest.web.app:create_app --factory --host 127.0.0.1 --port "$port" \
   --workers "$WEB_WORKERS" --log-level warning --no-access-log >"$work/web.log" 2>&1 &
 web=$!
@@ -78,7 +87,9 @@ request = function()
   counter = counter + 1
   local body = string.format('{"email": "load-%d-%d@example.com", "skill": "$SLUG", "cadence": "daily"}',
                               math.random(1, 1000000000), counter)
-  return wrk.format("POST", "/api/subscriptions", {["Content-Type"] = "application/json"}, body)
+  local client = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
+  return wrk.format("POST", "/api/subscriptions",
+                    {["Content-Type"] = "application/json", ["X-Forwarded-For"] = client}, body)
 end
 LUA
 curl -fs "$base/skills/$SLUG" >/dev/null && curl -fs "$base/api/skills/$SLUG/demand" >/dev/null  # warm caches

@@ -19,21 +19,15 @@ from digest.mail.message import OutgoingEmail
 from digest.store.models import Delivery, Skill, Subscription, SubscriptionStatus, UsedToken, User
 
 
-def owe_confirmation(session: Session, user: User, sub: Subscription, now: datetime) -> int | None:
-    """Record, in the caller's transaction, that `sub` is owed a confirmation email: the worker renders and
-    sends it (digest.delivery.signups). The owed email's delivery id."""
-    return _owe(session, user, sub, CONFIRM, now)
+def owe_confirmation(session: Session, user_id: int, subscription_id: int, now: datetime) -> int | None:
+    """Record, in the caller's transaction, that the subscription is owed a confirmation email: the worker
+    renders and sends it (digest.delivery.signups). The owed email's delivery id."""
+    return owe_signup_email(session, user_id, subscription_id, CONFIRM, now)
 
 
-def owe_already_subscribed(session: Session, user: User, sub: Subscription, now: datetime) -> int | None:
+def owe_already_subscribed(session: Session, user_id: int, subscription_id: int, now: datetime) -> int | None:
     """A sign-up for a subscription that already runs: its owner is told (nothing changes)."""
-    return _owe(session, user, sub, ALREADY_SUBSCRIBED, now)
-
-
-def _owe(session: Session, user: User, sub: Subscription, template: str, now: datetime) -> int | None:
-    if sub.confirm_sent_at != now:  # a new subscription is inserted with it
-        sub.confirm_sent_at = now  # a notice throttles confirmations and notices alike
-    return owe_signup_email(session, user.id, sub.id, template, now)
+    return owe_signup_email(session, user_id, subscription_id, ALREADY_SUBSCRIBED, now)
 
 
 def signup_email(session: Session, settings: Settings, row: Delivery) -> OutgoingEmail | None:

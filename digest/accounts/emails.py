@@ -40,7 +40,8 @@ def owe_signup_email(session: Session, user_id: int, subscription_id: int, templ
     row = {"user_id": user_id, "kind": DeliveryKind.confirm, "cadence": f"sub-{subscription_id}", "window_end": now,
            "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now,
            "payload": {"template": template, "subscription_id": subscription_id}}  # fmt: skip
-    stmt = dialect_insert(session)(Delivery).values(**row).on_conflict_do_nothing().returning(Delivery.id)
+    table = Delivery.__table__
+    stmt = dialect_insert(session)(table).values(**row).on_conflict_do_nothing().returning(table.c.id)
     delivery_id: int | None = session.scalar(stmt)
     return delivery_id
 

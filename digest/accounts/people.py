@@ -21,19 +21,20 @@ ALERT_MIN_CHANGES = (0, 25, 50, 100)
 
 
 def get_or_create_user(session: Session, address: str, now: datetime) -> User:
-    return user_for(session, address, now)[0]
-
-
-def user_for(session: Session, address: str, now: datetime) -> tuple[User, bool]:
-    """The account of `address`, made if there is none (True then): one INSERT for a new address, which a
-    concurrent request's insert of the same address turns into a no-op, and then a read."""
-    insert = dialect_insert(session)(User).values(email=address, created_at=now).on_conflict_do_nothing()
-    user = session.scalar(insert.returning(User))
-    if user is not None:
-        return user, True
-    user = session.scalar(select(User).where(User.email == address))
+    user = session.get(User, account_of(session, address, now)[0])
     assert user is not None
-    return user, False
+    return user
+
+
+def account_of(session: Session, address: str, now: datetime) -> tuple[int, bool]:
+    """The id of the account of `address`, made if there is none (True then): one INSERT for a new address,
+    which a concurrent request's insert of the same address turns into a no-op, and then a read."""
+    users = User.__table__
+    insert = dialect_insert(session)(users).values(email=address, created_at=now).on_conflict_do_nothing()
+    new_id = session.scalar(insert.returning(users.c.id))
+    if new_id is not None:
+        return int(new_id), True
+    return int(session.execute(select(users.c.id).where(users.c.email == address)).scalar_one()), False
 
 
 def update_account(

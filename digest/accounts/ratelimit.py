@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from digest.store.models import RateEvent
@@ -22,20 +24,34 @@ def hit_all(session: Session, limits: Sequence[tuple[str, int]], window: timedel
     """Count one action under each key; False (and nothing counted) when any key already had its limit of
     actions in the last `window`. One query and one insert, however many keys; old rows are the
     housekeeping's (`prune`)."""
-    since = now - window
-    # counted up to `limit` only: a client hammering a form costs each of its requests `limit` index entries at
-    # most, not every event it caused in the window
-    counts = [
-        select(func.count())
-        .select_from(select(RateEvent.id).where(RateEvent.key == key, RateEvent.at > since).limit(limit).subquery())
-        .scalar_subquery()
-        for key, limit in limits
-    ]
-    found = session.execute(select(*counts)).one()
+    params: dict[str, Any] = {"since": now - window}
+    for i, (key, limit) in enumerate(limits):
+        params |= {f"key{i}": key, f"limit{i}": limit}
+    found = session.execute(_counts(len(limits)), params).one()
     if any(count >= limit for count, (_, limit) in zip(found, limits, strict=True)):
         return False
-    session.execute(insert(RateEvent), [{"key": key, "at": now} for key, _ in limits])
+    session.execute(insert(cast(Table, RateEvent.__table__)), [{"key": key, "at": now} for key, _ in limits])
     return True
+
+
+@cache
+def _counts(keys: int) -> Select[Any]:
+    """Each key's actions since `since`, counted up to its limit only: a client hammering a form costs each of
+    its requests `limit` index entries at most, not every event it caused in the window."""
+    events = RateEvent.__table__.c
+    return select(
+        *(
+            select(func.count())
+            .select_from(
+                select(events.id)
+                .where(events.key == bindparam(f"key{i}"), events.at > bindparam("since"))
+                .limit(bindparam(f"limit{i}"))
+                .subquery()
+            )
+            .scalar_subquery()
+            for i in range(keys)
+        )
+    )
 
 
 def prune(session: Session, now: datetime, older_than: timedelta = timedelta(days=1)) -> int:

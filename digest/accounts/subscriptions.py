@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from digest.accounts.confirmation import activate, owe_already_subscribed, owe_confirmation
 from digest.accounts.inputs import normalize_email, parse_cadence
 from digest.accounts.links import UnsubscribeTarget
-from digest.accounts.people import user_for
+from digest.accounts.people import account_of
 from digest.accounts.search_input import SearchInput, resolve_search
 from digest.accounts.searches import Search, column
 from digest.config import Settings
@@ -71,19 +71,22 @@ def subscribe(
     found = resolve_search(session, skill_query, search or SearchInput())
     skill = session.get(Skill, found.skill_id)
     assert skill is not None
-    user, new_user = user_for(session, address, now)
-    existing = select(Subscription).where(Subscription.user_id == user.id, Subscription.skill_id == skill.id)
+    user_id, new_user = account_of(session, address, now)
+    existing = select(Subscription).where(Subscription.user_id == user_id, Subscription.skill_id == skill.id)
     sub = None if new_user else session.scalar(existing)
     if sub is None:
-        values = {"user_id": user.id, "skill_id": skill.id, "cadence": cad, "status": SubscriptionStatus.pending,
+        table = Subscription.__table__
+        values = {"user_id": user_id, "skill_id": skill.id, "cadence": cad, "status": SubscriptionStatus.pending,
                   "cursor": now, "created_at": now, "updated_at": now, "search": column(found),
                   "confirm_sent_at": None if confirmed else now}  # fmt: skip
-        insert = dialect_insert(session)(Subscription).values(**values).on_conflict_do_nothing()
-        sub = session.scalar(insert.returning(Subscription))
-        if sub is None:  # a concurrent request created it first: answer as for a repeat
+        insert = dialect_insert(session)(table).values(**values).on_conflict_do_nothing()
+        sub_id = session.scalar(insert.returning(table.c.id))
+        if sub_id is None:  # a concurrent request created it first: answer as for a repeat
             return SubscribeOutcome(session.scalars(existing).one().id, None, skill)
-        if not confirmed:
-            return SubscribeOutcome(sub.id, owe_confirmation(session, user, sub, now), skill)
+        if not confirmed:  # the common case, in three statements: no objects loaded
+            return SubscribeOutcome(sub_id, owe_confirmation(session, user_id, sub_id, now), skill)
+        sub = session.get(Subscription, sub_id)
+        assert sub is not None
     elif sub.status in (SubscriptionStatus.active, SubscriptionStatus.paused):
         if confirmed:
             if search is not None:
@@ -92,7 +95,8 @@ def subscribe(
         if _sent_lately(settings, sub, now):
             return SubscribeOutcome(sub.id, None, skill)
         # the same work as for a new address (a write and an email owed): timing tells nobody it exists
-        return SubscribeOutcome(sub.id, owe_already_subscribed(session, user, sub, now), skill)
+        sub.confirm_sent_at = now  # a notice throttles confirmations and notices alike
+        return SubscribeOutcome(sub.id, owe_already_subscribed(session, user_id, sub.id, now), skill)
     elif sub.status == SubscriptionStatus.unsubscribed:
         sub.status = SubscriptionStatus.pending
         sub.cadence = cad
@@ -108,7 +112,8 @@ def subscribe(
         return SubscribeOutcome(sub.id, None, skill)
     if _sent_lately(settings, sub, now):
         return SubscribeOutcome(sub.id, None, skill)
-    return SubscribeOutcome(sub.id, owe_confirmation(session, user, sub, now), skill)
+    sub.confirm_sent_at = now
+    return SubscribeOutcome(sub.id, owe_confirmation(session, user_id, sub.id, now), skill)
 
 
 def _sent_lately(settings: Settings, sub: Subscription, now: datetime) -> bool:
