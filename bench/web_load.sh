@@ -14,8 +14,8 @@
 # per-client count grows with every request of the run (the limit can only be lifted, not skipped).
 # Prints requests per second, p50, p99 and errors (medians of REPEAT runs; errors summed) for the skill
 # page, /api/skills/{slug}/demand and subscribe (POST /api/subscriptions), then the skill page's ceiling
-# (no rate limit on the client), each with the CPU (user+sys) the web processes (and, for subscribe, the
-# worker) spent per request: the robust figure on a shared machine. The page cache expires during the runs:
+# (no rate limit on the client), each with the CPU (user+sys) the web processes, the worker and the
+# PostgreSQL backends of the bench's database spent per request: the robust figure on a shared machine. The page cache expires during the runs:
 # its misses are in the figures. The worker takes the sign-up emails from DIGEST_BROKER_URL (the embedded
 # broker when unset).
 # Targets: skill page p99 <= 100 ms at 200 req/s, zero errors; subscribe served at the offered 200 req/s with
@@ -100,23 +100,25 @@ done
 
 echo "web load: $WEB_WORKERS uvicorn workers, $CONNS connections, $RATE req/s offered for ${SECONDS_EACH}s each," \
   "median of $REPEAT runs ($(nproc) cores, page cache TTL: ${DIGEST_WEB_CACHE_TTL:-default})"
-ticks() {  # CPU (user+sys) in clock ticks of every live process in session $1
+ticks() {  # CPU (user+sys) in clock ticks of the live processes pgrep finds with these arguments
   local total=0 pid stat
-  for pid in $(pgrep -s "$1"); do
+  for pid in $(pgrep "$@"); do
     stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
     stat=${stat##*) }
     total=$((total + $(echo "$stat" | awk '{print $12 + $13}')))
   done
   echo "$total"
 }
+backends="postgres: .*${url##*/} "  # the PostgreSQL server's processes serving the bench's database
 runs=0
 run() {  # name, target?, wrk args...: REPEAT runs, the median of each figure, and CPU per request
   local name=$1 target=$2 outs=() out web0 worker0; shift 2
   for _ in $(seq "$REPEAT"); do
     out="$work/run$((++runs)).txt"; outs+=("$out")
-    web0=$(ticks "$web"); worker0=$(ticks "$worker")
+    web0=$(ticks -s "$web"); worker0=$(ticks -s "$worker"); db0=$(ticks -f "$backends")
     wrk --latency -t"$THREADS" -c"$CONNS" -d"${SECONDS_EACH}s" "$@" >"$out" 2>&1
-    echo "cpu_ticks web $(($(ticks "$web") - web0)) worker $(($(ticks "$worker") - worker0)) hz $(getconf CLK_TCK)" >>"$out"
+    echo "cpu_ticks web $(($(ticks -s "$web") - web0)) worker $(($(ticks -s "$worker") - worker0))" \
+      "db $(($(ticks -f "$backends") - db0)) hz $(getconf CLK_TCK)" >>"$out"
   done
   $PY -m bench.web_load report "$name" "$target" "$RATE" "${outs[@]}"
 }

@@ -103,7 +103,7 @@ def session(engine: Engine) -> Iterator[Session]:
     s.close()
 
 
-def _run_the_task(delivery_id: int) -> None:
+async def _run_the_task(delivery_id: int) -> None:
     """What the web queues for the worker runs in this process instead, as the worker runs it (the task's body,
     no broker), before the test client returns: tests read the outbox once the answer is in. A real worker
     takes it in tests/test_run.py and tests/browser/."""

@@ -25,6 +25,7 @@ from digest.config import Settings
 from digest.mail.suppression import suppress
 from digest.store.bulk import dialect_insert
 from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, Suppression, User
+from digest.taxonomy.resolve import resolve_skill
 
 
 class NotFound(LookupError):
@@ -68,9 +69,8 @@ def subscribe(
     Raises BadInput for a bad address, cadence or search and UnknownSkill (with suggestions) for an unknown skill."""
     address = normalize_email(email)
     cad = cadence if isinstance(cadence, Cadence) else parse_cadence(cadence)
-    found = resolve_search(session, skill_query, search or SearchInput())
-    skill = session.get(Skill, found.skill_id)
-    assert skill is not None
+    skill = resolve_skill(session, skill_query)  # held here: the session keeps only what someone holds
+    found = resolve_search(session, skill_query, search or SearchInput(), first=skill)
     user_id, new_user = account_of(session, address, now)
     existing = select(Subscription).where(Subscription.user_id == user_id, Subscription.skill_id == skill.id)
     sub = None if new_user else session.scalar(existing)

@@ -79,7 +79,7 @@ def queue_after_answering(tasks: BackgroundTasks, delivery_id: int | None) -> No
         tasks.add_task(_queue, delivery_id)
 
 
-def _queue(delivery_id: int) -> None:
+async def _queue(delivery_id: int) -> None:  # async: run on the event loop, no thread for an append
     _owed.add(delivery_id)
 
 
