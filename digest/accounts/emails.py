@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
 from digest.mail.message import OutgoingEmail
 from digest.mail.render import render_email
 from digest.mail.send import send_now
-from digest.store.bulk import dialect_insert
+from digest.store.bulk import insert_new
 from digest.store.models import Delivery, DeliveryKind, DeliveryStatus
 
 CONFIRM = "confirm"
@@ -40,10 +41,7 @@ def owe_signup_email(session: Session, user_id: int, subscription_id: int, templ
     row = {"user_id": user_id, "kind": DeliveryKind.confirm, "cadence": f"sub-{subscription_id}", "window_end": now,
            "status": DeliveryStatus.pending, "attempts": 0, "created_at": now, "updated_at": now,
            "payload": {"template": template, "subscription_id": subscription_id}}  # fmt: skip
-    table = Delivery.__table__
-    stmt = dialect_insert(session)(table).values(**row).on_conflict_do_nothing().returning(table.c.id)
-    delivery_id: int | None = session.scalar(stmt)
-    return delivery_id
+    return insert_new(session, cast(Table, Delivery.__table__), row)
 
 
 def send_or_queue(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from digest.accounts.inputs import BadInput, check_timezone
 from digest.accounts.slots import Prefs, next_due, zone
 from digest.mail.suppression import is_suppressed
-from digest.store.bulk import dialect_insert
+from digest.store.bulk import insert_new
 from digest.store.models import Subscription, SubscriptionStatus, User
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -29,12 +30,10 @@ def get_or_create_user(session: Session, address: str, now: datetime) -> User:
 def account_of(session: Session, address: str, now: datetime) -> tuple[int, bool]:
     """The id of the account of `address`, made if there is none (True then): one INSERT for a new address,
     which a concurrent request's insert of the same address turns into a no-op, and then a read."""
-    users = User.__table__
-    insert = dialect_insert(session)(users).values(email=address, created_at=now).on_conflict_do_nothing()
-    new_id = session.scalar(insert.returning(users.c.id))
+    new_id = insert_new(session, cast(Table, User.__table__), {"email": address, "created_at": now})
     if new_id is not None:
-        return int(new_id), True
-    return int(session.execute(select(users.c.id).where(users.c.email == address)).scalar_one()), False
+        return new_id, True
+    return int(session.execute(select(User.id).where(User.email == address)).scalar_one()), False
 
 
 def update_account(

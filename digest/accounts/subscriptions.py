@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from digest.accounts.confirmation import activate, owe_already_subscribed, owe_confirmation
@@ -23,7 +24,7 @@ from digest.accounts.search_input import SearchInput, resolve_search
 from digest.accounts.searches import Search, column
 from digest.config import Settings
 from digest.mail.suppression import suppress
-from digest.store.bulk import dialect_insert
+from digest.store.bulk import insert_new
 from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, Suppression, User
 from digest.taxonomy.resolve import resolve_skill
 
@@ -75,12 +76,10 @@ def subscribe(
     existing = select(Subscription).where(Subscription.user_id == user_id, Subscription.skill_id == skill.id)
     sub = None if new_user else session.scalar(existing)
     if sub is None:
-        table = Subscription.__table__
         values = {"user_id": user_id, "skill_id": skill.id, "cadence": cad, "status": SubscriptionStatus.pending,
                   "cursor": now, "created_at": now, "updated_at": now, "search": column(found),
                   "confirm_sent_at": None if confirmed else now}  # fmt: skip
-        insert = dialect_insert(session)(table).values(**values).on_conflict_do_nothing()
-        sub_id = session.scalar(insert.returning(table.c.id))
+        sub_id = insert_new(session, cast(Table, Subscription.__table__), values)
         if sub_id is None:  # a concurrent request created it first: answer as for a repeat
             return SubscribeOutcome(session.scalars(existing).one().id, None, skill)
         if not confirmed:  # the common case, in three statements: no objects loaded

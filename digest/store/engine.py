@@ -83,7 +83,13 @@ def get_engine() -> Engine:
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    return _factory_for(engine or get_engine())
+
+
+@lru_cache(maxsize=8)
+def _factory_for(engine: Engine) -> sessionmaker[Session]:
+    # one per engine: each sessionmaker makes its own Session class, whose events SQLAlchemy sets up anew
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
