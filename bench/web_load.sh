@@ -121,6 +121,7 @@ run() {  # name, target?, wrk args...: REPEAT runs, the median of each figure, a
       "db $(($(ticks -f "$backends") - db0)) hz $(getconf CLK_TCK)" >>"$out"
   done
   $PY -m bench.web_load report "$name" "$target" "$RATE" "${outs[@]}"
+  psql "${url/+psycopg/}" -Atc "select 'database sessions opened so far: ' || sessions from pg_stat_database where datname = current_database()" 2>/dev/null || true
 }
 if [ "$ONLY" != subscribe ]; then
   run "skill page /skills/$SLUG" target -s "$work/paced.lua" "$base/skills/$SLUG"

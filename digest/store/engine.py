@@ -75,7 +75,8 @@ _opened: set[str] = set()
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
     _opened.add(url)
-    return make_engine(url)
+    settings = get_settings()
+    return make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
 
 
 def get_engine() -> Engine:
