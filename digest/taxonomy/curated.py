@@ -299,6 +299,7 @@ DISAMBIGUATORS: dict[str, str] = {
 # A skill whose matched alias contains a regex also mentions another skill ("Ruby on Rails" names Ruby).
 IMPLIES: dict[str, tuple[str, str]] = {
     "ruby-on-rails": ("ruby", r"(?i)ruby"),
+    "docker-swarm": ("docker", r"(?i)docker"),
     # "AI agents", "generative AI", "AI infrastructure" are AI work as well
     "ai-agents": ("ai", r"\bAI\b"),
     "generative-ai": ("ai", r"\bAI\b"),
@@ -1157,7 +1158,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.6"
+TAXONOMY_VERSION = "2026.12.7"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).
