@@ -3280,6 +3280,7 @@ CONCEPT_HEADS: dict[str, str] = {
             "fingerprinting",
             "generation",
             "security",
+            "driver",
         ],
         "domain",
     ),
@@ -3417,7 +3418,7 @@ CONCEPT_FORMS: dict[str, list[str]] = {
     "load-balancing": ["load balancer", "load balancers", "load-balanced"],
     "system-administration": ["systems administration", "sysadmin"],
     "data-extraction": ["data extractions"],
-    "device-driver": ["device drivers", "kernel drivers", "Linux drivers"],
+    "device-driver": ["device drivers", "kernel drivers", "Linux drivers", "kernel driver"],
     "job-scheduling": ["job scheduler", "job schedulers"],
     "video-encoding": ["video transcoding"],
 }
@@ -3519,4 +3520,10 @@ CONCEPTS_IN_POSTINGS: Layer = {
     "maplibre": ("MapLibre", "framework", ["MapLibre", "MapLibre GL"], ["geographic-information-system-gis"]),
     "babylon-js": ("Babylon.js", "framework", ["Babylon.js", "BabylonJS"], ["webgl"]),
     "pothos": ("Pothos", "framework", ["=Pothos"], ["graphql"]),
+    "design-system": (
+        "Design systems",
+        "practice",
+        ["design system", "design systems"],
+        ["user-interface-design", "figma"],
+    ),
 }
