@@ -3520,6 +3520,35 @@ CONCEPTS_IN_POSTINGS: Layer = {
     "maplibre": ("MapLibre", "framework", ["MapLibre", "MapLibre GL"], ["geographic-information-system-gis"]),
     "babylon-js": ("Babylon.js", "framework", ["Babylon.js", "BabylonJS"], ["webgl"]),
     "pothos": ("Pothos", "framework", ["=Pothos"], ["graphql"]),
+    "assembly": ("Assembly language", "language", ["inline assembly", "assembly language"], []),
+    # Stack Overflow concept tags of other heads (many questions each) that the postings write
+    "embedded-linux": (
+        "Embedded Linux",
+        "platform",
+        ["embedded Linux", "=Yocto", "Buildroot"],
+        ["linux", "embedded-systems"],
+    ),
+    "rate-limiting": ("Rate limiting", "practice", ["rate limiting", "rate limiter", "rate limiters"], ["api-design"]),
+    "linear-algebra": ("Linear algebra", "domain", ["linear algebra"], []),
+    "can-bus": ("CAN bus", "tool", ["CAN bus", "=CANbus", "CAN-FD", "=CAN FD"], ["embedded-systems"]),
+    "hardware-acceleration": (
+        "Hardware acceleration",
+        "practice",
+        ["hardware acceleration", "hardware-accelerated"],
+        ["gpu-computing"],
+    ),
+    "browser-extensions": (
+        "Browser extensions",
+        "domain",
+        ["browser extension", "browser extensions", "Chrome extension", "Chrome extensions"],
+        ["javascript"],
+    ),
+    "profiling": (
+        "Profiling",
+        "practice",
+        ["performance profiling", "profilers", "profiling tools", "CPU profiling", "GPU profiling", "memory profiling"],
+        ["performance-optimization"],
+    ),
     "design-system": (
         "Design systems",
         "practice",
