@@ -123,6 +123,7 @@ _CUES = [
     *("move off", "moving off", "migrate off", "migrating off", "moving away from", "migrating away from"),
     *("is joining", "are joining", "has joined", "partnering closely with", "working closely with"),
     *("outperforms", "outperform", "beats"),
+    *("participation from", "support from", "investment from"),
 ]
 _CUE_AUTOMATON = ahocorasick_rs.AhoCorasick(
     sorted({c for cue in _CUES for c in (cue, cue[0].upper() + cue[1:])}),
