@@ -3442,8 +3442,8 @@ CONCEPTS_IN_POSTINGS: Layer = {
     "white-box-testing": (
         "White-box testing",
         "practice",
-        ["white-box testing", "white box testing", "black-box testing", "black box testing", "fuzzing", "fuzz testing"],
-        ["software-testing"],
+        ["white-box testing", "white box testing", "=White Box", "=White-box"],
+        ["software-testing", "penetration-testing"],
     ),
     "clean-code": ("Clean code", "practice", ["clean code"], ["code-review"]),
     "generative-engine-optimization": (
@@ -3546,7 +3546,7 @@ CONCEPTS_IN_POSTINGS: Layer = {
     "profiling": (
         "Profiling",
         "practice",
-        ["performance profiling", "profilers", "profiling tools", "CPU profiling", "GPU profiling", "memory profiling"],
+        ["performance profiling", "profilers", "profiling tools", "CPU profiling", "GPU profiling"],
         ["performance-optimization"],
     ),
     "design-system": (
