@@ -3522,12 +3522,6 @@ CONCEPTS_IN_POSTINGS: Layer = {
     "pothos": ("Pothos", "framework", ["=Pothos"], ["graphql"]),
     "assembly": ("Assembly language", "language", ["inline assembly", "assembly language"], []),
     # Stack Overflow concept tags of other heads (many questions each) that the postings write
-    "embedded-linux": (
-        "Embedded Linux",
-        "platform",
-        ["embedded Linux", "=Yocto", "Buildroot"],
-        ["linux", "embedded-systems"],
-    ),
     "rate-limiting": ("Rate limiting", "practice", ["rate limiting", "rate limiter", "rate limiters"], ["api-design"]),
     "linear-algebra": ("Linear algebra", "domain", ["linear algebra"], []),
     "can-bus": ("CAN bus", "tool", ["CAN bus", "=CANbus", "CAN-FD", "=CAN FD"], ["embedded-systems"]),
