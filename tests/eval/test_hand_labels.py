@@ -63,7 +63,7 @@ def test_second_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-2")
     assert len(labelled) == 45
     # first measured 0.921 (280/304) / 0.722 (280/388); tuned on since: 0.962 / 0.843 with 2026.12.5,
-    # 0.963 / 0.869 with 2026.12.6
+    # 0.963 / 0.869 with 2026.12.6, 0.960 / 0.869 with 2026.12.7
     assert total.tp / (total.tp + total.fp) >= 0.96
     assert total.tp / (total.tp + total.fn) >= 0.86
 
@@ -94,7 +94,8 @@ def test_third_held_out_does_not_get_worse(shared_data: Path) -> None:
 def test_fourth_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-4")
     assert len(labelled) == 40
-    # first measured (2026.12.5) 0.911 (224/246) / 0.757 (224/296); tuned on since: 0.958 / 0.919 with 2026.12.6
+    # first measured (2026.12.5) 0.911 (224/246) / 0.757 (224/296); tuned on since: 0.958 / 0.919 with 2026.12.6,
+    # 0.954 / 0.919 with 2026.12.7
     assert total.tp / (total.tp + total.fp) >= 0.95
     assert total.tp / (total.tp + total.fn) >= 0.91
 
