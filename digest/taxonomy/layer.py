@@ -231,8 +231,6 @@ PRACTICES: Layer = {
         "practice",
         [
             "software testing",
-            "automated testing",
-            "automated tests",
             "testing frameworks",
             "testing infrastructure",
             "test infrastructure",
@@ -256,7 +254,14 @@ PRACTICES: Layer = {
     "test-automation": (
         "Test automation",
         "practice",
-        ["test automation", "automated test", "automation testing", "Test automation software"],
+        [
+            "test automation",
+            "automated test",
+            "automated tests",
+            "automated testing",  # the readers label it test automation (sets 1 and 5)
+            "automation testing",
+            "Test automation software",
+        ],
         ["software-testing", "playwright", "selenium", "cypress"],
     ),
     "unit-testing": (

@@ -109,7 +109,7 @@ def test_fifth_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
 def test_fifth_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-5")
     assert len(labelled) == 40
-    # first measured (2026.12.6, never tuned on) 0.909 (261/287) / 0.761 (261/343); tuned on since: 0.941 / 0.850
+    # first measured (2026.12.6, never tuned on) 0.909 (261/287) / 0.761 (261/343); tuned on since: 0.945 / 0.853
     # with 2026.12.7 (340 labels: four name a skill the taxonomy now has under another name)
     assert total.tp / (total.tp + total.fp) >= 0.94
     assert total.tp / (total.tp + total.fn) >= 0.84
@@ -117,6 +117,6 @@ def test_fifth_held_out_does_not_get_worse(shared_data: Path) -> None:
 
 def test_fifth_held_out_practices_and_fields_do_not_get_worse(shared_data: Path) -> None:
     recall = handlabels.recall_tp(shared_data, "held-out-5")
-    # 2026.12.6: practices 33/69 = 0.478, fields 55/88 = 0.625; 2026.12.7: 45/68 = 0.662, 61/86 = 0.709
-    assert recall["practice"][0] / recall["practice"][1] >= 0.66
+    # 2026.12.6: practices 33/69 = 0.478, fields 55/88 = 0.625; 2026.12.7: 46/68 = 0.676, 61/86 = 0.709
+    assert recall["practice"][0] / recall["practice"][1] >= 0.67
     assert recall["domain"][0] / recall["domain"][1] >= 0.70
