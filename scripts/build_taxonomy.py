@@ -516,7 +516,7 @@ def load_concept_tags(b: Builder, data: Path) -> None:
     fault-tolerance, design-patterns, system-administration ...), asked about at least `layer.CONCEPT_FLOOR`
     times, no word a product's name, not on `layer.CONCEPT_DENY` (generic phrases), and not already a name of
     a skill. The tag becomes a skill (slug = tag), its words its alias, with the forms postings write
-    (`layer.CONCEPT_FORMS`: "fault-tolerant"); an O*NET skill of the same name ("Device driver software")
+    (`layer.CONCEPT_FORMS`: "load balancer"); an O*NET skill of the same name ("Device driver software")
     takes the plain phrase and the concept's kind instead."""
     path = data / "stackoverflow-tag-synonyms-2021" / "Tags.csv"
     named = product_words(b)
@@ -530,7 +530,7 @@ def load_concept_tags(b: Builder, data: Path) -> None:
         phrase = " ".join(words)
         if tag in layer.CONCEPT_DENY or any(w in named for w in words[:-1]) or alias_key(phrase) in taken:
             continue
-        kind = layer.CONCEPT_KINDS.get(tag) or layer.CONCEPT_HEADS[words[-1]]
+        kind = layer.CONCEPT_HEADS[words[-1]]
         known = b.by_key.get(canonical_key(phrase))
         if known in b.skills:
             # an O*NET label ('Data extraction software') whose plain phrase the tag shows to be a concept

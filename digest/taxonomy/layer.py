@@ -3417,7 +3417,6 @@ CONCEPT_DENY: frozenset[str] = frozenset(
         "data-structures",
     ]
 )
-CONCEPT_KINDS: dict[str, str] = {"device-driver": "domain"}
 # Other forms postings write of a concept tag's phrase.
 CONCEPT_FORMS: dict[str, list[str]] = {
     "load-balancing": ["load balancer", "load balancers", "load-balanced"],
