@@ -193,3 +193,44 @@ def test_bare_words_for_the_work_count_in_a_stack_not_in_a_name(postings: dict[i
     assert "cloud-technologies" not in slugs(sentence(postings, 46857609, "Cloud Capacity"))
     assert "cloud-technologies" not in slugs(sentence(postings, 46861028, "Deployed on Hetzner Cloud"))
     assert "ruby" in slugs(sentence(postings, 47224017, "ruby/rails shop"))
+
+
+@pytest.mark.parametrize(
+    ("posting", "words", "not_skills", "skills"),
+    [
+        # an analogy with "think of ... but for" (2026.12.7)
+        (46860352, "Think of github but for hardware design", {"github"}, set()),
+        # a customer list after "teams, including"; investors after "participation from"
+        (47229954, "teams, including Lovable, Raycast, and n8n", {"lovable", "n8n"}, set()),
+        (47128740, "participation from Paul Graham, Perplexity", {"perplexity"}, set()),
+        # the company's own product, and an era named after a product
+        (46859814, "the creators of PyTorch Lightning", {"pytorch-lightning"}, {"ai"}),
+        (46859582, "the post-SEO era", {"search-engine-optimisation"}, set()),
+        (46535376, "the pre-LLM days", {"llm"}, set()),
+        # a background, not the work ("authors of neovim")
+        (46468149, "authors of neovim", {"neovim"}, set()),
+        # "design systems" as a verb and its object, not the practice
+        (46471975, "We design systems that are fast", {"design-system"}, set()),
+    ],
+)
+def test_own_products_eras_analogies_and_lists_are_no_mention(
+    postings: dict[int, str], posting: int, words: str, not_skills: set[str], skills: set[str]
+) -> None:
+    line = sentence(postings, posting, words)
+    found = slugs(line)
+    assert not found & not_skills, (line, found)
+    assert skills <= found, (line, found)
+
+
+def test_the_same_names_in_the_work_are_skills(postings: dict[int, str]) -> None:
+    """The guards of 2026.12.7 leave the names alone where they are the work: a stack, a list of skills."""
+    assert "design-system" in slugs(sentence(postings, 46467492, "workflows, design systems"))
+    assert "docker-swarm" in slugs(sentence(postings, 46860352, "Docker Swarm & Terraform"))
+    assert {"load-balancing", "container-orchestration", "reverse-proxy"} <= slugs(
+        sentence(postings, 46509990, "container orchestration, load balancing")
+    )
+    assert "search-engine-optimisation" in slugs("We grow through SEO and content. Stack: Python.")
+
+
+def test_a_devsecops_title_is_a_role(postings: dict[int, str]) -> None:
+    assert "devsecops" not in slugs(postings[47222672])

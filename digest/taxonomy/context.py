@@ -104,6 +104,7 @@ _CUES = [
         ]
         for how in ("such as", "like", "including", "include", "includes", "from", "at")
     ),
+    *(f"{who}, including" for who in ("customers", "clients", "users", "teams", "companies", "organizations")),
     *(
         f"{who} {how}"
         for who in ["backgrounds", "background", "engineers", "team", "founders", "people", "folks", "alumni"]
@@ -122,6 +123,7 @@ _CUES = [
     *("move off", "moving off", "migrate off", "migrating off", "moving away from", "migrating away from"),
     *("is joining", "are joining", "has joined", "partnering closely with", "working closely with"),
     *("outperforms", "outperform", "beats"),
+    *("participation from", "support from", "investment from"),
 ]
 _CUE_AUTOMATON = ahocorasick_rs.AhoCorasick(
     sorted({c for cue in _CUES for c in (cue, cue[0].upper() + cue[1:])}),
@@ -144,7 +146,7 @@ _APPLY = re.compile(  # on lower-cased text
 )
 _APPLICATION_SLUGS = frozenset({"github", "gitlab", "linkedin", "bitbucket", "stack-overflow", "kaggle", "youtube"})
 # Practices that are also job titles: "DevOps Engineer", "Software Engineers / DevOps | Greece" name a role.
-_ROLE_PRACTICES = frozenset({"devops", "quality-assurance", "site-reliability-engineering", "ux-research"})
+_ROLE_PRACTICES = frozenset({"devops", "devsecops", "quality-assurance", "site-reliability-engineering", "ux-research"})
 _ROLE_AFTER = re.compile(
     r"\s*(?:/\s*\w+\s*)?(?:engineers?|eng|engineering manager|roles?|leads?|team|developers?)\b|:\s*https?://", re.I
 )  # "devops eng", "- DevOps: https://..." (a list of openings)
@@ -170,9 +172,17 @@ _URL_BEFORE = frozenset("/.@:=?&#-_")  # a word inside a URL or an address has o
 # An analogy: "Figma for the built world", "think Cursor for radiologists", "what Figma did to design" (a dash
 # counts only inside a line, not as a bullet: "- Figma for prototyping" is a stack).
 _ANALOGY_BEFORE = re.compile(
-    r"(?:\b(?:[Tt]hink|[Ll]ike|the|an?|what|building|build|builds)|[^\s][ \t]*[—–]|[^\s][ \t]+-)\s*$"
+    r"(?:\b(?:[Tt]hink(?:\s+of)?|[Ll]ike|the|an?|what|building|build|builds)|[^\s][ \t]*[—–]|[^\s][ \t]+-)\s*$"
 )
-_ANALOGY_AFTER = re.compile(r"\s+(?:for\s+(?:the\s+|an?\s+)?[a-z\d]|did\s+(?:to|for)\b)|\s*\+\s*\w+\s+for\s")
+_ANALOGY_AFTER = re.compile(
+    r"\s+(?:(?:but\s+)?for\s+(?:the\s+|an?\s+)?[a-z\d]|did\s+(?:to|for)\b)|\s*\+\s*\w+\s+for\s"
+)  # "think of github but for hardware design"
+# The company's own product or an era named after a product, right before the match: "Lightning AI (the
+# creators of PyTorch Lightning)", "the team behind Temporal", "the post-SEO era".
+_OWN_ENDINGS = (
+    *("creators of ", "makers of ", "maker of ", "creator of ", "team behind ", "company behind "),
+    *("authors of ", "maintainers of ", "post-", "Post-", "pre-", "Pre-"),
+)
 
 
 def _load_brands() -> frozenset[str]:
@@ -248,6 +258,7 @@ def _suspects(text: str, matches: Sequence[Match]) -> list[int]:
         or (start and text[start - 1] in url_before and _in_url(text, start))
         or startswith("-like", end)
         or endswith(negations, 0, start)
+        or endswith(_OWN_ENDINGS, 0, start)
     ]
 
 
@@ -318,6 +329,8 @@ class _Facts:
             return False  # "https://github.com/acme", "mark@acme.ai"
         if text.startswith("-like", end):
             return False  # "a Cursor-like experience"
+        if text.endswith(_OWN_ENDINGS, 0, start) and (text[start - 1] == " " or alias.isupper()):
+            return False  # "the creators of PyTorch Lightning", "the post-SEO era" (not "pre-trained")
         if text.endswith(_NEG_ENDINGS, 0, start) and _NEGATED.search(text, max(0, start - 36), start):
             self.negated = True
             return False  # "No Jira.", "differs from LLMs", "not shelling out to OpenAI"

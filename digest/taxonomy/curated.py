@@ -277,6 +277,8 @@ FALSE_BEFORE: dict[str, str] = {
     r"shipping|create|creates|creating|sell|sells|selling)(?:\s+\w+)?\s+$)|,\s*$",
     # "we're building automation tools": the verb, not building automation systems
     "building automation": r"(?i:\b(?:are|is|we're|i'm|been|be|by|for|on|in|of|at|about|love|start|keep)\s+$)",
+    # "We design systems that are fast": the verb, not design systems
+    "design systems": r"(?i:\b(?:we|you|they|i|to|and|who|that|also)\s+$)",
 }
 
 # Neighbours that settle a weak name on their own ("Go/Golang", "R/tidyverse", "Apache Spark" is an alias).
@@ -293,12 +295,14 @@ DISAMBIGUATORS: dict[str, str] = {
     "rails": r"Ruby|RSpec|Sidekiq",
     "spring": r"Spring\s+(?:Boot|Framework|MVC|Cloud)|Java|Kotlin",
     "ai": r"\bAI[- ](?:native|powered|driven|first|enabled|based|platform|products?|models?|systems?|research|"
-    r"startup|company|engineer(?:s|ing)?)\b|artificial intelligence",
+    r"startup|company|engineer(?:s|ing)?|solutions?|assistants?|applications?|features?|workflows?)\b"
+    r"|artificial intelligence",
 }
 
 # A skill whose matched alias contains a regex also mentions another skill ("Ruby on Rails" names Ruby).
 IMPLIES: dict[str, tuple[str, str]] = {
     "ruby-on-rails": ("ruby", r"(?i)ruby"),
+    "docker-swarm": ("docker", r"(?i)docker"),
     # "AI agents", "generative AI", "AI infrastructure" are AI work as well
     "ai-agents": ("ai", r"\bAI\b"),
     "generative-ai": ("ai", r"\bAI\b"),
@@ -1157,7 +1161,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.6"
+TAXONOMY_VERSION = "2026.12.7"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).

@@ -1,8 +1,8 @@
 """The matcher against the hand labels (tests/eval/hand_labels*.txt): the development part meets the targets of
 issue #21; every other set is held to its figures so that it cannot silently get worse. The first four held-out
 sets have since been used for tuning (the first three for 2026.12.4 and 2026.12.5, the fourth for 2026.12.6), so
-they are regression records now, not measures of unseen postings; the fifth was written blind and first scored
-with 2026.12.6 (docs/taxonomy.md reports each set apart)."""
+they are regression records now, not measures of unseen postings; the fifth was written blind, first scored
+with 2026.12.6 and tuned on for 2026.12.7 (docs/taxonomy.md reports each set apart)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_second_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-2")
     assert len(labelled) == 45
     # first measured 0.921 (280/304) / 0.722 (280/388); tuned on since: 0.962 / 0.843 with 2026.12.5,
-    # 0.963 / 0.869 with 2026.12.6
+    # 0.963 / 0.869 with 2026.12.6, 0.960 / 0.869 with 2026.12.7
     assert total.tp / (total.tp + total.fp) >= 0.96
     assert total.tp / (total.tp + total.fn) >= 0.86
 
@@ -94,7 +94,8 @@ def test_third_held_out_does_not_get_worse(shared_data: Path) -> None:
 def test_fourth_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-4")
     assert len(labelled) == 40
-    # first measured (2026.12.5) 0.911 (224/246) / 0.757 (224/296); tuned on since: 0.958 / 0.919 with 2026.12.6
+    # first measured (2026.12.5) 0.911 (224/246) / 0.757 (224/296); tuned on since: 0.958 / 0.919 with 2026.12.6,
+    # 0.954 / 0.919 with 2026.12.7
     assert total.tp / (total.tp + total.fp) >= 0.95
     assert total.tp / (total.tp + total.fn) >= 0.91
 
@@ -108,6 +109,14 @@ def test_fifth_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
 def test_fifth_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-5")
     assert len(labelled) == 40
-    # first measured (2026.12.6, never tuned on) 0.909 (261/287) / 0.761 (261/343)
-    assert total.tp / (total.tp + total.fp) >= 0.90
-    assert total.tp / (total.tp + total.fn) >= 0.75
+    # first measured (2026.12.6, never tuned on) 0.909 (261/287) / 0.761 (261/343); tuned on since: 0.945 / 0.853
+    # with 2026.12.7 (340 labels: four name a skill the taxonomy now has under another name)
+    assert total.tp / (total.tp + total.fp) >= 0.94
+    assert total.tp / (total.tp + total.fn) >= 0.84
+
+
+def test_fifth_held_out_practices_and_fields_do_not_get_worse(shared_data: Path) -> None:
+    recall = handlabels.recall_tp(shared_data, "held-out-5")
+    # 2026.12.6: practices 33/69 = 0.478, fields 55/88 = 0.625; 2026.12.7: 46/68 = 0.676, 61/86 = 0.709
+    assert recall["practice"][0] / recall["practice"][1] >= 0.67
+    assert recall["domain"][0] / recall["domain"][1] >= 0.70
