@@ -62,14 +62,15 @@ def store_postings(
     feeds (digest.ingest.pipeline): identity per (source, id), cross-source dedupe on normalised title +
     company + location within 30 days, then mentions and a pending mark for the new ones, left pending for
     the demand rollups (import_rows folds them once, at its end). `resolved`: resolve_batch's answer for
-    these postings, when another process matched them; without it they are resolved here."""
+    these postings, when another process matched them (with their `pipeline.job_values`); without it they are
+    resolved here."""
     if not postings:
         return 0
     name = source_key.removeprefix("import:")
     entries = [to_entry(p) for p in postings]
     if resolved is None:
         return pipeline.store_entries(session, source_key, None, entries, now, name).new_count
-    batch = pipeline.plan(session, source_key, None, entries, now, name)
+    batch = pipeline.plan(session, source_key, None, entries, now, name, details=False)
     pipeline.insert(session, batch, pipeline.resolutions_from(batch, resolved))
     return batch.result.new_count
 
