@@ -160,6 +160,7 @@ def bench(url: str, path: Path, n: int, profile: bool) -> dict[str, Any]:
     fold_started: list[float] = []
     prof = cProfile.Profile() if profile else None
     children, server = _children_cpu(), backend_cpu(pids)
+    load_before = os.getloadavg()[0]
     wall, cpu = time.perf_counter(), time.process_time()
     if prof:
         prof.enable()
@@ -180,6 +181,7 @@ def bench(url: str, path: Path, n: int, profile: bool) -> dict[str, Any]:
         "fold_s": ended - fold_started[0] if fold_started else 0.0,
         "cpu_us": {"importer": cpu / n * 1e6, "matching": children / n * 1e6, "database server": server / n * 1e6},
         "wall_s": wall,
+        "load": (load_before, os.getloadavg()[0]),
         "added": result.added,
         "links": session.scalar(select(func.count()).select_from(ItemSkill)),
         "items": session.scalar(select(func.count()).select_from(Item)),
@@ -255,6 +257,7 @@ def _report(db: str, r: dict[str, Any]) -> None:
     print(f"    of its {r['wall_s']:,.0f} s, counting into the rollups at the end: {r['fold_s']:,.1f} s")
     cpu = ", ".join(f"{k} {v:,.0f}" for k, v in r["cpu_us"].items() if v)
     print(f"    CPU per posting (us)              : {cpu}")
+    print(f"    load average (1 min), start / end : {r['load'][0]:.1f} / {r['load'][1]:.1f} (2 cores, shared)")
     for label in ("frequent", "rare"):
         print(
             f"  stats, {label} skill (p50){' ' * (9 - len(label))}: {r[f'stats_{label}_ms']:8.1f} ms"

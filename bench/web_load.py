@@ -71,14 +71,28 @@ def figures(text: str) -> tuple[float, float, float, int, int]:
             int(total.group(1)) if total else 0)  # fmt: skip
 
 
+def cpu_ms(text: str) -> tuple[float, float, float]:
+    """The web's, the worker's and the database backends' CPU (user+sys) in ms during one run, as
+    web_load.sh appends it."""
+    m = re.search(r"cpu_ticks web (\d+) worker (\d+) db (\d+) hz (\d+)", text)
+    if not m:
+        return 0.0, 0.0, 0.0
+    hz = int(m.group(4))
+    return int(m.group(1)) * 1000 / hz, int(m.group(2)) * 1000 / hz, int(m.group(3)) * 1000 / hz
+
+
 def report(name: str, texts: list[str], target: str, offered: float) -> str:
-    """One line: the median of each figure over the runs, errors and requests summed. `target`: "target" (p99
-    and errors), "rate" (also served at the offered rate, within 5 %) or "" (none)."""
+    """One line: the median of each figure over the runs, errors and requests summed, CPU per request over
+    all runs. `target`: "target" (p99 and errors), "rate" (also served at the offered rate, within 5 %) or ""
+    (none)."""
     runs = [figures(t) for t in texts]
     rps, p50, p99 = (statistics.median(r[i] for r in runs) for i in range(3))
     errors, total = sum(r[3] for r in runs), sum(r[4] for r in runs)
+    cpu = [cpu_ms(t) for t in texts]
+    web_cpu, worker_cpu, db_cpu = (sum(c[i] for c in cpu) / max(total, 1) for i in range(3))
     line = (f"{name:<28} {rps:8.1f} req/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  errors {errors} of {total}"
-            f"  (p99 of each run: {', '.join(f'{r[2]:.0f}' for r in runs)} ms)")  # fmt: skip
+            f"  (p99 of each run: {', '.join(f'{r[2]:.0f}' for r in runs)} ms)"
+            f"  CPU/request: web {web_cpu:.2f} ms, worker {worker_cpu:.2f} ms, database {db_cpu:.2f} ms")  # fmt: skip
     if target:
         ok = p99 <= TARGET_P99_MS and errors == 0 and (target != "rate" or rps >= 0.95 * offered)
         rate = f"{offered:.0f} req/s served, " if target == "rate" else ""

@@ -78,7 +78,8 @@ INIT_STEPS: list[Any] = []
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
-    """Run the web app alone (uvicorn). Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
+    """Run the web app alone (uvicorn). Links in emails point at --host/--port unless DIGEST_BASE_URL is set.
+    Sign-up emails are sent by a Celery worker (`digest run` starts one beside the web)."""
     from digest.config import derive_base_url, record_base_url
 
     base_url, derived = derive_base_url(host, port)
@@ -766,13 +767,20 @@ def subscribe_command(
                 "search_json": row.search,
                 "cadence": row.cadence.value,
                 "status": row.status.value,
-                "confirmation_sent": outcome.emailed,
+                "confirmation_sent": False,
                 "subscription_id": row.id,
             }
             suppressed = is_blocked(session, row.user)
             filtered = row.search is not None
     except (BadInput, UnknownSkill) as exc:
         fail(str(exc))
+    if outcome.email_id is not None:  # this process is the worker here: the email goes out before we answer
+        from digest.delivery.context import Context
+        from digest.delivery.signups import SIGNUP_SENT, deliver_signups
+
+        with session_scope() as session:
+            sent = deliver_signups(session, Context.for_settings(settings), [outcome.email_id], now)
+        result["confirmation_sent"] = sent[SIGNUP_SENT] > 0
     if as_json:
         print_json(result)
         return

@@ -41,6 +41,11 @@ class Settings(BaseModel):
 
     data_dir: Path = Path("./var")
     database_url: str = ""  # empty: sqlite file in data_dir
+    # connections each process keeps open, and more it may open (and close again) at a peak: a web process
+    # runs up to its threadpool's requests at once, and a connection opened per request costs the server a
+    # backend process
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     broker_url: str = ""  # empty: the embedded, server-less broker in data_dir
     email_backend: Literal["file", "smtp", "sendgrid"] = "file"
     smtp_url: str = ""

@@ -294,6 +294,8 @@ def load_layer(b: Builder) -> None:
         layer.TOOLS,
         layer.FIELDS_IN_POSTINGS,
         layer.NAMES_IN_POSTINGS,
+        layer.POSTING_PHRASES,
+        layer.CONCEPTS_IN_POSTINGS,
     ):
         for slug, (name, kind, aliases, related) in table.items():
             entry = ensure(b, slug, name, "layer")
@@ -497,6 +499,77 @@ _STRONG = (
 STRONG_WORDS = {w.lower() for w in _STRONG.split(" ")}
 
 
+def product_words(b: Builder) -> set[str]:
+    """Single words that name a product, language or vendor: a concept tag that contains one is a product's
+    part ('spring-security', 'django-testing', 'android-testing'), not a practice."""
+    words = set(layer.CONCEPT_VENDOR_WORDS)
+    for entry in b.skills.values():
+        if skill_kind(entry) in ("practice", "domain"):
+            continue
+        words |= {alias_key(a) for a in entry.aliases if " " not in alias_key(a)}
+    return words
+
+
+def load_concept_tags(b: Builder, data: Path) -> None:
+    """Stack Overflow's concept tags (Tags.csv, with question counts) as practices and fields: a tag of two or
+    three plain words whose last word names a kind of work (`layer.CONCEPT_HEADS`: load-balancing,
+    fault-tolerance, design-patterns, system-administration ...), asked about at least `layer.CONCEPT_FLOOR`
+    times, no word a product's name, not on `layer.CONCEPT_DENY` (generic phrases), and not already a name of
+    a skill. The tag becomes a skill (slug = tag), its words its alias, with the forms postings write
+    (`layer.CONCEPT_FORMS`: "load balancer"); an O*NET skill of the same name ("Device driver software")
+    takes the plain phrase and the concept's kind instead."""
+    path = data / "stackoverflow-tag-synonyms-2021" / "Tags.csv"
+    named = product_words(b)
+    taken = {alias_key(a) for e in b.skills.values() for a in e.aliases}
+    for row in sorted(csv.DictReader(path.open(encoding="utf-8")), key=lambda r: r["TagName"]):
+        tag, words = row["TagName"], row["TagName"].split("-")
+        if int(row["Count"]) < layer.CONCEPT_FLOOR or not 2 <= len(words) <= 3:
+            continue
+        if not all(w.isalpha() for w in words) or words[-1] not in layer.CONCEPT_HEADS:
+            continue
+        phrase = " ".join(words)
+        if tag in layer.CONCEPT_DENY or any(w in named for w in words[:-1]) or alias_key(phrase) in taken:
+            continue
+        kind = layer.CONCEPT_HEADS[words[-1]]
+        known = b.by_key.get(canonical_key(phrase))
+        if known in b.skills:
+            # an O*NET label ('Data extraction software') whose plain phrase the tag shows to be a concept
+            entry = b.skills[known]
+            if "onet" not in entry.sources or entry.slug in layer.KIND_OF:
+                continue
+            entry.sources.add("stackoverflow-concepts")
+        elif tag in b.skills:
+            continue
+        else:
+            entry = ensure(b, tag, phrase[0].upper() + phrase[1:], "stackoverflow-concepts")
+            entry.category = layer.KIND_CATEGORIES[kind]
+            entry.related = list(layer.RELATED.get(tag, []))
+        entry.kind = kind
+        for alias in [phrase, *layer.CONCEPT_FORMS.get(tag, [])]:
+            b.add_alias(entry, alias, "ci", override=True)
+            taken.add(alias_key(alias))
+
+
+def add_number_variants(b: Builder) -> None:
+    """Postings write a practice's or a field's phrase in the plural too ("continuous deployments", "code
+    pairings"): a layer alias of several words that ends in a counted noun gets its plural, unless some skill
+    already has that text. (Not the singular of a plural: "the operating system for X", "ML system design".)"""
+    taken = {alias_key(a) for e in b.skills.values() for a in e.aliases}
+    for entry in b.skills.values():
+        if not entry.sources & {"layer", "stackoverflow-concepts"} or skill_kind(entry) not in ("practice", "domain"):
+            continue
+        for alias, kind in list(entry.aliases.items()):
+            head, _, last = alias.rpartition(" ")
+            if kind != "ci" or not head:
+                continue
+            if last.lower() not in layer.COUNTED_NOUNS:
+                continue
+            other = f"{head} {last}s"
+            if alias_key(other) not in taken:
+                taken.add(alias_key(other))
+                entry.aliases[other] = "ci"
+
+
 def dedupe_aliases(b: Builder) -> dict[str, str]:
     """One alias text belongs to one skill: the overlay's claim first, then the skill whose name it is.
     Returns alias key -> owning slug; a skill left without aliases keeps its lost keys in `lost`."""
@@ -629,6 +702,8 @@ def build(data: Path, previous: dict[str, Any] | None = None) -> tuple[dict[str,
         b.skills[slug].name = name
         for alias in aliases:
             add_marked(b, b.skills[slug], alias)
+    load_concept_tags(b, data)
+    add_number_variants(b)
     owner = dedupe_aliases(b)
     for slug in [slug for slug, e in b.skills.items() if not e.aliases]:
         # every name it had belongs to another skill: a duplicate ('ABAP' in ESCO and O*NET); its slug follows
@@ -672,6 +747,7 @@ def build(data: Path, previous: dict[str, Any] | None = None) -> tuple[dict[str,
             "O*NET 29.2",
             "ESCO v1.2.0",
             "Stack Overflow tag synonyms 2021",
+            "Stack Overflow tags 2021 (concept tags and question counts)",
             "GitHub Explore topics (github/explore, CC-BY-4.0)",
             "curated overlay",
         ],

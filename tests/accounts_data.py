@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -37,6 +38,17 @@ def add_skills(session: Session) -> dict[str, Skill]:
         out[slug] = skill
     session.commit()
     return out
+
+
+def send_owed(session: Session, settings: Any, outcome: Any, now: datetime) -> Any:
+    """What the worker does once a subscribe committed: its owed sign-up email, sent. Returns `outcome`."""
+    from digest.delivery.context import Context
+    from digest.delivery.signups import deliver_signups
+
+    session.commit()
+    if outcome.email_id is not None:
+        deliver_signups(session, Context.for_settings(settings), [outcome.email_id], now)
+    return outcome
 
 
 def outbox(folder: Path) -> list[EmailMessage]:

@@ -72,6 +72,7 @@ def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     """Settings for one test: its own data dir and the parametrised database."""
     from digest import config
     from digest.store.engine import get_engine
+    from digest.web import account_requests
 
     monkeypatch.setenv("DIGEST_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DIGEST_DATABASE_URL", db_url)
@@ -79,6 +80,7 @@ def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("DIGEST_FEEDS_ALLOW_PRIVATE", "1")
     config.get_settings.cache_clear()
     s = config.get_settings()
+    monkeypatch.setattr(account_requests, "_queue", _run_the_task)
     yield s
     _empty_database(get_engine())
     config.get_settings.cache_clear()
@@ -99,6 +101,15 @@ def session(engine: Engine) -> Iterator[Session]:
     yield s
     s.rollback()
     s.close()
+
+
+async def _run_the_task(delivery_id: int) -> None:
+    """What the web queues for the worker runs in this process instead, as the worker runs it (the task's body,
+    no broker), before the test client returns: tests read the outbox once the answer is in. A real worker
+    takes it in tests/test_run.py and tests/browser/."""
+    from workers.tasks import deliver_signups
+
+    deliver_signups([delivery_id])
 
 
 def _empty_database(engine: Engine) -> None:

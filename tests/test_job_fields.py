@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -13,7 +14,8 @@ from digest.mail.content import ItemView, build_section, fold_reposts, rank
 from digest.sources.headings import parse_hn_heading
 from digest.sources.salary import parse_salary
 from digest.sources.seniority import seniority
-from digest.taxonomy.where import LISTED, MENTION, TITLE, where_found
+from digest.taxonomy.where import _HEADING, LISTED, LOOK_BACK, MENTION, TITLE, _headed, where_found
+from tests.eval import hn
 from tests.test_digest_ledger import T0, World
 
 T = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -89,6 +91,19 @@ def test_where_a_skill_was_found() -> None:
     )
     spans = [(text.index(w), text.index(w) + len(w)) for w in ("Python", "Java", "PostgreSQL", "Go,", "Rust", "Kafka")]
     assert where_found(text, len("Python Engineer"), spans) == [TITLE, MENTION, LISTED, LISTED, LISTED, LISTED]
+
+
+def test_the_heading_search_answers_as_the_plain_regex_everywhere(shared_data: Path) -> None:
+    """_headed (searched after the last sentence end, lower-cased ASCII case-sensitively) against the regex
+    over the whole window, at every seventh place of every HN posting (each place a window's end) and at every
+    place of texts with the characters that ASCII and case-insensitive matching tell apart."""
+    texts = [(p.text, 7) for p in hn.load(shared_data)]
+    tricky = ["Our \u017ftack: Go", "TOOLS we u\u017fe: Rust", "the \u212aNOWLEDGE OF Go", "Stack. Go", "Tech stack\n"]
+    texts += [(t, 1) for t in [*tricky, "\u0130 tools", "Skills! Go"]]
+    for text, step in texts:
+        for at in range(0, len(text) + 1, step):
+            lo = max(0, at - LOOK_BACK)
+            assert _headed(text, lo, at) == (_HEADING.search(text[lo:at]) is not None), (text[lo:at], at)
 
 
 def view(n: int, found_in: int = 0, age_days: float = 0, reposted: bool = False, key: str | None = None) -> ItemView:

@@ -17,6 +17,7 @@ EDGES = [
     "  $80/hr", "x1 $2", "a$5k", "AUD120k", "NZ$ 90,000", "1.5 $3", "7,5 €", "EURUSD 100", "USDT 5", "xUSD 5",
     "US$120-150k", "$1 $2 $3", "120-150K USD", "$150k-$200k OTE", "9" * 30 + " $5", "", "$", "12",
     "5+ years of professional Python experience", "3 YEARS EXPERIENCE", "10-12 yrs experience", "Experience: 4 years",
+    "5 years of exper\u0130ence", "3 yrs exper\u0131ence", "2 years \u212aubernetes experience",
 ]  # fmt: skip
 
 

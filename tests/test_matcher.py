@@ -38,7 +38,7 @@ def test_series_c_and_c_level_are_not_c() -> None:
 
 
 def test_c_slash_cpp_names_both() -> None:
-    assert slugs("Embedded C/C++ on Linux") == ["c", "cpp", "linux"]
+    assert slugs("Embedded C/C++ on Linux") == ["embedded-systems", "c", "cpp", "linux"]
 
 
 def test_react_vs_react_to() -> None:
@@ -64,7 +64,7 @@ def test_weak_names_need_corroboration() -> None:
     assert slugs("Rust never sleeps") == []
     assert slugs("Swift response expected") == []
     assert slugs("Rust and Kubernetes") == ["rust", "kubernetes"]
-    assert slugs("Swift, SwiftUI and UIKit") == ["swift", "swiftui"]
+    assert slugs("Swift, SwiftUI and UIKit") == ["swift", "swiftui", "uikit"]
 
 
 def test_longest_match_wins_and_shorter_alias_survives_a_failed_longer_one() -> None:

@@ -31,6 +31,18 @@ def _get(url: str) -> tuple[int, dict[str, object]]:
         return 0, {}
 
 
+def _add_skill(data_dir: Path) -> None:
+    from digest.config import Settings
+    from digest.store.engine import make_engine, session_factory
+    from digest.store.models import Skill
+
+    engine = make_engine(Settings(data_dir=data_dir).db_url)
+    with session_factory(engine)() as session:
+        session.add(Skill(slug="python", name="Python", category="Programming languages"))
+        session.commit()
+    engine.dispose()
+
+
 def _status(url: str) -> int:
     """The final status of a GET that keeps cookies across redirects, as a browser does."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
@@ -67,6 +79,14 @@ def test_digest_run_serves_executes_tasks_and_stops_cleanly(tmp_path: Path) -> N
             timeout=60,
             message="the worker to run the task",
         )
+        # a subscribe answers at once; the worker beside the web renders and sends its confirmation
+        _add_skill(tmp_path / "var")
+        body = json.dumps({"email": "ann@example.com", "skill": "python", "cadence": "daily"}).encode()
+        req = urllib.request.Request(f"{base}/api/subscriptions", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 202
+        outbox = tmp_path / "var" / "outbox"
+        wait_for(lambda: list(outbox.glob("confirm-*.eml")), timeout=60, message="the confirmation email")
         out = (tmp_path / "run.log").read_text()
         assert f"http://127.0.0.1:{port}/" in out and str(tmp_path / "var" / "outbox") in out
         # the outbox answers only with the key `digest run` printed

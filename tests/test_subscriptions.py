@@ -15,11 +15,17 @@ from digest.accounts import subscriptions as subs
 from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.demand import search
 from digest.mail.suppression import is_suppressed, suppress
-from digest.store.models import Cadence, RateEvent, Subscription, SubscriptionStatus, User
+from digest.store.models import Cadence, Delivery, DeliveryStatus, RateEvent, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
-from tests.accounts_data import add_skills, link_in, outbox
+from tests.accounts_data import add_skills, link_in, outbox, send_owed
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
+
+
+def _subscribe(session: Session, settings: Any, *args: Any, **kwargs: Any) -> subs.SubscribeOutcome:
+    """subscribe, then what the worker does once it committed: the owed email sent (at the same `now`)."""
+    out = subs.subscribe(session, settings, *args, **kwargs)
+    return send_owed(session, settings, out, args[3])
 
 
 def _token(url: str) -> str:
@@ -32,7 +38,7 @@ def skills(session: Session) -> dict[str, Any]:
 
 
 def test_subscribe_sends_one_confirmation_and_confirm_activates(settings: Any, session: Session, skills: Any) -> None:
-    out = subs.subscribe(session, settings, " Ann@Example.COM ", "python 3", "weekly", NOW)
+    out = _subscribe(session, settings, " Ann@Example.COM ", "python 3", "weekly", NOW)
     session.commit()
     assert out.emailed and out.skill.slug == "python"
     sub = session.get(Subscription, out.subscription_id)
@@ -58,7 +64,7 @@ def test_subscribe_sends_one_confirmation_and_confirm_activates(settings: Any, s
 def test_confirm_link_is_single_use_signed_and_expires_after_7_days(
     settings: Any, session: Session, skills: Any
 ) -> None:
-    subs.subscribe(session, settings, "bo@example.com", "go", "daily", NOW)
+    _subscribe(session, settings, "bo@example.com", "go", "daily", NOW)
     token = _token(link_in(outbox(settings.outbox_dir)[0], "/confirm"))
     with pytest.raises(ExpiredToken):
         confirmation.confirm(session, settings, token, NOW + timedelta(days=7, seconds=1))
@@ -74,9 +80,9 @@ def test_confirm_link_is_single_use_signed_and_expires_after_7_days(
 def test_resubscribing_while_pending_resends_rate_limited_and_active_is_untouched(
     settings: Any, session: Session, skills: Any
 ) -> None:
-    assert subs.subscribe(session, settings, "cy@example.com", "rust", "daily", NOW).emailed
-    assert not subs.subscribe(session, settings, "cy@example.com", "Rust", "weekly", NOW + timedelta(minutes=5)).emailed
-    again = subs.subscribe(session, settings, "cy@example.com", "rust", "hourly", NOW + timedelta(minutes=11))
+    assert _subscribe(session, settings, "cy@example.com", "rust", "daily", NOW).emailed
+    assert not _subscribe(session, settings, "cy@example.com", "Rust", "weekly", NOW + timedelta(minutes=5)).emailed
+    again = _subscribe(session, settings, "cy@example.com", "rust", "hourly", NOW + timedelta(minutes=11))
     assert again.emailed
     assert len(outbox(settings.outbox_dir)) == 2
     sub = session.get(Subscription, again.subscription_id)
@@ -85,7 +91,7 @@ def test_resubscribing_while_pending_resends_rate_limited_and_active_is_untouche
         session, settings, _token(link_in(outbox(settings.outbox_dir)[-1], "/confirm")), NOW + timedelta(hours=1)
     )
     cursor = sub.cursor
-    out = subs.subscribe(session, settings, "cy@example.com", "rust", "weekly", NOW + timedelta(days=1))
+    out = _subscribe(session, settings, "cy@example.com", "rust", "weekly", NOW + timedelta(days=1))
     assert out.emailed and sub.status == SubscriptionStatus.active  # a notice, as much work as a confirmation
     assert sub.cadence == Cadence.hourly and sub.cursor == cursor
     notice = outbox(settings.outbox_dir)[-1]
@@ -94,12 +100,12 @@ def test_resubscribing_while_pending_resends_rate_limited_and_active_is_untouche
 
 
 def test_resubscribe_after_unsubscribe_needs_a_new_confirmation(settings: Any, session: Session, skills: Any) -> None:
-    out = subs.subscribe(session, settings, "di@example.com", "react", "daily", NOW)
+    out = _subscribe(session, settings, "di@example.com", "react", "daily", NOW)
     confirmation.confirm(session, settings, _token(link_in(outbox(settings.outbox_dir)[0], "/confirm")), NOW)
     sub = session.get(Subscription, out.subscription_id)
     assert sub is not None
     subs.unsubscribe(session, sub, NOW + timedelta(days=1))
-    again = subs.subscribe(session, settings, "di@example.com", "react", "weekly", NOW + timedelta(days=2))
+    again = _subscribe(session, settings, "di@example.com", "react", "weekly", NOW + timedelta(days=2))
     assert again.emailed and again.subscription_id == sub.id
     assert sub.status == SubscriptionStatus.pending and sub.cadence == Cadence.weekly
     new = _token(link_in(outbox(settings.outbox_dir)[-1], "/confirm"))
@@ -109,17 +115,17 @@ def test_resubscribe_after_unsubscribe_needs_a_new_confirmation(settings: Any, s
 
 def test_bad_input_is_refused_with_a_clear_message(settings: Any, session: Session, skills: Any) -> None:
     with pytest.raises(inputs.BadInput, match="email address"):
-        subs.subscribe(session, settings, "not-an-address", "python", "daily", NOW)
+        _subscribe(session, settings, "not-an-address", "python", "daily", NOW)
     with pytest.raises(inputs.BadInput, match="hourly, daily or weekly"):
-        subs.subscribe(session, settings, "a@example.com", "python", "monthly", NOW)
+        _subscribe(session, settings, "a@example.com", "python", "monthly", NOW)
     with pytest.raises(UnknownSkill) as info:
-        subs.subscribe(session, settings, "a@example.com", "Pythn", "daily", NOW)
+        _subscribe(session, settings, "a@example.com", "Pythn", "daily", NOW)
     assert [s.slug for s in info.value.suggestions][:1] == ["python"]
     assert session.scalar(select(func.count()).select_from(Subscription)) == 0
 
 
 def test_cadence_change_pause_and_resume_keep_the_cursor(settings: Any, session: Session, skills: Any) -> None:
-    out = subs.subscribe(session, settings, "ed@example.com", "kubernetes", "daily", NOW)
+    out = _subscribe(session, settings, "ed@example.com", "kubernetes", "daily", NOW)
     confirmation.confirm(session, settings, _token(link_in(outbox(settings.outbox_dir)[0], "/confirm")), NOW)
     sub = session.get(Subscription, out.subscription_id)
     assert sub is not None
@@ -140,7 +146,7 @@ def test_cadence_change_pause_and_resume_keep_the_cursor(settings: Any, session:
 
 
 def test_next_digest_follows_account_time_zone_across_dst(settings: Any, session: Session, skills: Any) -> None:
-    out = subs.subscribe(session, settings, "fa@example.com", "go", "daily", NOW)
+    out = _subscribe(session, settings, "fa@example.com", "go", "daily", NOW)
     sub = session.get(Subscription, out.subscription_id)
     assert sub is not None
     sub.status = SubscriptionStatus.active
@@ -158,7 +164,7 @@ def test_next_digest_follows_account_time_zone_across_dst(settings: Any, session
 
 def test_unsubscribe_all_suppresses_the_address(settings: Any, session: Session, skills: Any) -> None:
     for skill in ("python", "go"):
-        subs.subscribe(session, settings, "gi@example.com", skill, "daily", NOW)
+        _subscribe(session, settings, "gi@example.com", skill, "daily", NOW)
     user = session.scalar(select(User).where(User.email == "gi@example.com"))
     assert user is not None
     url = links.unsubscribe_url(settings, None, user.id, NOW)
@@ -168,7 +174,7 @@ def test_unsubscribe_all_suppresses_the_address(settings: Any, session: Session,
     assert {s.status for s in user.subscriptions} == {SubscriptionStatus.unsubscribed}
     assert is_suppressed(session, "GI@example.com")
     before = len(outbox(settings.outbox_dir))
-    assert not subs.subscribe(session, settings, "gi@example.com", "rust", "daily", NOW + timedelta(days=1)).emailed
+    _subscribe(session, settings, "gi@example.com", "rust", "daily", NOW + timedelta(days=1))  # owed, not sent
     assert not signin.request_login(session, settings, "gi@example.com", NOW)
     assert len(outbox(settings.outbox_dir)) == before
 
@@ -176,8 +182,8 @@ def test_unsubscribe_all_suppresses_the_address(settings: Any, session: Session,
 def test_unsubscribe_link_is_reusable_long_lived_and_names_one_subscription(
     settings: Any, session: Session, skills: Any
 ) -> None:
-    a = subs.subscribe(session, settings, "ha@example.com", "python", "daily", NOW)
-    b = subs.subscribe(session, settings, "ha@example.com", "go", "daily", NOW)
+    a = _subscribe(session, settings, "ha@example.com", "python", "daily", NOW)
+    b = _subscribe(session, settings, "ha@example.com", "go", "daily", NOW)
     sa, sb = session.get(Subscription, a.subscription_id), session.get(Subscription, b.subscription_id)
     assert sa is not None and sb is not None
     token = _token(links.unsubscribe_url(settings, sa.id, sa.user_id, NOW))
@@ -196,7 +202,7 @@ def test_login_link_works_once_for_30_minutes_and_only_for_known_addresses(
 ) -> None:
     assert not signin.request_login(session, settings, "nobody@example.com", NOW)
     assert outbox(settings.outbox_dir) == []
-    subs.subscribe(session, settings, "io@example.com", "python", "daily", NOW)
+    _subscribe(session, settings, "io@example.com", "python", "daily", NOW)
     assert signin.request_login(session, settings, "IO@example.com", NOW)
     token = _token(link_in(outbox(settings.outbox_dir)[-1], "/login"))
     with pytest.raises(ExpiredToken):
@@ -214,8 +220,10 @@ def test_login_link_works_once_for_30_minutes_and_only_for_known_addresses(
 
 def test_suppressed_address_gets_no_confirmation(settings: Any, session: Session, skills: Any) -> None:
     suppress(session, "bounced@example.com", "bounce", NOW)
-    assert not subs.subscribe(session, settings, "bounced@example.com", "python", "daily", NOW).emailed
-    assert outbox(settings.outbox_dir) == []
+    out = _subscribe(session, settings, "bounced@example.com", "python", "daily", NOW)
+    assert outbox(settings.outbox_dir) == []  # owed as for anyone (the same work), then refused at the send
+    row = session.get(Delivery, out.email_id)
+    assert row is not None and row.status == DeliveryStatus.failed and "suppressed" in (row.last_error or "")
 
 
 def test_find_skills_ranks_exact_then_prefix(settings: Any, session: Session, skills: Any) -> None:
@@ -232,12 +240,12 @@ def test_rate_limit_window_slides_and_prunes(settings: Any, session: Session) ->
     assert not ratelimit.hit(session, "k", 3, window, NOW + timedelta(minutes=30))
     assert ratelimit.hit(session, "other", 3, window, NOW + timedelta(minutes=30))
     assert ratelimit.hit(session, "k", 3, window, NOW + timedelta(minutes=60, seconds=1))
-    assert ratelimit.prune(session, NOW + timedelta(days=2)) == 4  # the hit at 60:01 pruned the first
+    assert ratelimit.prune(session, NOW + timedelta(days=2)) == 5  # the housekeeping prunes, not each hit
     assert session.scalar(select(func.count()).select_from(RateEvent)) == 0
 
 
 def test_housekeeping_forgets_old_rate_events_and_spent_tokens(settings: Any, session: Session, skills: Any) -> None:
-    subs.subscribe(session, settings, "jo@example.com", "go", "daily", NOW)
+    _subscribe(session, settings, "jo@example.com", "go", "daily", NOW)
     token = _token(link_in(outbox(settings.outbox_dir)[0], "/confirm"))
     confirmation.confirm(session, settings, token, NOW)
     ratelimit.hit(session, "x", 5, timedelta(hours=1), NOW)
@@ -248,13 +256,26 @@ def test_housekeeping_forgets_old_rate_events_and_spent_tokens(settings: Any, se
 
 
 def test_emails_can_be_queued_for_after_the_answer(settings: Any, session: Session, skills: Any) -> None:
+    out = subs.subscribe(session, settings, "ko@example.com", "go", "daily", NOW)  # owed, for the worker
     later: list[emails.PendingEmail] = []
-    assert subs.subscribe(session, settings, "ko@example.com", "go", "daily", NOW, later=later).emailed
     assert signin.request_login(session, settings, "ko@example.com", NOW, later)
     assert not signin.request_login(session, settings, "unknown@example.com", NOW, later)
-    assert outbox(settings.outbox_dir) == [] and [p.template for p in later] == ["confirm", "login"]
+    assert outbox(settings.outbox_dir) == [] and [p.template for p in later] == ["login"]
+    row = session.get(Delivery, out.email_id)
+    assert (
+        row is not None
+        and row.status == DeliveryStatus.pending
+        and row.payload
+        == {
+            "template": "confirm",
+            "subscription_id": out.subscription_id,
+        }
+    )
     assert all(emails.send_transactional(session, settings, p, NOW) for p in later)
+    send_owed(session, settings, out, NOW)
     assert [m["To"] for m in outbox(settings.outbox_dir)] == ["ko@example.com", "ko@example.com"]
+    session.refresh(row)
+    assert row.status == DeliveryStatus.sent and row.attempts == 1
 
 
 def test_browse_list_puts_the_skills_most_asked_for_first(settings: Any, session: Session, skills: Any) -> None:

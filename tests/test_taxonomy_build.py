@@ -137,3 +137,21 @@ def test_names_read_as_people_write_them() -> None:
     lowered = [n.casefold() for n in name.values()]
     assert lowered.count("react") == 1
     assert not [n for n in name.values() if n.startswith("Amazon Web Services AWS")]
+
+
+def test_concept_tags_become_practices_and_fields() -> None:
+    """Stack Overflow's concept tags (two or three plain words, a head word that names a kind of work, enough
+    questions) are practices and fields; a product's part ('spring-security'), a generic phrase
+    ('project-management', 'data-processing') and a tag below the floor are not; an O*NET label behind 'software'
+    is reached by the tag's plain phrase."""
+    bundle = json.loads((REPO / "digest" / "taxonomy" / "data" / "taxonomy.json").read_text("utf-8"))
+    skills = {s["slug"]: s for s in bundle["skills"]}
+    owner = {a["alias"].casefold(): s["slug"] for s in bundle["skills"] for a in s["aliases"]}
+    concepts = {slug for slug, s in skills.items() if "stackoverflow-concepts" in s["sources"]}
+    assert {"load-balancing", "system-administration", "intrusion-detection", "video-encoding"} <= concepts
+    assert skills["load-balancing"]["kind"] == "practice" and skills["intrusion-detection"]["kind"] == "domain"
+    assert owner["load balancer"] == "load-balancing"  # a form postings write
+    assert not {"spring-security", "django-testing", "project-management", "data-processing"} & concepts
+    assert (owner["device drivers"], owner["data extraction"]) == ("device-driver", "data-extraction")
+    assert skills["device-driver"]["kind"] == "domain"
+    assert all(skills[s]["kind"] in ("practice", "domain") for s in concepts)

@@ -145,3 +145,92 @@ def test_the_company_name_again_is_not_its_skill(postings: dict[int, str]) -> No
     assert text.startswith("Gambit Robotics |") and "of Gambit Robotics" in text
     assert "robotics" not in slugs(text)
     assert "robotics" in slugs("Acme Robotics | Engineer\nRobotics and controls in C++ and Python.")
+
+
+@pytest.mark.parametrize(
+    ("posting", "words", "not_skills", "skills"),
+    [
+        # a customer list after an adverb (2026.12.6)
+        (47224017, "organizations globally like Block", {"vercel", "temporal", "circleci"}, set()),
+        # a product being left
+        (47226189, "move off GitHub", {"github"}, set()),
+        # a negated use a few words before, and the names that continue it
+        (46859154, "not shelling out to OpenAI", {"openai-api", "gemini"}, set()),
+        # a company whose name holds a skill's word ("T-Mobile" is no mobile development)
+        (46471318, "customers such as Cloudflare, T-Mobile", {"mobile-development"}, set()),
+        # the verb "building", not building automation; "CS" is computer science, not an accounting product
+        (46467873, "building automation tools", {"building-automation"}, set()),
+        (46861441, "CS/infra founder", {"creative-solutions-ultratax-cs"}, set()),
+        # a word that only looks like a practice ("prompting objections")
+        (46879486, "prompting objections", {"prompt-engineering"}, set()),
+    ],
+)
+def test_lists_departures_negations_and_lookalikes_are_no_mention(
+    postings: dict[int, str], posting: int, words: str, not_skills: set[str], skills: set[str]
+) -> None:
+    line = sentence(postings, posting, words)
+    found = slugs(line)
+    assert not found & not_skills, (line, found)
+    assert skills <= found, (line, found)
+
+
+def test_a_dropped_name_takes_what_it_implies_with_it(postings: dict[int, str]) -> None:
+    """A coding assistant in use names AI-assisted development; one in a customer list names neither."""
+    line = sentence(postings, 46468554, "customers like Cursor")
+    assert not slugs(line) & {"cursor", "ai-assisted-development"}, line
+    used = sentence(postings, 46857739, "everyone uses Cursor/Copilot")
+    assert {"cursor", "github-copilot", "ai-assisted-development"} <= slugs(used), used
+
+
+def test_bare_words_for_the_work_count_in_a_stack_not_in_a_name(postings: dict[int, str]) -> None:
+    """ "Mobile", "Cloud" and "Embedded" name the work in a list or a title, not in a name: "Mobile Engineers",
+    "Cloud Capacity" (a team), "Hetzner Cloud" (a product)."""
+    assert "mobile-development" in slugs(sentence(postings, 46907390, "Mobile/iOS Engineer"))
+    assert "mobile-development" in slugs(sentence(postings, 46596381, "ship web, mobile, and AI"))
+    assert "cloud-technologies" in slugs(sentence(postings, 47006572, "cloud/containerization expertise"))
+    assert "embedded-systems" in slugs(postings[46893204])  # "(Embedded/Full Stack)", a weak word beside a stack
+    assert "mobile-development" not in slugs(sentence(postings, 46857739, "Mobile Engineers, Engineering managers"))
+    assert "cloud-technologies" not in slugs(sentence(postings, 46857609, "Cloud Capacity"))
+    assert "cloud-technologies" not in slugs(sentence(postings, 46861028, "Deployed on Hetzner Cloud"))
+    assert "ruby" in slugs(sentence(postings, 47224017, "ruby/rails shop"))
+
+
+@pytest.mark.parametrize(
+    ("posting", "words", "not_skills", "skills"),
+    [
+        # an analogy with "think of ... but for" (2026.12.7)
+        (46860352, "Think of github but for hardware design", {"github"}, set()),
+        # a customer list after "teams, including"; investors after "participation from"
+        (47229954, "teams, including Lovable, Raycast, and n8n", {"lovable", "n8n"}, set()),
+        (47128740, "participation from Paul Graham, Perplexity", {"perplexity"}, set()),
+        # the company's own product, and an era named after a product
+        (46859814, "the creators of PyTorch Lightning", {"pytorch-lightning"}, {"ai"}),
+        (46859582, "the post-SEO era", {"search-engine-optimisation"}, set()),
+        (46535376, "the pre-LLM days", {"llm"}, set()),
+        # a background, not the work ("authors of neovim")
+        (46468149, "authors of neovim", {"neovim"}, set()),
+        # "design systems" as a verb and its object, not the practice
+        (46471975, "We design systems that are fast", {"design-system"}, set()),
+    ],
+)
+def test_own_products_eras_analogies_and_lists_are_no_mention(
+    postings: dict[int, str], posting: int, words: str, not_skills: set[str], skills: set[str]
+) -> None:
+    line = sentence(postings, posting, words)
+    found = slugs(line)
+    assert not found & not_skills, (line, found)
+    assert skills <= found, (line, found)
+
+
+def test_the_same_names_in_the_work_are_skills(postings: dict[int, str]) -> None:
+    """The guards of 2026.12.7 leave the names alone where they are the work: a stack, a list of skills."""
+    assert "design-system" in slugs(sentence(postings, 46467492, "workflows, design systems"))
+    assert "docker-swarm" in slugs(sentence(postings, 46860352, "Docker Swarm & Terraform"))
+    assert {"load-balancing", "container-orchestration", "reverse-proxy"} <= slugs(
+        sentence(postings, 46509990, "container orchestration, load balancing")
+    )
+    assert "search-engine-optimisation" in slugs("We grow through SEO and content. Stack: Python.")
+
+
+def test_a_devsecops_title_is_a_role(postings: dict[int, str]) -> None:
+    assert "devsecops" not in slugs(postings[47222672])

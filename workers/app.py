@@ -40,6 +40,7 @@ def make_celery(settings: Settings) -> Celery:
             "workers.tasks.poll_due_feeds": {"queue": queues["polling"]},
             "workers.tasks.deliver": {"queue": queues["delivery"]},
             "workers.tasks.deliver_batch": {"queue": queues["delivery"]},
+            "workers.tasks.deliver_signups": {"queue": queues["delivery"]},
         },
         "beat_schedule": beat_schedule(),
     }

@@ -177,6 +177,18 @@ def deliver(delivery_id: int, now: str | None = None) -> None:
         deliver_one(session, ctx, delivery_id, _now(now))
 
 
+@app.task(**DELIVERY_TASK)
+def deliver_signups(delivery_ids: list[int], now: str | None = None) -> None:
+    """Sign-up emails the web owed (confirmations, notices), a batch of a web process's last moments."""
+    from digest.config import get_settings
+    from digest.delivery.context import Context
+    from digest.delivery.signups import deliver_signups as deliver_them
+
+    ctx = Context.for_settings(get_settings())
+    with session_scope() as session:
+        deliver_them(session, ctx, delivery_ids, _now(now))
+
+
 def _requeue_stuck_deliveries(now: Any) -> None:
     from digest.config import get_settings
     from digest.delivery.due import stuck_deliveries

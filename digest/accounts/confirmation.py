@@ -1,72 +1,70 @@
-"""Double opt-in: the confirmation email (or the notice for a subscription that already runs), reading and
-spending its link, and activating the subscription it names."""
+"""Double opt-in: the confirmation email (or the notice for a subscription that already runs), owed in the
+request's transaction and rendered by the worker; reading and spending its link, and activating the
+subscription it names."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from digest.accounts.emails import PendingEmail, send_or_queue
+from digest.accounts.emails import ALREADY_SUBSCRIBED, CONFIRM, PendingEmail, owe_signup_email, transactional_email
 from digest.accounts.links import link_int, settings_url, spend_link, unsubscribe_url
 from digest.accounts.search_input import description
 from digest.accounts.tokens import InvalidToken, make_token, read_token
 from digest.config import Settings
-from digest.store.models import Skill, Subscription, SubscriptionStatus, UsedToken, User
+from digest.mail.message import OutgoingEmail
+from digest.store.models import Delivery, Skill, Subscription, SubscriptionStatus, UsedToken, User
 
 
-def send_confirmation(
-    session: Session,
-    settings: Settings,
-    user: User,
-    sub: Subscription,
-    skill: Skill,
-    now: datetime,
-    later: list[PendingEmail] | None = None,
-) -> bool:
-    token = make_token(settings.secret, "confirm", {"u": user.id, "s": sub.id}, now)
-    unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
-    context = {
-        "skill": skill.name,
-        # a search (filters, more skills) in words, so the person confirms what they asked for
-        "search": None if sub.search is None else description(session, sub.skill_id, sub.search),
-        "cadence": sub.cadence.value,
-        "confirm_url": f"{settings.base_url}/confirm?token={token}",
-        "valid_days": settings.confirm_link_max_age // 86400,
-        "base_url": settings.base_url,
-        "unsubscribe_url": unsubscribe,
-    }
-    key = f"confirm-{sub.id}-{int(now.timestamp())}"
-    sub.confirm_sent_at = now
-    session.flush()
-    return send_or_queue(session, settings, PendingEmail(user.email, "confirm", context, key, unsubscribe), now, later)
+def owe_confirmation(session: Session, user_id: int, subscription_id: int, now: datetime) -> int | None:
+    """Record, in the caller's transaction, that the subscription is owed a confirmation email: the worker
+    renders and sends it (digest.delivery.signups). The owed email's delivery id."""
+    return owe_signup_email(session, user_id, subscription_id, CONFIRM, now)
 
 
-def send_already_subscribed(
-    session: Session,
-    settings: Settings,
-    user: User,
-    sub: Subscription,
-    skill: Skill,
-    now: datetime,
-    later: list[PendingEmail] | None = None,
-) -> bool:
-    """A sign-up for a subscription that already runs: tell the address's owner (nothing changes)."""
-    unsubscribe = unsubscribe_url(settings, sub.id, user.id, now)
-    context = {
-        "skill": skill.name,
-        "status": sub.status.value,
-        "settings_url": settings_url(settings),
-        "base_url": settings.base_url,
-        "unsubscribe_url": unsubscribe,
-    }
-    sub.confirm_sent_at = now  # throttles notices as it throttles confirmations
-    session.flush()
-    key = f"already-{sub.id}-{int(now.timestamp())}"
-    return send_or_queue(
-        session, settings, PendingEmail(user.email, "already_subscribed", context, key, unsubscribe), now, later
-    )
+def owe_already_subscribed(session: Session, user_id: int, subscription_id: int, now: datetime) -> int | None:
+    """A sign-up for a subscription that already runs: its owner is told (nothing changes)."""
+    return owe_signup_email(session, user_id, subscription_id, ALREADY_SUBSCRIBED, now)
+
+
+def signup_email(session: Session, settings: Settings, row: Delivery) -> OutgoingEmail | None:
+    """The email an owed sign-up delivery stands for, rendered as the subscription is now, its links dated
+    when it was asked for (they expire from then); None when the subscription or the account is gone."""
+    payload = row.payload or {}
+    sub = session.get(Subscription, int(payload.get("subscription_id", 0)))
+    if sub is None or sub.user_id != row.user_id:
+        return None
+    user, skill, asked = sub.user, sub.skill, row.created_at
+    unsubscribe = unsubscribe_url(settings, sub.id, user.id, asked)
+    template = str(payload.get("template"))
+    context: dict[str, Any]
+    if template == ALREADY_SUBSCRIBED:
+        context = {
+            "skill": skill.name,
+            "status": sub.status.value,
+            "settings_url": settings_url(settings),
+            "base_url": settings.base_url,
+            "unsubscribe_url": unsubscribe,
+        }
+        key = f"already-{sub.id}-{int(asked.timestamp())}"
+    else:
+        token = make_token(settings.secret, "confirm", {"u": user.id, "s": sub.id}, asked)
+        context = {
+            "skill": skill.name,
+            # a search (filters, more skills) in words, so the person confirms what they asked for
+            "search": None if sub.search is None else description(session, sub.skill_id, sub.search),
+            "cadence": sub.cadence.value,
+            "confirm_url": f"{settings.base_url}/confirm?token={token}",
+            "valid_days": settings.confirm_link_max_age // 86400,
+            "base_url": settings.base_url,
+            "unsubscribe_url": unsubscribe,
+        }
+        key = f"confirm-{sub.id}-{int(asked.timestamp())}"
+    email = transactional_email(settings, PendingEmail(user.email, template, context, key, unsubscribe))
+    return replace(email, delivery_id=row.id)
 
 
 @dataclass(frozen=True)

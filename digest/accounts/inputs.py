@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from email_validator import EmailNotValidError, validate_email
 
 from digest.accounts.slots import zone
@@ -13,6 +15,7 @@ class BadInput(ValueError):
     """Input a person typed that we cannot use; the message says why in plain words."""
 
 
+@lru_cache(maxsize=256)  # a request checks its address at the door and again in the use case it calls
 def normalize_email(address: str) -> str:
     """The canonical stored form of an address we can deliver to (no DNS lookups); BadInput otherwise.
     A non-ASCII local part is kept (it goes out with SMTPUTF8, which SendGrid supports too); an

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from digest.accounts.inputs import BadInput, check_timezone
 from digest.accounts.slots import Prefs, next_due, zone
 from digest.mail.suppression import is_suppressed
+from digest.store.bulk import insert_new
 from digest.store.models import Subscription, SubscriptionStatus, User
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -21,17 +22,18 @@ ALERT_MIN_CHANGES = (0, 25, 50, 100)
 
 
 def get_or_create_user(session: Session, address: str, now: datetime) -> User:
-    user = session.scalar(select(User).where(User.email == address))
-    if user is not None:
-        return user
-    try:
-        with session.begin_nested():
-            user = User(email=address, created_at=now)
-            session.add(user)
-    except IntegrityError:  # a concurrent request created it first
-        user = session.scalar(select(User).where(User.email == address))
-        assert user is not None
+    user = session.get(User, account_of(session, address, now)[0])
+    assert user is not None
     return user
+
+
+def account_of(session: Session, address: str, now: datetime) -> tuple[int, bool]:
+    """The id of the account of `address`, made if there is none (True then): one INSERT for a new address,
+    which a concurrent request's insert of the same address turns into a no-op, and then a read."""
+    new_id = insert_new(session, cast(Table, User.__table__), {"email": address, "created_at": now})
+    if new_id is not None:
+        return new_id, True
+    return int(session.execute(select(User.id).where(User.email == address)).scalar_one()), False
 
 
 def update_account(

@@ -101,9 +101,9 @@ def _cut(value: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def resolve_search(session: Session, skill_query: str, given: SearchInput) -> Search:
-    """The Search of `skill_query` (its first skill) and `given`. UnknownSkill for a skill we do not know;
-    BadInput for anything else we cannot use."""
+def resolve_search(session: Session, skill_query: str, given: SearchInput, first: Skill | None = None) -> Search:
+    """The Search of `skill_query` (its first skill: `first` when the caller resolved it already) and
+    `given`. UnknownSkill for a skill we do not know; BadInput for anything else we cannot use."""
     more = [q for q in given.skills if q.strip()]
     # the limits make() checks, before any lookup: a public preview resolves what it is given
     if (
@@ -116,7 +116,7 @@ def resolve_search(session: Session, skill_query: str, given: SearchInput) -> Se
             f"That search names too many: at most {MAX_SKILLS} skills, {MAX_METROS} places,"
             f" {MAX_COMPANIES} excluded companies and {MAX_WORDS} excluded words."
         )
-    skill_ids = [resolve_skill(session, q).id for q in [skill_query, *more]]
+    skill_ids = [(first or resolve_skill(session, skill_query)).id, *(resolve_skill(session, q).id for q in more)]
     places = [m for m in given.metros if m.strip()]
     known = session.execute(select(Metro.id, Metro.slug, Metro.name)).all() if places else []
     metro_ids = [_metro_id(known, m) for m in places]

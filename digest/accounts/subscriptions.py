@@ -11,21 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from digest.accounts.confirmation import activate, send_already_subscribed, send_confirmation
-from digest.accounts.emails import PendingEmail
+from digest.accounts.confirmation import activate, owe_already_subscribed, owe_confirmation
 from digest.accounts.inputs import normalize_email, parse_cadence
 from digest.accounts.links import UnsubscribeTarget
-from digest.accounts.people import get_or_create_user
+from digest.accounts.people import account_of
 from digest.accounts.search_input import SearchInput, resolve_search
 from digest.accounts.searches import Search, column
 from digest.config import Settings
 from digest.mail.suppression import suppress
+from digest.store.bulk import insert_new
 from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, Suppression, User
+from digest.taxonomy.resolve import resolve_skill
 
 
 class NotFound(LookupError):
@@ -34,11 +35,16 @@ class NotFound(LookupError):
 
 @dataclass(frozen=True)
 class SubscribeOutcome:
-    """What happened, for logs and tests only: callers must answer people the same way whatever it says."""
+    """What happened, for logs and tests only: callers must answer people the same way whatever it says.
+    `email_id`: the owed sign-up email's delivery (digest.delivery.signups sends it), if one is owed."""
 
     subscription_id: int
-    emailed: bool
+    email_id: int | None
     skill: Skill
+
+    @property
+    def emailed(self) -> bool:
+        return self.email_id is not None
 
 
 def subscribe(
@@ -50,13 +56,13 @@ def subscribe(
     now: datetime,
     *,
     confirmed: bool = False,
-    later: list[PendingEmail] | None = None,
     search: SearchInput | None = None,
 ) -> SubscribeOutcome:
-    """Ask for a subscription. New, unconfirmed and unsubscribed ones get a confirmation email (resent at
-    most every `confirm_resend_after` seconds); active and paused ones are left as they are.
-    `confirmed` (the admin CLI only) activates at once and sends nothing. With `later`, the email is
-    appended there for the caller to `send_transactional` after answering, so answers take as long whoever asks.
+    """Ask for a subscription. New, unconfirmed and unsubscribed ones are owed a confirmation email (again
+    at most every `confirm_resend_after` seconds); active and paused ones are left as they are, and their
+    owner is owed a notice instead: the same work, so answers take as long whoever asks. The email is only
+    recorded here, in the caller's transaction (`email_id`); the worker renders and sends it after commit.
+    `confirmed` (the admin CLI, a person signed in as the address) activates at once and owes nothing.
 
     `search`: what it follows beyond the skill (more skills, job filters); a new, pending or unsubscribed
     subscription takes it, an active or paused one only with `confirmed` (nobody changes another's search).
@@ -64,38 +70,32 @@ def subscribe(
     Raises BadInput for a bad address, cadence or search and UnknownSkill (with suggestions) for an unknown skill."""
     address = normalize_email(email)
     cad = cadence if isinstance(cadence, Cadence) else parse_cadence(cadence)
-    found = resolve_search(session, skill_query, search or SearchInput())
-    skill = session.get(Skill, found.skill_id)
-    assert skill is not None
-    user = get_or_create_user(session, address, now)
-    existing = select(Subscription).where(Subscription.user_id == user.id, Subscription.skill_id == skill.id)
-    sub = session.scalar(existing)
+    skill = resolve_skill(session, skill_query)  # held here: the session keeps only what someone holds
+    found = resolve_search(session, skill_query, search or SearchInput(), first=skill)
+    user_id, new_user = account_of(session, address, now)
+    existing = select(Subscription).where(Subscription.user_id == user_id, Subscription.skill_id == skill.id)
+    sub = None if new_user else session.scalar(existing)
     if sub is None:
-        try:
-            with session.begin_nested():
-                sub = Subscription(
-                    user_id=user.id,
-                    skill_id=skill.id,
-                    cadence=cad,
-                    status=SubscriptionStatus.pending,
-                    cursor=now,
-                    created_at=now,
-                    updated_at=now,
-                    search=column(found),
-                )
-                session.add(sub)
-        except IntegrityError:  # a concurrent request created it first: answer as for a repeat
-            return SubscribeOutcome(session.scalars(existing).one().id, False, skill)
+        values = {"user_id": user_id, "skill_id": skill.id, "cadence": cad, "status": SubscriptionStatus.pending,
+                  "cursor": now, "created_at": now, "updated_at": now, "search": column(found),
+                  "confirm_sent_at": None if confirmed else now}  # fmt: skip
+        sub_id = insert_new(session, cast(Table, Subscription.__table__), values)
+        if sub_id is None:  # a concurrent request created it first: answer as for a repeat
+            return SubscribeOutcome(session.scalars(existing).one().id, None, skill)
+        if not confirmed:  # the common case, in three statements: no objects loaded
+            return SubscribeOutcome(sub_id, owe_confirmation(session, user_id, sub_id, now), skill)
+        sub = session.get(Subscription, sub_id)
+        assert sub is not None
     elif sub.status in (SubscriptionStatus.active, SubscriptionStatus.paused):
         if confirmed:
             if search is not None:
                 change_search(session, sub, found, now)
-            return SubscribeOutcome(sub.id, False, skill)
+            return SubscribeOutcome(sub.id, None, skill)
         if _sent_lately(settings, sub, now):
-            return SubscribeOutcome(sub.id, False, skill)
-        # the same work as for a new address (a write and an email queued): timing tells nobody it exists
-        sent = send_already_subscribed(session, settings, user, sub, skill, now, later)
-        return SubscribeOutcome(sub.id, sent, skill)
+            return SubscribeOutcome(sub.id, None, skill)
+        # the same work as for a new address (a write and an email owed): timing tells nobody it exists
+        sub.confirm_sent_at = now  # a notice throttles confirmations and notices alike
+        return SubscribeOutcome(sub.id, owe_already_subscribed(session, user_id, sub.id, now), skill)
     elif sub.status == SubscriptionStatus.unsubscribed:
         sub.status = SubscriptionStatus.pending
         sub.cadence = cad
@@ -108,11 +108,11 @@ def subscribe(
         sub.updated_at = now
     if confirmed:
         activate(session, settings, sub, now)
-        return SubscribeOutcome(sub.id, False, skill)
+        return SubscribeOutcome(sub.id, None, skill)
     if _sent_lately(settings, sub, now):
-        return SubscribeOutcome(sub.id, False, skill)
-    sent = send_confirmation(session, settings, user, sub, skill, now, later)
-    return SubscribeOutcome(sub.id, sent, skill)
+        return SubscribeOutcome(sub.id, None, skill)
+    sub.confirm_sent_at = now
+    return SubscribeOutcome(sub.id, owe_confirmation(session, user_id, sub.id, now), skill)
 
 
 def _sent_lately(settings: Settings, sub: Subscription, now: datetime) -> bool:

@@ -13,14 +13,13 @@ from sqlalchemy.orm import Session
 
 from digest.config import Settings
 from digest.delivery.build import alert_email
-from digest.delivery.context import Context, Outcome, checkpoint
-from digest.delivery.ledger import claim_where, record, recording
-from digest.delivery.send import send_with_retries
+from digest.delivery.context import Context
+from digest.delivery.ledger import claim_where
+from digest.delivery.send import send_claimed
 from digest.delivery.state import SkillName, alert_view
 from digest.demand.explain import compared_windows, explain_week, sentence
 from digest.demand.snapshot import snapshots
 from digest.demand.window import paired_into
-from digest.logs import log_context
 from digest.mail.message import OutgoingEmail
 from digest.mail.suppression import is_suppressed
 from digest.store.bulk import dialect_insert
@@ -114,28 +113,13 @@ def alert_size(change: float) -> int:
 
 
 def deliver_alerts(session: Session, ctx: Context, delivery_ids: Sequence[int], now: datetime) -> Counter[str]:
-    summary: Counter[str] = Counter()
     got = claim_where(session, ctx, and_(Delivery.id.in_(list(delivery_ids)), Delivery.kind == DeliveryKind.alert), now)
     session.commit()
-    unsent: list[Outcome] = []  # alert deliveries have no subscription windows: window end is just `now`
-    try:
-        with recording(session, now, now) as record_one:
-            for delivery_id, user_id, attempts in got:
-                email = _alert_email(session, ctx, delivery_id, user_id, now)
-                if email is None:
-                    unsent.append((delivery_id, DeliveryStatus.failed, None, "alert, subscription or address gone"))
-                    continue
-                with log_context(delivery_id=delivery_id):
-                    outcome = send_with_retries(ctx, email, now, retry=attempts > 1)
-                checkpoint("after_send")
-                record_one(outcome)
-                summary[f"alert {outcome[1]}"] += 1
-    finally:
-        record(session, unsent, now, now)
-        session.commit()
-    for _, status, _, _ in unsent:
-        summary[f"alert {status}"] += 1
-    return summary
+
+    def build(delivery_id: int, user_id: int) -> OutgoingEmail | None:
+        return _alert_email(session, ctx, delivery_id, user_id, now)
+
+    return send_claimed(session, ctx, got, build, "alert", "alert, subscription or address gone", now)
 
 
 def _alert_email(session: Session, ctx: Context, delivery_id: int, user_id: int, now: datetime) -> OutgoingEmail | None:

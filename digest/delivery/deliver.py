@@ -38,6 +38,7 @@ from digest.delivery.due import due_batches, stuck_deliveries
 from digest.delivery.ledger import Claimed, claim, record, record_items, record_windows, recording
 from digest.delivery.plan import keep_owned, plan
 from digest.delivery.send import send_with_retries
+from digest.delivery.signups import deliver_signups
 from digest.delivery.state import Window, first_window_start, search_of
 from digest.logs import log_context
 from digest.store.models import Delivery, DeliveryKind, DeliveryStatus
@@ -78,13 +79,16 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def deliver_one(session: Session, ctx: Context, delivery_id: int, now: datetime) -> Counter[str]:
-    """Deliver (or retry) one delivery by id: what the sweeper re-queues."""
+    """Deliver (or retry) one delivery by id (a digest, an alert or a sign-up email): what the sweeper
+    re-queues."""
     row = session.get(Delivery, delivery_id)
     if row is None or row.status in (DeliveryStatus.sent, DeliveryStatus.empty, DeliveryStatus.failed):
         session.rollback()
         return Counter(skipped=1)
     if row.kind == DeliveryKind.alert:
         return deliver_alerts(session, ctx, [delivery_id], now)
+    if row.kind == DeliveryKind.confirm:
+        return deliver_signups(session, ctx, [delivery_id], now)
     user_id, cadence, window_end = row.user_id, row.cadence, row.window_end
     session.rollback()
     return deliver_digests(session, ctx, [user_id], cadence, window_end, now)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
-from digest.delivery.context import Context, Outcome
+from sqlalchemy.orm import Session
+
+from digest.delivery.context import Context, Outcome, checkpoint
+from digest.delivery.ledger import record, recording
+from digest.logs import log_context
 from digest.mail.backends import PermanentSendError, TemporarySendError
 from digest.mail.message import OutgoingEmail
 from digest.store.models import DeliveryStatus
@@ -44,3 +50,37 @@ def send_with_retries(ctx: Context, email: OutgoingEmail, now: datetime, retry: 
             ctx.sleep(wait)
     log.warning("delivery %s: giving up for now (%s); the sweeper retries it", email.delivery_id, last)
     return email.delivery_id, DeliveryStatus.pending, None, last
+
+
+def send_claimed(
+    session: Session,
+    ctx: Context,
+    claimed: list[tuple[int, int, int]],
+    build: Callable[[int, int], OutgoingEmail | None],
+    label: str,
+    gone: str,
+    now: datetime,
+) -> Counter[str]:
+    """Send and record one-email deliveries already claimed and committed, (id, user id, attempts) each:
+    `build` makes a delivery's email, or None when what it stood for is gone (recorded failed, `gone`).
+    Each outcome is committed before the next send; counts by outcome, prefixed with `label`."""
+    summary: Counter[str] = Counter()
+    unsent: list[Outcome] = []  # no subscription windows: the window end is just `now`
+    try:
+        with recording(session, now, now) as record_one:
+            for delivery_id, user_id, attempts in claimed:
+                email = build(delivery_id, user_id)
+                if email is None:
+                    unsent.append((delivery_id, DeliveryStatus.failed, None, gone))
+                    continue
+                with log_context(delivery_id=delivery_id):
+                    outcome = send_with_retries(ctx, email, now, retry=attempts > 1)
+                checkpoint("after_send")
+                record_one(outcome)
+                summary[f"{label} {outcome[1]}"] += 1
+    finally:
+        record(session, unsent, now, now)
+        session.commit()
+    for _, status, _, _ in unsent:
+        summary[f"{label} {status}"] += 1
+    return summary

@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 
+from digest.ingest.pipeline import job_values
 from digest.sources.entry import Entry
 from digest.sources.jobfile import Posting, to_entry
+from digest.store.models import ItemKind
 from digest.taxonomy.link import Resolution, TaxonomyIds, resolve_with
 from digest.taxonomy.matcher import get_matcher
 
@@ -23,7 +25,8 @@ def _start_worker(ids: TaxonomyIds, now: datetime) -> None:
 
 def resolve_batch(postings: Sequence[Posting]) -> dict[str, Resolution]:
     """The taxonomy's resolution (skills, title, metro) of each posting by identity, as the pipeline's resolve_here
-    would make it: run in a matching process, which has the ids and `now` from its start."""
+    would make it, its values with the posting's `job_values` (pay, seniority, employer: off the importer's
+    path too): run in a matching process, which has the ids and `now` from its start."""
     assert _WORKER is not None, "resolve_batch runs in a process started by Matching"
     ids, now = _WORKER
     entries: dict[str, Entry] = {}
@@ -42,7 +45,11 @@ def resolve_batch(postings: Sequence[Posting]) -> dict[str, Resolution]:
         }
         for e in entries.values()
     ]
-    return dict(zip(entries, resolve_with(ids, fields, now), strict=True))
+    resolutions = resolve_with(ids, fields, now)
+    for e, r in zip(entries.values(), resolutions, strict=True):
+        if e.kind == ItemKind.job:
+            r.values.update(job_values(e))
+    return dict(zip(entries, resolutions, strict=True))
 
 
 class Matching:

@@ -160,17 +160,20 @@ def plan(
     entries: Sequence[Entry],
     now: datetime,
     source_name: str | None = None,
+    details: bool = True,
 ) -> Batch:
     """Identity and dedupe: drop the entries this source already has (counted as seen), then decide each
     fresh one: a new item (a row of `item_rows`), or one more source of a stored item or of a new item of
-    this same batch (a URL or, for a posting, title + company + location within 30 days)."""
+    this same batch (a URL or, for a posting, title + company + location within 30 days). `details=False`:
+    the new postings' `job_values` are left None here, for `resolutions_from` to fill in (the importer's
+    matching processes compute them)."""
     batch = Batch(source_key, feed_id, now)
     fresh = _fresh(session, batch, entries)
     if not fresh:
         return batch
     batch.pending = _pending(entries, fresh, now)
     by_url, by_job = _existing_matches(session, batch.pending)
-    _decide(batch, by_url, by_job, source_name)
+    _decide(batch, by_url, by_job, source_name, details)
     return batch
 
 
@@ -180,7 +183,8 @@ def resolve_here(session: Session, batch: Batch) -> list[Resolution]:
 
 
 def resolutions_from(batch: Batch, resolved: Mapping[str, Resolution]) -> list[Resolution]:
-    """The batch's new items resolved beforehand (by identity: the importer matches in another process)."""
+    """The batch's new items resolved beforehand (by identity: the importer matches in another process); the
+    resolutions' values are set on the rows (with a posting's `job_values` when they were computed there)."""
     resolutions = [resolved[identity] for identity in batch.row_identities]
     for item_row, r in zip(batch.item_rows, resolutions, strict=True):
         item_row.update(r.values)
@@ -241,6 +245,7 @@ def _decide(
     by_url: dict[tuple[ItemKind, str], int],
     by_job: dict[str, list[tuple[int, datetime]]],
     source_name: str | None,
+    details: bool,
 ) -> None:
     # decide each fresh entry: a new item (a row of `item_rows`), or one more source of a stored item (an id)
     # or of a new item of this same batch (its row index)
@@ -265,7 +270,7 @@ def _decide(
             batch.targets.append(target)
             continue
         index = len(batch.item_rows)
-        batch.item_rows.append(_item_row(p, source_name, batch.now))
+        batch.item_rows.append(_item_row(p, source_name, batch.now, details))
         batch.targets.append((None, index))
         batch.row_identities.append(e.identity)
         if p.url_key:
@@ -274,11 +279,10 @@ def _decide(
             batch_job.setdefault(p.job_key, []).append((index, p.published))
 
 
-def _item_row(p: _Pending, source_name: str | None, now: datetime) -> dict[str, Any]:
+def _item_row(p: _Pending, source_name: str | None, now: datetime, details: bool) -> dict[str, Any]:
     e = p.entry
-    if e.kind == ItemKind.job:
-        job_details(e)
-    return {
+    job = e.kind == ItemKind.job
+    row = {
         "kind": e.kind,
         "title": e.title,
         "url": e.link,
@@ -288,19 +292,32 @@ def _item_row(p: _Pending, source_name: str | None, now: datetime) -> dict[str, 
         "source_name": source_name,
         "published_at": p.published,
         "fetched_at": now,
-        "dedupe_key": p.job_key if e.kind == ItemKind.job else url_dedupe_key(p.canonical),
+        "dedupe_key": p.job_key if job else url_dedupe_key(p.canonical),
         "company": e.company,
-        "employer_key": employer_key(e.company) if e.kind == ItemKind.job else None,
         "location_raw": e.location_raw,
         "remote": e.remote,
-        "posted_on": p.published.date() if e.kind == ItemKind.job else None,
+        "posted_on": p.published.date() if job else None,
         "title_raw": e.title_raw,
+    }
+    row.update(job_values(e) if job and details else dict.fromkeys(JOB_VALUES))
+    return row
+
+
+JOB_VALUES = ("salary_min", "salary_max", "salary_currency", "salary_period", "seniority", "employer_key", "repost_key")
+
+
+def job_values(e: Entry) -> dict[str, Any]:
+    """A posting's row values read from its fields and text (the JOB_VALUES columns): pay and seniority
+    (where the source gave none), employer and re-post keys."""
+    job_details(e)
+    return {
         "salary_min": e.salary_min,
         "salary_max": e.salary_max,
         "salary_currency": e.salary_currency,
         "salary_period": e.salary_period,
         "seniority": e.seniority,
-        "repost_key": repost_key(e.company, e.title) if e.kind == ItemKind.job else None,
+        "employer_key": employer_key(e.company),
+        "repost_key": repost_key(e.company, e.title),
     }
 
 

@@ -75,7 +75,8 @@ _opened: set[str] = set()
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
     _opened.add(url)
-    return make_engine(url)
+    settings = get_settings()
+    return make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
 
 
 def get_engine() -> Engine:
@@ -83,7 +84,13 @@ def get_engine() -> Engine:
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    return _factory_for(engine or get_engine())
+
+
+@lru_cache(maxsize=8)
+def _factory_for(engine: Engine) -> sessionmaker[Session]:
+    # one per engine: each sessionmaker makes its own Session class, whose events SQLAlchemy sets up anew
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager

@@ -104,6 +104,7 @@ _CUES = [
         ]
         for how in ("such as", "like", "including", "include", "includes", "from", "at")
     ),
+    *(f"{who}, including" for who in ("customers", "clients", "users", "teams", "companies", "organizations")),
     *(
         f"{who} {how}"
         for who in ["backgrounds", "background", "engineers", "team", "founders", "people", "folks", "alumni"]
@@ -116,6 +117,13 @@ _CUES = [
     # competitors the product replaces ("replacing tools like Notion, ClickUp, Asana and Hootsuite")
     *("replacing", "replaces", "replace", "alternative to", "alternatives to", "take on", "compete with"),
     *("replacing tools like", "replacing tools such as", "replaces tools like", "replace tools like"),
+    # a list after an adverb ("organizations globally like Block, Vercel"), a product being left ("move off
+    # GitHub"), the company joining another ("Graphite is joining Cursor"), a close partner
+    *("globally like", "globally including", "worldwide like", "worldwide including", "around the world like"),
+    *("move off", "moving off", "migrate off", "migrating off", "moving away from", "migrating away from"),
+    *("is joining", "are joining", "has joined", "partnering closely with", "working closely with"),
+    *("outperforms", "outperform", "beats"),
+    *("participation from", "support from", "investment from"),
 ]
 _CUE_AUTOMATON = ahocorasick_rs.AhoCorasick(
     sorted({c for cue in _CUES for c in (cue, cue[0].upper() + cue[1:])}),
@@ -138,7 +146,7 @@ _APPLY = re.compile(  # on lower-cased text
 )
 _APPLICATION_SLUGS = frozenset({"github", "gitlab", "linkedin", "bitbucket", "stack-overflow", "kaggle", "youtube"})
 # Practices that are also job titles: "DevOps Engineer", "Software Engineers / DevOps | Greece" name a role.
-_ROLE_PRACTICES = frozenset({"devops", "quality-assurance", "site-reliability-engineering", "ux-research"})
+_ROLE_PRACTICES = frozenset({"devops", "devsecops", "quality-assurance", "site-reliability-engineering", "ux-research"})
 _ROLE_AFTER = re.compile(
     r"\s*(?:/\s*\w+\s*)?(?:engineers?|eng|engineering manager|roles?|leads?|team|developers?)\b|:\s*https?://", re.I
 )  # "devops eng", "- DevOps: https://..." (a list of openings)
@@ -149,13 +157,32 @@ _ROLE_WORDS = re.compile(
 )
 # A negation or a contrast right before the match: "No Jira.", "No GPS. No RF link.", "differs from LLMs".
 # endswith() with a tuple finds the candidates (a C loop); the pattern confirms a whole word.
-_NEG_ENDINGS = ("No ", "no ", "Not ", "not ", "unlike ", "Unlike ", "from ", "instead of ", "rather than ")
-_NEGATED = re.compile(r"(?:^|[^\w'’-])(?:[Nn]o|[Nn]ot|[Uu]nlike|differs?\s+from|instead\s+of|rather\s+than) $")
+# Also a negated use a few words before: "not shelling out to OpenAI", "not relying on", "moving away from".
+_NEG_ENDINGS = (
+    *("No ", "no ", "Not ", "not ", "unlike ", "Unlike ", "from ", "instead of ", "rather than "),
+    *("out to ", "relying on ", "using ", "depending on "),
+)
+_NEGATED = re.compile(
+    r"(?:^|[^\w'’-])(?:[Nn]o|[Nn]ot|[Uu]nlike|differs?\s+from|instead\s+of|rather\s+than|(?:mov|migrat)(?:e|es|ed|ing)\s+"
+    r"away\s+from|[Nn]ot\s+(?:\w+ing\s+out\s+to|relying\s+on|using|depending\s+on)) $"
+)
+# The names that continue a negated one ("No Jira/Confluence", "not shelling out to OpenAI/Gemini/...").
+_NEGATED_LIST = re.compile(r"\s*(?:/|&|,?\s*\bor\b|,?\s*\bnor\b)\s*")
 _URL_BEFORE = frozenset("/.@:=?&#-_")  # a word inside a URL or an address has one of these before it
 # An analogy: "Figma for the built world", "think Cursor for radiologists", "what Figma did to design" (a dash
 # counts only inside a line, not as a bullet: "- Figma for prototyping" is a stack).
-_ANALOGY_BEFORE = re.compile(r"(?:\b(?:[Tt]hink|[Ll]ike|the|an?|what)|[^\s][ \t]*[—–]|[^\s][ \t]+-)\s*$")
-_ANALOGY_AFTER = re.compile(r"\s+(?:for\s+(?:the\s+|an?\s+)?[a-z]|did\s+(?:to|for)\b)|\s*\+\s*\w+\s+for\s")
+_ANALOGY_BEFORE = re.compile(
+    r"(?:\b(?:[Tt]hink(?:\s+of)?|[Ll]ike|the|an?|what|building|build|builds)|[^\s][ \t]*[—–]|[^\s][ \t]+-)\s*$"
+)
+_ANALOGY_AFTER = re.compile(
+    r"\s+(?:(?:but\s+)?for\s+(?:the\s+|an?\s+)?[a-z\d]|did\s+(?:to|for)\b)|\s*\+\s*\w+\s+for\s"
+)  # "think of github but for hardware design"
+# The company's own product or an era named after a product, right before the match: "Lightning AI (the
+# creators of PyTorch Lightning)", "the team behind Temporal", "the post-SEO era".
+_OWN_ENDINGS = (
+    *("creators of ", "makers of ", "maker of ", "creator of ", "team behind ", "company behind "),
+    *("authors of ", "maintainers of ", "post-", "Post-", "pre-", "Pre-"),
+)
 
 
 def _load_brands() -> frozenset[str]:
@@ -188,10 +215,21 @@ def keep(text: str, matches: Sequence[Match]) -> list[Match]:
     facts = _Facts(text)
     out: list[Match] = []
     moved = False
+    dropped = -2  # the index of the last match a guard dropped
+    negated_end = -1  # where the last negated match ended, while a list of names may continue it
     for i, m in enumerate(matches):
+        if i == dropped + 1 and m[2] == matches[dropped][2] and m[3] == matches[dropped][3]:
+            continue  # the skill a dropped alias implies (right after it: "Cursor" names AI-assisted development)
+        if negated_end >= 0:
+            if _NEGATED_LIST.fullmatch(text, negated_end, m[2]):
+                negated_end = m[3]  # "not shelling out to OpenAI/Gemini"
+                continue
+            negated_end = -1
         if i not in suspects or facts.mention(m):
             out.append(m)
             continue
+        dropped = i
+        negated_end = m[3] if facts.negated else -1
         later = facts.later_mention(m)
         if later is not None:
             out.append(later)
@@ -220,13 +258,14 @@ def _suspects(text: str, matches: Sequence[Match]) -> list[int]:
         or (start and text[start - 1] in url_before and _in_url(text, start))
         or startswith("-like", end)
         or endswith(negations, 0, start)
+        or endswith(_OWN_ENDINGS, 0, start)
     ]
 
 
 class _Facts:
     """What the guards need to know about one text, found once."""
 
-    __slots__ = ("_company_end", "bar", "field", "first_line_end", "text")
+    __slots__ = ("_company_end", "bar", "field", "first_line_end", "negated", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -236,6 +275,7 @@ class _Facts:
         self.bar = max(text.find("|", 0, self.first_line_end), 0)
         self.field = text[: self.bar].strip() or "\0"
         self._company_end: int | None = None
+        self.negated = False  # whether the last match `mention` refused was negated
 
     @property
     def company_end(self) -> int:
@@ -274,6 +314,7 @@ class _Facts:
 
     def mention(self, m: Match) -> bool:
         text, start, end, alias = self.text, m.start, m.end, m.alias
+        self.negated = False
         if (
             (start < self.bar or len(alias) == len(self.field))
             and self.company_end
@@ -288,8 +329,11 @@ class _Facts:
             return False  # "https://github.com/acme", "mark@acme.ai"
         if text.startswith("-like", end):
             return False  # "a Cursor-like experience"
-        if text.endswith(_NEG_ENDINGS, 0, start) and _NEGATED.search(text, max(0, start - 14), start):
-            return False  # "No Jira.", "differs from LLMs"
+        if text.endswith(_OWN_ENDINGS, 0, start) and (text[start - 1] == " " or alias.isupper()):
+            return False  # "the creators of PyTorch Lightning", "the post-SEO era" (not "pre-trained")
+        if text.endswith(_NEG_ENDINGS, 0, start) and _NEGATED.search(text, max(0, start - 36), start):
+            self.negated = True
+            return False  # "No Jira.", "differs from LLMs", "not shelling out to OpenAI"
         if alias in _SHORT_GUARDED:
             before = text[max(0, start - 24) : start]
             if alias in _CURRENCIES and (_MONEY_BEFORE.search(before) or _MONEY_AFTER.match(text, end)):

@@ -206,10 +206,18 @@ WEAK_ALIASES: dict[str, str] = {
     "security": "cyber-security",
     "networking": "networking",
     "personalization": "recommender-systems",
+    "anthropic": "anthropic-api",
+    # plain words for the work, in a title or a list beside other technology ("Mobile/iOS Engineer",
+    # "backend, full-stack, mobile", "cloud/containerization expertise", "(Embedded/Full Stack)")
+    "mobile": "mobile-development",
+    "embedded": "embedded-systems",
+    "cloud": "cloud-technologies",
 }
 
 # Weak names also taken in lower case, but only inside a list of technologies ("python / react", "go, rust").
-LOWERCASE_IN_LISTS: frozenset[str] = frozenset({"react", "go", "rust", "ts", "js"})
+LOWERCASE_IN_LISTS: frozenset[str] = frozenset(
+    {"react", "go", "rust", "ts", "js", "ruby", "rails", "mobile", "embedded", "cloud"}
+)
 
 # Broad concepts: matched like any skill but never corroborate a weak name (the freehire rule).
 GENERIC_SKILLS: frozenset[str] = frozenset(
@@ -234,6 +242,15 @@ FALSE_AFTER: dict[str, str] = {
     "dbt": r"^(?:\s+(?:therapy|therapists?|skills\s+(?:groups?|training)))",  # "DBT" is also a therapy
     "networking": r"^(?:\s+(?:events?|opportunit|skills|mixers?|sessions?|lunch|with)\b)",
     "security": r"^(?:\s+(?:clearance|deposit|guards?|number|council|cameras?|badges?|officers?|benefits)\b)",
+    # "Mobile Engineers", "Cloud Capacity", "Cloud Site Reliability Engineer": a capitalised word after the bare
+    # name makes it part of a name (a title, a team, a product), not the work
+    "mobile": r"^(?:\s+[A-Z]|,\s*(?:AL|Alabama)\b|\s+(?:carriers?|phone\s+numbers?|numbers?|operators?|"
+    r"network\s+operators?|money|banking|payments?|data\s+plans?|stipend|allowance)\b)",
+    "embedded": r"^(?:\s+(?:in|into|within|with|inside|at|on|alongside|finance|payments?|insurance|lending|banking|"
+    r"analytics)\b)",
+    "cloud": r"^(?:\s+[A-Z]|\s+(?:costs?|spend|bills?|credits?|storage\s+(?:plan|space))\b)",
+    # "AI tools" named as what a product is, not as what engineers work with
+    "ai tools": r"^(?:\s+(?:for|that|to\s+help|like|which|help)\b)",
 }
 # ... and on the text right BEFORE the match.
 FALSE_BEFORE: dict[str, str] = {
@@ -251,6 +268,17 @@ FALSE_BEFORE: dict[str, str] = {
     "networking": r"[Ss]ocial\s+$",  # "the social networking graph"
     "security": r"(?:[Nn]ational|[Ss]ocial|[Jj]ob|[Ff]ood|[Ff]inancial|[Hh]omeland|[Bb]order|[Pp]hysical|[Ee]conomic|"
     r"[Ee]nergy|[Pp]ublic)\s+$",
+    "anthropic": r"(?:\bex-|former\s+|ex\s+)$",
+    "mobile": r"\w-$",  # "T-Mobile"
+    # a product named "<Company> Cloud" ("Hetzner Cloud", "Private Cloud Compute", "Data Security Cloud")
+    "cloud": r"(?:Private|Hetzner|Oracle|IBM|Alibaba|Tencent|Huawei|Salesforce|Security|Data|Marketing|Sales|Service|"
+    r"Commerce|Experience|Creative|Document|Health)\s+$",
+    "ai tools": r"(?i:\b(?:build|builds|building|built|develop|develops|developing|make|makes|making|ship|ships|"
+    r"shipping|create|creates|creating|sell|sells|selling)(?:\s+\w+)?\s+$)|,\s*$",
+    # "we're building automation tools": the verb, not building automation systems
+    "building automation": r"(?i:\b(?:are|is|we're|i'm|been|be|by|for|on|in|of|at|about|love|start|keep)\s+$)",
+    # "We design systems that are fast": the verb, not design systems
+    "design systems": r"(?i:\b(?:we|you|they|i|to|and|who|that|also)\s+$)",
 }
 
 # Neighbours that settle a weak name on their own ("Go/Golang", "R/tidyverse", "Apache Spark" is an alias).
@@ -267,12 +295,14 @@ DISAMBIGUATORS: dict[str, str] = {
     "rails": r"Ruby|RSpec|Sidekiq",
     "spring": r"Spring\s+(?:Boot|Framework|MVC|Cloud)|Java|Kotlin",
     "ai": r"\bAI[- ](?:native|powered|driven|first|enabled|based|platform|products?|models?|systems?|research|"
-    r"startup|company|engineer(?:s|ing)?)\b|artificial intelligence",
+    r"startup|company|engineer(?:s|ing)?|solutions?|assistants?|applications?|features?|workflows?)\b"
+    r"|artificial intelligence",
 }
 
 # A skill whose matched alias contains a regex also mentions another skill ("Ruby on Rails" names Ruby).
 IMPLIES: dict[str, tuple[str, str]] = {
     "ruby-on-rails": ("ruby", r"(?i)ruby"),
+    "docker-swarm": ("docker", r"(?i)docker"),
     # "AI agents", "generative AI", "AI infrastructure" are AI work as well
     "ai-agents": ("ai", r"\bAI\b"),
     "generative-ai": ("ai", r"\bAI\b"),
@@ -300,6 +330,13 @@ IMPLIES: dict[str, tuple[str, str]] = {
     "azure-devops": ("azure", r"Azure"),
     "vertex-ai": ("gcp", r"Google"),
     "kotlin-multiplatform": ("kotlin", r"(?i)kotlin|KMP"),
+    # a coding assistant named as a tool the team uses is AI-assisted development ("everyone uses Cursor/Copilot")
+    "cursor": ("ai-assisted-development", r"."),
+    "github-copilot": ("ai-assisted-development", r"."),
+    "claude-code": ("ai-assisted-development", r"."),
+    "windsurf": ("ai-assisted-development", r"."),
+    "openai-codex": ("ai-assisted-development", r"."),
+    "aider": ("ai-assisted-development", r"."),
 }
 
 # Programming languages with a weak name are also settled by programming words in the same item.
@@ -1124,7 +1161,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.5"
+TAXONOMY_VERSION = "2026.12.7"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).

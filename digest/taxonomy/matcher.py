@@ -24,6 +24,8 @@ from digest.taxonomy.scan import AliasScanner
 
 _PLAIN_WORD = re.compile(r"[A-Z][a-z]+")
 _NONE: frozenset[str] = frozenset()
+# case_key (NFKC and a regex) costs a microsecond; the surfaces of exact-case aliases repeat across texts
+_case_key = lru_cache(maxsize=4096)(case_key)
 _LIST_GLUE = re.compile(r"^\s*(?:[,/|;&+]|and|or|\(|\))\s*(?:and\s+|or\s+)?$", re.IGNORECASE)
 
 
@@ -127,7 +129,7 @@ class Matcher:
             else:
                 written = surface
             listed_only = False
-            if not alias.ci and surface not in alias.exact_forms and case_key(surface) not in alias.exact_forms:
+            if not alias.ci and surface not in alias.exact_forms and _case_key(surface) not in alias.exact_forms:
                 if alias.key not in curated.LOWERCASE_IN_LISTS or surface != alias.key:
                     continue
                 listed_only = True
@@ -137,9 +139,12 @@ class Matcher:
     def match(self, text: str) -> list[Match]:
         """Canonical skills in `text`, each once (its first accepted mention), in text order."""
         cands = self.candidates(text)
+        if not cands:
+            return []
         out: dict[int, Match] = {}
-        skills, implies = self.skills, self._implies
+        skills, implies, new = self.skills, self._implies, _tuple_new
         strong: bool | None = None  # whether any candidate corroborates weak names: found when one needs it
+        text_wide: dict[str, bool] = {}  # a weak key's disambiguating context in the whole text, found once
         for i, (alias, start, end, surface, listed_only) in enumerate(cands):
             idx = alias.skill
             if idx in out:
@@ -154,31 +159,34 @@ class Matcher:
                 if alias.weak:
                     if strong is None:
                         strong = any(c[0].strong for c in cands)
-                    if not strong and not self._weak_ok(text, cands, i):
+                    if not strong and not self._weak_ok(text, cands, i, text_wide):
                         continue
             info = skills[idx]
             if alias.hidden_only:
-                out[idx] = _new_match(info.slug, info.name, start, end, info.name, True)
+                out[idx] = new(Match, (info.slug, info.name, start, end, info.name, True))
             else:
-                out[idx] = _new_match(info.slug, surface, start, end, info.name, False)
+                out[idx] = new(Match, (info.slug, surface, start, end, info.name, False))
             if info.slug in implies:
                 implied, written = implies[info.slug]
                 if written.search(surface) and implied not in out:
                     other = skills[implied]
-                    out[implied] = _new_match(other.slug, surface, start, end, other.name)
+                    out[implied] = new(Match, (other.slug, surface, start, end, other.name, False))
         # in text order already: candidates come in order of place, an implied skill right after its alias
         return context.keep(text, list(out.values()))
 
-    def _weak_ok(self, text: str, cands: list[_Candidate], i: int) -> bool:
+    def _weak_ok(self, text: str, cands: list[_Candidate], i: int, text_wide: dict[str, bool]) -> bool:
         """A weak name with no strong mention in the text: kept with a disambiguating or programming context,
-        or in a list of technologies."""
+        or in a list of technologies. `text_wide`: the answers for the whole text so far, by key (each is a
+        case-insensitive search of the whole text: asked once a text)."""
         key = cands[i][0].key
-        dis = self._disambiguators.get(key)
-        if dis is not None and dis.search(text):
-            return True
-        if key in curated.PROGRAMMING_LANGUAGES and self._programming.search(text):
-            return True
-        return self._in_list(text, cands, i)
+        found = text_wide.get(key)
+        if found is None:
+            dis = self._disambiguators.get(key)
+            found = text_wide[key] = bool(
+                (dis is not None and dis.search(text))
+                or (key in curated.PROGRAMMING_LANGUAGES and self._programming.search(text))
+            )
+        return found or self._in_list(text, cands, i)
 
     def closest(self, text: str, limit: int = 5) -> list[SkillInfo]:
         """Skills whose names or aliases are spelt most like `text` (for an 'unknown skill' answer)."""

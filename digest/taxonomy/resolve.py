@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.store.models import Skill, SkillAlias, SkillRedirect
@@ -47,9 +47,19 @@ def redirected(session: Session, slug: str) -> Skill | None:
     return session.scalar(select(Skill).where(Skill.id == target))
 
 
+# one query: a redirected slug (a skill merged into another) first, then a skill's own slug
+_MOVED = select(SkillRedirect.skill_id).where(SkillRedirect.slug == bindparam("slug")).scalar_subquery()
+_BY_SLUG = (
+    select(Skill)
+    .where(or_(Skill.id == _MOVED, Skill.slug == bindparam("slug")))
+    .order_by(case((Skill.id == _MOVED, 0), else_=1))
+    .limit(1)
+)
+
+
 def _lookup(session: Session, text: str) -> Skill | None:
     low = text.lower()
-    skill = redirected(session, low) or session.scalar(select(Skill).where(Skill.slug == low))
+    skill = session.scalar(_BY_SLUG, {"slug": low})
     if skill is not None:
         return skill
     matcher = get_matcher()

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from digest import clock
 from digest.accounts import subscriptions as subs
 from digest.accounts.confirmation import confirm, read_confirm_token
-from digest.accounts.emails import PendingEmail
 from digest.accounts.inputs import BadInput, normalize_email, parse_cadence
 from digest.accounts.links import TokenUsed, UnsubscribeTarget, read_unsubscribe_token
 from digest.accounts.search_input import from_form
@@ -33,6 +32,7 @@ from digest.web.account_requests import (
     TOO_MANY,
     RateLimited,
     ask_for_login,
+    queue_after_answering,
     send_after_answering,
     settings_of,
     subscribe_on_web,
@@ -87,11 +87,10 @@ def form_subscribe(
         search = from_form(fields) if filtered else None
     except BadInput as exc:
         return _home_error(request, form, str(exc), [], 422)
-    later: list[PendingEmail] = []
     limited = False
-    with session_scope() as session:  # the rate limit and the subscription: one transaction, one commit
+    with session_scope() as session:  # the rate limit, the subscription, the email owed: one transaction
         try:
-            outcome, own = subscribe_on_web(request, session, address, skill, cad, later, search)
+            outcome, own = subscribe_on_web(request, session, address, skill, cad, search)
         except RateLimited:
             session.rollback()  # nothing of the request is kept, as before
             limited = True
@@ -110,7 +109,7 @@ def form_subscribe(
         return _home_error(request, form, error, suggestions, 422)
     if own:
         return RedirectResponse("/settings?done=added", status_code=303)
-    send_after_answering(tasks, settings_of(request), later)
+    queue_after_answering(tasks, outcome.email_id)
     ctx = {
         "skill": skill_name,
         "cadence": cad.value,

@@ -4,6 +4,7 @@ sign-in link)."""
 
 from __future__ import annotations
 
+import atexit
 from datetime import timedelta
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from digest.accounts.subscriptions import SubscribeOutcome, subscribe
 from digest.config import Settings
 from digest.store.engine import session_scope
 from digest.store.models import Cadence
+from digest.web.batches import Batches
 from digest.web.security import current_user
 
 SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a subscription id from GET /api/subscriptions")]
@@ -51,12 +53,10 @@ def rate_limit(request: Request, action: str, address: str | None, session: Sess
         return
     settings = settings_of(request)
     now, hour = clock.utcnow(), timedelta(hours=1)
-    client_key = f"{action}:client:{_client(request)}"
-    if not ratelimit.hit(session, client_key, settings.rate_limit_per_client_hour, hour, now):
-        raise RateLimited
-    if address and not ratelimit.hit(
-        session, f"{action}:address:{address}", settings.rate_limit_per_address_hour, hour, now
-    ):
+    limits = [(f"{action}:client:{_client(request)}", settings.rate_limit_per_client_hour)]
+    if address:
+        limits.append((f"{action}:address:{address}", settings.rate_limit_per_address_hour))
+    if not ratelimit.hit_all(session, limits, hour, now):
         raise RateLimited
 
 
@@ -72,6 +72,29 @@ def _send_all(settings: Settings, emails: list[PendingEmail]) -> None:
             send_transactional(session, settings, email, clock.utcnow())
 
 
+def queue_after_answering(tasks: BackgroundTasks, delivery_id: int | None) -> None:
+    """An owed email (committed with the request) goes to the worker after the response: the worker renders
+    and sends it, so the web process spends nothing on it and answers the same whoever asks."""
+    if delivery_id is not None:
+        tasks.add_task(_queue, delivery_id)
+
+
+async def _queue(delivery_id: int) -> None:  # async: run on the event loop, no thread for an append
+    _owed.add(delivery_id)
+
+
+def _publish(delivery_ids: list[int]) -> None:
+    from workers.tasks import deliver_signups  # Celery is loaded by the web process only once an email is owed
+
+    deliver_signups.delay(delivery_ids)
+
+
+# the owed emails of the last 50 ms in one task: a confirmation waits that much longer, a request publishes
+# nothing itself. A batch lost with its process (or its broker) is the sweeper's: the rows are committed.
+_owed = Batches(0.05, _publish)
+atexit.register(_owed.flush)
+
+
 def signed_in_as(request: Request, session: Session, address: str) -> bool:
     """A person signed in as `address` has proved it is theirs: no confirmation round trip."""
     user = current_user(request, session)
@@ -84,19 +107,17 @@ def subscribe_on_web(
     address: str,
     skill: str,
     cadence: Cadence,
-    later: list[PendingEmail],
     search: SearchInput | None = None,
 ) -> tuple[SubscribeOutcome, bool]:
     """The subscribe form's and POST /api/subscriptions' one path, in the request's transaction: the rate
     limit (RateLimited), then the subscription. A person signed in as `address` is subscribed at once (the
-    second value says so); otherwise the confirmation email is queued in `later`. UnknownSkill for a skill
-    we do not know, BadInput for a search we cannot follow."""
+    second value says so); otherwise the confirmation email is owed (the outcome's `email_id`, for
+    `queue_after_answering` once committed). UnknownSkill for a skill we do not know, BadInput for a search
+    we cannot follow."""
     rate_limit(request, "subscribe", address, session)
     own = signed_in_as(request, session, address)
     settings = settings_of(request)
-    outcome = subscribe(
-        session, settings, address, skill, cadence, clock.utcnow(), confirmed=own, later=later, search=search
-    )
+    outcome = subscribe(session, settings, address, skill, cadence, clock.utcnow(), confirmed=own, search=search)
     return outcome, own
 
 

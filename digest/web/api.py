@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from digest import clock
 from digest.accounts import subscriptions as subs
-from digest.accounts.emails import PendingEmail
 from digest.accounts.inputs import BadInput, normalize_email
 from digest.accounts.people import local_time_label, next_digest_at, update_account
 from digest.accounts.search_input import SearchInput, as_input, description, resolve_search
@@ -30,6 +29,7 @@ from digest.web.account_requests import (
     RateLimited,
     SubscriptionId,
     ask_for_login,
+    queue_after_answering,
     send_after_answering,
     settings_of,
     subscribe_on_web,
@@ -113,11 +113,10 @@ def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -
         address = normalize_email(body.email)
     except BadInput as exc:
         raise HTTPException(422, str(exc)) from None
-    later: list[PendingEmail] = []
-    with session_scope() as session:  # the rate limit and the subscription: one transaction, one commit
+    with session_scope() as session:  # the rate limit, the subscription, the email owed: one transaction
         try:
             search = _search_input(body.search)
-            _, own = subscribe_on_web(request, session, address, body.skill, body.cadence, later, search)
+            outcome, own = subscribe_on_web(request, session, address, body.skill, body.cadence, search)
         except RateLimited:  # nothing of the request is kept, as before (the session rolls back)
             raise HTTPException(429, TOO_MANY) from None
         except UnknownSkill as exc:  # answered inside the session: the suggestions are rows
@@ -125,7 +124,7 @@ def api_subscribe(request: Request, body: SubscribeIn, tasks: BackgroundTasks) -
         except BadInput as exc:
             session.rollback()
             raise HTTPException(422, str(exc)) from None
-    send_after_answering(tasks, settings_of(request), later)
+    queue_after_answering(tasks, outcome.email_id)
     return JSONResponse({"detail": SUBSCRIBED if own else ACCEPTED}, status_code=202)
 
 

@@ -10,7 +10,6 @@ Every unsafe request that sends a form, or that carries the session cookie, must
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digest import clock
 from digest.config import Settings
@@ -107,8 +106,18 @@ def current_user(request: Request, session: Any) -> User | None:
     return user_from_session(session, _settings(request), token, clock.utcnow())
 
 
-class CSRFMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+class CSRFMiddleware:
+    """Pure ASGI (no task group and streams per request, as BaseHTTPMiddleware costs): checks the token of an
+    unsafe request, replays a form's body it read to the endpoint, and sets the nonce cookie a page made."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
         if request.method in UNSAFE and not request.url.path.startswith(EXEMPT_PREFIXES):
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             is_form = content_type in FORM_TYPES
@@ -118,16 +127,42 @@ class CSRFMiddleware(BaseHTTPMiddleware):
                     try:
                         token = await _form_token(request, content_type)
                     except BadForm as exc:
-                        return _bad_request(request, str(exc))
+                        await _bad_request(request, str(exc))(scope, receive, send)
+                        return
+                    receive = _replay(await request.body(), receive)  # the endpoint reads it again
                 if not _valid(_settings(request), request.cookies.get(CSRF_COOKIE), token):
-                    return _forbidden(request)
-        response = await call_next(request)
-        nonce = getattr(request.state, "new_csrf_nonce", None)
-        if nonce and not request.cookies.get(CSRF_COOKIE):
-            response.set_cookie(
-                CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=secure_cookies(request), path="/"
-            )
-        return response
+                    await _forbidden(request)(scope, receive, send)
+                    return
+        if request.cookies.get(CSRF_COOKIE):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nonce(message: Message) -> None:
+            nonce = scope.get("state", {}).get("new_csrf_nonce")  # request.state of the page that made one
+            if message["type"] == "http.response.start" and nonce:
+                cookie = Response()
+                cookie.set_cookie(
+                    CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=secure_cookies(request), path="/"
+                )
+                set_cookie = [h for h in cookie.raw_headers if h[0] == b"set-cookie"]
+                message = {**message, "headers": [*message.get("headers", []), *set_cookie]}
+            await send(message)
+
+        await self.app(scope, receive, send_nonce)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives `body` first, then whatever the client sends next (its disconnect)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 async def _form_token(request: Request, content_type: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import REPO, digest_env, wait_for
+from tests.helpers import REPO, celery_worker, digest_env, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "browser"
@@ -43,10 +43,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(settings: Any, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = digest_env(
+def server_env(settings: Any) -> dict[str, str]:
+    """The environment of the web process and of its worker: the same database, outbox, broker and base URL."""
+    base = f"http://127.0.0.1:{free_port()}"
+    return digest_env(
         DIGEST_DATA_DIR=str(settings.data_dir),
         DIGEST_DATABASE_URL=settings.db_url,
         DIGEST_SECRET_KEY="browser-test-secret",
@@ -54,9 +54,15 @@ def server(settings: Any, tmp_path: Path) -> Iterator[str]:
         DIGEST_EMAIL_BACKEND="file",
         DIGEST_WEB_CACHE_TTL="0",
     )
+
+
+@pytest.fixture
+def server(server_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    base = server_env["DIGEST_BASE_URL"]
+    port = base.rsplit(":", 1)[1]
     cmd = [sys.executable, "-m", "uvicorn", "digest.web.app:create_app", "--factory", "--host", "127.0.0.1"]
     log = (tmp_path / "uvicorn.log").open("wb")
-    proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([*cmd, "--port", port], env=server_env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     try:
 
         def up() -> bool:
@@ -71,6 +77,16 @@ def server(settings: Any, tmp_path: Path) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture
+def worker(server_env: dict[str, str], settings: Any, tmp_path: Path) -> Iterator[None]:
+    """A Celery worker beside the server, as `digest run` starts one: it sends the sign-up emails the web owes."""
+    from workers.app import ensure_broker_dirs, queue_names
+
+    ensure_broker_dirs(settings)
+    with celery_worker(server_env, queue_names(settings)["delivery"], tmp_path / "worker.log"):
+        yield
 
 
 @pytest.fixture(scope="module")  # per module: another test's own sync_playwright() must not meet a live one

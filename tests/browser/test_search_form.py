@@ -48,7 +48,9 @@ def _preview_text(page: Any) -> str:
     return " ".join(out.inner_text().split())
 
 
-def test_make_and_edit_a_search(data: date, settings: Any, session: Session, server: str, browser: Any) -> None:
+def test_make_and_edit_a_search(
+    data: date, settings: Any, session: Session, server: str, worker: None, browser: Any
+) -> None:
     problems: dict[str, list[str]] = {}
     for width in WIDTHS:
         with viewport(browser, width, "light") as page:

@@ -30,7 +30,7 @@ def _status(session: Session) -> SubscriptionStatus:
 
 
 def test_a_person_subscribes_confirms_changes_cadence_unsubscribes_and_comes_back(
-    settings: Any, session: Session, server: str, page: Any
+    settings: Any, session: Session, server: str, worker: None, page: Any
 ) -> None:
     add_skills(session)
     email = "ada@example.com"

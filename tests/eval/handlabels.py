@@ -2,12 +2,14 @@
 
     .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part PART] [--show]
 
-PART: development, held-out, held-out-2, held-out-3, held-out-4 or all.
+PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5, held-out-6 or all.
 
 `hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header);
 `hand_labels_2.txt` a second held-out set of 45 more postings, labelled later by another reader (part
 `held-out-2`), `hand_labels_3.txt` a third of 40, labelled for taxonomy 2026.12.4 after the first two had been
-used for tuning (part `held-out-3`; "all" means the first file's 120).
+used for tuning (part `held-out-3`; "all" means the first file's 120), `hand_labels_4.txt` a fourth of 40
+(part `held-out-4`), `hand_labels_5.txt` a fifth of 40 (part `held-out-5`) and `hand_labels_6.txt` a sixth of 40
+(part `held-out-6`), each labelled from the text alone before the matcher was run on it.
 A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
 where the reader's name is not one of them, through LABEL_SLUGS below. A label that resolves to nothing is a
 skill the taxonomy lacks: a miss, never dropped. A match is right when its skill is among the posting's
@@ -33,6 +35,8 @@ LABELS = Path(__file__).with_name("hand_labels.txt")
 LABELS_2 = Path(__file__).with_name("hand_labels_2.txt")
 LABELS_3 = Path(__file__).with_name("hand_labels_3.txt")
 LABELS_4 = Path(__file__).with_name("hand_labels_4.txt")
+LABELS_5 = Path(__file__).with_name("hand_labels_5.txt")
+LABELS_6 = Path(__file__).with_name("hand_labels_6.txt")
 KINDS = {
     "L": "language",
     "F": "framework/library",
@@ -57,6 +61,7 @@ LABEL_SLUGS: dict[str, str] = {
     "Substrate": "substrate",
     "Phoenix": "phoenix",  # a bare "Phoenix" is the city; the reader means the Elixir framework
     "search": "search-engines",  # the skill named "Search" (a bare "search" is no alias: "job search")
+    "VPN": "virtual-private-network",  # the skill named VPN (a bare "VPN" is no alias: "VPN detection", industries)
 }
 
 
@@ -102,8 +107,17 @@ def read_labels(matcher: Matcher, path: Path = LABELS) -> list[Labelled]:
     return out
 
 
+LATER_PARTS = {
+    "held-out-2": LABELS_2,
+    "held-out-3": LABELS_3,
+    "held-out-4": LABELS_4,
+    "held-out-5": LABELS_5,
+    "held-out-6": LABELS_6,
+}  # part -> its own file; the development and held-out parts are hand_labels.txt's
+
+
 def label_file(part: str) -> Path:
-    return {"held-out-2": LABELS_2, "held-out-3": LABELS_3, "held-out-4": LABELS_4}.get(part, LABELS)
+    return LATER_PARTS.get(part, LABELS)
 
 
 def draw_second_held_out(data: Path, n: int = 45) -> list[int]:
@@ -125,7 +139,39 @@ def draw_fourth_held_out(data: Path, n: int = 40) -> list[int]:
     return _draw(data, [LABELS, LABELS_2, LABELS_3], 2125, n)
 
 
-def _draw(data: Path, taken: list[Path], seed: int, n: int) -> list[int]:
+def draw_fifth_held_out(data: Path, n: int = 40) -> list[int]:
+    """The postings of hand_labels_5.txt: the same rule over the postings in none of the four earlier files and
+    from none of their companies, with random.Random(2126)."""
+    return _draw(data, [LABELS, LABELS_2, LABELS_3, LABELS_4], 2126, n)
+
+
+def draw_sixth_held_out(data: Path, n: int = 40) -> list[int]:
+    """The postings of hand_labels_6.txt: the same rule over the postings in none of the five earlier files and
+    from none of their companies, with random.Random(2127), and also none whose text repeats an earlier-labelled
+    posting's (the fifth set let through 46466191, FetLife, a copy of 47219761 that opens with a role title)."""
+    return _draw(data, [LABELS, LABELS_2, LABELS_3, LABELS_4, LABELS_5], 2127, n, skip_copies=True)
+
+
+COPY_PASSAGE = 200  # characters: a posting sharing a passage this long with a labelled one repeats it
+COPY_OPENING = 300  # characters after the first line: the same opening under another first line
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _passages(text: str) -> set[int]:
+    flat = _flat(text)
+    return {hash(flat[i : i + COPY_PASSAGE]) for i in range(len(flat) - COPY_PASSAGE + 1)}
+
+
+def _opening(text: str) -> str:
+    return _flat(text.split("\n", 1)[1] if "\n" in text else "")[:COPY_OPENING]
+
+
+def _draw(data: Path, taken: list[Path], seed: int, n: int, skip_copies: bool = False) -> list[int]:
+    """`skip_copies` (the sixth draw on) also passes over a posting whose text repeats a labelled or drawn one's;
+    the earlier draws are made without it, so their postings stay those of their files."""
     postings = hn.load(data)
     first = {
         int(line.split("|")[0]) for path in taken for line in path.read_text("utf-8").splitlines() if line[:1].isdigit()
@@ -134,14 +180,27 @@ def _draw(data: Path, taken: list[Path], seed: int, n: int) -> list[int]:
     def company(p: hn.Posting) -> str:
         return re.sub(r"\W+", " ", p.text.split("\n", 1)[0].split("|")[0]).strip().casefold()[:40]
 
-    seen = {company(p) for p in postings if p.id in first}
+    labelled = [p for p in postings if p.id in first]
+    seen = {company(p) for p in labelled}
+    passages = set().union(*(_passages(p.text) for p in labelled)) if skip_copies else set()
+    openings = {_opening(p.text) for p in labelled} if skip_copies else set()
+
+    def copies(p: hn.Posting) -> bool:
+        opening = _opening(p.text)
+        return skip_copies and (
+            (len(opening) == COPY_OPENING and opening in openings) or not passages.isdisjoint(_passages(p.text))
+        )
+
     rest = sorted((p for p in postings if p.id not in first), key=lambda p: p.id)
     random.Random(seed).shuffle(rest)
     out: list[int] = []
     for p in rest:
-        if company(p) not in seen and len(p.text) >= 200 and len(out) < n:
+        if company(p) not in seen and len(p.text) >= 200 and len(out) < n and not copies(p):
             seen.add(company(p))
             out.append(p.id)
+            if skip_copies:  # nor a copy of one drawn here
+                passages |= _passages(p.text)
+                openings.add(_opening(p.text))
     return out
 
 
@@ -232,7 +291,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("DIGEST_SHARED_DATA", "/work/shared/data")))
     parser.add_argument(
-        "--part", default="all", choices=["development", "held-out", "held-out-2", "held-out-3", "held-out-4", "all"]
+        "--part",
+        default="all",
+        choices=["development", "held-out", *LATER_PARTS, "all"],
     )
     parser.add_argument("--show", action="store_true", help="list every miss and false match")
     args = parser.parse_args()

@@ -1,7 +1,9 @@
 """The matcher against the hand labels (tests/eval/hand_labels*.txt): the development part meets the targets of
-issue #21; every other set is held to its figures so that it cannot silently get worse. The first three
-held-out sets have since been used for tuning (2026.12.4 and 2026.12.5; held to their figures after it); the
-fourth is held to the figures first measured on it (docs/taxonomy.md reports each set apart)."""
+issue #21; every other set is held to its figures so that it cannot silently get worse. The first four held-out
+sets have since been used for tuning (the first three for 2026.12.4 and 2026.12.5, the fourth for 2026.12.6), so
+they are regression records now, not measures of unseen postings; the fifth was written blind, first scored
+with 2026.12.6 and tuned on for 2026.12.7; the sixth was written blind, first scored with 2026.12.6, scored again
+with 2026.12.7 and never tuned on (docs/taxonomy.md reports each set apart)."""
 
 from __future__ import annotations
 
@@ -40,9 +42,10 @@ def test_development_recall_for_practices(shared_data: Path) -> None:
 def test_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out")
     assert len(labelled) == 40
-    # first measured 0.93 / 0.85; 0.922 / 0.865 with 2026.12.2; tuned on since: 0.953 / 0.946 with 2026.12.5
+    # first measured 0.93 / 0.85; 0.922 / 0.865 with 2026.12.2; tuned on since: 0.953 / 0.946 with 2026.12.5,
+    # 0.954 / 0.958 with 2026.12.6
     assert total.tp / (total.tp + total.fp) >= 0.95
-    assert total.tp / (total.tp + total.fn) >= 0.94
+    assert total.tp / (total.tp + total.fn) >= 0.95
 
 
 def test_wilson_interval() -> None:
@@ -60,9 +63,10 @@ def test_second_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
 def test_second_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-2")
     assert len(labelled) == 45
-    # first measured 0.921 (280/304) / 0.722 (280/388); tuned on since: 0.962 / 0.843 with 2026.12.5
+    # first measured 0.921 (280/304) / 0.722 (280/388); tuned on since: 0.962 / 0.843 with 2026.12.5,
+    # 0.963 / 0.869 with 2026.12.6, 0.960 / 0.869 with 2026.12.7
     assert total.tp / (total.tp + total.fp) >= 0.96
-    assert total.tp / (total.tp + total.fn) >= 0.84
+    assert total.tp / (total.tp + total.fn) >= 0.86
 
 
 def test_third_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
@@ -82,13 +86,60 @@ def test_fourth_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
 def test_third_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-3")
     assert len(labelled) == 40
-    # first measured (2026.12.4) 0.906 (230/254) / 0.728 (230/316); tuned on since: 0.938 / 0.863 with 2026.12.5
+    # first measured (2026.12.4) 0.906 (230/254) / 0.728 (230/316); tuned on since: 0.938 / 0.863 with 2026.12.5,
+    # 0.939 / 0.889 with 2026.12.6
     assert total.tp / (total.tp + total.fp) >= 0.93
-    assert total.tp / (total.tp + total.fn) >= 0.86
+    assert total.tp / (total.tp + total.fn) >= 0.88
 
 
 def test_fourth_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-4")
     assert len(labelled) == 40
-    assert total.tp / (total.tp + total.fp) >= 0.91  # first measured (2026.12.5) 0.911 (224/246)
-    assert total.tp / (total.tp + total.fn) >= 0.75  # first measured 0.757 (224/296)
+    # first measured (2026.12.5) 0.911 (224/246) / 0.757 (224/296); tuned on since: 0.958 / 0.919 with 2026.12.6,
+    # 0.954 / 0.919 with 2026.12.7
+    assert total.tp / (total.tp + total.fp) >= 0.95
+    assert total.tp / (total.tp + total.fn) >= 0.91
+
+
+def test_fifth_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
+    labelled = handlabels.read_labels(get_matcher(), handlabels.LABELS_5)
+    assert [x.id for x in labelled] == handlabels.draw_fifth_held_out(shared_data)
+    assert {x.part for x in labelled} == {"held-out-5"} and len(labelled) == 40
+
+
+def test_fifth_held_out_does_not_get_worse(shared_data: Path) -> None:
+    _by_kind, total, labelled = handlabels.score(shared_data, "held-out-5")
+    assert len(labelled) == 40
+    # first measured (2026.12.6, never tuned on) 0.909 (261/287) / 0.761 (261/343); tuned on since: 0.945 / 0.853
+    # with 2026.12.7 (340 labels: four name a skill the taxonomy now has under another name)
+    assert total.tp / (total.tp + total.fp) >= 0.94
+    assert total.tp / (total.tp + total.fn) >= 0.84
+
+
+def test_fifth_held_out_practices_and_fields_do_not_get_worse(shared_data: Path) -> None:
+    recall = handlabels.recall_tp(shared_data, "held-out-5")
+    # 2026.12.6: practices 33/69 = 0.478, fields 55/88 = 0.625; 2026.12.7: 46/68 = 0.676, 61/86 = 0.709
+    assert recall["practice"][0] / recall["practice"][1] >= 0.67
+    assert recall["domain"][0] / recall["domain"][1] >= 0.70
+
+
+def test_sixth_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
+    labelled = handlabels.read_labels(get_matcher(), handlabels.LABELS_6)
+    assert [x.id for x in labelled] == handlabels.draw_sixth_held_out(shared_data)
+    assert {x.part for x in labelled} == {"held-out-6"} and len(labelled) == 40
+
+
+def test_the_copy_rule_passes_over_a_labelled_postings_copy(shared_data: Path) -> None:
+    # the fifth draw let through 46466191 (FetLife), whose text repeats development posting 47219761's
+    taken = [handlabels.LABELS, handlabels.LABELS_2, handlabels.LABELS_3, handlabels.LABELS_4]
+    assert 46466191 in handlabels._draw(shared_data, taken, 2126, 40)
+    assert 46466191 not in handlabels._draw(shared_data, taken, 2126, 40, skip_copies=True)
+
+
+def test_sixth_held_out_does_not_get_worse(shared_data: Path) -> None:
+    _by_kind, total, labelled = handlabels.score(shared_data, "held-out-6")
+    assert len(labelled) == 40
+    # first measured (2026.12.6, never tuned on) 0.909 (210/231) / 0.709 (210/296); 2026.12.7 (still never
+    # tuned on) 0.923 (216/234) / 0.730 (216/296)
+    assert total.tp / (total.tp + total.fp) >= 0.92
+    assert total.tp / (total.tp + total.fn) >= 0.72

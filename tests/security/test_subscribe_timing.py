@@ -1,5 +1,5 @@
-"""Subscribe takes the same work for a known and a new address: each answer is the same, and each queues one
-email to send after answering (a confirmation, or a notice that the digest already runs), so neither the
+"""Subscribe takes the same work for a known and a new address: each answer is the same, and each owes one
+email that the worker sends (a confirmation, or a notice that the digest already runs), so neither the
 answer nor its timing says whether someone is subscribed."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from digest.accounts import emails
 from digest.accounts import subscriptions as subs
+from digest.store.models import Delivery
 from digest.web.app import create_app
 from tests.accounts_data import add_skills, link_in, outbox, press_confirm
 
@@ -22,13 +22,12 @@ def test_known_and_new_addresses_queue_the_same_email_work(settings: Any, sessio
     add_skills(session)
     subs.subscribe(session, settings, "known@example.com", "python", "daily", NOW - timedelta(days=3), confirmed=True)
     session.commit()
-    queued: dict[str, list[emails.PendingEmail]] = {}
-    for address in ("known@example.com", "new@example.com"):
-        later: list[emails.PendingEmail] = []
-        subs.subscribe(session, settings, address, "python", "daily", NOW, later=later)
-        queued[address] = later
-    assert [len(q) for q in queued.values()] == [1, 1]  # today: nothing for the known address
-    assert [q[0].template for q in queued.values()] == ["already_subscribed", "confirm"]
+    owed = [
+        subs.subscribe(session, settings, a, "python", "daily", NOW) for a in ("known@example.com", "new@example.com")
+    ]
+    rows = [session.get(Delivery, o.email_id) for o in owed]  # one email owed each (today: nothing sent yet)
+    assert [r.payload["template"] if r and r.payload else None for r in rows] == ["already_subscribed", "confirm"]
+    assert outbox(settings.outbox_dir) == []
 
 
 def test_the_answers_are_identical_and_the_owner_hears_of_it(settings: Any, session: Session) -> None:
