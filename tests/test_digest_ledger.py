@@ -10,7 +10,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
@@ -193,6 +193,30 @@ def test_one_email_per_cadence_with_a_section_per_skill_and_each_item_once(
     assert prune_fetched_before(session, T0 + timedelta(hours=2, minutes=30), T0 + timedelta(days=1)) == 2
     session.commit()
     assert session.scalars(select(DeliveryItem.item_id)).all() == [session.scalar(select(Item.id))]
+
+
+def test_deleting_a_delivery_or_an_account_deletes_its_items(settings: Settings, session: Session) -> None:
+    """delivery_items has no foreign key on deliveries (migration 0017): a trigger deletes a deleted delivery's
+    rows, a cascaded one's too, and no one else's."""
+    w = World(session)
+    people = [w.user(f"p{n}@example.com") for n in range(3)]
+    for p in people:
+        w.subscribe(p, "python")
+    w.item("A Python story", T0 + timedelta(hours=1), "python")
+    w.commit()
+    assert run(session, settings, T0 + timedelta(hours=8)) == {"sent": 3}
+
+    def owners() -> list[int]:
+        return sorted(session.scalars(select(DeliveryItem.user_id)))
+
+    assert owners() == [p.id for p in people]
+    session.delete(session.scalars(select(Delivery).where(Delivery.user_id == people[0].id)).one())
+    session.commit()
+    assert owners() == [people[1].id, people[2].id]
+    session.execute(delete(User).where(User.id == people[1].id))  # its deliveries cascade in the database
+    session.commit()
+    assert owners() == [people[2].id]
+    assert session.scalars(select(Delivery.user_id)).all() == [people[2].id]
 
 
 def test_cadence_changed_mid_period_loses_and_duplicates_nothing(settings: Settings, session: Session) -> None:

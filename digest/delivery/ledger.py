@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ class Claimed:
     email: str
     suppressed: bool = False
     attempts: int = 1  # more than one: an earlier attempt may have reached the provider
+    fresh: bool = True  # inserted by this claim (not a pending or stuck row claimed again)
     digest: Digest | None = None
     subscription_ids: list[int] = field(default_factory=list)
 
@@ -56,7 +57,8 @@ def claim(
     insert = dialect_insert(session)(Delivery).from_select(["user_id", *values], new).on_conflict_do_nothing()
     returning = insert.returning(Delivery.id, Delivery.user_id, Delivery.attempts)
     got = [(int(d), int(u), int(a)) for d, u, a in session.execute(returning)]
-    existing = sorted(set(user_ids) - {u for _, u, _ in got})
+    fresh = {u for _, u, _ in got}
+    existing = sorted(set(user_ids) - fresh)
     if existing:
         where = and_(
             Delivery.user_id.in_(existing),
@@ -69,7 +71,7 @@ def claim(
     emails = dict(session.execute(users).tuples().all())
     suppressed = suppressed_among(session, list(emails.values()))
     return [
-        Claimed(d, u, emails[u], suppressed=canonical_address(emails[u]) in suppressed, attempts=a)
+        Claimed(d, u, emails[u], suppressed=canonical_address(emails[u]) in suppressed, attempts=a, fresh=u in fresh)
         for d, u, a in sorted(got, key=lambda r: r[1])
     ]
 
@@ -94,27 +96,49 @@ def claim_where(session: Session, ctx: Context, where: Any, now: datetime) -> li
     return [(int(d), int(u), int(a)) for d, u, a in session.execute(stmt).tuples().all()]
 
 
-def record_windows(session: Session, claimed: list[Claimed], cadence: str, window_end: datetime) -> Sequence[Any]:
+class RecordedWindow(NamedTuple):
+    delivery_id: int
+    subscription_id: int
+    window_start: datetime
+    user_id: int
+    skill_id: int
+    confirmed_at: datetime | None
+    search: str | None
+
+
+def record_windows(
+    session: Session, claimed: list[Claimed], cadence: str, window_end: datetime
+) -> Sequence[RecordedWindow]:
     """Record each claimed delivery's subscription windows (cursor, window end] and searches (a retry keeps the
-    ones it recorded first) and return them: (delivery_id, subscription_id, window_start, user_id, skill_id,
-    confirmed_at, search), in subscription order."""
+    ones it recorded first) and return them in subscription order."""
     by_user = {c.user_id: c for c in claimed}
     subs = session.execute(
-        select(Subscription.id, Subscription.user_id, Subscription.cursor, Subscription.search).where(
+        select(
+            Subscription.id,
+            Subscription.user_id,
+            Subscription.cursor,
+            Subscription.search,
+            Subscription.skill_id,
+            Subscription.confirmed_at,
+        )
+        .where(
             any_of(session, Subscription.user_id, list(by_user)),
             Subscription.cadence == Cadence(cadence),
             Subscription.status == SubscriptionStatus.active,
             Subscription.cursor < window_end,
         )
+        .order_by(Subscription.id)
     ).all()
     insert_ignore(
         session,
         DeliverySubscription,
         ("delivery_id", "subscription_id", "window_start", "search"),
-        [(by_user[u].delivery_id, s, c, q) for s, u, c, q in subs],
+        [(by_user[u].delivery_id, s, c, q) for s, u, c, q, _, _ in subs],
     )
+    if all(c.fresh for c in claimed):  # inserted by this claim: no window was recorded for them before
+        return [RecordedWindow(by_user[u].delivery_id, s, c, u, k, f, q) for s, u, c, q, k, f in subs]
     ids = [c.delivery_id for c in claimed]
-    return session.execute(
+    rows = session.execute(
         select(
             DeliverySubscription.delivery_id,
             DeliverySubscription.subscription_id,
@@ -127,7 +151,8 @@ def record_windows(session: Session, claimed: list[Claimed], cadence: str, windo
         .join(Subscription, Subscription.id == DeliverySubscription.subscription_id)
         .where(any_of(session, DeliverySubscription.delivery_id, ids))
         .order_by(DeliverySubscription.subscription_id)
-    ).all()
+    ).tuples()
+    return [RecordedWindow(*r) for r in rows]
 
 
 def record_items(
@@ -138,10 +163,14 @@ def record_items(
     row was theirs to insert."""
     if insert_ignore(session, DeliveryItem, ("delivery_id", "user_id", "item_id", "skill_id"), rows):
         return None
+    items = [i for _, _, i, _ in rows]
+    # read on the (user_id, item_id) key: delivery_id has no index of its own
     return set(
         session.execute(
             select(DeliveryItem.user_id, DeliveryItem.item_id).where(
-                any_of(session, DeliveryItem.delivery_id, delivery_ids)
+                any_of(session, DeliveryItem.user_id, sorted({u for _, u, _, _ in rows})),
+                DeliveryItem.item_id.between(min(items), max(items)),
+                any_of(session, DeliveryItem.delivery_id, delivery_ids),
             )
         ).tuples()
     )

@@ -124,10 +124,8 @@ def fetch_state(
                 taken[u].add(i)
     for u, ids in (also_taken or {}).items():
         taken[u] |= ids
-    skills = {
-        s.id: SkillName(s.id, s.slug, s.name)
-        for s in session.scalars(select(Skill).where(any_of(session, Skill.id, skill_ids)))
-    }
+    named = select(Skill.id, Skill.slug, Skill.name).where(any_of(session, Skill.id, skill_ids))
+    skills = {s.id: s for s in (SkillName(*r) for r in session.execute(named).tuples())}
     primary = sorted({w.skill_id for w in windows})
     snaps = snapshots(session, primary, as_of.date(), ctx.settings.charts_dir, ctx.snapshots)
     alerts = _alerts(session, ctx, primary, lo, hi)

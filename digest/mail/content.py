@@ -241,11 +241,12 @@ class RankedWindow:
         if not self.folds:
             self.jobs = rank(self.jobs)
         self.newest = (_newest(news), _newest(self.jobs))
+        self._at = ({i.id: n for n, i in enumerate(self.articles)}, {i.id: n for n, i in enumerate(self.jobs)})
 
     def subset(self, keep: Set[int]) -> tuple[list[ItemView], list[ItemView]]:
         """(articles, jobs) of the items in `keep`, ranked (and folded) as `build_section` ranks them."""
-        articles = [i for i in self.articles if i.id in keep]
-        jobs = [i for i in self.jobs if i.id in keep]
+        articles = _kept(self.articles, self._at[0], keep)
+        jobs = _kept(self.jobs, self._at[1], keep)
         if articles and self.newest[0].isdisjoint(keep):
             articles = rank(articles)
         if self.folds:
@@ -253,6 +254,16 @@ class RankedWindow:
         elif jobs and self.newest[1].isdisjoint(keep):
             jobs = rank(jobs)
         return articles, jobs
+
+
+def _kept(items: list[ItemView], at: dict[int, int], keep: Set[int]) -> list[ItemView]:
+    """The items in `keep`, in their order in `items` (`at`: each one's place there). A search keeps a few of a
+    window's items: their places, sorted, instead of a pass over the window."""
+    if len(keep) * 4 < len(items):
+        return [items[n] for n in sorted(at[i] for i in keep if i in at)]
+    if len(keep) >= len(at) and at.keys() <= keep:
+        return items.copy()
+    return [i for i in items if i.id in keep]
 
 
 def _newest(items: list[ItemView]) -> frozenset[int]:

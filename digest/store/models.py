@@ -635,7 +635,8 @@ class Subscription(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique key starts with user_id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), index=True)
     cadence: Mapped[Cadence] = mapped_column(_enum(Cadence, "cadence"), default=Cadence.daily)
     status: Mapped[SubscriptionStatus] = mapped_column(
@@ -665,7 +666,8 @@ class Delivery(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique key starts with user_id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind, "delivery_kind"))
     cadence: Mapped[str] = mapped_column(String(20), default="")  # '' for non-digest kinds
     window_end: Mapped[datetime]
@@ -697,11 +699,12 @@ class DeliverySubscription(Base):
 class DeliveryItem(Base):
     """An item reaches a person at most once, across all skills and cadences: (user, item) is the key.
 
-    The ledger's largest table (one row per item shown), written by COPY, so it carries only the key and
-    the delivery's foreign key (whose cascade also removes a deleted account's rows): no surrogate id, no
-    foreign-key check per row on users, skills or items. `digest.ingest.pipeline.delete_items`, the one path
-    that deletes items, deletes their rows here; skill_id is the section the item was shown under, a
-    record kept as written."""
+    The ledger's largest table (one row per item shown), written by COPY, so it carries only the key: no
+    surrogate id, no foreign-key check per row (the claim's transaction that writes the rows holds their
+    delivery's row), no index on delivery_id (a delivery's rows are found by its user). Deleting a delivery
+    (or the account, whose deliveries cascade) deletes its rows by a trigger on deliveries (migration 0017).
+    `digest.ingest.pipeline.delete_items`, the one path that deletes items, deletes their rows here;
+    skill_id is the section the item was shown under, a record kept as written."""
 
     __tablename__ = "delivery_items"
 
@@ -709,7 +712,7 @@ class DeliveryItem(Base):
     item_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False, index=True
     )
-    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     skill_id: Mapped[int | None]
 
 
