@@ -11,7 +11,6 @@ from datetime import datetime
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
-from digest.accounts.confirmation import signup_email
 from digest.delivery.context import Context
 from digest.delivery.ledger import claim_where
 from digest.delivery.send import send_claimed
@@ -26,6 +25,8 @@ SIGNUP_SENT = f"{LABEL} {DeliveryStatus.sent}"  # the summary's count of sign-up
 def deliver_signups(session: Session, ctx: Context, delivery_ids: Sequence[int], now: datetime) -> Counter[str]:
     """Claim, send and record the owed sign-up emails among `delivery_ids` (ones sent or claimed are skipped).
     A suppressed address, or a subscription gone since, is recorded failed and sent nothing."""
+    from digest.accounts.confirmation import signup_email  # the subscribe path, loaded only when one is owed
+
     owed = and_(Delivery.id.in_(list(delivery_ids)), Delivery.kind == DeliveryKind.confirm)
     got = claim_where(session, ctx, owed, now)
     session.commit()
