@@ -81,12 +81,24 @@ function delay()
 end
 LUA
 cp "$work/paced.lua" "$work/subscribe.lua"
+# wrk seeds every thread's Lua random numbers alike, in every run: without a seed of its own each thread would
+# repeat the others' addresses and clients, and a third run meets the per-address limit (5 an hour) or an
+# address already pending (no email owed). Each thread takes its number and the run's start time.
 cat >>"$work/subscribe.lua" <<LUA
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_no", threads)
+end
+function init(args)
+  run_id = os.time() % 100000000
+  math.randomseed(run_id * 100 + thread_no)
+end
 counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{"email": "load-%d-%d@example.com", "skill": "$SLUG", "cadence": "daily"}',
-                              math.random(1, 1000000000), counter)
+  local body = string.format('{"email": "load-%d-%d-%d@example.com", "skill": "$SLUG", "cadence": "daily"}',
+                              run_id, thread_no, counter)
   local client = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
   return wrk.format("POST", "/api/subscriptions",
                     {["Content-Type"] = "application/json", ["X-Forwarded-For"] = client}, body)
