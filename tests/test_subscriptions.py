@@ -236,10 +236,10 @@ def test_find_skills_ranks_exact_then_prefix(settings: Any, session: Session, sk
 
 def test_rate_limit_window_slides_and_prunes(settings: Any, session: Session) -> None:
     window = timedelta(hours=1)
-    assert all(ratelimit.hit(session, "k", 3, window, NOW + timedelta(minutes=i)) for i in range(3))
-    assert not ratelimit.hit(session, "k", 3, window, NOW + timedelta(minutes=30))
-    assert ratelimit.hit(session, "other", 3, window, NOW + timedelta(minutes=30))
-    assert ratelimit.hit(session, "k", 3, window, NOW + timedelta(minutes=60, seconds=1))
+    assert all(ratelimit.hit_all(session, [("k", 3)], window, NOW + timedelta(minutes=i)) for i in range(3))
+    assert not ratelimit.hit_all(session, [("k", 3)], window, NOW + timedelta(minutes=30))
+    assert ratelimit.hit_all(session, [("other", 3)], window, NOW + timedelta(minutes=30))
+    assert ratelimit.hit_all(session, [("k", 3)], window, NOW + timedelta(minutes=60, seconds=1))
     assert ratelimit.prune(session, NOW + timedelta(days=2)) == 5  # the housekeeping prunes, not each hit
     assert session.scalar(select(func.count()).select_from(RateEvent)) == 0
 
@@ -248,7 +248,7 @@ def test_housekeeping_forgets_old_rate_events_and_spent_tokens(settings: Any, se
     _subscribe(session, settings, "jo@example.com", "go", "daily", NOW)
     token = _token(link_in(outbox(settings.outbox_dir)[0], "/confirm"))
     confirmation.confirm(session, settings, token, NOW)
-    ratelimit.hit(session, "x", 5, timedelta(hours=1), NOW)
+    ratelimit.hit_all(session, [("x", 5)], timedelta(hours=1), NOW)
     assert housekeeping.housekeeping(session, settings, NOW + timedelta(days=2)) == 1  # the rate event only
     assert housekeeping.housekeeping(session, settings, NOW + timedelta(days=9)) == 1  # now the spent token
     with pytest.raises(ExpiredToken):  # forgetting it is safe: the link has expired

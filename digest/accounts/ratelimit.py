@@ -14,12 +14,6 @@ from sqlalchemy.orm import Session
 from digest.store.models import RateEvent
 
 
-def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime) -> bool:
-    """Count one action under `key`; False (and nothing counted) when `limit` actions already happened
-    in the last `window`."""
-    return hit_all(session, [(key, limit)], window, now)
-
-
 def hit_all(session: Session, limits: Sequence[tuple[str, int]], window: timedelta, now: datetime) -> bool:
     """Count one action under each key; False (and nothing counted) when any key already had its limit of
     actions in the last `window`. One query and one insert, however many keys; old rows are the
