@@ -26,7 +26,6 @@ KINDS = {
     DeliveryKind.login: ("sign-in", "account gone, link expired, or address suppressed"),
 }
 SIGNUP_SENT = f"sign-up {DeliveryStatus.sent}"  # the summary's count of sign-up emails sent
-SIGNIN_SENT = f"sign-in {DeliveryStatus.sent}"
 
 
 def deliver_signups(session: Session, ctx: Context, delivery_ids: Sequence[int], now: datetime) -> Counter[str]:
