@@ -79,7 +79,7 @@ INIT_STEPS: list[Any] = []
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
     """Run the web app alone (uvicorn). Links in emails point at --host/--port unless DIGEST_BASE_URL is set.
-    Sign-up emails are sent by a Celery worker (`digest run` starts one beside the web)."""
+    Sign-up and sign-in emails are sent by a Celery worker (`digest run` starts one beside the web)."""
     from digest.config import derive_base_url, record_base_url
 
     base_url, derived = derive_base_url(host, port)

@@ -51,6 +51,20 @@ def send_owed(session: Session, settings: Any, outcome: Any, now: datetime) -> A
     return outcome
 
 
+def send_login(session: Session, settings: Any, address: str, now: datetime) -> int | None:
+    """A sign-in link asked for and committed, then what the worker does: the owed email sent. Its delivery id,
+    None for an address without an account."""
+    from digest.accounts.signin import request_login
+    from digest.delivery.context import Context
+    from digest.delivery.signups import deliver_signups
+
+    owed = request_login(session, address, now)
+    session.commit()
+    if owed is not None:
+        deliver_signups(session, Context.for_settings(settings), [owed], now)
+    return owed
+
+
 def outbox(folder: Path) -> list[EmailMessage]:
     """Messages the file backend wrote, oldest first."""
     files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []

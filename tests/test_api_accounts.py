@@ -20,7 +20,16 @@ from digest import clock
 from digest.accounts import links
 from digest.accounts import subscriptions as subs
 from digest.mail.suppression import is_suppressed
-from digest.store.models import Cadence, Skill, Subscription, SubscriptionStatus, User
+from digest.store.models import (
+    Cadence,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Skill,
+    Subscription,
+    SubscriptionStatus,
+    User,
+)
 from digest.web.app import create_app
 from digest.web.templating import templates
 from tests.accounts_data import add_skills, link_in, outbox, press_confirm
@@ -191,6 +200,33 @@ def test_login_answers_the_same_and_the_link_works_once(settings: Any, client: T
         "/login/complete", data={"token": token.group(1), "csrf_token": csrf_from(page.text)}, follow_redirects=False
     )
     assert again.status_code == 410 and "already used" in again.text
+
+
+def test_a_sign_in_link_is_owed_by_the_request_and_sent_only_by_the_worker(
+    settings: Any, client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.web import account_requests
+    from workers.tasks import deliver_signups
+
+    subscribe_and_confirm(client, settings, "ow@example.com", "go")
+    queued: list[int] = []
+
+    async def no_worker(delivery_id: int) -> None:
+        queued.append(delivery_id)
+
+    monkeypatch.setattr(account_requests, "_queue", no_worker)
+    before = len(outbox(settings.outbox_dir))
+    assert client.post("/api/login", json={"email": "ow@example.com"}).status_code == 202
+    assert client.post("/api/login", json={"email": "nobody@example.com"}).status_code == 202
+    form = {"email": "ow@example.com", "csrf_token": csrf_from(client.get("/login").text)}
+    assert client.post("/login", data=form).status_code == 202
+    assert len(outbox(settings.outbox_dir)) == before  # the web process sends nothing
+    rows = [session.get(Delivery, i) for i in queued]
+    assert [(r.kind, r.status) for r in rows if r] == [(DeliveryKind.login, DeliveryStatus.pending)] * 2
+    deliver_signups(queued)  # what the worker does with the web's task
+    mails = outbox(settings.outbox_dir)[before:]
+    assert [m["To"] for m in mails] == ["ow@example.com"] * 2
+    assert len({link_in(m, "/login") for m in mails}) == 2  # each ask its own link
 
 
 def test_login_link_expires_after_30_minutes(settings: Any, client: TestClient, now: Clock) -> None:

@@ -1,5 +1,6 @@
 """`digest serve --port P` links emails to port P unless DIGEST_BASE_URL is set, says so, and warns once per
-host when requests come under another Host."""
+host when requests come under another Host. The emails are the worker's (one runs beside the server here, as
+`digest run` starts one)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from digest.config import base_url_for
 from tests.accounts_data import outbox
 from tests.browser.conftest import free_port
-from tests.helpers import REPO, digest_env, wait_for
+from tests.helpers import REPO, celery_worker, digest_env, wait_for
 
 
 def _serve(tmp_path: Path, port: int, **env: str) -> tuple[subprocess.Popen[bytes], Path]:
@@ -60,11 +61,13 @@ def test_email_links_follow_the_port_and_every_one_works(tmp_path: Path, given: 
     base = f"http://127.0.0.1:{port}"
     env = {"DIGEST_BASE_URL": f"http://localhost:{port}/"} if given else {}
     proc, log = _serve(tmp_path, port, **env)
+    worker_env = digest_env(DIGEST_DATA_DIR=str(tmp_path / "var"), DIGEST_SECRET_KEY="s", **env)
     try:
         wait_for(lambda: _up(base), timeout=30, message="digest serve")
         r = httpx.post(base + "/api/login", json={"email": "ann@example.com"}, timeout=10)
         assert r.status_code == 202
-        [email] = wait_for(lambda: outbox(tmp_path / "var" / "outbox"), timeout=10, message="the sign-in email")
+        with celery_worker(worker_env, "digest.delivery", tmp_path / "worker.log"):
+            [email] = wait_for(lambda: outbox(tmp_path / "var" / "outbox"), timeout=30, message="the sign-in email")
         expected = f"http://localhost:{port}" if given else base
         parts = [p.get_content() for p in email.walk() if p.get_content_type() in ("text/plain", "text/html")]
         links = {u for part in parts for u in re.findall(r"https?://[^\s\"'<>)]+", part)}

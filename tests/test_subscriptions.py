@@ -10,14 +10,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digest.accounts import confirmation, emails, housekeeping, inputs, links, people, ratelimit, sessions, signin
+from digest.accounts import confirmation, housekeeping, inputs, links, people, ratelimit, sessions, signin
 from digest.accounts import subscriptions as subs
 from digest.accounts.tokens import ExpiredToken, InvalidToken
+from digest.delivery.context import Context
+from digest.delivery.signups import deliver_signups
 from digest.demand import search
 from digest.mail.suppression import is_suppressed, suppress
 from digest.store.models import Cadence, Delivery, DeliveryStatus, RateEvent, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill
-from tests.accounts_data import add_skills, link_in, outbox, send_owed
+from tests.accounts_data import add_skills, link_in, outbox, send_login, send_owed
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday
 
@@ -175,7 +177,8 @@ def test_unsubscribe_all_suppresses_the_address(settings: Any, session: Session,
     assert is_suppressed(session, "GI@example.com")
     before = len(outbox(settings.outbox_dir))
     _subscribe(session, settings, "gi@example.com", "rust", "daily", NOW + timedelta(days=1))  # owed, not sent
-    assert not signin.request_login(session, settings, "gi@example.com", NOW)
+    login = session.get(Delivery, send_login(session, settings, "gi@example.com", NOW))  # owed, refused at the send
+    assert login is not None and login.status == DeliveryStatus.failed and "suppressed" in (login.last_error or "")
     assert len(outbox(settings.outbox_dir)) == before
 
 
@@ -200,10 +203,10 @@ def test_unsubscribe_link_is_reusable_long_lived_and_names_one_subscription(
 def test_login_link_works_once_for_30_minutes_and_only_for_known_addresses(
     settings: Any, session: Session, skills: Any
 ) -> None:
-    assert not signin.request_login(session, settings, "nobody@example.com", NOW)
+    assert send_login(session, settings, "nobody@example.com", NOW) is None
     assert outbox(settings.outbox_dir) == []
     _subscribe(session, settings, "io@example.com", "python", "daily", NOW)
-    assert signin.request_login(session, settings, "IO@example.com", NOW)
+    assert send_login(session, settings, "IO@example.com", NOW) is not None
     token = _token(link_in(outbox(settings.outbox_dir)[-1], "/login"))
     with pytest.raises(ExpiredToken):
         signin.complete_login(session, settings, token, NOW + timedelta(minutes=31))
@@ -255,27 +258,27 @@ def test_housekeeping_forgets_old_rate_events_and_spent_tokens(settings: Any, se
         confirmation.confirm(session, settings, token, NOW + timedelta(days=9))
 
 
-def test_emails_can_be_queued_for_after_the_answer(settings: Any, session: Session, skills: Any) -> None:
+def test_sign_up_and_sign_in_emails_are_owed_then_sent_by_the_worker(
+    settings: Any, session: Session, skills: Any
+) -> None:
     out = subs.subscribe(session, settings, "ko@example.com", "go", "daily", NOW)  # owed, for the worker
-    later: list[emails.PendingEmail] = []
-    assert signin.request_login(session, settings, "ko@example.com", NOW, later)
-    assert not signin.request_login(session, settings, "unknown@example.com", NOW, later)
-    assert outbox(settings.outbox_dir) == [] and [p.template for p in later] == ["login"]
-    row = session.get(Delivery, out.email_id)
-    assert (
-        row is not None
-        and row.status == DeliveryStatus.pending
-        and row.payload
-        == {
-            "template": "confirm",
-            "subscription_id": out.subscription_id,
-        }
-    )
-    assert all(emails.send_transactional(session, settings, p, NOW) for p in later)
-    send_owed(session, settings, out, NOW)
-    assert [m["To"] for m in outbox(settings.outbox_dir)] == ["ko@example.com", "ko@example.com"]
-    session.refresh(row)
-    assert row.status == DeliveryStatus.sent and row.attempts == 1
+    login = signin.request_login(session, "ko@example.com", NOW)
+    assert signin.request_login(session, "unknown@example.com", NOW) is None
+    session.commit()
+    rows = [session.get(Delivery, out.email_id), session.get(Delivery, login)]
+    assert outbox(settings.outbox_dir) == [] and all(r is not None and r.status == DeliveryStatus.pending for r in rows)
+    assert [r.payload for r in rows if r] == [{"template": "confirm", "subscription_id": out.subscription_id},
+                                              {"template": "login"}]  # fmt: skip
+    sent = deliver_signups(session, Context.for_settings(settings), [out.email_id, login or 0], NOW)
+    assert dict(sent) == {"sign-up sent": 1, "sign-in sent": 1}
+    assert sorted(m["Subject"] for m in outbox(settings.outbox_dir)) == [
+        "[digest] Confirm your Go digest",
+        "[digest] Your sign-in link",
+    ]
+    for row in rows:
+        assert row is not None
+        session.refresh(row)
+        assert row.status == DeliveryStatus.sent and row.attempts == 1
 
 
 def test_browse_list_puts_the_skills_most_asked_for_first(settings: Any, session: Session, skills: Any) -> None:

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 
+from digest.accounts.people import get_or_create_user
 from digest.store.engine import immediate_transactions, make_engine
-from digest.store.models import Subscription, SubscriptionStatus
+from digest.store.models import Delivery, DeliveryKind, Subscription, SubscriptionStatus
 from digest.web.app import create_app
 from tests.accounts_data import confirm_button, link_in, outbox
 from tests.helpers import wait_for
@@ -83,6 +84,17 @@ def test_subscribe_and_confirm_while_a_worker_writes(settings: Any, session: Ses
     assert _while_a_worker_writes(settings, statements, press) == 303
     session.expire_all()
     assert session.scalar(select(Subscription.status)) == SubscriptionStatus.active
+
+
+def test_sign_in_while_a_worker_writes(settings: Any, session: Session, statements: list[str]) -> None:
+    """Asking for a sign-in link reads the rate limit and the account, then writes the email owed."""
+    get_or_create_user(session, "b@example.com", datetime.now(UTC))
+    session.commit()
+    client = TestClient(create_app(settings))
+    ask = lambda: client.post("/api/login", json={"email": "b@example.com"}).status_code  # noqa: E731
+    assert _while_a_worker_writes(settings, statements, ask) == 202
+    session.expire_all()
+    assert session.scalar(select(Delivery.kind)) == DeliveryKind.login
 
 
 def test_reads_stay_deferred(settings: Any, session: Session, statements: list[str]) -> None:

@@ -179,7 +179,8 @@ def deliver(delivery_id: int, now: str | None = None) -> None:
 
 @app.task(**DELIVERY_TASK)
 def deliver_signups(delivery_ids: list[int], now: str | None = None) -> None:
-    """Sign-up emails the web owed (confirmations, notices), a batch of a web process's last moments."""
+    """Sign-up and sign-in emails the web owed (confirmations, notices, sign-in links), a batch of a web
+    process's last moments."""
     from digest.config import get_settings
     from digest.delivery.context import Context
     from digest.delivery.signups import deliver_signups as deliver_them

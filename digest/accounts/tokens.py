@@ -5,7 +5,10 @@ The issue time comes from the caller's `now`, never from the wall clock, so expi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from base64 import urlsafe_b64encode
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -21,10 +24,10 @@ class ExpiredToken(InvalidToken):
     pass
 
 
-def make_token(secret: str, purpose: str, data: dict[str, Any], now: datetime) -> str:
-    """A URL-safe token carrying `data`, valid only for `purpose`. Each carries a random `jti` so a
-    single-use token can be spent exactly once (see digest.store.models.UsedToken)."""
-    body = {"d": data, "iat": int(now.timestamp()), "jti": secrets.token_urlsafe(12)}
+def make_token(secret: str, purpose: str, data: dict[str, Any], now: datetime, jti: str | None = None) -> str:
+    """A URL-safe token carrying `data`, valid only for `purpose`. Each carries a `jti` (random unless given,
+    see `derived_jti`) so a single-use token can be spent exactly once (see digest.store.models.UsedToken)."""
+    body = {"d": data, "iat": int(now.timestamp()), "jti": jti or secrets.token_urlsafe(12)}
     return _serializer(secret, purpose).dumps(body)
 
 
@@ -40,6 +43,13 @@ def read_token(secret: str, purpose: str, token: str, now: datetime, max_age: ti
     if now - issued > max_age:
         raise ExpiredToken("this link has expired")
     return body["d"], str(body.get("jti", ""))
+
+
+def derived_jti(secret: str, purpose: str, row_id: int) -> str:
+    """A `jti` made from a row's id and the secret key: whoever holds the key makes the same token again from
+    the row (a worker retrying an email owed), and the row stores nothing that makes a link without it."""
+    mac = hmac.new(secret.encode(), f"digest.{purpose}.jti:{row_id}".encode(), hashlib.sha256).digest()
+    return urlsafe_b64encode(mac[:16]).decode().rstrip("=")
 
 
 @lru_cache(maxsize=16)

@@ -79,7 +79,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def deliver_one(session: Session, ctx: Context, delivery_id: int, now: datetime) -> Counter[str]:
-    """Deliver (or retry) one delivery by id (a digest, an alert or a sign-up email): what the sweeper
+    """Deliver (or retry) one delivery by id (a digest, an alert, a sign-up or sign-in email): what the sweeper
     re-queues."""
     row = session.get(Delivery, delivery_id)
     if row is None or row.status in (DeliveryStatus.sent, DeliveryStatus.empty, DeliveryStatus.failed):
@@ -87,7 +87,7 @@ def deliver_one(session: Session, ctx: Context, delivery_id: int, now: datetime)
         return Counter(skipped=1)
     if row.kind == DeliveryKind.alert:
         return deliver_alerts(session, ctx, [delivery_id], now)
-    if row.kind == DeliveryKind.confirm:
+    if row.kind in (DeliveryKind.confirm, DeliveryKind.login):
         return deliver_signups(session, ctx, [delivery_id], now)
     user_id, cadence, window_end = row.user_id, row.cadence, row.window_end
     session.rollback()

@@ -90,7 +90,7 @@ def stuck_deliveries(session: Session, settings: Settings, now: datetime) -> lis
     stale = and_(
         Delivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sending]),
         Delivery.updated_at <= before,
-        Delivery.kind.in_([DeliveryKind.digest, DeliveryKind.alert, DeliveryKind.confirm]),
+        Delivery.kind.in_([DeliveryKind.digest, DeliveryKind.alert, DeliveryKind.confirm, DeliveryKind.login]),
     )
     session.execute(
         update(Delivery)

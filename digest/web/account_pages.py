@@ -33,7 +33,6 @@ from digest.web.account_requests import (
     RateLimited,
     ask_for_login,
     queue_after_answering,
-    send_after_answering,
     settings_of,
     subscribe_on_web,
 )
@@ -213,11 +212,16 @@ def login_form(
         address = normalize_email(email)
     except BadInput as exc:
         return page(request, "login.html", {"error": str(exc), "email": email}, 422)
-    try:
-        later = ask_for_login(request, address)
-    except RateLimited:
+    limited = False
+    with session_scope() as session:  # the rate limit and the email owed: one transaction
+        try:
+            owed = ask_for_login(request, session, address)
+        except RateLimited:
+            session.rollback()  # nothing of the request is kept
+            limited = True
+    if limited:
         return page(request, "login.html", {"error": TOO_MANY, "email": email}, 429)
-    send_after_answering(tasks, settings_of(request), later)
+    queue_after_answering(tasks, owed)
     return page(request, "login_sent.html", {"message": LOGIN_SENT}, 202)
 
 

@@ -1,6 +1,6 @@
 """What the account pages and the JSON API share: the rate limit, answers that say nothing about an address,
-emails sent after answering, and the two use cases behind the forms and the API (subscribe, ask for a
-sign-in link)."""
+owed emails handed to the worker after answering, and the two use cases behind the forms and the API
+(subscribe, ask for a sign-in link)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from sqlalchemy.orm import Session
 
 from digest import clock
 from digest.accounts import ratelimit
-from digest.accounts.emails import PendingEmail, send_transactional
 from digest.accounts.search_input import SearchInput
 from digest.accounts.signin import request_login
 from digest.accounts.subscriptions import SubscribeOutcome, subscribe
 from digest.config import Settings
-from digest.store.engine import session_scope
 from digest.store.models import Cadence
 from digest.web.batches import Batches
 from digest.web.security import current_user
@@ -44,13 +42,9 @@ class RateLimited(Exception):
     pass
 
 
-def rate_limit(request: Request, action: str, address: str | None, session: Session | None = None) -> None:
-    """Per client always; per address when there is a valid one. Raises RateLimited. In `session` (the
-    request's own transaction: one commit a request) or, without one, in a transaction of its own."""
-    if session is None:
-        with session_scope() as own:
-            rate_limit(request, action, address, own)
-        return
+def rate_limit(request: Request, action: str, address: str | None, session: Session) -> None:
+    """Per client always; per address when there is a valid one. Raises RateLimited. In `session`, the
+    request's own transaction (one commit a request)."""
     settings = settings_of(request)
     now, hour = clock.utcnow(), timedelta(hours=1)
     limits = [(f"{action}:client:{_client(request)}", settings.rate_limit_per_client_hour)]
@@ -58,18 +52,6 @@ def rate_limit(request: Request, action: str, address: str | None, session: Sess
         limits.append((f"{action}:address:{address}", settings.rate_limit_per_address_hour))
     if not ratelimit.hit_all(session, limits, hour, now):
         raise RateLimited
-
-
-def send_after_answering(tasks: BackgroundTasks, settings: Settings, emails: list[PendingEmail]) -> None:
-    """Emails go out after the response, so a known address takes no longer to answer than an unknown one."""
-    if emails:
-        tasks.add_task(_send_all, settings, emails)
-
-
-def _send_all(settings: Settings, emails: list[PendingEmail]) -> None:
-    for email in emails:
-        with session_scope() as session:
-            send_transactional(session, settings, email, clock.utcnow())
 
 
 def queue_after_answering(tasks: BackgroundTasks, delivery_id: int | None) -> None:
@@ -121,11 +103,9 @@ def subscribe_on_web(
     return outcome, own
 
 
-def ask_for_login(request: Request, address: str) -> list[PendingEmail]:
-    """The sign-in form's and POST /api/login's one path: the rate limit (RateLimited, in a transaction of its
-    own), then a sign-in link for an address with an account, returned to be sent after answering."""
-    rate_limit(request, "login", address)
-    later: list[PendingEmail] = []
-    with session_scope() as session:
-        request_login(session, settings_of(request), address, clock.utcnow(), later)
-    return later
+def ask_for_login(request: Request, session: Session, address: str) -> int | None:
+    """The sign-in form's and POST /api/login's one path, in the request's transaction: the rate limit
+    (RateLimited), then a sign-in email owed for an address with an account (its delivery id, for
+    `queue_after_answering` once committed; None for any other address)."""
+    rate_limit(request, "login", address, session)
+    return request_login(session, address, clock.utcnow())

@@ -30,8 +30,6 @@ from digest.web.account_requests import (
     SubscriptionId,
     ask_for_login,
     queue_after_answering,
-    send_after_answering,
-    settings_of,
     subscribe_on_web,
 )
 from digest.web.api_models import (
@@ -282,11 +280,12 @@ def api_login(request: Request, body: LoginIn, tasks: BackgroundTasks) -> Any:
         address = normalize_email(body.email)
     except BadInput as exc:
         raise HTTPException(422, str(exc)) from None
-    try:
-        later = ask_for_login(request, address)
-    except RateLimited:
-        raise HTTPException(429, TOO_MANY) from None
-    send_after_answering(tasks, settings_of(request), later)
+    with session_scope() as session:  # the rate limit and the email owed: one transaction
+        try:
+            owed = ask_for_login(request, session, address)
+        except RateLimited:  # nothing of the request is kept (the session rolls back)
+            raise HTTPException(429, TOO_MANY) from None
+    queue_after_answering(tasks, owed)
     return JSONResponse({"detail": LOGIN_SENT}, status_code=202)
 
 

@@ -132,7 +132,9 @@ def _sign_in(page: Any, server: str, settings: Any, email: str) -> None:
 
 
 @pytest.mark.parametrize("button", ["Sign out", "Sign out everywhere"])
-def test_signing_out_says_so(settings: Any, session: Session, server: str, page: Any, button: str) -> None:
+def test_signing_out_says_so(
+    settings: Any, session: Session, server: str, worker: None, page: Any, button: str
+) -> None:
     """Both sign-out buttons used to drop the person on the home page without a word."""
     get_or_create_user(session, "ann@example.com", clock.utcnow())
     session.commit()
