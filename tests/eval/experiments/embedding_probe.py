@@ -59,7 +59,11 @@ from tests.eval import handlabels, hn
 
 SETS = {1: "all", 2: "held-out-2", 3: "held-out-3", 4: "held-out-4", 5: "held-out-5", 6: "held-out-6"}
 MODEL_KINDS = {"practice", "domain"}  # the readers' X and M
+# fixed before the first run, not tuned (what varying them did is in docs/taxonomy.md)
 MIN_POSITIVES = 3
+LR_C = 4.0
+SENTENCE_C = 1.0
+SENTENCE_POSITIVES = 2
 KNN_K = 10
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s+\|\s+|\s+[-*•]\s+")
 
@@ -145,7 +149,7 @@ def skill_names(matcher: Matcher) -> dict[str, list[str]]:
     for s in load_bundled()["skills"]:
         if s.get("kind") in MODEL_KINDS:
             names = [s["name"]] + [a["alias"] for a in s["aliases"] if a["kind"] != "hidden"]
-            out[s["slug"]] = list(dict.fromkeys(names))[:12]
+            out[s["slug"]] = list(dict.fromkeys(names))[:12]  # a few O*NET skills have dozens of spellings
     return out
 
 
@@ -155,11 +159,16 @@ def skill_names(matcher: Matcher) -> dict[str, list[str]]:
 Scores = dict[int, dict[str, float]]
 
 
-def lr_scores(train: list[Posting], test: list[Posting], _names: dict[str, np.ndarray]) -> Scores:
+def label_counts(train: list[Posting]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for p in train:
         for s in p.targets:
             counts[s] += 1
+    return counts
+
+
+def lr_scores(train: list[Posting], test: list[Posting], _names: dict[str, np.ndarray]) -> Scores:
+    counts = label_counts(train)
     x_train = np.stack([p.vector() for p in train])
     x_test = np.stack([p.vector() for p in test])
     out: Scores = {p.id: {} for p in test}
@@ -167,20 +176,17 @@ def lr_scores(train: list[Posting], test: list[Posting], _names: dict[str, np.nd
         if n < MIN_POSITIVES:
             continue
         y = np.array([slug in p.targets for p in train])
-        clf = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000).fit(x_train, y)
+        clf = LogisticRegression(C=LR_C, class_weight="balanced", max_iter=2000).fit(x_train, y)
         for p, prob in zip(test, clf.predict_proba(x_test)[:, 1], strict=True):
             out[p.id][slug] = float(prob)
     return out
 
 
 def sentence_lr_scores(train: list[Posting], test: list[Posting], names: dict[str, np.ndarray]) -> Scores:
-    """A logistic regression per skill on sentences: a positive posting's two sentences closest to the skill's
-    names are positives (all its sentences when the skill has no name to compare), every sentence of a negative
-    posting a negative; a posting scores its best sentence."""
-    counts: dict[str, int] = defaultdict(int)
-    for p in train:
-        for s in p.targets:
-            counts[s] += 1
+    """A logistic regression per skill on sentences: a positive posting's SENTENCE_POSITIVES sentences closest to
+    the skill's names are positives (all its sentences when the skill has no name to compare), every sentence of a
+    negative posting a negative; a posting scores its best sentence."""
+    counts = label_counts(train)
     x_all = np.concatenate([p.emb for p in train])
     owner = np.repeat(np.arange(len(train)), [len(p.emb) for p in train])
     starts = np.cumsum([0] + [len(p.emb) for p in train])
@@ -197,9 +203,9 @@ def sentence_lr_scores(train: list[Posting], test: list[Posting], names: dict[st
             a, b = starts[i], starts[i + 1]
             rows = np.arange(a, b)
             if slug in names:
-                rows = a + np.argsort(-(train[i].emb @ names[slug].T).max(1))[:2]
+                rows = a + np.argsort(-(train[i].emb @ names[slug].T).max(1))[:SENTENCE_POSITIVES]
             y[rows], keep[rows] = True, True
-        clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=500).fit(x_all[keep], y[keep])
+        clf = LogisticRegression(C=SENTENCE_C, class_weight="balanced", max_iter=500).fit(x_all[keep], y[keep])
         prob = clf.predict_proba(x_test)[:, 1]
         for j, p in enumerate(test):
             out[p.id][slug] = float(prob[test_starts[j] : test_starts[j + 1]].max())
@@ -400,10 +406,7 @@ def ceiling(postings: list[Posting]) -> str:
 def coverage(train: list[Posting], test: list[Posting]) -> str:
     """How many of the dictionary's practice and field misses in `test` a trained model could learn at all: the
     skill is labelled in at least one, or MIN_POSITIVES, training postings."""
-    counts: dict[str, int] = defaultdict(int)
-    for p in train:
-        for s in p.targets:
-            counts[s] += 1
+    counts = label_counts(train)
     misses = [s for p in test for s, k in p.labels.items() if k in MODEL_KINDS and s not in p.found]
     named = [s for s in misses if not s.startswith("?")]
     seen = sum(1 for s in named if counts[s] >= 1)
