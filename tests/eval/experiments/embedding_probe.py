@@ -465,6 +465,7 @@ def main() -> None:
     args = parser.parse_args()
     matcher = get_matcher()
     postings = load_postings(args.data, matcher)
+    args.scratch.mkdir(parents=True, exist_ok=True)
     print(f"{len(postings)} postings; embedding ...", flush=True)
     print("embedding (whole run):", embed(postings, args.scratch / "embeddings.npz"), flush=True)
     model = load_model()
