@@ -1,6 +1,7 @@
 """The matcher against hand labels: micro precision and recall by kind, with 95% Wilson intervals.
 
     .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part PART] [--show]
+    .venv/bin/python -m tests.eval.handlabels --agreement [--show]
 
 PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5, held-out-6 or all.
 
@@ -9,11 +10,14 @@ PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5, hel
 `held-out-2`), `hand_labels_3.txt` a third of 40, labelled for taxonomy 2026.12.4 after the first two had been
 used for tuning (part `held-out-3`; "all" means the first file's 120), `hand_labels_4.txt` a fourth of 40
 (part `held-out-4`), `hand_labels_5.txt` a fifth of 40 (part `held-out-5`) and `hand_labels_6.txt` a sixth of 40
-(part `held-out-6`), each labelled from the text alone before the matcher was run on it.
+(part `held-out-6`), each labelled from the text alone before the matcher was run on it. `hand_labels_6b.txt` is
+the sixth set read again by a second reader, blind to the first's labels; `--agreement` scores the two readers
+against each other and the matcher against each, against the labels both gave and against those either gave.
 A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
 where the reader's name is not one of them, through LABEL_SLUGS below. A label that resolves to nothing is a
-skill the taxonomy lacks: a miss, never dropped. A match is right when its skill is among the posting's
-labels; recall is counted by the label's kind, precision by the matched skill's kind in the taxonomy.
+skill the taxonomy lacks: a miss, never dropped (it compares by its name without case or separators). A match
+is right when its skill is among the posting's labels; recall is counted by the label's kind, precision by the
+matched skill's kind in the taxonomy.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ LABELS_3 = Path(__file__).with_name("hand_labels_3.txt")
 LABELS_4 = Path(__file__).with_name("hand_labels_4.txt")
 LABELS_5 = Path(__file__).with_name("hand_labels_5.txt")
 LABELS_6 = Path(__file__).with_name("hand_labels_6.txt")
+LABELS_6B = Path(__file__).with_name("hand_labels_6b.txt")  # set 6 read again by a second reader, blind
 KINDS = {
     "L": "language",
     "F": "framework/library",
@@ -101,7 +106,7 @@ def read_labels(matcher: Matcher, path: Path = LABELS) -> list[Labelled]:
         labels: dict[str, str] = {}
         for item in filter(None, (x.strip() for x in rest.split(";"))):
             kind, _, name = item.partition(" ")
-            slug = resolve(matcher, name) or "?" + name
+            slug = resolve(matcher, name) or "?" + alias_key(name).replace(" ", "")  # "Multi-omics" is "multiomics"
             labels.setdefault(slug, KINDS[kind])
         out.append(Labelled(int(ident), part, labels))
     return out
@@ -287,6 +292,82 @@ def report(data: Path, part: str, show: bool = False) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class Agreed:
+    """A candidate's labels against a reference's: precision by the candidate's kind, recall by the reference's."""
+
+    right: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    given: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    found: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    labels: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, candidate: dict[str, str], reference: dict[str, str]) -> None:
+        for slug, kind in candidate.items():
+            for k in (kind, "all"):
+                self.given[k] += 1
+                self.right[k] += slug in reference
+        for slug, kind in reference.items():
+            for k in (kind, "all"):
+                self.labels[k] += 1
+                self.found[k] += slug in candidate
+
+
+COMPARISONS = ["B vs A", "matcher vs A", "matcher vs B", "matcher vs both", "matcher vs either"]
+
+
+def agreement(
+    data: Path, a_path: Path = LABELS_6, b_path: Path = LABELS_6B, matcher: Matcher | None = None
+) -> tuple[dict[str, Agreed], list[tuple[int, str, str, str]]]:
+    """Two readers of the same postings: reader B scored against reader A, and the matcher against A, against B,
+    against the labels both gave and against the labels either gave (a label's kind is A's where A gave it).
+    Also every disagreement: (id, slug, the reader who gave it, that reader's kind)."""
+    matcher = matcher or get_matcher()
+    texts = {p.id: p.text for p in hn.load(data, matcher)}
+    kind_of = {s["slug"]: TAXONOMY_KINDS.get(s.get("kind") or "", s.get("kind")) for s in load_bundled()["skills"]}
+    a = {x.id: x.labels for x in read_labels(matcher, a_path)}
+    b = {x.id: x.labels for x in read_labels(matcher, b_path)}
+    if a.keys() != b.keys():
+        raise ValueError(f"{a_path.name} and {b_path.name} label different postings: {sorted(a.keys() ^ b.keys())}")
+    out = {name: Agreed() for name in COMPARISONS}
+    disagreements = []
+    for ident, la in a.items():
+        lb = b[ident]
+        found = {m.slug: kind_of.get(m.slug) or "domain" for m in matcher.match(texts[ident])}
+        both = {s: k for s, k in la.items() if s in lb}
+        either = lb | la
+        out["B vs A"].add(lb, la)
+        for name, reference in (("A", la), ("B", lb), ("both", both), ("either", either)):
+            out["matcher vs " + name].add(found, reference)
+        disagreements += [(ident, s, "A", k) for s, k in la.items() if s not in lb]
+        disagreements += [(ident, s, "B", k) for s, k in lb.items() if s not in la]
+    return out, disagreements
+
+
+def agreement_report(data: Path, show: bool = False) -> str:
+    results, disagreements = agreement(data)
+    lines = [
+        "set 6 read twice (A: hand_labels_6.txt, B: hand_labels_6b.txt); precision by the candidate's kind,"
+        " recall by the reference's",
+        "| comparison | kind | precision | 95% interval | recall | 95% interval |",
+        "| --- | --- | ---: | --- | ---: | --- |",
+    ]
+    for name in COMPARISONS:
+        r = results[name]
+        for kind in [*KINDS.values(), "all"]:
+            if not r.given[kind] and not r.labels[kind]:
+                continue
+            p_lo, p_hi = wilson(r.right[kind], r.given[kind])
+            r_lo, r_hi = wilson(r.found[kind], r.labels[kind])
+            prec = f"{r.right[kind]}/{r.given[kind]} = {r.right[kind] / r.given[kind]:.3f}" if r.given[kind] else "-"
+            rec = f"{r.found[kind]}/{r.labels[kind]} = {r.found[kind] / r.labels[kind]:.3f}" if r.labels[kind] else "-"
+            label = f"**{kind}**" if kind == "all" else kind
+            lines.append(f"| {name} | {label} | {prec} | {p_lo:.2f}-{p_hi:.2f} | {rec} | {r_lo:.2f}-{r_hi:.2f} |")
+    if show:
+        for ident, slug, reader, kind in disagreements:
+            lines.append(f"{ident} {reader} only: {slug} ({kind})")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("DIGEST_SHARED_DATA", "/work/shared/data")))
@@ -295,9 +376,10 @@ def main() -> None:
         default="all",
         choices=["development", "held-out", *LATER_PARTS, "all"],
     )
-    parser.add_argument("--show", action="store_true", help="list every miss and false match")
+    parser.add_argument("--show", action="store_true", help="list every miss and false match (or disagreement)")
+    parser.add_argument("--agreement", action="store_true", help="set 6's two readers against each other")
     args = parser.parse_args()
-    print(report(args.data, args.part, args.show))
+    print(agreement_report(args.data, args.show) if args.agreement else report(args.data, args.part, args.show))
 
 
 if __name__ == "__main__":
