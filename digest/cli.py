@@ -338,6 +338,16 @@ def _load_taxonomy_step(settings: Settings) -> str:
 INIT_STEPS.append(_load_taxonomy_step)
 
 
+def _matcher_step(settings: Settings) -> str:
+    """The matcher built once here and kept in DATA_DIR, so that the commands after load it (~0.1 s less each)."""
+    from digest.taxonomy.matcher import get_matcher
+
+    return f"matcher: {len(get_matcher().aliases):,} aliases, kept in {settings.cache_dir}"
+
+
+INIT_STEPS.append(_matcher_step)
+
+
 def _count_pending_step(settings: Settings) -> str:
     """Postings a migration or a crash left pending are counted into the demand figures."""
     from digest.demand.rollups import fold
