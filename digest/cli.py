@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -868,7 +869,13 @@ def preview_command(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # Python ends with a full collection over every object still alive, some 300,000 after a command's
+        # imports, freeing nothing the exit does not: 0.1-0.15 s of CPU, a fifth of a command with nothing to
+        # do. They are frozen out of its sight (atexit handlers still run; the OS closes files and sockets).
+        gc.freeze()
 
 
 if __name__ == "__main__":
