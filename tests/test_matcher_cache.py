@@ -171,27 +171,30 @@ def test_processes_racing_to_write_leave_one_whole_file(tmp_path: Path) -> None:
 
 def test_get_matcher_keeps_the_bundled_matcher_in_data_dir(tmp_path: Path) -> None:
     """The first process builds and writes DATA_DIR/cache/matcher.pickle; the next loads it. `digest init`
-    writes it, so the first command that matches loads it too."""
-    data_dir = tmp_path / "var"
-    data_dir.mkdir()
+    writes it, so the first command that matches after it loads it."""
     code = (
         "from digest.taxonomy import cache, matcher\n"
         "built = []\n"
         "real = cache.store\n"
         "cache.store = lambda *a: built.append(1) or real(*a)\n"
-        "print(len(built), [m.slug for m in matcher.get_matcher().match('Python and Kubernetes')], len(built))\n"
+        "found = [m.slug for m in matcher.get_matcher().match('Python and Kubernetes')]\n"
+        "print(len(built), *found)\n"
     )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=REPO,
-            env=digest_env(DIGEST_DATA_DIR=str(data_dir)),
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        for _ in range(2)
-    ]
-    assert runs[0][-1] == "1" and runs[1][-1] == "0"
-    assert runs[0][1:-1] == runs[1][1:-1]
+
+    def run(data_dir: Path) -> list[str]:
+        env = digest_env(DIGEST_DATA_DIR=str(data_dir))
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.split()
+
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    assert run(data_dir) == ["1", "python", "kubernetes"]  # built and kept
+    assert run(data_dir) == ["0", "python", "kubernetes"]  # loaded
     assert cache.load(data_dir / "cache", cache.key(_bundle()) or b"") is not None
+
+    initialised = tmp_path / "init"
+    env = digest_env(DIGEST_DATA_DIR=str(initialised), DIGEST_SECRET_KEY="k")
+    subprocess.run([sys.executable, "-m", "digest.cli", "init"], cwd=REPO, env=env, capture_output=True, check=True)
+    assert run(initialised) == ["0", "python", "kubernetes"]
