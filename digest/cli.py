@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # that has nothing to do load no more than they need (tests/test_imports.py holds it).
 
 # Python ends with a full collection over every object still alive, some 300,000 after a command's imports,
-# that frees nothing the exit does not: 0.1-0.15 s of CPU, a fifth of a command with nothing to do. At exit
+# that frees nothing the exit does not: 0.1-0.17 s of CPU, a fifth of a command with nothing to do. At exit
 # they are frozen out of its sight (objects are still finalised as their references go; the OS closes files).
 atexit.register(gc.freeze)
 
