@@ -13,10 +13,12 @@ requires). Every round starts from fresh state; the timed part is what a person 
   skills, counts demand, and sends the one subscriber one digest of the items in their five skills.
 
 Both run as installed packages do, their modules byte-compiled (digest's are compiled first: see
-bench/startup.py). Not timed: rss2email's `r2e new` and its config (SMTP to the sink); digest's database made
+bench/startup.py). Not timed: rss2email's `r2e new` and its config (SMTP to the sink); digest's data folder made
 once per run of this script (`digest init` without the default feeds, five confirmed subscriptions) and copied
-for each round. Prints the median wall time of the rounds, each side's CPU (children's user + system), and the
-ratio beside its target. Targets (issue #17): digest <= 1.0x rss2email at 200 items, <= 0.5x at 2,000.
+for each round: the database, and the matcher `digest init` built and kept in DATA_DIR/cache, as an
+installation has them after `digest init`. Prints the median wall time of the rounds, each side's CPU
+(children's user + system), and the ratio beside its target. Targets (issue #17): digest <= 1.0x rss2email at
+200 items, <= 0.5x at 2,000.
 """
 
 from __future__ import annotations

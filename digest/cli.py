@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -21,6 +23,19 @@ if TYPE_CHECKING:
 
 # Library modules are imported inside the commands that use them, never here: `digest --help` and a command
 # that has nothing to do load no more than they need (tests/test_imports.py holds it).
+
+
+@atexit.register
+def _exit() -> None:
+    """Python ends with a full collection over every object still alive, some 300,000 after a command's imports,
+    that frees nothing the exit does not: 0.1-0.17 s of CPU, a fifth of a command with nothing to do. They are
+    frozen out of its sight. That collection also closed the database connections (held in reference cycles),
+    so they are closed here first: SQLite then folds its WAL into the database file, as before."""
+    engine = sys.modules.get("digest.store.engine")  # not imported for a command that had no database to open
+    if engine is not None:
+        engine.close_engines()
+    gc.freeze()
+
 
 app = typer.Typer(help="Skill digests and alerts from job and news feeds.", no_args_is_help=True, add_completion=False)
 feeds_app = typer.Typer(help="Manage the polled feeds (admin).", no_args_is_help=True)
@@ -336,6 +351,16 @@ def _load_taxonomy_step(settings: Settings) -> str:
 
 
 INIT_STEPS.append(_load_taxonomy_step)
+
+
+def _matcher_step(settings: Settings) -> str:
+    """The matcher built once here and kept in DATA_DIR, so that the commands after load it (~0.1 s less each)."""
+    from digest.taxonomy.matcher import get_matcher
+
+    return f"matcher: {len(get_matcher().aliases):,} aliases, kept in {settings.cache_dir}"
+
+
+INIT_STEPS.append(_matcher_step)
 
 
 def _count_pending_step(settings: Settings) -> str:

@@ -183,6 +183,11 @@ class Settings(BaseModel):
         return self.data_dir / "charts"
 
     @property
+    def cache_dir(self) -> Path:
+        """What is built once and kept: the matcher (digest.taxonomy.cache)."""
+        return self.data_dir / "cache"
+
+    @property
     def secret(self) -> str:
         """The signing key: DIGEST_SECRET_KEY, or one generated once into the data dir."""
         if self.secret_key:

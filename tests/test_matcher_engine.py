@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.taxonomy.matcher import Matcher, get_matcher
+from digest.taxonomy import cache
+from digest.taxonomy.matcher import Matcher, _bundle, get_matcher
 from digest.taxonomy.scan import AliasScanner
 from tests.eval import hn
 from tests.support.regex_matcher import RegexScanner, reference_matcher
@@ -58,8 +59,8 @@ def _generated(matcher: Matcher, n: int, seed: int) -> list[str]:
     return texts
 
 
-def _same(texts: list[str]) -> None:
-    new, old = get_matcher(), reference_matcher()
+def _same(texts: list[str], new: Matcher | None = None, old: Matcher | None = None) -> None:
+    new, old = new or get_matcher(), old or reference_matcher()
     for text in texts:
         assert new._scanner.scan(text) == old._scanner.scan(text), text[:300]
         assert new.candidates(text) == old.candidates(text), text[:300]
@@ -71,6 +72,19 @@ def test_every_hn_posting_gives_the_same_mentions_span_for_span(shared_data: Pat
     assert len(texts) == 2 * 1048
     _same(texts)
     assert sum(len(get_matcher().match(t)) for t in texts[::2]) > 4000  # the corpus exercises the matcher
+
+
+def test_the_matcher_from_the_cache_is_the_built_one_span_for_span(shared_data: Path, tmp_path: Path) -> None:
+    """What digest.taxonomy.cache stores and loads finds what a freshly built matcher finds."""
+    bundle = _bundle()
+    built = Matcher(json.loads(bundle)["skills"])
+    key = cache.key(bundle)
+    assert key is not None and cache.store(tmp_path, key, built)
+    loaded = cache.load(tmp_path, key)
+    assert loaded is not None and loaded is not built
+    assert loaded.skills == built.skills and loaded.aliases == built.aliases and loaded.by_slug == built.by_slug
+    assert loaded._scanner.__getstate__() == built._scanner.__getstate__()
+    _same(_every_posting(shared_data) + _generated(built, 2000, 4), loaded, built)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

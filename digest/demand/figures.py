@@ -13,7 +13,6 @@ from digest.demand import pay, window
 from digest.demand.employers import clear_memo as clear_employer_memo
 from digest.demand.employers import employer_figures
 from digest.demand.memo import Memo, window_key
-from digest.demand.shifts import verdict
 from digest.demand.totals import weekly_totals, window_totals
 from digest.demand.window import WINDOW_DAYS
 from digest.store.models import (
@@ -181,7 +180,7 @@ def demand_figures(session: Session, skill: Skill, as_of: date, memo: bool = Fal
         "recent_4_weeks": recent,
         "prior_4_weeks": prior,
         "change_vs_prior_4_weeks": change,
-        "shift": verdict(session, skill, as_of),
+        "shift": _verdict(session, skill, as_of),
         **tops,
         **employer_figures(session, skill.id, as_of, key, postings),
         "weekly": series["weekly"],
@@ -232,3 +231,10 @@ def clear_memo() -> None:
     _memo.clear()
     pay.clear_memo()
     clear_employer_memo()
+
+
+def _verdict(session: Session, skill: Skill, as_of: date) -> dict[str, Any]:
+    # shifts loads numpy (~70 ms): not for every process that imports this, such as send-due drawing a chart
+    from digest.demand.shifts import verdict
+
+    return verdict(session, skill, as_of)

@@ -146,6 +146,12 @@ def dispose_engines() -> None:
         _engine_for(url).dispose(close=False)
 
 
+def close_engines() -> None:
+    """Close every pooled connection (at exit: SQLite checkpoints its WAL into the database file on the last close)."""
+    for url in list(_opened):
+        _engine_for(url).dispose()
+
+
 def alembic_config(url: str | None = None) -> Any:
     from alembic.config import Config
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from digest.taxonomy import context, curated
@@ -216,13 +217,25 @@ def _closest(matcher: Matcher, text: str, limit: int) -> list[SkillInfo]:
     return out[:limit]
 
 
+def _bundle() -> bytes:
+    return resources.files("digest.taxonomy").joinpath("data/taxonomy.json").read_bytes()
+
+
 def load_bundled() -> dict[str, Any]:
-    data = resources.files("digest.taxonomy").joinpath("data/taxonomy.json").read_text("utf-8")
-    result: dict[str, Any] = json.loads(data)
+    result: dict[str, Any] = json.loads(_bundle())
     return result
 
 
 @lru_cache(maxsize=1)
 def get_matcher() -> Matcher:
-    """The matcher over the bundled taxonomy, built once per process."""
-    return Matcher(load_bundled()["skills"])
+    """The matcher over the bundled taxonomy, once per process: loaded from DATA_DIR/cache if built there
+    before by this code from this bundle, else built (and stored there: digest.taxonomy.cache)."""
+    from digest.config import ConfigError, get_settings
+    from digest.taxonomy import cache
+
+    bundle = _bundle()
+    try:
+        folder: Path | None = get_settings().cache_dir
+    except ConfigError:  # the command reports it; the matcher is built without a cache
+        folder = None
+    return cache.cached(folder, bundle, lambda: Matcher(json.loads(bundle)["skills"]))

@@ -100,7 +100,7 @@ class AliasScanner:
         bodies = "\0".join(listed).encode("ascii", "replace").translate(_MAP_SPLIT).split(b"\0")
         if len(bodies) != len(listed):  # a key with a "\0" in it
             bodies = [_coarse(key) for key in listed]
-        found: list[bytes] = []
+        self._patterns: list[bytes] = []
         self._keys: list[str] = []  # pattern -> key (a key has one pattern, rarely two)
         fine: list[str] = []
         for key, body in zip(listed, bodies, strict=True):
@@ -108,18 +108,28 @@ class AliasScanner:
                 fine.append(key)
                 continue
             ps = patterns(key, body)
-            found += ps
+            self._patterns += ps
             self._keys += [key] * len(ps)
-        self._automaton = ahocorasick_rs.BytesAhoCorasick(
-            found, implementation=ahocorasick_rs.Implementation.ContiguousNFA
-        )
-        # the fine keys follow the others in self._keys; their patterns are the keys as written (a few dozen
-        # literal patterns: the automaton skips through the text with a vector prefilter)
+        # the fine keys follow the others in self._keys; their patterns are the keys as written
         self._fine_offset = len(self._keys)
-        self._fine: ahocorasick_rs.BytesAhoCorasick | None = None
-        if fine:
-            self._keys += fine
-            self._fine = ahocorasick_rs.BytesAhoCorasick([key.encode() for key in fine])
+        self._keys += fine
+        self._build()
+
+    def _build(self) -> None:
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(
+            self._patterns, implementation=ahocorasick_rs.Implementation.ContiguousNFA
+        )
+        # a few dozen literal patterns: the automaton skips through the text with a vector prefilter
+        fine = self._keys[self._fine_offset :]
+        self._fine = ahocorasick_rs.BytesAhoCorasick([key.encode() for key in fine]) if fine else None
+
+    # Pickled (digest.taxonomy.cache) without the automata, which have no serialised form: built again on load.
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_automaton", "_fine")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._build()
 
     def scan(self, text: str) -> list[Occurrence]:
         """Every occurrence in `text`, in order: (key, start, end of the key as written, end with its version)."""
