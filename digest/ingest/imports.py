@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -23,7 +24,12 @@ from digest.ingest import pipeline
 from digest.ingest.matching import Matching
 from digest.sources.jobfile import Posting, Row, RowError, to_entry
 from digest.store.engine import immediate_transactions
-from digest.store.imports import refresh_statistics, settings_for_import, tidy_after_import
+from digest.store.imports import (
+    refresh_statistics,
+    settings_for_import,
+    tidy_after_import,
+    tidy_items_after_import,
+)
 from digest.taxonomy.link import Resolution, ids_of
 
 BATCH = 2000  # postings stored together (one set of dedupe lookups; see docs/demand.md on its size)
@@ -165,12 +171,16 @@ def _import(
         matching.close()
         if frozen:
             gc.unfreeze()
-    waiting = rollups.pending_count(session)
-    if waiting:
-        if counting:
-            counting(waiting)
-        rollups.fold(session)
-        session.commit()
+    # the postings' tables are tidied in another connection while the fold runs (it only reads them)
+    with ThreadPoolExecutor(1) as beside:
+        tidied = beside.submit(tidy_items_after_import, session.get_bind().engine)
+        waiting = rollups.pending_count(session)
+        if waiting:
+            if counting:
+                counting(waiting)
+            rollups.fold(session)
+            session.commit()
+        tidied.result()
     tidy_after_import(session, [*(model.__tablename__ for model, _, _ in rollups.ROLLUPS.values()), window.TABLE])
     return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024  # page cache of the importing connection (the pool keeps it)
@@ -42,14 +42,14 @@ def _has_lz4(session: Session) -> bool:
 
 
 def tidy_after_import(session: Session, counted_tables: Sequence[str]) -> None:
-    """After a bulk load. PostgreSQL: VACUUM ANALYZE `counted_tables` (the demand rollups and the window),
-    the mentions and `demand_pending`: so a `stats` read is an index-only scan at once (until vacuumed,
-    every row read also visits the table) and the planner knows their sizes, whenever autovacuum gets to
-    them; and `demand_pending`, whose index the fold just filled with dead entries that every "not pending"
-    probe (the pairs of a past date) would visit (measured: 166 ms instead of ~2 ms for a rare skill's past
-    figures after 1,000,000 postings); and ANALYZE items and their sources, every column. SQLite: copy the
-    WAL into the database as far as readers allow, and checkpoint as usual again (the WAL file is cut back
-    to 64 MB when it next starts over: journal_size_limit)."""
+    """After a bulk load and its fold. PostgreSQL: VACUUM ANALYZE `counted_tables` (the demand rollups and
+    the window) and `demand_pending`: so a `stats` read is an index-only scan at once (until vacuumed, every
+    row read also visits the table) and the planner knows their sizes, whenever autovacuum gets to them; and
+    `demand_pending`, whose index the fold just filled with dead entries that every "not pending" probe (the
+    pairs of a past date) would visit (measured: 166 ms instead of ~2 ms for a rare skill's past figures after
+    1,000,000 postings). The postings' own tables: `tidy_items_after_import`. SQLite: copy the WAL into the
+    database as far as readers allow, and checkpoint as usual again (the WAL file is cut back to 64 MB when
+    it next starts over: journal_size_limit)."""
     engine = session.get_bind().engine
     if engine.dialect.name == "postgresql" and _has_lz4(session):
         session.execute(text("RESET default_toast_compression"))
@@ -63,11 +63,23 @@ def tidy_after_import(session: Session, counted_tables: Sequence[str]) -> None:
         finally:
             raw.close()
         return
-    tables = ", ".join([*counted_tables, "item_skills", "demand_pending"])
+    _vacuum(engine, f"VACUUM (ANALYZE) {', '.join([*counted_tables, 'demand_pending'])}")
+
+
+def tidy_items_after_import(engine: Engine) -> None:
+    """After a bulk load, PostgreSQL: VACUUM ANALYZE the mentions (index-only reads of a skill's postings at
+    once) and ANALYZE items and their sources, every column (refresh_statistics read a few). Nothing here
+    depends on the fold, which only reads these tables: the import runs it in another connection while the
+    fold runs, on the core the matching process has left (nothing on SQLite)."""
+    if engine.dialect.name == "postgresql":
+        _vacuum(engine, "VACUUM (ANALYZE) item_skills", "ANALYZE items, item_sources")
+
+
+def _vacuum(engine: Engine, *statements: str) -> None:
     with engine.connect() as conn:  # VACUUM cannot run inside a transaction
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        conn.exec_driver_sql(f"VACUUM (ANALYZE) {tables}")
-        conn.exec_driver_sql("ANALYZE items, item_sources")  # every column: refresh_statistics read a few
+        for statement in statements:
+            conn.exec_driver_sql(statement)
 
 
 # what the import's lookups and its fold filter and join on (PostgreSQL: ANALYZE takes a column list)
