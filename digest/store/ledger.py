@@ -43,7 +43,8 @@ def autocommit_recorder(session: Session, window_end: datetime, now: datetime) -
     if engine.dialect.name != "postgresql":
         yield None
         return
-    from psycopg import OperationalError, pq  # PostgreSQL only
+    from psycopg import pq  # PostgreSQL only
+    from psycopg.errors import error_from_result
 
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         driver = conn.connection.driver_connection  # straight to libpq: this runs once per email
@@ -52,7 +53,7 @@ def autocommit_recorder(session: Session, window_end: datetime, now: datetime) -
 
         def run(result: pq.abc.PGresult) -> None:
             if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-                raise OperationalError(f"recording a send failed: {result.get_error_message()}")
+                raise error_from_result(result)  # the error psycopg's execute raises
 
         run(pgconn.exec_(b"SET synchronous_commit = off"))
         run(pgconn.prepare(_NAME, _RECORD_ONE.encode(), _TYPES))
