@@ -24,6 +24,7 @@ from digest.store.models import (
     Delivery,
     DeliveryItem,
     DeliveryStatus,
+    DeliverySubscription,
     Item,
     ItemKind,
     ItemSkill,
@@ -217,6 +218,33 @@ def test_deleting_a_delivery_or_an_account_deletes_its_items(settings: Settings,
     session.commit()
     assert owners() == [people[2].id]
     assert session.scalars(select(Delivery.user_id)).all() == [people[2].id]
+
+
+def test_deleting_a_delivery_a_subscription_or_an_account_deletes_its_windows(
+    settings: Settings, session: Session
+) -> None:
+    """delivery_subscriptions has no foreign keys (migration 0018): triggers delete the window rows of a deleted
+    delivery or subscription, a cascaded one's too, and no one else's."""
+    w = World(session)
+    people = [w.user(f"p{n}@example.com") for n in range(4)]
+    subs = [w.subscribe(p, "python") for p in people]
+    w.item("A Python story", T0 + timedelta(hours=1), "python")
+    w.commit()
+    assert run(session, settings, T0 + timedelta(hours=8)) == {"sent": 4}
+
+    def windows() -> list[int]:
+        return sorted(session.scalars(select(DeliverySubscription.subscription_id)))
+
+    assert windows() == sorted(s.id for s in subs)
+    session.delete(session.scalars(select(Delivery).where(Delivery.user_id == people[0].id)).one())
+    session.commit()
+    assert windows() == sorted(s.id for s in subs[1:])
+    session.execute(delete(Subscription).where(Subscription.id == subs[1].id))
+    session.commit()
+    assert windows() == sorted(s.id for s in subs[2:])
+    session.execute(delete(User).where(User.id == people[2].id))  # deliveries and subscriptions cascade
+    session.commit()
+    assert windows() == [subs[3].id]
 
 
 def test_cadence_changed_mid_period_loses_and_duplicates_nothing(settings: Settings, session: Session) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 from itsdangerous import BadSignature, Signer
 
-from digest.accounts.tokens import ExpiredToken, InvalidToken
+from digest.accounts.tokens import ExpiredToken, InvalidToken, keyed_signer
 from digest.config import Settings
 
 
@@ -28,9 +27,8 @@ def web_view_url(settings: Settings, delivery_id: int, user_id: int, now: dateti
     return f"{settings.base_url}/digests/{delivery_id}?token={token}"
 
 
-@lru_cache(maxsize=4)
 def _view_signer(secret: str) -> Signer:
-    return Signer(secret, salt="digest.digest-view")
+    return keyed_signer(secret, "digest.digest-view")
 
 
 def read_view_token(settings: Settings, token: str, delivery_id: int, now: datetime) -> int:

@@ -123,7 +123,7 @@ class SkillSection:
     def recent(self, item: ItemView) -> bool:
         return self.subscribed_at is not None and item.fetched_at is not None and item.fetched_at <= self.subscribed_at
 
-    @property
+    @cached_property  # a shared section is asked for every digest that holds it
     def item_count(self) -> int:
         return len(self.articles) + len(self.jobs) + self.more_articles + self.more_jobs
 
@@ -176,7 +176,7 @@ class Digest:
         """(item id, skill id) of every item shown: what the ledger records as delivered."""
         return [(i.id, s.skill_id) for s in self.sections for i in s.shown_items]
 
-    @property
+    @cached_property  # the text and the HTML part both carry it
     def subject(self) -> str:
         names = [s.name for s in self.sections if s.item_count or s.alerts]
         if not names:

@@ -685,12 +685,16 @@ class Delivery(Base):
 
 
 class DeliverySubscription(Base):
-    """Which subscription windows a digest delivery covers; the cursors advance when it is sent."""
+    """Which subscription windows a digest delivery covers; the cursors advance when it is sent.
+
+    Written by COPY in the claim's transaction, without a foreign-key check per row (that transaction holds the
+    delivery's row; the check on subscriptions locked each one): triggers on deliveries and subscriptions delete
+    a deleted one's rows, as the cascades did (migration 0018)."""
 
     __tablename__ = "delivery_subscriptions"
 
-    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(primary_key=True)
     window_start: Mapped[datetime]
     # the subscription's search when the window was recorded: a retry and the web view build it the same way
     search: Mapped[str | None] = mapped_column(Text)
