@@ -212,14 +212,9 @@ def login_form(
         address = normalize_email(email)
     except BadInput as exc:
         return page(request, "login.html", {"error": str(exc), "email": email}, 422)
-    limited = False
-    with session_scope() as session:  # the rate limit and the email owed: one transaction
-        try:
-            owed = ask_for_login(request, session, address)
-        except RateLimited:
-            session.rollback()  # nothing of the request is kept
-            limited = True
-    if limited:
+    try:
+        owed = ask_for_login(request, address)
+    except RateLimited:
         return page(request, "login.html", {"error": TOO_MANY, "email": email}, 429)
     queue_after_answering(tasks, owed)
     return page(request, "login_sent.html", {"message": LOGIN_SENT}, 202)

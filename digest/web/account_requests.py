@@ -17,6 +17,7 @@ from digest.accounts.search_input import SearchInput
 from digest.accounts.signin import request_login
 from digest.accounts.subscriptions import SubscribeOutcome, subscribe
 from digest.config import Settings
+from digest.store.engine import session_scope
 from digest.store.models import Cadence
 from digest.web.batches import Batches
 from digest.web.security import current_user
@@ -103,9 +104,10 @@ def subscribe_on_web(
     return outcome, own
 
 
-def ask_for_login(request: Request, session: Session, address: str) -> int | None:
-    """The sign-in form's and POST /api/login's one path, in the request's transaction: the rate limit
-    (RateLimited), then a sign-in email owed for an address with an account (its delivery id, for
-    `queue_after_answering` once committed; None for any other address)."""
-    rate_limit(request, "login", address, session)
-    return request_login(session, address, clock.utcnow())
+def ask_for_login(request: Request, address: str) -> int | None:
+    """The sign-in form's and POST /api/login's one path, in one transaction: the rate limit (RateLimited, and
+    nothing of the request is kept), then a sign-in email owed for an address with an account (its delivery
+    id, for `queue_after_answering` once committed; None for any other address)."""
+    with session_scope() as session:
+        rate_limit(request, "login", address, session)
+        return request_login(session, address, clock.utcnow())

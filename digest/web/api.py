@@ -280,11 +280,10 @@ def api_login(request: Request, body: LoginIn, tasks: BackgroundTasks) -> Any:
         address = normalize_email(body.email)
     except BadInput as exc:
         raise HTTPException(422, str(exc)) from None
-    with session_scope() as session:  # the rate limit and the email owed: one transaction
-        try:
-            owed = ask_for_login(request, session, address)
-        except RateLimited:  # nothing of the request is kept (the session rolls back)
-            raise HTTPException(429, TOO_MANY) from None
+    try:
+        owed = ask_for_login(request, address)
+    except RateLimited:
+        raise HTTPException(429, TOO_MANY) from None
     queue_after_answering(tasks, owed)
     return JSONResponse({"detail": LOGIN_SENT}, status_code=202)
 
