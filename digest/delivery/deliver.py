@@ -23,14 +23,13 @@ These functions commit at the step boundaries above: pass a session the caller d
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from digest import collector
 from digest.delivery.alerts import deliver_alerts, due_alerts
 from digest.delivery.build import compose, digest_email
 from digest.delivery.context import Context, Outcome, checkpoint
@@ -49,7 +48,10 @@ def deliver_digests(
 ) -> Counter[str]:
     """Claim, build, send and record the digests of `user_ids` for one slot. Returns counts by outcome."""
     summary: Counter[str] = Counter()
-    with _cyclic_gc_paused():
+    # a batch allocates hundreds of thousands of short-lived objects (rows, views, sections, emails) that
+    # reference counting frees; the cyclic collector they trigger would re-scan every long-lived object of the
+    # process (a run's caches: millions) again and again - a fifth of a worker's CPU in bench/digests
+    with collector.paused():
         claimed = claim(session, ctx, list(user_ids), cadence, window_end, now)
         if len(user_ids) > len(claimed):
             summary["skipped"] += len(user_ids) - len(claimed)
@@ -61,21 +63,6 @@ def deliver_digests(
         checkpoint("after_claim")
         _send_and_record(session, ctx, claimed, window_end, now, summary)
     return summary
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """A batch allocates hundreds of thousands of short-lived objects (rows, views, sections, emails), which
-    reference counting frees; they also trigger the cyclic collector, whose older generations re-scan every
-    long-lived object of the process (a run's caches: millions) - a fifth of a worker's CPU in bench/digests.
-    Paused for the batch, the collector sees its survivors once, at the next allocation after it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def deliver_one(session: Session, ctx: Context, delivery_id: int, now: datetime) -> Counter[str]:

@@ -18,17 +18,17 @@ Unpickling runs code named in the file: it is read from DATA_DIR only, the insta
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from digest import collector
 
 if TYPE_CHECKING:
     from digest.taxonomy.matcher import Matcher
@@ -96,7 +96,9 @@ def store(folder: Path, key: bytes, matcher: Matcher) -> bool:
 def cached(folder: Path | None, bundle: bytes, build: Callable[[], Matcher]) -> Matcher:
     """The matcher for `bundle`: loaded from `folder` if stored there under this key, else built and stored."""
     k = key(bundle) if folder is not None else None
-    with _gc_paused():
+    # building or loading makes ~50,000 tuples that all live on: collections run as they are made would find
+    # nothing to free (half the cost of loading)
+    with collector.paused():
         if folder is None or k is None:
             return build()
         matcher = load(folder, k)
@@ -104,19 +106,6 @@ def cached(folder: Path | None, bundle: bytes, build: Callable[[], Matcher]) -> 
             matcher = build()
             store(folder, k, matcher)
     return matcher
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building or loading makes ~50,000 tuples that all live on: the collector, run again and again as they are
-    made, would find nothing to free (half the cost of loading)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _sweep(folder: Path) -> None:
