@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from digest.demand import sequential as sq
+from tests.support.sequential_monitor import monitor
 
 
 def _series(rates: list[float], weeks: int, seed: int, total: int = 2000, change: tuple[int, float] | None = None):
@@ -61,7 +62,7 @@ def test_step_change_at_30_a_week_is_detected_within_two_weeks(factor: float, up
     delays = []
     for seed in range(12):
         c, n = _series([30, 30, 30], 30, seed, change=(20, factor))
-        alerts = sq.monitor(c, n, range(9, 31), seed=seed)
+        alerts = monitor(c, n, range(9, 31), seed=seed)
         first = [a for a in alerts if a.row == 0 and a.up == up and a.opened > 20]
         delays.append(min(a.opened for a in first) - 20 if first else None)
     found = [d for d in delays if d is not None]
@@ -74,13 +75,13 @@ def test_shares_not_counts() -> None:
     c, n = _series([30, 100], 30, 3)
     c[:, 20:] *= 2
     n[20:] *= 2
-    assert sq.monitor(c, n, range(9, 31)) == []
+    assert monitor(c, n, range(9, 31)) == []
 
 
 def test_false_alerts_on_null_skills_stay_under_one_per_100_skill_weeks() -> None:
     rates = [5, 10, 30, 100] * 10
     c, n = _series(rates, 40, 12)
-    alerts = sq.monitor(c, n, range(9, 41), seed=1)
+    alerts = monitor(c, n, range(9, 41), seed=1)
     skill_weeks = len(rates) * 32
     assert 100 * len(alerts) / skill_weeks <= 1.0
 
@@ -121,7 +122,7 @@ def test_zero_counts_and_short_history() -> None:
     c[1] = 30.0
     c[1, 16:] = 0.0  # a skill that vanishes: a fall, detected
     c[2] = 1.0  # 1 a week: too few in its baseline to be tested
-    alerts = sq.monitor(c, n, range(0, weeks + 1))
+    alerts = monitor(c, n, range(0, weeks + 1))
     assert [(a.row, a.up, a.opened) for a in alerts] == [(1, False, 17)]
     # fewer than LAG_WEEKS + MIN_HISTORY_WEEKS completed weeks: nothing is tested
     assert sq.evaluate(c, n, sq.LAG_WEEKS + sq.MIN_HISTORY_WEEKS - 1) == []
@@ -129,7 +130,7 @@ def test_zero_counts_and_short_history() -> None:
     # weeks without any posting at all (a feed outage) are neither a rise nor a fall
     c2, n2 = _series([30], 24, 4)
     c2[:, 18:20], n2[18:20] = 0, 0
-    assert sq.monitor(c2, n2, range(9, 25)) == []
+    assert monitor(c2, n2, range(9, 25)) == []
     # a calibration with no postings to draw from has nothing to alarm on
     empty = sq.calibrate(0.0, 1.0, 4, np.array([]), seed=0)
     assert empty.arl == np.inf
@@ -138,7 +139,7 @@ def test_zero_counts_and_short_history() -> None:
 def test_cooldown_and_hysteresis() -> None:
     c, n = _series([100], 40, 9, change=(20, 1.5))
     c[0, 28:] = np.random.default_rng(2).poisson(100, 12)  # back to normal after 8 weeks
-    alerts = sq.monitor(c, n, range(9, 41))
+    alerts = monitor(c, n, range(9, 41))
     ups = [a for a in alerts if a.up]
     assert len(ups) == 1 and 20 < ups[0].opened <= 22
     assert ups[0].closed is not None and ups[0].closed > 28

@@ -140,3 +140,33 @@ def test_verdict_words() -> None:
     assert verdict_words({"significant": True, "direction": "down"}) == "a real fall"
     assert verdict_words({"significant": False, "direction": "down"}) == "within normal variation"
     assert change_words(-0.091) == "down 9% vs the prior 4 weeks" and change_words(None).startswith("no postings")
+
+
+def test_dispersion_is_pearson_chi2_over_the_history_weeks(session: Session) -> None:
+    """phi from the rollups equals chi2/df computed here from the weekly series, over the HISTORY_WEEKS weeks
+    before the recent window only (the weeks under test and a week with no posting at all stay out)."""
+    from digest.demand.shifts import HISTORY_WEEKS, WINDOW_DAYS, dispersion
+
+    skills = synthetic.skills(session, ["Steady", "Bursty", "Rare"])
+    weeks = HISTORY_WEEKS + WINDOW_DAYS // 7 + 2  # two weeks before the history, which must not count
+    rng = random.Random(5)
+    totals = [1000 + rng.randrange(200) for _ in range(weeks)]
+    totals[5] = 0  # an outage: no posting that week
+    steady = [round(t * 0.03) for t in totals]
+    bursty = [(90 if w % 5 == 0 else 10) if totals[w] else 0 for w in range(weeks)]
+    rare = [1 if w % 4 == 0 else 0 for w in range(weeks)]  # fewer than MIN_LARGER in the history: phi 1
+    _weeks(session, {skills[0].id: steady, skills[1].id: bursty, skills[2].id: rare}, totals)
+    week = START + timedelta(days=7 * weeks)
+    history = range(2, 2 + HISTORY_WEEKS)
+    seen = [w for w in history if totals[w]]
+
+    def expected(series: list[int]) -> float:
+        c = [series[w] for w in seen]
+        n = [totals[w] for w in seen]
+        e = [t * sum(c) / sum(n) for t in n]
+        return max(1.0, sum((x - y) ** 2 / y for x, y in zip(c, e, strict=True)) / (len(seen) - 1))
+
+    phi = dispersion(session, week, [s.id for s in skills])
+    assert phi[skills[0].id] == pytest.approx(expected(steady), rel=1e-9)
+    assert phi[skills[1].id] == pytest.approx(expected(bursty), rel=1e-9) and phi[skills[1].id] > 10
+    assert phi[skills[2].id] == 1.0

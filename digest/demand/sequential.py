@@ -311,32 +311,6 @@ def evaluate(counts: np.ndarray, totals: np.ndarray, t: int, seed: int = 0) -> l
     return out
 
 
-@dataclass
-class Alert:
-    row: int
-    opened: int  # position (week index of the evaluation Monday)
-    up: bool
-    ratio: float
-    closed: int | None = None
-
-
-def monitor(counts: np.ndarray, totals: np.ndarray, positions: Sequence[int], seed: int = 0) -> list[Alert]:
-    """Run the detector at each position in turn, opening and closing alerts (cooldown, hysteresis)."""
-    alerts: list[Alert] = []
-    for t in positions:
-        verdicts = {v.row: v for v in evaluate(counts, totals, t, seed)}
-        for a in alerts:
-            if a.closed is None:
-                v = verdicts.get(a.row)
-                ch = v.change4 if v is not None else 0.0
-                if (ch if a.up else -ch) < CLOSE_BELOW:
-                    a.closed = t
-        for v in verdicts.values():
-            if not v.condition:
-                continue
-            busy = any(
-                a.row == v.row and a.up == v.up and (a.closed is None or a.opened > t - COOLDOWN_WEEKS) for a in alerts
-            )
-            if not busy:
-                alerts.append(Alert(v.row, t, v.up, v.ratio))
-    return alerts
+def closes(up: bool, change4: float) -> bool:
+    """Whether an open alert closes (hysteresis): its 4-week change in its direction fell below CLOSE_BELOW."""
+    return (change4 if up else -change4) < CLOSE_BELOW

@@ -120,7 +120,7 @@ def run(session: Session, now: datetime, as_of: date | None = None) -> RunSummar
     ).all():
         j = by_skill.get(alert.skill_id)
         ch = j.scan.change4 if j is not None and j.scan is not None else 0.0
-        if (ch if alert.direction == Direction.up else -ch) < sq.CLOSE_BELOW:
+        if sq.closes(alert.direction == Direction.up, ch):
             alert.closed_on = week
             closed.append(alert)
     busy = {

@@ -5,7 +5,6 @@ completed weeks against the 4 before. See docs/demand.md for both. Everything re
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,9 +15,9 @@ from sqlalchemy import and_, bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.demand.totals import MIN_TOTAL
-from digest.demand.weeks import EPOCH_MONDAY, monday
+from digest.demand.weeks import monday
 from digest.store.models import DemandSkillDay, DemandTotalDay, Direction, ShiftAlert, ShiftEvaluation, Skill
-from digest.store.weeks import week_index_sql
+from digest.store.weeks import weekly_postings
 
 WINDOW_DAYS = 28  # 4 weeks per window
 MIN_LARGER = 10  # postings in the larger window
@@ -109,36 +108,18 @@ def window_counts(
 def dispersion(session: Session, week: date, skill_ids: Sequence[int]) -> dict[int, float]:
     """phi per skill: Pearson chi2/df of its weekly counts against a constant share of all postings,
     over the HISTORY_WEEKS weeks before the recent window (so the change under test does not inflate it)."""
-    end = week - timedelta(days=WINDOW_DAYS)
-    start = end - timedelta(days=7 * HISTORY_WEEKS)
-    wk = week_index_sql(session, DemandTotalDay.day, EPOCH_MONDAY)
-    totals = {
-        w: int(n)
-        for w, n in session.execute(
-            select(wk, func.sum(DemandTotalDay.postings))
-            .where(DemandTotalDay.day >= start, DemandTotalDay.day < end)
-            .group_by(wk)
-        )
-    }
+    start = week - timedelta(days=WINDOW_DAYS + 7 * HISTORY_WEEKS)
+    # a long list of skills reads them all: one scan beats a large IN list
+    totals, series = weekly_postings(session, start, HISTORY_WEEKS, skill_ids if len(skill_ids) <= 500 else None)
+    weeks = [w for w, n in enumerate(totals) if n > 0]
     phi = dict.fromkeys(skill_ids, 1.0)
-    if len(totals) < 4:
+    if len(weeks) < 4:
         return phi
-    swk = week_index_sql(session, DemandSkillDay.day, EPOCH_MONDAY)
-    series: dict[int, dict[int, int]] = defaultdict(dict)
-    q = (
-        select(DemandSkillDay.skill_id, swk, func.sum(DemandSkillDay.postings))
-        .where(DemandSkillDay.day >= start, DemandSkillDay.day < end)
-        .group_by(DemandSkillDay.skill_id, swk)
-    )
-    if len(skill_ids) <= 500:
-        q = q.where(DemandSkillDay.skill_id.in_(skill_ids))
-    for s, w, n in session.execute(q):
-        series[s][w] = int(n)
-    weeks = sorted(totals)
     tot = np.array([totals[w] for w in weeks], dtype=float)
     all_n = tot.sum()
+    none = [0] * HISTORY_WEEKS
     for s in skill_ids:
-        c = np.array([series.get(s, {}).get(w, 0) for w in weeks], dtype=float)
+        c = np.array([series.get(s, none)[w] for w in weeks], dtype=float)
         if c.sum() < MIN_LARGER:
             continue
         expected = tot * c.sum() / all_n
