@@ -41,6 +41,7 @@ LABELS_3 = Path(__file__).with_name("hand_labels_3.txt")
 LABELS_4 = Path(__file__).with_name("hand_labels_4.txt")
 LABELS_5 = Path(__file__).with_name("hand_labels_5.txt")
 LABELS_6 = Path(__file__).with_name("hand_labels_6.txt")
+LABELS_7 = Path(__file__).with_name("hand_labels_7.txt")
 LABELS_6B = Path(__file__).with_name("hand_labels_6b.txt")  # set 6 read again by a second reader, blind
 KINDS = {
     "L": "language",
@@ -155,6 +156,12 @@ def draw_sixth_held_out(data: Path, n: int = 40) -> list[int]:
     from none of their companies, with random.Random(2127), and also none whose text repeats an earlier-labelled
     posting's (the fifth set let through 46466191, FetLife, a copy of 47219761 that opens with a role title)."""
     return _draw(data, [LABELS, LABELS_2, LABELS_3, LABELS_4, LABELS_5], 2127, n, skip_copies=True)
+
+
+def draw_seventh_held_out(data: Path, n: int = 40) -> list[int]:
+    """The postings of hand_labels_7.txt: the sixth draw's rule (copies skipped) over the postings in none of the
+    six earlier files and from none of their companies, with random.Random(2128)."""
+    return _draw(data, [LABELS, LABELS_2, LABELS_3, LABELS_4, LABELS_5, LABELS_6], 2128, n, skip_copies=True)
 
 
 COPY_PASSAGE = 200  # characters: a posting sharing a passage this long with a labelled one repeats it
