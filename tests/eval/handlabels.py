@@ -3,14 +3,15 @@
     .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part PART] [--show]
     .venv/bin/python -m tests.eval.handlabels --agreement [--show]
 
-PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5, held-out-6 or all.
+PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5, held-out-6, held-out-7 or all.
 
 `hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header);
 `hand_labels_2.txt` a second held-out set of 45 more postings, labelled later by another reader (part
 `held-out-2`), `hand_labels_3.txt` a third of 40, labelled for taxonomy 2026.12.4 after the first two had been
 used for tuning (part `held-out-3`; "all" means the first file's 120), `hand_labels_4.txt` a fourth of 40
 (part `held-out-4`), `hand_labels_5.txt` a fifth of 40 (part `held-out-5`) and `hand_labels_6.txt` a sixth of 40
-(part `held-out-6`), each labelled from the text alone before the matcher was run on it. `hand_labels_6b.txt` is
+(part `held-out-6`), and `hand_labels_7.txt` a seventh of 40 (part `held-out-7`), each labelled from the text alone
+before the matcher was run on it. `hand_labels_6b.txt` is
 the sixth set read again by a second reader, blind to the first's labels; `--agreement` scores the two readers
 against each other and the matcher against each, against the labels both gave and against those either gave.
 A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
@@ -119,6 +120,7 @@ LATER_PARTS = {
     "held-out-4": LABELS_4,
     "held-out-5": LABELS_5,
     "held-out-6": LABELS_6,
+    "held-out-7": LABELS_7,
 }  # part -> its own file; the development and held-out parts are hand_labels.txt's
 
 
