@@ -10,8 +10,8 @@ PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5, hel
 `held-out-2`), `hand_labels_3.txt` a third of 40, labelled for taxonomy 2026.12.4 after the first two had been
 used for tuning (part `held-out-3`; "all" means the first file's 120), `hand_labels_4.txt` a fourth of 40
 (part `held-out-4`), `hand_labels_5.txt` a fifth of 40 (part `held-out-5`) and `hand_labels_6.txt` a sixth of 40
-(part `held-out-6`), and `hand_labels_7.txt` a seventh of 40 (part `held-out-7`), each labelled from the text alone
-before the matcher was run on it. `hand_labels_6b.txt` is
+(part `held-out-6`), and `hand_labels_7.txt` a seventh of 40 (part `held-out-7`, labelled for taxonomy 2026.12.8 and
+never tuned on), each labelled from the text alone before the matcher was run on it. `hand_labels_6b.txt` is
 the sixth set read again by a second reader, blind to the first's labels; `--agreement` scores the two readers
 against each other and the matcher against each, against the labels both gave and against those either gave.
 A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
