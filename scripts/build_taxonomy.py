@@ -296,6 +296,7 @@ def load_layer(b: Builder) -> None:
         layer.NAMES_IN_POSTINGS,
         layer.POSTING_PHRASES,
         layer.CONCEPTS_IN_POSTINGS,
+        layer.POSTING_FORMS,
     ):
         for slug, (name, kind, aliases, related) in table.items():
             entry = ensure(b, slug, name, "layer")
@@ -552,8 +553,9 @@ def load_concept_tags(b: Builder, data: Path) -> None:
 
 def add_number_variants(b: Builder) -> None:
     """Postings write a practice's or a field's phrase in the plural too ("continuous deployments", "code
-    pairings"): a layer alias of several words that ends in a counted noun gets its plural, unless some skill
-    already has that text. (Not the singular of a plural: "the operating system for X", "ML system design".)"""
+    pairings", "state machines"): a layer alias of several words that ends in a counted noun gets its plural,
+    unless some skill already has that text. (Not the singular of a plural: "the operating system for X", "ML
+    system design".)"""
     taken = {alias_key(a) for e in b.skills.values() for a in e.aliases}
     for entry in b.skills.values():
         if not entry.sources & {"layer", "stackoverflow-concepts"} or skill_kind(entry) not in ("practice", "domain"):

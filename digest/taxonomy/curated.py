@@ -316,6 +316,8 @@ IMPLIES: dict[str, tuple[str, str]] = {
     "robotics": ("ai", r"\bAI\b"),  # "physical AI", "embodied AI"
     "observability": ("ai", r"\bAI\b"),
     "llm-evaluation": ("ai", r"\bAI\b"),
+    # "UI/UX design" is UI design as well as UX design (2026.12.8)
+    "ux-design": ("user-interface-design", r"\bUI\b"),
     # a cloud's own service names the cloud ("AWS CDK", "Azure OpenAI", "Kotlin Multiplatform")
     "aws-cdk": ("aws", r"AWS"),
     "aws-lambda": ("aws", r"AWS"),
@@ -1161,7 +1163,7 @@ METROS: dict[str, tuple[str, str | None, list[str]]] = {
 
 # The taxonomy's version: bumped whenever the bundle changes what is matched. `digest init` records it; after an
 # update, `digest skills relink` brings stored items in line.
-TAXONOMY_VERSION = "2026.12.7"
+TAXONOMY_VERSION = "2026.12.8"
 
 # Slugs that stopped being skills of their own, by hand (the build adds the ones it can see: a source skill
 # taken over by a curated one, a duplicate whose names all belong to another skill).

@@ -3,14 +3,15 @@
     .venv/bin/python -m tests.eval.handlabels [--data DIR] [--part PART] [--show]
     .venv/bin/python -m tests.eval.handlabels --agreement [--show]
 
-PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5, held-out-6 or all.
+PART: development, held-out, held-out-2, held-out-3, held-out-4, held-out-5, held-out-6, held-out-7 or all.
 
 `hand_labels.txt` lists, for 120 HN postings, every technology skill a careful reader finds (see its header);
 `hand_labels_2.txt` a second held-out set of 45 more postings, labelled later by another reader (part
 `held-out-2`), `hand_labels_3.txt` a third of 40, labelled for taxonomy 2026.12.4 after the first two had been
 used for tuning (part `held-out-3`; "all" means the first file's 120), `hand_labels_4.txt` a fourth of 40
 (part `held-out-4`), `hand_labels_5.txt` a fifth of 40 (part `held-out-5`) and `hand_labels_6.txt` a sixth of 40
-(part `held-out-6`), each labelled from the text alone before the matcher was run on it. `hand_labels_6b.txt` is
+(part `held-out-6`), and `hand_labels_7.txt` a seventh of 40 (part `held-out-7`, labelled for taxonomy 2026.12.8 and
+never tuned on), each labelled from the text alone before the matcher was run on it. `hand_labels_6b.txt` is
 the sixth set read again by a second reader, blind to the first's labels; `--agreement` scores the two readers
 against each other and the matcher against each, against the labels both gave and against those either gave.
 A label is a skill name as a reader writes it; it resolves to a slug through the taxonomy's own aliases or,
@@ -41,6 +42,7 @@ LABELS_3 = Path(__file__).with_name("hand_labels_3.txt")
 LABELS_4 = Path(__file__).with_name("hand_labels_4.txt")
 LABELS_5 = Path(__file__).with_name("hand_labels_5.txt")
 LABELS_6 = Path(__file__).with_name("hand_labels_6.txt")
+LABELS_7 = Path(__file__).with_name("hand_labels_7.txt")
 LABELS_6B = Path(__file__).with_name("hand_labels_6b.txt")  # set 6 read again by a second reader, blind
 KINDS = {
     "L": "language",
@@ -118,6 +120,7 @@ LATER_PARTS = {
     "held-out-4": LABELS_4,
     "held-out-5": LABELS_5,
     "held-out-6": LABELS_6,
+    "held-out-7": LABELS_7,
 }  # part -> its own file; the development and held-out parts are hand_labels.txt's
 
 
@@ -155,6 +158,12 @@ def draw_sixth_held_out(data: Path, n: int = 40) -> list[int]:
     from none of their companies, with random.Random(2127), and also none whose text repeats an earlier-labelled
     posting's (the fifth set let through 46466191, FetLife, a copy of 47219761 that opens with a role title)."""
     return _draw(data, [LABELS, LABELS_2, LABELS_3, LABELS_4, LABELS_5], 2127, n, skip_copies=True)
+
+
+def draw_seventh_held_out(data: Path, n: int = 40) -> list[int]:
+    """The postings of hand_labels_7.txt: the sixth draw's rule (copies skipped) over the postings in none of the
+    six earlier files and from none of their companies, with random.Random(2128)."""
+    return _draw(data, [LABELS, LABELS_2, LABELS_3, LABELS_4, LABELS_5, LABELS_6], 2128, n, skip_copies=True)
 
 
 COPY_PASSAGE = 200  # characters: a posting sharing a passage this long with a labelled one repeats it

@@ -3,7 +3,8 @@ issue #21; every other set is held to its figures so that it cannot silently get
 sets have since been used for tuning (the first three for 2026.12.4 and 2026.12.5, the fourth for 2026.12.6), so
 they are regression records now, not measures of unseen postings; the fifth was written blind, first scored
 with 2026.12.6 and tuned on for 2026.12.7; the sixth was written blind, first scored with 2026.12.6, scored again
-with 2026.12.7 and never tuned on (docs/taxonomy.md reports each set apart)."""
+with 2026.12.7 and tuned on (with sets 1-5) for 2026.12.8; the seventh was written blind, first scored with
+2026.12.7, scored again with 2026.12.8 and never tuned on (docs/taxonomy.md reports each set apart)."""
 
 from __future__ import annotations
 
@@ -140,9 +141,9 @@ def test_sixth_held_out_does_not_get_worse(shared_data: Path) -> None:
     _by_kind, total, labelled = handlabels.score(shared_data, "held-out-6")
     assert len(labelled) == 40
     # first measured (2026.12.6, never tuned on) 0.909 (210/231) / 0.709 (210/296); 2026.12.7 (still never
-    # tuned on) 0.923 (216/234) / 0.730 (216/296)
+    # tuned on) 0.923 (216/234) / 0.730 (216/296); tuned on since: 0.925 (223/241) / 0.753 (223/296) with 2026.12.8
     assert total.tp / (total.tp + total.fp) >= 0.92
-    assert total.tp / (total.tp + total.fn) >= 0.72
+    assert total.tp / (total.tp + total.fn) >= 0.75
 
 
 def test_the_second_reading_of_the_sixth_set_labels_the_same_postings() -> None:
@@ -173,11 +174,61 @@ def test_two_readers_of_the_sixth_set_agree(shared_data: Path) -> None:
     assert min(p_r("B vs A", "practice")) >= 0.80
     assert len(disagreements) <= 51
     # the matcher (2026.12.7) against A 0.923 / 0.730 (the sixth set's own test), against B 0.897 / 0.747, against
-    # the labels both gave 0.897 / 0.798 (practices 27/49 = 0.551), against the labels either gave 0.923 / 0.688
+    # the labels both gave 0.897 / 0.798 (practices 27/49 = 0.551), against the labels either gave 0.923 / 0.688;
+    # 2026.12.8 (tuned on sets 1-6): against A 0.925 / 0.753, B 0.892 / 0.765, both 0.892 / 0.817 (practices 31/49 =
+    # 0.633), either 0.925 / 0.710
     _by_kind, total, _ = handlabels.score(shared_data, "held-out-6")  # the same count as the sixth set's test
     a = results["matcher vs A"]
     assert (a.right["all"], a.given["all"], a.labels["all"]) == (total.tp, total.tp + total.fp, total.tp + total.fn)
     precision, recall = p_r("matcher vs both")
     assert precision >= 0.89 and recall >= 0.79
-    assert p_r("matcher vs both", "practice")[1] >= 0.55
+    assert p_r("matcher vs both", "practice")[1] >= 0.63
     assert p_r("matcher vs either")[0] >= 0.92
+
+
+def test_seventh_held_out_set_is_the_documented_draw(shared_data: Path) -> None:
+    labelled = handlabels.read_labels(get_matcher(), handlabels.LABELS_7)
+    assert [x.id for x in labelled] == handlabels.draw_seventh_held_out(shared_data)
+    assert {x.part for x in labelled} == {"held-out-7"} and len(labelled) == 40
+    earlier = [handlabels.LABELS, handlabels.LABELS_2, handlabels.LABELS_3, handlabels.LABELS_4, handlabels.LABELS_5]
+    taken = {x.id for path in [*earlier, handlabels.LABELS_6] for x in handlabels.read_labels(get_matcher(), path)}
+    assert not {x.id for x in labelled} & taken
+
+
+def test_seventh_held_out_does_not_get_worse(shared_data: Path) -> None:
+    _by_kind, total, labelled = handlabels.score(shared_data, "held-out-7")
+    assert len(labelled) == 40
+    # first measured (2026.12.7, blind) 0.917 (266/290) / 0.715 (266/372); 2026.12.8 (never tuned on) 0.918
+    # (267/291) / 0.718 (267/372)
+    assert total.tp / (total.tp + total.fp) >= 0.91
+    assert total.tp / (total.tp + total.fn) >= 0.71
+
+
+def test_seventh_held_out_practices_and_fields_do_not_get_worse(shared_data: Path) -> None:
+    recall = handlabels.recall_tp(shared_data, "held-out-7")
+    # 2026.12.7: practices 39/74 = 0.527, fields 67/107 = 0.626; 2026.12.8: 39/74 = 0.527, 68/107 = 0.636
+    assert recall["practice"][0] / recall["practice"][1] >= 0.52
+    assert recall["domain"][0] / recall["domain"][1] >= 0.63
+
+
+def test_sets_one_to_six_together_do_not_get_worse(shared_data: Path) -> None:
+    """The six sets that 2026.12.8 was tuned on, pooled (2,437 labels): its rules had to keep their precision."""
+    matcher = get_matcher()
+    parts = ["development", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5", "held-out-6"]
+    tp = fp = 0
+    found: dict[str, list[int]] = {}
+    for part in parts:
+        _by_kind, total, _ = handlabels.score(shared_data, part, matcher)
+        tp, fp = tp + total.tp, fp + total.fp
+        for kind, (k, n) in handlabels.recall_tp(shared_data, part, matcher).items():
+            found.setdefault(kind, [0, 0])
+            found[kind][0] += k
+            found[kind][1] += n
+    labels = sum(n for _, n in found.values())
+    # 2026.12.7: 2171/2278 = 0.953 / 2171/2437 = 0.891, practices 310/413 = 0.751, fields 568/686 = 0.828;
+    # 2026.12.8: 2187/2294 = 0.953 / 2187/2437 = 0.897, practices 319/413 = 0.772, fields 575/686 = 0.838
+    assert labels == 2437
+    assert tp / (tp + fp) >= 0.953
+    assert tp / labels >= 0.897
+    assert found["practice"][0] / found["practice"][1] >= 0.77
+    assert found["domain"][0] / found["domain"][1] >= 0.83
