@@ -49,7 +49,7 @@ def _command(ctx: typer.Context) -> None:
     # A command is a short process whose imports and work leave ~300,000 objects alive until its exit and
     # almost no garbage in reference cycles (under 1,000 objects in each of feeds add, poll and send-due, ~80 a
     # polled feed); the cyclic collector, triggered by those allocations, scanned them again and again for
-    # nothing: 0.04-0.11 s of CPU a command, a tenth of it. It is paused for the command and resumed after it
+    # nothing: 0.04-0.13 s of CPU a command, a tenth of it. It is paused for the command and resumed after it
     # (for an in-process caller); a command that runs long or whose work grows with the data resumes it itself.
     if gc.isenabled():
         gc.disable()
@@ -59,10 +59,12 @@ def _command(ctx: typer.Context) -> None:
 def collect_as_usual() -> None:
     """The cyclic collector resumed: for a command that runs long (the web server) or whose work grows with the
     data (an import, a relink), and after every command. What was made while it was paused goes to its oldest
-    generation unscanned, as if it had been (else the first collection after would scan it all at once)."""
+    generation unscanned, as if it had been (else the first collection after would scan it all at once), unless
+    objects were frozen before (by a caller: they stay so)."""
     if not gc.isenabled():
-        gc.freeze()
-        gc.unfreeze()
+        if not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
 
 

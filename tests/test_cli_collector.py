@@ -33,3 +33,15 @@ def test_a_command_pauses_the_collector_and_resumes_it(monkeypatch: pytest.Monke
     assert during and not any(during)
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0  # nothing left out of the collector's passes for the caller
+
+
+def test_objects_a_caller_froze_stay_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("digest.taxonomy.matcher.get_matcher", _NoSkills)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        CliRunner().invoke(app, ["skills", "resolve", "nothing known"])
+        assert gc.get_freeze_count() == frozen
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
