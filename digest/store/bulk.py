@@ -100,7 +100,8 @@ def add_selected(
     key is inserted, a known one gets `postings += n`. Rows go in key order (an ordered b-tree insert is
     the cheap one). PostgreSQL runs a MERGE: ~30% cheaper than INSERT .. ON CONFLICT, which inserts each row
     speculatively, but it takes no lock against a concurrent insert of the same key, so callers serialise
-    (digest.demand.window.lock). SQLite runs the upsert."""
+    (digest.demand.window.lock); into an empty table, a plain insert with the indexes built after it
+    (`_indexes_built_after`). SQLite runs the upsert."""
     order = ", ".join(str(i + 1) for i in range(len(keys)))
     source = f"{select_sql} ORDER BY {order}"
     cols = ", ".join(keys)

@@ -1,5 +1,7 @@
 """The demand rollups' SQL: each rollup table's count over the postings being folded (`demand_fold`, a
-temporary table), and the statements that fill and clear that table and the pending marks, per database."""
+temporary table), and the statements that fill and clear that table and the pending marks, per database.
+On PostgreSQL the rollups with a skill read the fold's mentions joined once, in (skill, day) order
+(`demand_fold_mentions`)."""
 
 from __future__ import annotations
 
