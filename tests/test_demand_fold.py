@@ -210,6 +210,7 @@ def test_a_fold_into_empty_rollups_builds_their_indexes_after_the_rows(pg_url: s
             session.commit()
             reader.execute(text("SELECT count(*) FROM demand_skill_title_day")).scalar()  # holds its lock
             assert rollups.fold(session).postings == 30
+            assert session.execute(text("SHOW enable_hashagg")).scalar() == "on"  # off for the fold's statements only
             session.commit()
             reader.rollback()
             assert _index_definitions(session) == before

@@ -137,6 +137,8 @@ def clear_folded_pending(session: Session) -> None:
 
 def clear_fold(session: Session) -> None:
     session.execute(text("DELETE FROM demand_fold"))
+    if _postgres(session):  # what the rest of the transaction runs (a window move, a poll) plans as usual
+        session.execute(text("SET LOCAL enable_hashagg TO DEFAULT"))
 
 
 def mark_all_pending(session: Session) -> None:
