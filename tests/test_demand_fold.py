@@ -181,3 +181,47 @@ def test_upgrading_counts_the_postings_stored_before(url_at_0006: str) -> None:
         assert fig["postings"] == 7 and fig["paired_skills"][0]["postings"] == 4
         assert session.scalar(select(func.count()).select_from(Item)) == 7
     engine.dispose()
+
+
+def _index_definitions(session: Session) -> dict[str, str]:
+    query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'demand%' AND schemaname = 'public'"
+    return {name: definition for name, definition in session.execute(text(query)).all()}
+
+
+def _index_oid(session: Session, name: str) -> int:
+    return int(session.execute(text("SELECT CAST(CAST(:n AS regclass) AS oid)"), {"n": name}).scalar_one())
+
+
+def test_a_fold_into_empty_rollups_builds_their_indexes_after_the_rows(pg_url: str) -> None:
+    """PostgreSQL: into an empty rollup table the fold inserts without its indexes and builds them again in its
+    transaction (digest.store.bulk); the same indexes are there afterwards, and the counts are the raw
+    postings'. When a reader holds a table's lock, that table keeps its indexes (NOWAIT) and the fold goes on."""
+    engine = make_engine(pg_url)
+    _empty_database(engine)
+    forget_ids()
+    make = session_factory(engine)
+    try:
+        with make() as session, make() as reader:
+            before = _index_definitions(session)
+            built, kept = _index_oid(session, "pk_demand_skill_day"), _index_oid(session, "pk_demand_skill_title_day")
+            _skills(session)
+            window.advance(session, D)
+            store_entries(session, "import:a.csv", None, _entries(30), NOW)
+            session.commit()
+            reader.execute(text("SELECT count(*) FROM demand_skill_title_day")).scalar()  # holds its lock
+            assert rollups.fold(session).postings == 30
+            assert session.execute(text("SHOW enable_hashagg")).scalar() == "on"  # off for the fold's statements only
+            session.commit()
+            reader.rollback()
+            assert _index_definitions(session) == before
+            assert _index_oid(session, "pk_demand_skill_day") != built  # dropped and built again
+            assert _index_oid(session, "pk_demand_skill_title_day") == kept  # its lock was taken: rows one by one
+            assert rollups.check(session) == []
+            _figures_equal_raw(session, ["kubernetes", "python", "rust"])
+            store_entries(session, "import:a.csv", None, _entries(10, first=30), NOW)  # into filled tables: MERGE
+            assert rollups.fold(session).postings == 10
+            session.commit()
+            assert _index_definitions(session) == before and rollups.check(session) == []
+    finally:
+        _empty_database(engine)  # the shared test database, as the `settings` fixture leaves it
+        engine.dispose()

@@ -63,6 +63,27 @@ _MOVED = (
 )
 
 
+# PostgreSQL, a fold's or an unfold's sums: over the fold's mentions as digest.store.rollups joined them once
+# (`demand_fold_mentions`: each mention's skill beside its posting's columns, in (skill, day) order), filled by
+# the day rollups' statements, which run first; each of these joined the postings to item_skills again
+_IN_DAYS = "{m}.posted_on > :after AND {m}.posted_on <= :upto"
+_FOLD_MENTIONS = {
+    "skill_title": (
+        "SELECT f.skill_id, f.job_title_id, {sign}COUNT(*) FROM demand_fold_mentions f "
+        f"WHERE {_IN_DAYS.format(m='f')} AND f.job_title_id IS NOT NULL GROUP BY 1, 2"
+    ),
+    "skill_metro": (
+        "SELECT f.skill_id, f.metro_id, {sign}COUNT(*) FROM demand_fold_mentions f "
+        f"WHERE {_IN_DAYS.format(m='f')} AND f.metro_id IS NOT NULL GROUP BY 1, 2"
+    ),
+    "pair": (
+        "SELECT a.skill_id, b.skill_id, {sign}COUNT(*) FROM demand_fold_mentions a JOIN demand_fold_mentions b "
+        f"ON b.item_id = a.item_id AND b.skill_id <> a.skill_id WHERE {_IN_DAYS.format(m='a')} "
+        f"AND {_IN_DAYS.format(m='b')} GROUP BY 1, 2"
+    ),
+}
+
+
 def write_lock(session: Session, wait: bool = True) -> bool:
     """PostgreSQL: the rollups' advisory lock for this transaction (`wait=False`: False at once when it is
     held). SQLite: outside a transaction, begin one that takes the write lock first; inside one, nothing."""
@@ -77,12 +98,12 @@ def write_lock(session: Session, wait: bool = True) -> bool:
 
 def add_demand_fold(session: Session, after: date, upto: date) -> None:
     """Add the postings in `demand_fold` whose day is in (after, upto] to every window table."""
-    _add(session, _FOLDED, {"after": after, "upto": upto})
+    _add(session, _FOLDED, {"after": after, "upto": upto}, fold_sign="")
 
 
 def subtract_demand_fold(session: Session, after: date, upto: date) -> None:
     """Subtract the postings in `demand_fold` whose day is in (after, upto], with the mentions they have now."""
-    _add(session, _UNFOLDED, {"after": after, "upto": upto})
+    _add(session, _UNFOLDED, {"after": after, "upto": upto}, fold_sign="-")
 
 
 def add_in_window(session: Session, after: date, upto: date) -> None:
@@ -110,12 +131,13 @@ def _dates(session: Session, params: dict[str, date]) -> dict[str, Any]:
     return {k: v.isoformat() for k, v in params.items()}
 
 
-def _add(session: Session, postings: str, params: dict[str, date]) -> None:
-    for model, keys, sums in TABLES.values():
-        add_selected(
-            session,
-            model.__tablename__,
-            keys,
-            sums.format(p=postings, join=join_in_order(session)),
-            _dates(session, params),
-        )
+def _add(session: Session, postings: str, params: dict[str, date], fold_sign: str | None = None) -> None:
+    """Add each table's sums over `postings`; `fold_sign` ("" or "-"): they are the fold's (PostgreSQL reads
+    its mentions, `_FOLD_MENTIONS`)."""
+    mentions = fold_sign is not None and session.get_bind().dialect.name == "postgresql"
+    for name, (model, keys, sums) in TABLES.items():
+        if mentions and name in _FOLD_MENTIONS:
+            statement = _FOLD_MENTIONS[name].format(sign=fold_sign)
+        else:
+            statement = sums.format(p=postings, join=join_in_order(session))
+        add_selected(session, model.__tablename__, keys, statement, _dates(session, params))
