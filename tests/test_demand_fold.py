@@ -222,6 +222,15 @@ def test_a_fold_into_empty_rollups_builds_their_indexes_after_the_rows(pg_url: s
             assert rollups.fold(session).postings == 10
             session.commit()
             assert _index_definitions(session) == before and rollups.check(session) == []
+            # a rebuild empties tables that held rows (their pages remain): their readers keep reading the old
+            # rows until it commits, so the indexes stay and no lock blocks them
+            filled = _index_oid(session, "pk_demand_skill_day")
+            rollups.rebuild(session, NOW)
+            reader.execute(text("SET lock_timeout = '5s'"))  # a blocked read fails the test, not hangs it
+            assert reader.execute(text("SELECT count(*) FROM demand_skill_day")).scalar()  # not blocked
+            session.commit()
+            reader.rollback()
+            assert _index_oid(session, "pk_demand_skill_day") == filled and rollups.check(session) == []
     finally:
         _empty_database(engine)  # the shared test database, as the `settings` fixture leaves it
         engine.dispose()

@@ -134,14 +134,20 @@ def _empty(session: Session, table: str) -> bool:
 def _indexes_built_after(session: Session, table: str) -> Iterator[None]:
     """PostgreSQL, around an insert into an empty table: drop its indexes (its primary key included) and build
     them again after the rows are in, in the same transaction: one pass over rows already in key order
-    instead of a b-tree insert per row. Only when the table's exclusive lock is free at once (NOWAIT, under a
-    savepoint): a reader of the table (`stats`) then waits for the commit, and none can hold it while waiting
-    for a lock of ours (no deadlock); when it is not free, the indexes stay and the rows go in one by one."""
+    instead of a b-tree insert per row. Only when the table has never held a row (no page on disk: an
+    installation's first fold, not a rebuild, whose readers go on reading the old rows until it commits) and
+    its exclusive lock is free at once (NOWAIT, under a savepoint): a reader of the table (`stats`, which has
+    nothing to show yet) then waits for the commit, and none can hold it while waiting for a lock of ours (no
+    deadlock); otherwise the indexes stay and the rows go in one by one."""
     import psycopg  # PostgreSQL only: SQLite never loads it
 
     conn = session.connection().connection.driver_connection
     assert conn is not None
     with conn.cursor() as cursor:
+        size = cursor.execute("SELECT pg_relation_size(%s::regclass)", (table,)).fetchone()
+        if size is None or size[0] > 0:
+            yield
+            return
         cursor.execute("SAVEPOINT indexes_after")
         try:
             cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE NOWAIT")
