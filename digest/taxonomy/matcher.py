@@ -107,7 +107,7 @@ class Matcher:
             a, b = after.get(key), before.get(key)
             gated = weak or a is not None or b is not None
             self.aliases[key] = _Alias(idx, ci, hidden, exact, weak, key, strong, a, b, gated)
-        self._scanner = AliasScanner(self.aliases)
+        self._scanner = AliasScanner(self.aliases, labels=self.aliases)
         self._disambiguators = {k: re.compile(v, re.I) for k, v in curated.DISAMBIGUATORS.items()}
         self._programming = re.compile(curated.PROGRAMMING_CONTEXT, re.I)
         self.by_slug = {s.slug: s for s in self.skills}
@@ -115,16 +115,16 @@ class Matcher:
         self._implies = {
             k: (index[v[0]], re.compile(v[1])) for k, v in curated.IMPLIES.items() if v[0] in index and k in index
         }
+        # what a match of each skill is made of, read with one index and one unpacking a match
+        self._emit = [(s.slug, s.name, self._implies.get(s.slug)) for s in self.skills]
 
     def candidates(self, text: str) -> list[_Candidate]:
         """Every alias occurrence that passes case and version checks (before the weak-name gate)."""
         found: list[_Candidate] = []
-        aliases = self.aliases
-        for key, start, key_end, end in self._scanner.scan(text):
-            alias = aliases[key]
+        for alias, start, key_end, end in self._scanner.find(text):
             surface = text[start:key_end]
             if end != key_end:  # a version
-                if text[key_end] != " " and len(key) < 3:
+                if text[key_end] != " " and len(alias.key) < 3:
                     continue  # 'C3', 'R2': a name, not C or R with a version
                 written = text[start:end]
             else:
@@ -143,7 +143,7 @@ class Matcher:
         if not cands:
             return []
         out: dict[int, Match] = {}
-        skills, implies, new = self.skills, self._implies, _tuple_new
+        emit, new = self._emit, _tuple_new
         strong: bool | None = None  # whether any candidate corroborates weak names: found when one needs it
         text_wide: dict[str, bool] = {}  # a weak key's disambiguating context in the whole text, found once
         for i, (alias, start, end, surface, listed_only) in enumerate(cands):
@@ -162,16 +162,16 @@ class Matcher:
                         strong = any(c[0].strong for c in cands)
                     if not strong and not self._weak_ok(text, cands, i, text_wide):
                         continue
-            info = skills[idx]
+            slug, name, implies = emit[idx]
             if alias.hidden_only:
-                out[idx] = new(Match, (info.slug, info.name, start, end, info.name, True))
+                out[idx] = new(Match, (slug, name, start, end, name, True))
             else:
-                out[idx] = new(Match, (info.slug, surface, start, end, info.name, False))
-            if info.slug in implies:
-                implied, written = implies[info.slug]
+                out[idx] = new(Match, (slug, surface, start, end, name, False))
+            if implies is not None:
+                implied, written = implies
                 if written.search(surface) and implied not in out:
-                    other = skills[implied]
-                    out[implied] = new(Match, (other.slug, surface, start, end, other.name, False))
+                    other_slug, other_name, _ = emit[implied]
+                    out[implied] = new(Match, (other_slug, surface, start, end, other_name, False))
         # in text order already: candidates come in order of place, an implied skill right after its alias
         return context.keep(text, list(out.values()))
 
