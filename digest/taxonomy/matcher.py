@@ -115,8 +115,6 @@ class Matcher:
         self._implies = {
             k: (index[v[0]], re.compile(v[1])) for k, v in curated.IMPLIES.items() if v[0] in index and k in index
         }
-        # what a match of each skill is made of, read with one index and one unpacking a match
-        self._emit = [(s.slug, s.name, self._implies.get(s.slug)) for s in self.skills]
 
     def candidates(self, text: str) -> list[_Candidate]:
         """Every alias occurrence that passes case and version checks (before the weak-name gate)."""
@@ -143,7 +141,7 @@ class Matcher:
         if not cands:
             return []
         out: dict[int, Match] = {}
-        emit, new = self._emit, _tuple_new
+        skills, implies, new = self.skills, self._implies, _tuple_new
         strong: bool | None = None  # whether any candidate corroborates weak names: found when one needs it
         text_wide: dict[str, bool] = {}  # a weak key's disambiguating context in the whole text, found once
         for i, (alias, start, end, surface, listed_only) in enumerate(cands):
@@ -162,16 +160,16 @@ class Matcher:
                         strong = any(c[0].strong for c in cands)
                     if not strong and not self._weak_ok(text, cands, i, text_wide):
                         continue
-            slug, name, implies = emit[idx]
+            info = skills[idx]
             if alias.hidden_only:
-                out[idx] = new(Match, (slug, name, start, end, name, True))
+                out[idx] = new(Match, (info.slug, info.name, start, end, info.name, True))
             else:
-                out[idx] = new(Match, (slug, surface, start, end, name, False))
-            if implies is not None:
-                implied, written = implies
+                out[idx] = new(Match, (info.slug, surface, start, end, info.name, False))
+            if info.slug in implies:
+                implied, written = implies[info.slug]
                 if written.search(surface) and implied not in out:
-                    other_slug, other_name, _ = emit[implied]
-                    out[implied] = new(Match, (other_slug, surface, start, end, other_name, False))
+                    other = skills[implied]
+                    out[implied] = new(Match, (other.slug, surface, start, end, other.name, False))
         # in text order already: candidates come in order of place, an implied skill right after its alias
         return context.keep(text, list(out.values()))
 
