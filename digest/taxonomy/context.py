@@ -261,7 +261,7 @@ def _suspects(text: str, matches: Sequence[Match]) -> list[int]:
         or alias == field
         or (start and text[start - 1] in url_before and _in_url(text, start))
         or startswith("-like", end)
-        or (text[start - 3 : start] in tails and endswith(_ENDINGS, 0, start))  # (start < 3: a shorter slice)
+        or (text[start - 3 : start] in tails and endswith(_ENDINGS, 0, start))  # start < 3: never 3 characters
     ]
 
 
