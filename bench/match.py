@@ -94,8 +94,9 @@ def _cached_regex_scanner(cache: Path, fingerprint: str) -> type:
         return result
 
     class Cached(RegexScanner):
-        def __init__(self, keys: Any) -> None:  # what RegexScanner.__init__ does, the compile cached
+        def __init__(self, keys: Any, labels: Any = None) -> None:  # as RegexScanner.__init__, the compile cached
             self.keys = set(keys)
+            self.labels = labels
             self._source = BOUNDARY + "(" + _trie_regex(self.keys) + ")" + VERSION + AFTER
             self.pattern = compiled(self._source, 0, "cs")
             self._ignorecase = compiled(self._source, re.I, "ci")

@@ -117,6 +117,17 @@ def test_a_small_vocabulary() -> None:
     assert new.scan("go2 go 2 go v2 go.x") == old.scan("go2 go 2 go v2 go.x")
 
 
+def test_labels_name_the_occurrences_scan_finds() -> None:
+    """`find` reports what `scan` reports, each key replaced by the label given for it (also on the path of a
+    text with 'İ', scanned apart)."""
+    keys = ["go", "ruby on rails", "c++", "c", "node.js", "machine learning", "café"]
+    labelled = AliasScanner(keys, labels={key: key.upper() for key in keys})
+    for text in ["Go, ruby  on-rails; C++ and goat, c, Node.js. Machine\n\nLearning at a café—c++", "İstanbul Go, C"]:
+        assert labelled.find(text) == [(key.upper(), *place) for key, *place in labelled.scan(text)]
+        assert labelled.find(text)
+    assert AliasScanner(keys).find("Go and C") == AliasScanner(keys).scan("Go and C")
+
+
 def test_keys_of_digits_and_punctuation_found_by_the_fine_automaton() -> None:
     """Keys such as "v8", "c++17", "s3" are found by a second automaton (digits and '+' kept, only true
     boundaries as BND); their hits join the main automaton's in order of place, so the longest key at a place

@@ -107,7 +107,7 @@ class Matcher:
             a, b = after.get(key), before.get(key)
             gated = weak or a is not None or b is not None
             self.aliases[key] = _Alias(idx, ci, hidden, exact, weak, key, strong, a, b, gated)
-        self._scanner = AliasScanner(self.aliases)
+        self._scanner = AliasScanner(self.aliases, labels=self.aliases)
         self._disambiguators = {k: re.compile(v, re.I) for k, v in curated.DISAMBIGUATORS.items()}
         self._programming = re.compile(curated.PROGRAMMING_CONTEXT, re.I)
         self.by_slug = {s.slug: s for s in self.skills}
@@ -119,12 +119,10 @@ class Matcher:
     def candidates(self, text: str) -> list[_Candidate]:
         """Every alias occurrence that passes case and version checks (before the weak-name gate)."""
         found: list[_Candidate] = []
-        aliases = self.aliases
-        for key, start, key_end, end in self._scanner.scan(text):
-            alias = aliases[key]
+        for alias, start, key_end, end in self._scanner.find(text):
             surface = text[start:key_end]
             if end != key_end:  # a version
-                if text[key_end] != " " and len(key) < 3:
+                if text[key_end] != " " and len(alias.key) < 3:
                     continue  # 'C3', 'R2': a name, not C or R with a version
                 written = text[start:end]
             else:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from operator import itemgetter
+from typing import Any, Generic, TypeVar
 
 import ahocorasick_rs
 
@@ -71,6 +72,7 @@ _NEVER = 1 << 62
 _NOT_BOUNDARY = frozenset("_.#@$\\0123456789abcdefghijklmnopqrstuvwxyz")
 
 Occurrence = tuple[str, int, int, int]  # key, start, end of the key as written, end with its version (text offsets)
+L = TypeVar("L")
 
 
 def _coarse(text: str) -> bytes:
@@ -92,8 +94,11 @@ def patterns(key: str, body: bytes | None = None) -> list[bytes]:
     return [body + _B]
 
 
-class AliasScanner:
-    def __init__(self, keys: Iterable[str]) -> None:
+class AliasScanner(Generic[L]):
+    """Finds the keys in a text (`scan`); given a label for each key (`labels`), `find` names each occurrence
+    by its label instead, read from a list by pattern (the matcher's alias: no lookup by key afterwards)."""
+
+    def __init__(self, keys: Iterable[str], labels: Mapping[str, L] | None = None) -> None:
         listed = list(keys)
         self._known = set(listed)
         # every key mapped in one call ("\0" stays "\0" on this copy of the alphabet)
@@ -113,6 +118,8 @@ class AliasScanner:
         # the fine keys follow the others in self._keys; their patterns are the keys as written
         self._fine_offset = len(self._keys)
         self._keys += fine
+        self._labelled = labels
+        self._labels: list[Any] = self._keys if labels is None else [labels[key] for key in self._keys]
         self._build()
 
     def _build(self) -> None:
@@ -133,10 +140,20 @@ class AliasScanner:
 
     def scan(self, text: str) -> list[Occurrence]:
         """Every occurrence in `text`, in order: (key, start, end of the key as written, end with its version)."""
+        return self._scan(text, self._keys)
+
+    def find(self, text: str) -> list[tuple[L, int, int, int]]:
+        """As `scan`, each occurrence named by its key's label (by its key if no labels were given)."""
+        return self._scan(text, self._labels)
+
+    def _scan(self, text: str, names: list[Any]) -> list[Any]:
         # a space before (the boundary before a key at 0) and after (so every key is followed by a character)
         lowered = " " + text.lower() + " "
         if len(lowered) != len(text) + 2:  # only 'İ' lower-cases to two characters
-            return self._dotted_capital_i(text)
+            found = self._dotted_capital_i(text)
+            if names is self._keys or self._labelled is None:
+                return found
+            return [(self._labelled[key], *place) for key, *place in found]
         encoded = lowered.encode("ascii", "replace")
         mapped = encoded.translate(_MAP)
         marks: list[int] = []  # where each run of separators collapsed to one character, in `mapped`
@@ -170,17 +187,17 @@ class AliasScanner:
                 keys = self._keys
                 hits += self._fine_hits(fine, marks, origins)
                 hits.sort(key=lambda hit: (hit[1], -len(keys[hit[0]])))
-                return self._check(lowered, hits, marks, origins)
+                return self._check(lowered, hits, marks, origins, names)
         hits.sort(key=_PLACE)
-        return self._check(lowered, hits, marks, origins)
+        return self._check(lowered, hits, marks, origins, names)
 
     def _check(
-        self, lowered: str, hits: list[tuple[int, int, int]], marks: list[int], origins: list[int]
-    ) -> list[Occurrence]:
+        self, lowered: str, hits: list[tuple[int, int, int]], marks: list[int], origins: list[int], names: list[Any]
+    ) -> list[Any]:
         """The occurrences among `hits` (in order of place, the longest key first at each place): at each place
         the first key that is written there and followed by what may end a key, unless the place is inside the
-        previous occurrence or its character is no boundary."""
-        out: list[Occurrence] = []
+        previous occurrence or its character is no boundary. Each is named by names[pattern]."""
+        out: list[Any] = []
         last = 0  # where, in `lowered`, the next match may start (its boundary character)
         done = -1  # the place (in the mapped text) decided last
         keys = self._keys
@@ -213,13 +230,13 @@ class AliasScanner:
                 continue
             d = lowered[e]
             if d in _PLAIN_STOP or (d == " " and lowered[e + 1 : e + 2] not in _VERSION_START):
-                out.append((key, p, e - 1, e - 1))  # the common case: nothing after the key to look at
+                out.append((names[pattern], p, e - 1, e - 1))  # the common case: nothing after the key to look at
                 last = e
                 done = at
                 continue
             tail = _TAIL.match(lowered, e)
             if tail is not None:
-                out.append((key, p, e - 1, tail.end() - 1))
+                out.append((names[pattern], p, e - 1, tail.end() - 1))
                 last = tail.end()
                 done = at
         return out

@@ -10,7 +10,7 @@ library no longer does; tests build it once per session (`reference_matcher`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -27,8 +27,9 @@ AFTER = r"(?![\w#]|\+(?![A-Za-z])|\.\w)"  # 'React+TS' ends at React; 'C++' neve
 class RegexScanner:
     """Same interface as digest.taxonomy.scan.AliasScanner."""
 
-    def __init__(self, keys: Iterable[str]) -> None:
+    def __init__(self, keys: Iterable[str], labels: Mapping[str, Any] | None = None) -> None:
         self.keys = set(keys)
+        self.labels = labels
         trie = _trie_regex(self.keys)
         self.pattern = re.compile(BOUNDARY + "(" + trie + ")" + VERSION + AFTER)
         self._source = BOUNDARY + "(" + trie + ")" + VERSION + AFTER
@@ -50,6 +51,10 @@ class RegexScanner:
             out.append((key, start, start + len(folded), m.end() - 1))
         return out
 
+    def find(self, text: str) -> list[tuple[Any, int, int, int]]:
+        labels = self.labels
+        return [(key if labels is None else labels[key], *place) for key, *place in self.scan(text)]
+
 
 @lru_cache(maxsize=2)
 def _compile_ignorecase(source: str) -> re.Pattern[str]:
@@ -59,7 +64,7 @@ def _compile_ignorecase(source: str) -> re.Pattern[str]:
 def regex_matcher(skills: Iterable[dict[str, Any]]) -> Matcher:
     """A Matcher over `skills` whose engine is the trie regex: same candidates and gates, other scan."""
     matcher = Matcher(skills)
-    matcher._scanner = RegexScanner(matcher.aliases)  # type: ignore[assignment]
+    matcher._scanner = RegexScanner(matcher.aliases, labels=matcher.aliases)  # type: ignore[assignment]
     return matcher
 
 
