@@ -7,7 +7,7 @@ import unicodedata
 
 from digest.taxonomy import curated
 
-_SEP = re.compile(r"[\s_\-]+")
+_SEP = re.compile(r"[\s_\-\u2010\u2011]+")
 _VERSION = re.compile(r"(?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)$", re.IGNORECASE)
 
 

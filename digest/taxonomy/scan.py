@@ -2,10 +2,11 @@
 
 What is found (the matcher's contract, unchanged since it was a trie regex run with `finditer` over
 " " + text.lower()): an alias key starts right after a boundary character (`[^\\w.#@$\\\\]`: '+' is one,
-"React+TS"); a space in a key stands for a run of `[\\s_\\-]`; after the key may come a version
-(`[ ]?v?\\d+(?:\\.\\d+)*(?:\\.x|\\+)?`), and then must come no word character, no '#', no '+' unless a letter
-follows it, no '.' followed by a word character. At one place the longest key that passes wins (a shorter
-one when the longer fails the check after it); the scan goes on after the end of a match.
+"React+TS"); a space in a key stands for a run of `[\\s_\\-]` and the hyphens U+2010 and U+2011
+("multi‑tenant"); after the key may come a version (`[ ]?v?\\d+(?:\\.\\d+)*(?:\\.x|\\+)?`), and then must come
+no word character, no '#', no '+' unless a letter follows it, no '.' followed by a word character. At one place
+the longest key that passes wins (a shorter one when the longer fails the check after it); the scan goes on
+after the end of a match.
 
 How: the lower-cased text and the keys are mapped byte for byte onto a coarse alphabet: ASCII letters but
 'v' stay, '#' stays; separators and anything not ASCII are SEP; everything else (the boundary characters,
@@ -61,7 +62,7 @@ _MAP_SPLIT = b"\0" + _MAP[1:]
 _SEP_TO_BND = bytes.maketrans(_S, _B)
 _MAP_BND = _MAP.translate(_SEP_TO_BND)
 _SEP_RUN = re.compile(b"\x02\x02+")
-_SEPARATORS = re.compile(r"[\s_\-]+")
+_SEPARATORS = re.compile(r"[\s_\-\u2010\u2011]+")
 _TAIL = re.compile(r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)(?![\w#]|\+(?![A-Za-z])|\.\w)")
 # a character after a key that ends the match at once, with no version: ASCII, not a word character, and
 # none of what a version or the check after it looks at ('#', '+', '.', ' ')

@@ -18,7 +18,7 @@ from digest.taxonomy.matcher import Matcher, load_bundled
 from digest.taxonomy.normalize import alias_key
 from digest.taxonomy.scan import Occurrence
 
-SEPARATOR = r"[\s_\-]+"
+SEPARATOR = r"[\s_\-\u2010\u2011]+"
 VERSION = r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)"
 BOUNDARY = r"[^\w.#@$\\]"  # what may stand before a token ('+' may: "React+TS")
 AFTER = r"(?![\w#]|\+(?![A-Za-z])|\.\w)"  # 'React+TS' ends at React; 'C++' never ends at C
