@@ -184,3 +184,24 @@ def test_0013_counts_the_employers_of_postings_already_counted(empty_url: str) -
         assert stored[(1, date(2026, 3, 1), "stripe")] == 2
         assert stored == employer_counts.raw_employer_counts(session)["skill_employer"]
     engine.dispose()
+
+
+def test_0019_leaves_room_on_subscription_pages_for_moved_cursors(empty_url: str) -> None:
+    """PostgreSQL: subscriptions are written with a quarter of each page free (a digest's record updates each
+    cursor in place, a HOT update); the downgrade gives the default back. SQLite has no such setting."""
+    from sqlalchemy import create_engine, text
+
+    cfg = alembic_config(empty_url)
+    command.upgrade(cfg, "head")
+    engine = create_engine(empty_url)
+    postgresql = engine.dialect.name == "postgresql"
+    options = "SELECT reloptions FROM pg_class WHERE relname = 'subscriptions'"
+    if postgresql:
+        with engine.connect() as conn:
+            assert conn.execute(text(options)).scalar() == ["fillfactor=75"]
+    command.downgrade(cfg, "0018")
+    if postgresql:
+        with engine.connect() as conn:
+            assert conn.execute(text(options)).scalar() is None
+    command.upgrade(cfg, "head")
+    engine.dispose()

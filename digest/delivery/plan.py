@@ -17,6 +17,8 @@ from digest.delivery.matching import WindowIndex, search_views
 from digest.delivery.state import PlanState, Window, fetch_state
 from digest.mail.content import ItemView, RankedWindow, SkillSection, build_section
 
+_NONE: frozenset[int] = frozenset()
+
 
 def plan(
     session: Session,
@@ -44,7 +46,7 @@ def plan_sections(
     """The sections of each user's digest from plain data (no database): see `plan`."""
     taken = state.taken
     out: dict[int, list[SkillSection]] = defaultdict(list)
-    seen: dict[int, set[int]] = defaultdict(set)
+    seen: dict[int, list[frozenset[int]]] = {}  # user -> the item ids of their windows so far
     # everyone whose window on a skill is the same gets the same section object unless they already had
     # some of its items: build (and rank) it once; the renderer then reuses its rendering too
     if len(ctx.indexes) > 10_000:
@@ -64,11 +66,19 @@ def plan_sections(
         if found_key not in window_items:
             window_items[found_key] = _window_items(w, state, indexes)
         candidate_ids = window_items[found_key][1]
-        mine = seen[w.user_id]
-        excluded = candidate_ids & mine
+        # what the user's earlier windows hold: intersected with each (the smaller set is walked), never
+        # merged into one set of the user's items (a copy of every window but the last, for nothing)
+        earlier = seen.get(w.user_id)
+        if earlier is None:
+            seen[w.user_id] = [candidate_ids]
+            excluded = _NONE
+        else:
+            excluded = candidate_ids & earlier[0]
+            for other in earlier[1:]:
+                excluded |= candidate_ids & other
+            earlier.append(candidate_ids)
         if w.user_id in taken:
             excluded |= candidate_ids & taken[w.user_id]
-        mine |= candidate_ids
         section_key = (*wkey, excluded, cap)
         section = ctx.sections.get(section_key)
         if section is None:
