@@ -51,23 +51,20 @@ def _command(ctx: typer.Context) -> None:
     # polled feed); the cyclic collector, triggered by those allocations, scanned them again and again for
     # nothing: 0.04-0.13 s of CPU a command, a tenth of it. It is paused for the command and resumed after it
     # (for an in-process caller); a command that runs long or whose work grows with the data resumes it itself.
-    # Not with digest.collector.paused: after it the next collection scans all the block made, here everything
-    # (~0.09 s of the peer bench's three commands).
+    # Not with collector.paused: after it the next collection scans all the block made, here everything
+    # (~0.09 s of the peer bench's three commands); collector.resume moves it out of that scan.
     if gc.isenabled():
+        from digest.collector import resume
+
         gc.disable()
-        ctx.call_on_close(collect_as_usual)
+        ctx.call_on_close(resume)
 
 
-def collect_as_usual() -> None:
-    """The cyclic collector resumed: for a command that runs long (the web server) or whose work grows with the
-    data (an import, a relink), and after every command. What was made while it was paused goes to its oldest
-    generation unscanned, as if it had been (else the first collection after would scan it all at once), unless
-    objects were frozen before (by a caller: they stay so)."""
-    if not gc.isenabled():
-        if not gc.get_freeze_count():
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
+def _collect_as_usual() -> None:
+    """For a command that runs long (the web server) or whose work grows with the data (an import, a relink)."""
+    from digest.collector import resume
+
+    resume()
 
 
 NowOption = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the real clock)")
@@ -127,7 +124,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     base_url, derived = derive_base_url(host, port)
     _say_base_url(base_url, derived, host)
     record_base_url(settings_or_exit())
-    collect_as_usual()
+    _collect_as_usual()
     import uvicorn
 
     # proxy headers are the app's business (DIGEST_TRUSTED_PROXIES): uvicorn's own default trusts loopback
@@ -485,7 +482,7 @@ def skills_relink(
 
 def _relink(moment: datetime, day: date | None, as_json: bool) -> None:
     """Run `digest skills relink` with its progress bar and print what it did."""
-    collect_as_usual()
+    _collect_as_usual()
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from digest.ingest.relink import RelinkResult, relink
@@ -572,7 +569,7 @@ def import_jobs(
     detect: bool = typer.Option(True, "--detect/--no-detect", help="run shift detection after the import"),
 ) -> None:
     """Bulk-load job postings (backfill) with a progress bar; the same file twice adds nothing."""
-    collect_as_usual()
+    _collect_as_usual()
     settings = settings_or_exit()
     from digest.demand.freshness import freshness_words
     from digest.ingest.imports import source_key_for

@@ -19,3 +19,14 @@ def paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def resume() -> None:
+    """The collector running again after a pause that made many objects that live on (a whole command): they
+    go to its oldest generation unscanned, as if they had been scanned (else the first collection after would
+    scan them all at once), unless objects were frozen before (by a caller: they stay so)."""
+    if not gc.isenabled():
+        if not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
