@@ -166,16 +166,15 @@ def _add(session: Session, sign: str) -> None:
 # (`demand_fold_mentions`). Each rollup keyed (skill, day, ...) then reads them in that order and sorts only the
 # rows of one skill and day by the rest of its key (an incremental sort), where each statement joined the
 # mentions again and sorted all of them (measured, 200,000 postings: docs/demand.md "The fold's statements")
-_JOINED = "FROM demand_fold f JOIN item_skills s ON s.item_id = f.item_id"
+_JOINED = _SKILLS.format(join="JOIN")  # as join_in_order writes it on PostgreSQL
 _MENTION_COLUMNS = f"skill_id, {_COLUMNS}, {_ITEM_COLUMNS}"
 
 
 def _presort_mentions(session: Session) -> None:
     session.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS demand_fold_mentions (skill_id int, item_id bigint, posted_on date, "
-            "job_title_id int, metro_id int, employer_key text, seniority text, salary_min double precision, "
-            "salary_max double precision, salary_currency text, salary_period text) ON COMMIT DELETE ROWS"
+        text(  # the fold's own columns (LIKE) beside the mention's skill
+            "CREATE TEMP TABLE IF NOT EXISTS demand_fold_mentions (skill_id int, LIKE demand_fold) "
+            "ON COMMIT DELETE ROWS"
         )
     )
     session.execute(
