@@ -18,7 +18,9 @@ once per run of this script (`digest init` without the default feeds, five confi
 for each round: the database, and the matcher `digest init` built and kept in DATA_DIR/cache, as an
 installation has them after `digest init`. Prints the median wall time of the rounds, each side's CPU
 (children's user + system), and the ratio beside its target. Targets (issue #17): digest <= 1.0x rss2email at
-200 items, <= 0.5x at 2,000.
+200 items, <= 0.5x at 2,000. First it prints what one process of each costs before any work (the floor: rss2email
+listing its feed; digest importing its CLI, settings, SQLAlchemy and models, as each of its commands does), and
+beside each size what three such bare processes of digest's come to against rss2email's whole run.
 """
 
 from __future__ import annotations
@@ -152,6 +154,21 @@ def r2e_round(work: Path, url: str, port: int) -> tuple[float, float]:
     return timed([[*base, "add", "hiring", url], [*base, "run"]], dict(os.environ))
 
 
+def floors(work: Path, env: dict[str, str], rounds: int) -> tuple[float, float]:
+    """What one process of each costs before it does any work (CPU s, median): rss2email listing its one feed;
+    digest importing what every one of its three commands imports (the CLI, the settings, the ORM and models)."""
+    r2e = str(Path(sys.executable).with_name("r2e"))
+    base = [r2e, "-c", str(work / "floor.cfg"), "-d", str(work / "floor.json")]
+    subprocess.run([*base, "new", ADDRESS], check=True, capture_output=True)
+    subprocess.run([*base, "add", "hiring", "http://127.0.0.1:9/feed.xml"], check=True, capture_output=True)
+    ours = [sys.executable, "-c", "import digest.cli, digest.config, digest.store.engine, digest.store.models"]
+    peer, digest = [], []
+    for _ in range(rounds):
+        peer.append(timed([[*base, "list"]], dict(os.environ))[1])
+        digest.append(timed([ours], env)[1])
+    return statistics.median(peer), statistics.median(digest)
+
+
 def digest_template(work: Path, env: dict[str, str]) -> Path:
     """A data folder with the taxonomy, no feeds, and one reader subscribed to five skills."""
     folder = work / "template"
@@ -216,6 +233,11 @@ def main() -> None:
         template = digest_template(work, env)
         load = os.getloadavg()
         print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (2 cores shared by five engineers' work)")
+        peer_floor, floor = floors(work, env, 3 if args.smoke else 7)
+        print(
+            f"one process before any work, CPU: rss2email {peer_floor:.3f} s; digest {floor:.3f} s (its imports: "
+            f"the CLI, settings, SQLAlchemy and the models), three of them {3 * floor:.2f} s"
+        )
         for n in sizes:
             url = server.route(f"/feed-{n}.xml", body=rss(hn_items(args.data, n)),
                                headers={"Content-Type": "application/rss+xml"})  # fmt: skip
@@ -240,7 +262,7 @@ def main() -> None:
             print(
                 f"{n:>5} items: rss2email {peer:.2f} s ({n} emails; CPU {cpu['rss2email']:.2f} s), "
                 f"digest {ours:.2f} s (1 digest; CPU {cpu['digest']:.2f} s): {ours / peer:.2f}x ({aim}); "
-                f"median of {rounds}"
+                f"median of {rounds}; digest's three bare processes (CPU) alone {3 * floor / peer:.2f}x it"
             )
 
 
