@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -67,7 +67,8 @@ def _collect_as_usual() -> None:
     resume()
 
 
-NowOption = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the real clock)")
+NowOption = typer.Option(None, "--now", help="ISO 8601 instant to act at, naive means UTC (default: the real clock)")
+NOW_RANGE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC))  # the calendar's ends overflow
 JsonOption = typer.Option(False, "--json", help="print JSON for machines")
 
 
@@ -85,9 +86,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def parse_now(value: str | None) -> datetime:
     try:
-        return clock.parse_now(value)
-    except ValueError:
+        moment = clock.parse_now(value)
+    except (ValueError, OverflowError):  # overflow: an offset that moves 0001-01-01 or 9999-12-31 off the calendar
         fail(f"--now: not an ISO 8601 date-time: {value!r}", 2)
+    if not NOW_RANGE[0] <= moment < NOW_RANGE[1]:
+        fail(f"--now: {value!r} is out of range (years {NOW_RANGE[0].year} to {NOW_RANGE[1].year - 1})", 2)
+    return moment
 
 
 def print_json(data: Any) -> None:
