@@ -3,14 +3,29 @@ or 2 (usage), never a traceback, never the whole of a huge input echoed back; an
 
 from __future__ import annotations
 
+import csv
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from digest.cli import app
+from digest.sources.jobfile import FIELDS, hn_record
+from digest.store.models import Item
 
 runner = CliRunner()
+NOW = "2026-03-20T10:00:00Z"
+
+
+def _hn_records(shared_data: Path, n: int) -> list[dict[str, Any]]:
+    """The first n real HN postings of 2026-02 (all before NOW), as import records."""
+    raw = shared_data / "hn-whoishiring-2026q1" / "2026-02-01" / "raw.json"
+    jobs = [j for j in json.loads(raw.read_text(encoding="utf-8"))["jobs"] if j.get("text")]
+    return [hn_record(j) for j in jobs[:n]]
 
 
 def _clean_failure(result: Any, code: int) -> str:
@@ -30,3 +45,33 @@ def test_now_near_the_calendars_ends_is_a_usage_error(settings: Any, now: str) -
     for args in (["send-due"], ["poll"], ["stats", "python"], ["shifts"]):
         line = _clean_failure(runner.invoke(app, [*args, "--now", now]), 2)
         assert line.startswith((f"digest: --now: {now!r} is out of range", "digest: --now: not an ISO 8601"))
+
+
+def test_rows_not_in_utf8_are_bad_rows_and_the_rest_load(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    records = _hn_records(shared_data, 12)
+    # a Latin-1 CSV: the rows with a non-ASCII byte are reported, not stored with replacement characters
+    latin = tmp_path / "latin1.csv"
+    with latin.open("w", newline="", encoding="latin-1") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        writer.writeheader()
+        for i, r in enumerate(records[:6]):
+            cafe = " Café Zürich" if i in (1, 4) else ""
+            writer.writerow({k: v.encode("latin-1", "replace").decode("latin-1") + cafe for k, v in r.items()})
+    result = runner.invoke(app, ["import-jobs", str(latin), "--now", NOW, "--json", "--no-detect"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert [b["error"] for b in summary["bad_rows"]] == ["not UTF-8 text (save the file as UTF-8)"] * 2
+    assert summary["added"] + summary["duplicates"] == 4
+    assert not session.scalar(select(func.count()).select_from(Item).where(Item.company.contains("\ufffd")))
+    # JSON Lines with a lone surrogate's escape: one bad row, where it was a UnicodeEncodeError traceback
+    lines = [json.dumps(r) for r in records[6:]]
+    lines[2] = json.dumps({**records[8], "id": "lone-surrogate", "title": "Backend Engineer \ud800"})
+    jsonl = tmp_path / "surrogate.jsonl"
+    jsonl.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-jobs", str(jsonl), "--now", NOW, "--json", "--no-detect"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["bad_rows"] == [{"line": 3, "error": "not UTF-8 text (save the file as UTF-8)"}]
+    assert summary["read"] == 6 and summary["added"] + summary["duplicates"] == 5

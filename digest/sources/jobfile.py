@@ -50,6 +50,9 @@ class RowError:
 Row = tuple[int, Posting | RowError]
 
 
+_UNDECODED = re.compile("[\ud800-\udfff]")  # what surrogateescape makes of bytes that are not UTF-8
+
+
 class ImportFormatError(ValueError):
     """The file as a whole cannot be read (wrong format, missing header columns)."""
 
@@ -70,6 +73,8 @@ def validate(line: int, record: Any) -> Posting | RowError:
     missing = [k for k in REQUIRED if not values[k]]
     if missing:
         return RowError(line, "missing " + ", ".join(missing))
+    if any(not v.isascii() and _UNDECODED.search(v) for v in values.values()):  # not UTF-8, or a lone \ud800
+        return RowError(line, "not UTF-8 text (save the file as UTF-8)")
     try:
         posted_at = parse_posted_at(values["posted_at"])
     except (ValueError, OverflowError):  # overflow: an offset that moves 0001-01-01 or 9999-12-31 off the calendar
@@ -191,7 +196,7 @@ def open_rows(path: Path, fmt: str) -> tuple[Iterator[Row], Callable[[], int]]:
 
         return rows_hn(), lambda: done["n"]
     counter = CountingReader(path.open("rb"))
-    text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig", errors="replace", newline="")
+    text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = read_csv(text) if fmt == "csv" else read_jsonl(text)
     return reader, lambda: counter.bytes_read
 
