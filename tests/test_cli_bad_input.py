@@ -75,3 +75,29 @@ def test_rows_not_in_utf8_are_bad_rows_and_the_rest_load(
     summary = json.loads(result.stdout)
     assert summary["bad_rows"] == [{"line": 3, "error": "not UTF-8 text (save the file as UTF-8)"}]
     assert summary["read"] == 6 and summary["added"] + summary["duplicates"] == 5
+
+
+def test_a_csv_row_after_a_huge_field_is_reported_at_its_own_line(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    records = _hn_records(shared_data, 8)
+    records[3] = {**records[3], "description": "x" * 200_000}  # over the csv module's field limit
+    records[4] = {**records[4], "title": ""}
+    path = tmp_path / "jobs.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        writer.writeheader()
+        writer.writerows(records)
+    starts = []  # the line each record starts on, as an editor numbers them
+    line = 2
+    for r in records:
+        starts.append(line)
+        line += sum(v.count("\n") for v in r.values()) + 1
+    result = runner.invoke(app, ["import-jobs", str(path), "--now", NOW, "--json", "--no-detect"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert [(b["line"], b["error"].split(":")[0]) for b in summary["bad_rows"]] == [
+        (starts[3], "bad CSV"),
+        (starts[4], "missing title"),
+    ]
+    assert summary["read"] == 8 and summary["added"] + summary["duplicates"] == 6

@@ -106,7 +106,7 @@ def read_csv(stream: IO[str]) -> Iterator[Row]:
             return
         except csv.Error as exc:
             yield start, RowError(start, f"bad CSV: {exc}")
-            start = reader.line_num + 1
+            start = reader.reader.line_num + 1  # the DictReader's own count moves on success only
             continue
         if None in record:  # more cells than header columns
             yield start, RowError(start, f"{len(header) + len(record[None])} cells, the header has {len(header)}")
