@@ -101,3 +101,20 @@ def test_a_csv_row_after_a_huge_field_is_reported_at_its_own_line(
         (starts[4], "missing title"),
     ]
     assert summary["read"] == 8 and summary["added"] + summary["duplicates"] == 6
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://exa mple.com/feed.xml",  # a space in the host
+        "http://" + "a" * 3000 + ".com/feed.xml",  # a label over 63 characters: was a UnicodeError traceback
+        "http://jobs..example.com/rss",  # an empty label: the same
+        "https://example.com/" + "a" * 3000,  # over the URL column's 2,048 characters
+        "ftp://example.com/" + "b" * 3000,
+    ],
+)
+def test_feeds_add_refuses_what_is_no_feed_url_in_one_short_line(settings: Any, session: Session, url: str) -> None:
+    line = _clean_failure(runner.invoke(app, ["feeds", "add", url, "--kind", "jobs"]), 1)
+    assert line.startswith(("digest: not a URL: ", "digest: not an http(s) URL: ", "digest: a URL of at most 2,048"))
+    assert len(line) < 200
+    assert runner.invoke(app, ["feeds", "list", "--json"]).output.strip() == "[]"
