@@ -422,7 +422,8 @@ def skills_resolve(
     if not matches:
         close = get_matcher().closest(text)
         hint = "; did you mean: " + ", ".join(f"{s.name} ({s.slug})" for s in close) + "?" if close else ""
-        fail(f"no known skill in {text!r}{hint}")
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        fail(f"no known skill in {shown!r}{hint}")
     for m in matches:
         typer.echo(f"{m.slug}\t{m.name}\t{m.alias!r} at {m.start}-{m.end}")
 

@@ -118,3 +118,14 @@ def test_feeds_add_refuses_what_is_no_feed_url_in_one_short_line(settings: Any, 
     assert line.startswith(("digest: not a URL: ", "digest: not an http(s) URL: ", "digest: a URL of at most 2,048"))
     assert len(line) < 200
     assert runner.invoke(app, ["feeds", "list", "--json"]).output.strip() == "[]"
+
+
+def test_an_unknown_skill_is_named_in_a_short_line_however_long_the_input(
+    settings: Any, session: Session, shared_data: Path
+) -> None:
+    posting = _hn_records(shared_data, 1)[0]["description"]  # real, long
+    long = "zq" + (posting.replace(" ", "") * 8)[:4000]  # no skill in it, and no name close to it
+    for args in (["stats", long], ["subscribe", "ann@example.com", long], ["skills", "resolve", "zqx " * 2000]):
+        line = _clean_failure(runner.invoke(app, args), 1)
+        assert line.startswith(("digest: unknown skill 'zq", "digest: no known skill in 'zqx")), line
+        assert len(line) < 300, line
