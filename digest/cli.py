@@ -910,7 +910,10 @@ def preview_command(
         typer.echo(rendered.text)
         pages.append(with_data_uris(rendered.html or "", images_for(r.digest.sections)))
     if html:
-        Path(html).write_text("\n".join(pages), encoding="utf-8")
+        try:
+            Path(html).write_text("\n".join(pages), encoding="utf-8")
+        except OSError as exc:
+            fail(f"--html: cannot write {html}: {exc.strerror or exc}")
         typer.echo(f"HTML written to {html}")
 
 

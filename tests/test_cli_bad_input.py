@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.sources.jobfile import FIELDS, hn_record
 from digest.store.models import Item
+from tests.test_digest_ledger import T0, World
 
 runner = CliRunner()
 NOW = "2026-03-20T10:00:00Z"
@@ -129,3 +131,19 @@ def test_an_unknown_skill_is_named_in_a_short_line_however_long_the_input(
         line = _clean_failure(runner.invoke(app, args), 1)
         assert line.startswith(("digest: unknown skill 'zq", "digest: no known skill in 'zqx")), line
         assert len(line) < 300, line
+
+
+def test_preview_to_an_html_file_it_cannot_write_says_so_in_one_line(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    w = World(session)
+    w.subscribe(w.user("ann@example.com"), "python")
+    w.item(_hn_records(shared_data, 1)[0]["title"], T0 + timedelta(hours=1), "python")
+    w.commit()
+    at = (T0 + timedelta(hours=5)).isoformat()
+    for target in (tmp_path / "no-such-folder" / "next.html", tmp_path):
+        result = runner.invoke(app, ["preview", "ann@example.com", "--now", at, "--html", str(target)])
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert "Subject: " in result.stdout  # the digest itself was shown
+        assert result.stderr.strip().startswith(f"digest: --html: cannot write {target}: "), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
