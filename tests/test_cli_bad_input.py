@@ -147,3 +147,21 @@ def test_preview_to_an_html_file_it_cannot_write_says_so_in_one_line(
         assert "Subject: " in result.stdout  # the digest itself was shown
         assert result.stderr.strip().startswith(f"digest: --html: cannot write {target}: "), result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_broken_json_line_is_reported_with_its_column(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    lines = [json.dumps(r) for r in _hn_records(shared_data, 5)]
+    lines[1] = lines[1][:60]  # cut inside a string: the line ends in an unescaped newline
+    lines[3] = lines[3] + "}"
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-jobs", str(path), "--now", NOW, "--json", "--no-detect"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["bad_rows"] == [
+        {"line": 2, "error": "bad JSON at column 61: Invalid control character"},
+        {"line": 4, "error": f"bad JSON at column {len(lines[3])}: Extra data"},
+    ]
+    assert summary["added"] + summary["duplicates"] == 3

@@ -122,7 +122,8 @@ def read_jsonl(stream: IO[str]) -> Iterator[Row]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, RowError(number, f"bad JSON: {exc.msg}")
+            # msg may end in " at" (json puts the position after it): "Invalid control character at"
+            yield number, RowError(number, f"bad JSON at column {exc.colno}: {exc.msg.removesuffix(' at')}")
             continue
         yield number, validate(number, record)
 
