@@ -651,7 +651,8 @@ class _ImportBar:
 
     def report(self, r: Any) -> None:
         for err in r.errors[self.shown :]:
-            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name} {err}", highlight=False)
+            # soft_wrap: one line each, however narrow the terminal or a log file's 80 columns
+            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name} {err}", highlight=False, soft_wrap=True)
         self.shown = len(r.errors)
         rate = r.read / max(time.monotonic() - self.started, 1e-6)
         counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"

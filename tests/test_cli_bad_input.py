@@ -165,3 +165,22 @@ def test_a_broken_json_line_is_reported_with_its_column(
         {"line": 4, "error": f"bad JSON at column {len(lines[3])}: Extra data"},
     ]
     assert summary["added"] + summary["duplicates"] == 3
+
+
+def test_each_skipped_row_is_one_line_on_stderr(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    records = _hn_records(shared_data, 4)
+    records[1] = {**records[1], "posted_at": "0001-01-01T00:00:00+05:00"}
+    path = tmp_path / "postings-exported-from-the-applicant-tracking-system.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        writer.writeheader()
+        writer.writerows(records)
+    result = runner.invoke(app, ["import-jobs", str(path), "--now", NOW, "--no-detect"])
+    assert result.exit_code == 0, result.output
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped")]
+    assert skipped == [
+        f"skipped {path.name} line {3 + records[0]['description'].count(chr(10))}: "
+        "posted_at is not an ISO date or date-time: '0001-01-01T00:00:00+05:00'"
+    ]
