@@ -121,7 +121,9 @@ INIT_STEPS: list[Any] = []
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
-    """Run the web app alone (uvicorn). Links in emails point at --host/--port unless DIGEST_BASE_URL is set.
+    """Run the web app alone (uvicorn).
+
+    Links in emails point at --host/--port unless DIGEST_BASE_URL is set.
     Sign-up and sign-in emails are sent by a Celery worker (`digest run` starts one beside the web)."""
     from digest.config import derive_base_url, record_base_url
 
@@ -138,6 +140,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 @app.command()
 def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
     """The main job on the embedded default: web app, one worker and beat; Ctrl-C stops them all.
+
     Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
     from digest.config import derive_base_url, record_base_url
 
@@ -527,6 +530,7 @@ def skills_import(
     now: str | None = NowOption,
 ) -> None:
     """Add your own skills and aliases (validated; an alias that names another skill is an error naming both).
+
     Stored items follow with --relink (or a later `digest skills relink`). Format: docs/taxonomy.md."""
     settings_or_exit()
     from digest.store.engine import session_scope
@@ -786,9 +790,11 @@ def subscribe_command(
     now_opt: str | None = NowOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Admin path to a subscription, following SKILL and the search's filters (job filters apply to postings;
-    news ignores them). Without --confirmed a confirmation email is sent, as on the web. An active
-    subscription with --confirmed takes the new search: its window carries on, nothing sent is sent again."""
+    """Admin path to a subscription, following SKILL and the search's filters.
+
+    Job filters apply to postings; news ignores them. Without --confirmed a confirmation email is sent, as on
+    the web. An active subscription with --confirmed takes the new search: its window carries on, nothing sent
+    is sent again."""
     settings = settings_or_exit()
     now = parse_now(now_opt)
     from digest.accounts import subscriptions as subs

@@ -184,3 +184,16 @@ def test_each_skipped_row_is_one_line_on_stderr(
         f"skipped {path.name} line {3 + records[0]['description'].count(chr(10))}: "
         "posted_at is not an ISO date or date-time: '0001-01-01T00:00:00+05:00'"
     ]
+
+
+def test_digest_help_lists_each_command_by_its_first_sentence_only() -> None:
+    out = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
+    summaries = {
+        line.split("│")[1].split()[0]: line for line in out.splitlines() if line.startswith("│ ") and "  " in line
+    }
+    assert "Admin path to a subscription, following SKILL and the search's filters." in summaries["subscribe"]
+    assert "Run the web app alone (uvicorn)." in summaries["serve"]
+    # the rest of a docstring is for `digest COMMAND --help`, not cut mid-sentence into the list
+    for rest in ("news ignores them", "Links in emails point", "Sign-up and sign-in", "nothing sent is sent again"):
+        assert rest not in out, rest
+    assert "news ignores them" in runner.invoke(app, ["subscribe", "--help"], env={"COLUMNS": "200"}).output
