@@ -197,3 +197,12 @@ def test_digest_help_lists_each_command_by_its_first_sentence_only() -> None:
     for rest in ("news ignores them", "Links in emails point", "Sign-up and sign-in", "nothing sent is sent again"):
         assert rest not in out, rest
     assert "news ignores them" in runner.invoke(app, ["subscribe", "--help"], env={"COLUMNS": "200"}).output
+
+
+def test_a_folder_with_no_hn_dump_in_it_is_bad_input(settings: Any, session: Session, tmp_path: Path) -> None:
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "jobs.csv").write_text("id,title,posted_at\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-jobs", str(tmp_path / "exports"), "--now", NOW])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"digest: {tmp_path / 'exports'}: a folder with no raw.json in it"), line

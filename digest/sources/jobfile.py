@@ -158,6 +158,8 @@ def hn_record(job: dict[str, Any]) -> dict[str, Any]:
 def read_hn(path: Path) -> Iterator[Row]:
     """`raw.json` files of the HN dump (a file, or a folder searched for raw.json); line = index + 1."""
     files = sorted(path.rglob("raw.json")) if path.is_dir() else [path]
+    if not files:
+        raise ImportFormatError("a folder with no raw.json in it (an HN dump has one in each run's folder)")
     number = 0
     for f in files:
         data = json.loads(f.read_text(encoding="utf-8"))
