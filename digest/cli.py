@@ -650,7 +650,8 @@ class _ImportBar:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self.elapsed:  # the import failed: stopped here
+        if not self.elapsed:  # the import failed: stopped here, and the bar goes, leaving the error its one line
+            self.bar.live.transient = True
             self.bar.stop()
 
     def report(self, r: Any) -> None:

@@ -206,3 +206,15 @@ def test_a_folder_with_no_hn_dump_in_it_is_bad_input(settings: Any, session: Ses
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith(f"digest: {tmp_path / 'exports'}: a folder with no raw.json in it"), line
+
+
+def test_a_file_it_cannot_import_leaves_one_line_and_no_progress_bar(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    exported = tmp_path / "exported.csv"  # real postings under a header of other names
+    with exported.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["job_id", "job_title", "date"])
+        writer.writerows([r["id"], r["title"], r["posted_at"]] for r in _hn_records(shared_data, 5))
+    line = _clean_failure(runner.invoke(app, ["import-jobs", str(exported), "--now", NOW]), 1)
+    assert line.startswith(f"digest: {exported}: CSV header lacks id, title, posted_at"), line
