@@ -615,15 +615,19 @@ def import_jobs(
     result, fresh, elapsed = done.result, done.freshness, bar.elapsed
     if as_json:
         print_json(_import_summary(file, fmt, done, elapsed))
-        return
-    typer.echo(
-        f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
-        f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
-    )
-    typer.echo(freshness_words(fresh))
-    if fresh.empty and fresh.newest_day:
-        day = fresh.newest_day.isoformat()
-        typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
+    else:
+        typer.echo(
+            f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
+            f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
+        )
+        typer.echo(freshness_words(fresh))
+        if fresh.empty and fresh.newest_day:
+            day = fresh.newest_day.isoformat()
+            typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
+    if result.errors and len(result.errors) == result.read:  # bad input, not an import that worked
+        fail(
+            f"{file}: every one of its {result.read:,} rows is bad; is it {fmt}? (--format {'|'.join(jobfile.FORMATS)})"
+        )
 
 
 class _ImportBar:

@@ -218,3 +218,26 @@ def test_a_file_it_cannot_import_leaves_one_line_and_no_progress_bar(
         writer.writerows([r["id"], r["title"], r["posted_at"]] for r in _hn_records(shared_data, 5))
     line = _clean_failure(runner.invoke(app, ["import-jobs", str(exported), "--now", NOW]), 1)
     assert line.startswith(f"digest: {exported}: CSV header lacks id, title, posted_at"), line
+
+
+def test_a_file_whose_every_row_is_bad_exits_1(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    records = _hn_records(shared_data, 6)
+    good = tmp_path / "postings.jsonl"
+    good.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    csv_file = tmp_path / "postings.csv"  # a CSV read as JSON Lines: every line is a bad row
+    with csv_file.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        writer.writeheader()
+        writer.writerows(records)
+    result = runner.invoke(app, ["import-jobs", str(csv_file), "--format", "jsonl", "--now", NOW, "--json"])
+    assert result.exit_code == 1, result.output
+    summary = json.loads(result.stdout)  # the summary still says what was read
+    assert summary["read"] == len(summary["bad_rows"]) > 6 and summary["added"] == 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"digest: {csv_file}: every one of its {summary['read']} rows is bad; is it jsonl? (--format csv|jsonl|hn)"
+    )
+    # the same postings in the right format load, and exit 0
+    result = runner.invoke(app, ["import-jobs", str(good), "--now", NOW, "--json", "--no-detect"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["added"] > 0, result.output
