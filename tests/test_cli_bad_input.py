@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.sources.jobfile import FIELDS, hn_record
 from digest.store.models import Item
+from tests.feedserver import FeedServer
 from tests.test_digest_ledger import T0, World
 
 runner = CliRunner()
@@ -241,3 +242,24 @@ def test_a_file_whose_every_row_is_bad_exits_1(
     # the same postings in the right format load, and exit 0
     result = runner.invoke(app, ["import-jobs", str(good), "--now", NOW, "--json", "--no-detect"])
     assert result.exit_code == 0 and json.loads(result.stdout)["added"] > 0, result.output
+
+
+def test_poll_says_an_html_page_is_no_feed_in_words(settings: Any, session: Session, shared_data: Path) -> None:
+    feed = (shared_data / "feedjira-sample-feeds" / "TechCrunch.xml").read_bytes()
+    page = (
+        b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>TechCrunch</title>\n'
+        b'<link rel="alternate" type="application/rss+xml" href="/feed/"><link rel="stylesheet" href="/s.css">\n'
+        b"</head><body><h1>TechCrunch</h1><p>Startup and technology news<br></body></html>\n"
+    )
+    with FeedServer() as server:
+        site = server.route("/", body=page, headers={"Content-Type": "text/html; charset=utf-8"})
+        untyped = server.route("/home", body=page, headers={"Content-Type": "application/octet-stream"})
+        rss = server.route("/feed/", body=feed, headers={"Content-Type": "application/rss+xml"})
+        at = ["--now", "2026-03-16T11:00:00Z"]
+        for url in (site, untyped, rss):
+            assert runner.invoke(app, ["feeds", "add", url, "--kind", "news", *at]).exit_code == 0
+        result = runner.invoke(app, ["poll", "--now", "2026-03-16T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    want = "not a feed but an HTML page: add the address of the site's RSS or Atom feed"
+    assert result.stderr.splitlines() == [f"  failed: feed {n} {url}: {want}" for n, url in ((1, site), (2, untyped))]
+    assert "polled 3 feeds: 1 ok, 0 not modified, 2 failed" in result.stdout
