@@ -37,7 +37,19 @@ def _exit() -> None:
     gc.freeze()
 
 
-app = typer.Typer(help="Skill digests and alerts from job and news feeds.", no_args_is_help=True, add_completion=False)
+class _Digest(typer.Typer):
+    """The `digest` command (the console script calls this object): a database that is missing or unreachable
+    ends it with one line, not a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            database_failure(exc)
+            raise
+
+
+app = _Digest(help="Skill digests and alerts from job and news feeds.", no_args_is_help=True, add_completion=False)
 feeds_app = typer.Typer(help="Manage the polled feeds (admin).", no_args_is_help=True)
 skills_app = typer.Typer(help="The skill taxonomy.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
@@ -931,6 +943,28 @@ def preview_command(
 
 def main() -> None:
     app()
+
+
+def database_failure(exc: Exception) -> None:
+    """A database that is not there yet or cannot be reached is one line and exit 1, not a traceback: what
+    an operator meets first on a new install (no `digest init`) or with a database server down."""
+    from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+
+    if isinstance(exc, ArgumentError) and "SQLAlchemy URL" in str(exc):  # made from the setting, not checked there
+        typer.echo(f"digest: DIGEST_DATABASE_URL: not a database URL ({exc})", err=True)
+        raise SystemExit(1)
+    if not isinstance(exc, OperationalError | ProgrammingError):
+        return
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
+    if "no such table" in detail or getattr(exc.orig, "sqlstate", None) == "42P01":  # SQLite, PostgreSQL
+        typer.echo("digest: the database has no tables yet: run `digest init`", err=True)
+    elif isinstance(exc, OperationalError):
+        hint = " (run `digest init` to make it)" if "unable to open database file" in detail else ""  # SQLite
+        url = _safe_url(settings_or_exit().db_url)
+        typer.echo(f"digest: cannot use the database at {url}: {detail}{hint}", err=True)
+    else:
+        return
+    raise SystemExit(1)
 
 
 if __name__ == "__main__":

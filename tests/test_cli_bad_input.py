@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -263,3 +266,31 @@ def test_poll_says_an_html_page_is_no_feed_in_words(settings: Any, session: Sess
     want = "not a feed but an HTML page: add the address of the site's RSS or Atom feed"
     assert result.stderr.splitlines() == [f"  failed: feed {n} {url}: {want}" for n, url in ((1, site), (2, untyped))]
     assert "polled 3 feeds: 1 ok, 0 not modified, 2 failed" in result.stdout
+
+
+def _digest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The console script as an operator runs it (it calls `digest.cli.app`), in a process of its own."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    code = "import sys; from digest.cli import app; sys.argv[0] = 'digest'; sys.exit(app())"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_database_not_made_yet_or_not_reachable_is_one_line(tmp_path: Path) -> None:
+    fresh = {"DIGEST_DATA_DIR": str(tmp_path / "var")}
+    done = _digest(fresh, "stats", "python")  # no DIGEST_DATA_DIR folder yet
+    want = f"digest: cannot use the database at sqlite:///{tmp_path}/var/digest.sqlite3: unable to open database file"
+    assert (done.returncode, done.stderr) == (1, want + " (run `digest init` to make it)\n")
+    (tmp_path / "var").mkdir()
+    for args in (["stats", "python"], ["feeds", "list"], ["send-due", "--now", NOW]):
+        done = _digest(fresh, *args)
+        assert (done.returncode, done.stderr) == (1, "digest: the database has no tables yet: run `digest init`\n")
+    down = {**fresh, "DIGEST_DATABASE_URL": "postgresql+psycopg://digest:secret@127.0.0.1:1/digest"}
+    done = _digest(down, "feeds", "list")
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("digest: cannot use the database at postgresql+psycopg://digest:***@127.0.0.1:1/")
+    assert "secret" not in done.stderr
+    done = _digest({**fresh, "DIGEST_DATABASE_URL": "not a url"}, "feeds", "list")
+    assert done.returncode == 1 and done.stderr.startswith("digest: DIGEST_DATABASE_URL: not a database URL")
+    assert len(done.stderr.splitlines()) == 1, done.stderr  # and no second traceback from the exit's clean-up
