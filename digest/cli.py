@@ -451,7 +451,7 @@ def skills_list(
 ) -> None:
     """All skills in the database (loaded by `digest init`): slug, name and the aliases that are shown."""
     settings_or_exit()
-    from sqlalchemy import select
+    from sqlalchemy import func, select
     from sqlalchemy.orm import selectinload
 
     from digest.store.engine import session_scope
@@ -462,7 +462,7 @@ def skills_list(
         if hot:
             query = query.where(Skill.hot.is_(True))
         if category:
-            query = query.where(Skill.category == category)
+            query = query.where(func.lower(Skill.category) == category.lower())
         rows: list[dict[str, Any]] = [
             {
                 "skill": s.slug,
@@ -477,6 +477,14 @@ def skills_list(
         ]
     if not rows and not hot and not category:
         fail("no skills loaded: run `digest init`")
+    if not rows and category:  # a category no skill has (misspelt, or its case): say so, and the nearest
+        with session_scope() as session:
+            names = {c.lower(): c for c in session.scalars(select(Skill.category).distinct()) if c}
+        import difflib
+
+        close = difflib.get_close_matches(category.lower(), list(names), n=3, cutoff=0.5)
+        hint = "; did you mean: " + ", ".join(repr(names[c]) for c in close) + "?" if close else ""
+        fail(f"no{' hot' if hot else ''} skill has the category {category[:60]!r}{hint}")
     if as_json:
         print_json(rows)
         return

@@ -294,3 +294,20 @@ def test_a_database_not_made_yet_or_not_reachable_is_one_line(tmp_path: Path) ->
     done = _digest({**fresh, "DIGEST_DATABASE_URL": "not a url"}, "feeds", "list")
     assert done.returncode == 1 and done.stderr.startswith("digest: DIGEST_DATABASE_URL: not a database URL")
     assert len(done.stderr.splitlines()) == 1, done.stderr  # and no second traceback from the exit's clean-up
+
+
+def test_skills_list_of_a_category_no_skill_has_says_so_and_finds_it_in_any_case(settings: Any, engine: Any) -> None:
+    from tests.test_taxonomy_db import empty_taxonomy_fast
+
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    try:
+        exact = runner.invoke(app, ["skills", "list", "--json", "--category", "Web platform development software"])
+        rows = json.loads(exact.stdout)
+        assert "ajax" in {r["skill"] for r in rows}
+        lower = runner.invoke(app, ["skills", "list", "--json", "--category", "web platform development software"])
+        assert json.loads(lower.stdout) == rows
+        line = _clean_failure(runner.invoke(app, ["skills", "list", "--category", "Web platfrom development"]), 1)
+        assert line.startswith("digest: no skill has the category 'Web platfrom development'; did you mean: ")
+        assert "'Web platform development software'" in line
+    finally:
+        empty_taxonomy_fast(engine)
