@@ -120,7 +120,10 @@ def init() -> None:
     from digest.config import private_dir
     from digest.store.engine import migrate
 
-    private_dir(settings.data_dir, narrow=True)  # keys, database, outbox: see docs/security.md
+    try:
+        private_dir(settings.data_dir, narrow=True)  # keys, database, outbox: see docs/security.md
+    except OSError as exc:
+        fail(f"DIGEST_DATA_DIR: cannot make the folder {settings.data_dir}: {exc.strerror or exc}")
     migrate(settings.db_url)
     typer.echo(f"database ready: {_safe_url(settings.db_url)}")
     for step in INIT_STEPS:

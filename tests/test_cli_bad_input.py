@@ -311,3 +311,10 @@ def test_skills_list_of_a_category_no_skill_has_says_so_and_finds_it_in_any_case
         assert "'Web platform development software'" in line
     finally:
         empty_taxonomy_fast(engine)
+
+
+def test_init_with_a_data_dir_it_cannot_make_names_the_variable(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    done = _digest({"DIGEST_DATA_DIR": str(tmp_path / "a-file" / "var")}, "init")
+    want = f"digest: DIGEST_DATA_DIR: cannot make the folder {tmp_path}/a-file/var: Not a directory\n"
+    assert (done.returncode, done.stderr) == (1, want)
