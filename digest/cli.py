@@ -679,7 +679,7 @@ class _ImportBar:
     def __exit__(self, *exc: object) -> None:
         if not self.elapsed:  # the import failed: stopped here, and the bar goes, leaving the error its one line
             self.bar.live.transient = True
-            self.bar.stop()
+            self.bar.live.stop()  # not Progress.stop: it ends with an empty line where stderr is no terminal
 
     def report(self, r: Any) -> None:
         for err in r.errors[self.shown :]:

@@ -220,8 +220,10 @@ def test_a_file_it_cannot_import_leaves_one_line_and_no_progress_bar(
         writer = csv.writer(fh)
         writer.writerow(["job_id", "job_title", "date"])
         writer.writerows([r["id"], r["title"], r["posted_at"]] for r in _hn_records(shared_data, 5))
-    line = _clean_failure(runner.invoke(app, ["import-jobs", str(exported), "--now", NOW]), 1)
+    result = runner.invoke(app, ["import-jobs", str(exported), "--now", NOW])
+    line = _clean_failure(result, 1)
     assert line.startswith(f"digest: {exported}: CSV header lacks id, title, posted_at"), line
+    assert result.stderr == line + "\n"  # not even an empty line where the bar was
 
 
 def test_a_file_whose_every_row_is_bad_exits_1(
