@@ -320,3 +320,36 @@ def test_init_with_a_data_dir_it_cannot_make_names_the_variable(tmp_path: Path) 
     done = _digest({"DIGEST_DATA_DIR": str(tmp_path / "a-file" / "var")}, "init")
     want = f"digest: DIGEST_DATA_DIR: cannot make the folder {tmp_path}/a-file/var: Not a directory\n"
     assert (done.returncode, done.stderr) == (1, want)
+
+
+def test_a_csv_header_as_spreadsheets_write_it_loads_and_a_wrong_one_says_why(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    records = _hn_records(shared_data, 5)
+
+    def write(name: str, header: list[str], delimiter: str = ",") -> Path:
+        path = tmp_path / name
+        with path.open("w", newline="", encoding="utf-8-sig") as fh:  # Excel's "CSV UTF-8": with a BOM
+            writer = csv.writer(fh, delimiter=delimiter)
+            writer.writerow(header)
+            writer.writerows([r[k] for k in FIELDS] for r in records)
+        return path
+
+    caps = write("caps.csv", ["ID", "Title", "Company", "Location", "Posted_At", "URL", "Description"])
+    result = runner.invoke(app, ["import-jobs", str(caps), "--now", NOW, "--json", "--no-detect"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["bad_rows"] == [] and summary["added"] + summary["duplicates"] == 5
+    spaced = write("spaced.csv", [" id", " title", " company", " location", " posted_at", " url", " description"])
+    result = runner.invoke(app, ["import-jobs", str(spaced), "--now", NOW, "--json", "--no-detect"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["duplicates"] == 5, result.output
+    semicolons = write("semicolons.csv", list(FIELDS), delimiter=";")
+    line = _clean_failure(runner.invoke(app, ["import-jobs", str(semicolons), "--now", NOW]), 1)
+    assert (
+        line
+        == f"digest: {semicolons}: CSV header lacks id, title, posted_at: its columns are separated by ';', not ','"
+    )
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    line = _clean_failure(runner.invoke(app, ["import-jobs", str(empty), "--now", NOW]), 1)
+    assert line == f"digest: {empty}: empty: no header line (expected {', '.join(FIELDS)})"

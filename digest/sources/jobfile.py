@@ -94,8 +94,13 @@ def validate(line: int, record: Any) -> Posting | RowError:
 
 def read_csv(stream: IO[str]) -> Iterator[Row]:
     reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+    header = [(name or "").strip().lower() for name in reader.fieldnames or []]  # "ID", " title" as spreadsheets write
+    reader.fieldnames = header
     missing = [k for k in REQUIRED if k not in header]
+    if not header:
+        raise ImportFormatError(f"empty: no header line (expected {', '.join(FIELDS)})")
+    if missing and ";" in "".join(header):
+        raise ImportFormatError(f"CSV header lacks {', '.join(missing)}: its columns are separated by ';', not ','")
     if missing:
         raise ImportFormatError(f"CSV header lacks {', '.join(missing)} (expected {', '.join(FIELDS)})")
     start = 2
