@@ -653,6 +653,9 @@ def import_jobs(
         )
 
 
+SKIPPED_SHOWN = 100  # bad rows import-jobs names one by one on stderr
+
+
 class _ImportBar:
     """import-jobs' progress bar on stderr: bytes read, counts and bad rows as they come; it and the import's
     clock stop when the rows are stored, before the window moves and shifts are detected."""
@@ -682,9 +685,12 @@ class _ImportBar:
             self.bar.live.stop()  # not Progress.stop: it ends with an empty line where stderr is no terminal
 
     def report(self, r: Any) -> None:
-        for err in r.errors[self.shown :]:
+        for err in r.errors[self.shown : SKIPPED_SHOWN]:
             # soft_wrap: one line each, however narrow the terminal or a log file's 80 columns
             self.bar.console.print(f"[yellow]skipped[/yellow] {self.name} {err}", highlight=False, soft_wrap=True)
+        if self.shown <= SKIPPED_SHOWN < len(r.errors):  # a wrong format makes every row bad: a screen is enough
+            more = "more bad rows are counted, not shown here (--json lists every one)"
+            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name}: {more}", highlight=False, soft_wrap=True)
         self.shown = len(r.errors)
         rate = r.read / max(time.monotonic() - self.started, 1e-6)
         counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"

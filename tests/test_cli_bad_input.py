@@ -353,3 +353,20 @@ def test_a_csv_header_as_spreadsheets_write_it_loads_and_a_wrong_one_says_why(
     empty.write_bytes(b"")
     line = _clean_failure(runner.invoke(app, ["import-jobs", str(empty), "--now", NOW]), 1)
     assert line == f"digest: {empty}: empty: no header line (expected {', '.join(FIELDS)})"
+
+
+def test_stderr_names_the_first_hundred_bad_rows_and_json_every_one(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    records = _hn_records(shared_data, 160)
+    lines = [json.dumps({**r, "posted_at": "31/01/2026"} if i < 150 else r) for i, r in enumerate(records)]
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-jobs", str(path), "--now", NOW, "--no-detect"])
+    assert result.exit_code == 0, result.output
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped")]
+    assert len(skipped) == 101 and skipped[99].startswith("skipped jobs.jsonl line 100: posted_at")
+    assert skipped[100] == "skipped jobs.jsonl: more bad rows are counted, not shown here (--json lists every one)"
+    assert "160 rows read: " in result.stdout and "150 bad rows skipped" in result.stdout
+    result = runner.invoke(app, ["import-jobs", str(path), "--now", NOW, "--no-detect", "--json"])
+    assert len(json.loads(result.stdout)["bad_rows"]) == 150
