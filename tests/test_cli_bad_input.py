@@ -370,3 +370,19 @@ def test_stderr_names_the_first_hundred_bad_rows_and_json_every_one(
     assert "160 rows read: " in result.stdout and "150 bad rows skipped" in result.stdout
     result = runner.invoke(app, ["import-jobs", str(path), "--now", NOW, "--no-detect", "--json"])
     assert len(json.loads(result.stdout)["bad_rows"]) == 150
+
+
+def test_a_nul_character_in_a_row_is_dropped_not_fatal(
+    settings: Any, session: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    records = _hn_records(shared_data, 6)
+    r = records[2]
+    records[2] = {**r, "title": r["title"] + "\x00", "description": r["description"].replace(" ", " \x00", 3)}
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")  # "\u0000" escapes
+    result = runner.invoke(app, ["import-jobs", str(path), "--now", NOW, "--json", "--no-detect"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["bad_rows"] == [] and summary["added"] + summary["duplicates"] == 6
+    stored = session.scalar(select(Item).where(Item.url == r["url"]))
+    assert stored is not None and stored.title == r["title"] and "\x00" not in stored.summary

@@ -69,7 +69,8 @@ def parse_posted_at(value: str) -> datetime:
 def validate(line: int, record: Any) -> Posting | RowError:
     if not isinstance(record, dict):
         return RowError(line, "not an object with the fields " + ", ".join(FIELDS))
-    values = {k: ("" if record.get(k) is None else str(record.get(k))).strip() for k in FIELDS}
+    # NUL: no text column of PostgreSQL's holds it (a "\u0000" in one row made COPY fail the whole import)
+    values = {k: ("" if record.get(k) is None else str(record.get(k))).replace("\x00", "").strip() for k in FIELDS}
     missing = [k for k in REQUIRED if not values[k]]
     if missing:
         return RowError(line, "missing " + ", ".join(missing))
