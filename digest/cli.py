@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -37,7 +37,19 @@ def _exit() -> None:
     gc.freeze()
 
 
-app = typer.Typer(help="Skill digests and alerts from job and news feeds.", no_args_is_help=True, add_completion=False)
+class _Digest(typer.Typer):
+    """The `digest` command (the console script calls this object): a database that is missing or unreachable
+    ends it with one line, not a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            database_failure(exc)
+            raise
+
+
+app = _Digest(help="Skill digests and alerts from job and news feeds.", no_args_is_help=True, add_completion=False)
 feeds_app = typer.Typer(help="Manage the polled feeds (admin).", no_args_is_help=True)
 skills_app = typer.Typer(help="The skill taxonomy.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
@@ -67,7 +79,8 @@ def _collect_as_usual() -> None:
     resume()
 
 
-NowOption = typer.Option(None, "--now", help="ISO 8601 instant to act at (default: the real clock)")
+NowOption = typer.Option(None, "--now", help="ISO 8601 instant to act at, naive means UTC (default: the real clock)")
+NOW_RANGE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC))  # the calendar's ends overflow
 JsonOption = typer.Option(False, "--json", help="print JSON for machines")
 
 
@@ -85,9 +98,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def parse_now(value: str | None) -> datetime:
     try:
-        return clock.parse_now(value)
-    except ValueError:
+        moment = clock.parse_now(value)
+    except (ValueError, OverflowError):  # overflow: an offset that moves 0001-01-01 or 9999-12-31 off the calendar
         fail(f"--now: not an ISO 8601 date-time: {value!r}", 2)
+    if not NOW_RANGE[0] <= moment < NOW_RANGE[1]:
+        fail(f"--now: {value!r} is out of range (years {NOW_RANGE[0].year} to {NOW_RANGE[1].year - 1})", 2)
+    return moment
 
 
 def print_json(data: Any) -> None:
@@ -104,7 +120,10 @@ def init() -> None:
     from digest.config import private_dir
     from digest.store.engine import migrate
 
-    private_dir(settings.data_dir, narrow=True)  # keys, database, outbox: see docs/security.md
+    try:
+        private_dir(settings.data_dir, narrow=True)  # keys, database, outbox: see docs/security.md
+    except OSError as exc:
+        fail(f"DIGEST_DATA_DIR: cannot make the folder {settings.data_dir}: {exc.strerror or exc}")
     migrate(settings.db_url)
     typer.echo(f"database ready: {_safe_url(settings.db_url)}")
     for step in INIT_STEPS:
@@ -117,7 +136,9 @@ INIT_STEPS: list[Any] = []
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
-    """Run the web app alone (uvicorn). Links in emails point at --host/--port unless DIGEST_BASE_URL is set.
+    """Run the web app alone (uvicorn).
+
+    Links in emails point at --host/--port unless DIGEST_BASE_URL is set.
     Sign-up and sign-in emails are sent by a Celery worker (`digest run` starts one beside the web)."""
     from digest.config import derive_base_url, record_base_url
 
@@ -134,6 +155,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 @app.command()
 def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")) -> None:
     """The main job on the embedded default: web app, one worker and beat; Ctrl-C stops them all.
+
     Links in emails point at --host/--port unless DIGEST_BASE_URL is set."""
     from digest.config import derive_base_url, record_base_url
 
@@ -418,7 +440,8 @@ def skills_resolve(
     if not matches:
         close = get_matcher().closest(text)
         hint = "; did you mean: " + ", ".join(f"{s.name} ({s.slug})" for s in close) + "?" if close else ""
-        fail(f"no known skill in {text!r}{hint}")
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        fail(f"no known skill in {shown!r}{hint}")
     for m in matches:
         typer.echo(f"{m.slug}\t{m.name}\t{m.alias!r} at {m.start}-{m.end}")
 
@@ -431,7 +454,7 @@ def skills_list(
 ) -> None:
     """All skills in the database (loaded by `digest init`): slug, name and the aliases that are shown."""
     settings_or_exit()
-    from sqlalchemy import select
+    from sqlalchemy import func, select
     from sqlalchemy.orm import selectinload
 
     from digest.store.engine import session_scope
@@ -442,7 +465,7 @@ def skills_list(
         if hot:
             query = query.where(Skill.hot.is_(True))
         if category:
-            query = query.where(Skill.category == category)
+            query = query.where(func.lower(Skill.category) == category.lower())
         rows: list[dict[str, Any]] = [
             {
                 "skill": s.slug,
@@ -457,6 +480,14 @@ def skills_list(
         ]
     if not rows and not hot and not category:
         fail("no skills loaded: run `digest init`")
+    if not rows and category:  # a category no skill has (misspelt, or its case): say so, and the nearest
+        with session_scope() as session:
+            names = {c.lower(): c for c in session.scalars(select(Skill.category).distinct()) if c}
+        import difflib
+
+        close = difflib.get_close_matches(category.lower(), list(names), n=3, cutoff=0.5)
+        hint = "; did you mean: " + ", ".join(repr(names[c]) for c in close) + "?" if close else ""
+        fail(f"no{' hot' if hot else ''} skill has the category {category[:60]!r}{hint}")
     if as_json:
         print_json(rows)
         return
@@ -522,6 +553,7 @@ def skills_import(
     now: str | None = NowOption,
 ) -> None:
     """Add your own skills and aliases (validated; an alias that names another skill is an error naming both).
+
     Stored items follow with --relink (or a later `digest skills relink`). Format: docs/taxonomy.md."""
     settings_or_exit()
     from digest.store.engine import session_scope
@@ -606,15 +638,22 @@ def import_jobs(
     result, fresh, elapsed = done.result, done.freshness, bar.elapsed
     if as_json:
         print_json(_import_summary(file, fmt, done, elapsed))
-        return
-    typer.echo(
-        f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
-        f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
-    )
-    typer.echo(freshness_words(fresh))
-    if fresh.empty and fresh.newest_day:
-        day = fresh.newest_day.isoformat()
-        typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
+    else:
+        typer.echo(
+            f"{result.read:,} rows read: {result.added:,} new postings, {result.duplicates:,} already known, "
+            f"{len(result.errors):,} bad rows skipped ({result.read / max(elapsed, 1e-6):,.0f} rows/s)"
+        )
+        typer.echo(freshness_words(fresh))
+        if fresh.empty and fresh.newest_day:
+            day = fresh.newest_day.isoformat()
+            typer.echo(f"  a skill's figures as of that day: {settings.base_url}/skills/<skill>?as_of={day}")
+    if result.errors and len(result.errors) == result.read:  # bad input, not an import that worked
+        fail(
+            f"{file}: every one of its {result.read:,} rows is bad; is it {fmt}? (--format {'|'.join(jobfile.FORMATS)})"
+        )
+
+
+SKIPPED_SHOWN = 100  # bad rows import-jobs names one by one on stderr
 
 
 class _ImportBar:
@@ -641,12 +680,17 @@ class _ImportBar:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self.elapsed:  # the import failed: stopped here
-            self.bar.stop()
+        if not self.elapsed:  # the import failed: stopped here, and the bar goes, leaving the error its one line
+            self.bar.live.transient = True
+            self.bar.live.stop()  # not Progress.stop: it ends with an empty line where stderr is no terminal
 
     def report(self, r: Any) -> None:
-        for err in r.errors[self.shown :]:
-            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name} {err}", highlight=False)
+        for err in r.errors[self.shown : SKIPPED_SHOWN]:
+            # soft_wrap: one line each, however narrow the terminal or a log file's 80 columns
+            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name} {err}", highlight=False, soft_wrap=True)
+        if self.shown <= SKIPPED_SHOWN < len(r.errors):  # a wrong format makes every row bad: a screen is enough
+            more = "more bad rows are counted, not shown here (--json lists every one)"
+            self.bar.console.print(f"[yellow]skipped[/yellow] {self.name}: {more}", highlight=False, soft_wrap=True)
         self.shown = len(r.errors)
         rate = r.read / max(time.monotonic() - self.started, 1e-6)
         counts = f"{r.read:,} read, {r.added:,} new, {r.duplicates:,} already known, {len(r.errors):,} bad"
@@ -780,9 +824,11 @@ def subscribe_command(
     now_opt: str | None = NowOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Admin path to a subscription, following SKILL and the search's filters (job filters apply to postings;
-    news ignores them). Without --confirmed a confirmation email is sent, as on the web. An active
-    subscription with --confirmed takes the new search: its window carries on, nothing sent is sent again."""
+    """Admin path to a subscription, following SKILL and the search's filters.
+
+    Job filters apply to postings; news ignores them. Without --confirmed a confirmation email is sent, as on
+    the web. An active subscription with --confirmed takes the new search: its window carries on, nothing sent
+    is sent again."""
     settings = settings_or_exit()
     now = parse_now(now_opt)
     from digest.accounts import subscriptions as subs
@@ -905,12 +951,37 @@ def preview_command(
         typer.echo(rendered.text)
         pages.append(with_data_uris(rendered.html or "", images_for(r.digest.sections)))
     if html:
-        Path(html).write_text("\n".join(pages), encoding="utf-8")
+        try:
+            Path(html).write_text("\n".join(pages), encoding="utf-8")
+        except OSError as exc:
+            fail(f"--html: cannot write {html}: {exc.strerror or exc}")
         typer.echo(f"HTML written to {html}")
 
 
 def main() -> None:
     app()
+
+
+def database_failure(exc: Exception) -> None:
+    """A database that is not there yet or cannot be reached is one line and exit 1, not a traceback: what
+    an operator meets first on a new install (no `digest init`) or with a database server down."""
+    from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+
+    if isinstance(exc, ArgumentError) and "SQLAlchemy URL" in str(exc):  # made from the setting, not checked there
+        typer.echo(f"digest: DIGEST_DATABASE_URL: not a database URL ({exc})", err=True)
+        raise SystemExit(1)
+    if not isinstance(exc, OperationalError | ProgrammingError):
+        return
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
+    if "no such table" in detail or getattr(exc.orig, "sqlstate", None) == "42P01":  # SQLite, PostgreSQL
+        typer.echo("digest: the database has no tables yet: run `digest init`", err=True)
+    elif isinstance(exc, OperationalError):
+        hint = " (run `digest init` to make it)" if "unable to open database file" in detail else ""  # SQLite
+        url = _safe_url(settings_or_exit().db_url)
+        typer.echo(f"digest: cannot use the database at {url}: {detail}{hint}", err=True)
+    else:
+        return
+    raise SystemExit(1)
 
 
 if __name__ == "__main__":

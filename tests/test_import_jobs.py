@@ -85,7 +85,7 @@ def test_jsonl_and_cross_source_dedupe(settings: Any, session: Session, tmp_path
     with path.open() as f:
         rows = list(read_jsonl(f))
     assert [(n, str(r)) for n, r in rows if not hasattr(r, "id")] == [
-        (2, "line 2: bad JSON: Expecting property name enclosed in double quotes"),
+        (2, "line 2: bad JSON at column 2: Expecting property name enclosed in double quotes"),
         (4, "line 4: not an object with the fields id, title, company, location, posted_at, url, description"),
     ]
     from datetime import UTC, datetime

@@ -50,6 +50,9 @@ class RowError:
 Row = tuple[int, Posting | RowError]
 
 
+_UNDECODED = re.compile("[\ud800-\udfff]")  # what surrogateescape makes of bytes that are not UTF-8
+
+
 class ImportFormatError(ValueError):
     """The file as a whole cannot be read (wrong format, missing header columns)."""
 
@@ -66,10 +69,13 @@ def parse_posted_at(value: str) -> datetime:
 def validate(line: int, record: Any) -> Posting | RowError:
     if not isinstance(record, dict):
         return RowError(line, "not an object with the fields " + ", ".join(FIELDS))
-    values = {k: ("" if record.get(k) is None else str(record.get(k))).strip() for k in FIELDS}
+    # NUL: no text column of PostgreSQL's holds it (a "\u0000" in one row made COPY fail the whole import)
+    values = {k: ("" if record.get(k) is None else str(record.get(k))).replace("\x00", "").strip() for k in FIELDS}
     missing = [k for k in REQUIRED if not values[k]]
     if missing:
         return RowError(line, "missing " + ", ".join(missing))
+    if any(not v.isascii() and _UNDECODED.search(v) for v in values.values()):  # not UTF-8, or a lone \ud800
+        return RowError(line, "not UTF-8 text (save the file as UTF-8)")
     try:
         posted_at = parse_posted_at(values["posted_at"])
     except (ValueError, OverflowError):  # overflow: an offset that moves 0001-01-01 or 9999-12-31 off the calendar
@@ -89,8 +95,13 @@ def validate(line: int, record: Any) -> Posting | RowError:
 
 def read_csv(stream: IO[str]) -> Iterator[Row]:
     reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+    header = [(name or "").strip().lower() for name in reader.fieldnames or []]  # "ID", " title" as spreadsheets write
+    reader.fieldnames = header
     missing = [k for k in REQUIRED if k not in header]
+    if not header:
+        raise ImportFormatError(f"empty: no header line (expected {', '.join(FIELDS)})")
+    if missing and ";" in "".join(header):
+        raise ImportFormatError(f"CSV header lacks {', '.join(missing)}: its columns are separated by ';', not ','")
     if missing:
         raise ImportFormatError(f"CSV header lacks {', '.join(missing)} (expected {', '.join(FIELDS)})")
     start = 2
@@ -101,7 +112,7 @@ def read_csv(stream: IO[str]) -> Iterator[Row]:
             return
         except csv.Error as exc:
             yield start, RowError(start, f"bad CSV: {exc}")
-            start = reader.line_num + 1
+            start = reader.reader.line_num + 1  # the DictReader's own count moves on success only
             continue
         if None in record:  # more cells than header columns
             yield start, RowError(start, f"{len(header) + len(record[None])} cells, the header has {len(header)}")
@@ -117,7 +128,8 @@ def read_jsonl(stream: IO[str]) -> Iterator[Row]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, RowError(number, f"bad JSON: {exc.msg}")
+            # msg may end in " at" (json puts the position after it): "Invalid control character at"
+            yield number, RowError(number, f"bad JSON at column {exc.colno}: {exc.msg.removesuffix(' at')}")
             continue
         yield number, validate(number, record)
 
@@ -152,6 +164,8 @@ def hn_record(job: dict[str, Any]) -> dict[str, Any]:
 def read_hn(path: Path) -> Iterator[Row]:
     """`raw.json` files of the HN dump (a file, or a folder searched for raw.json); line = index + 1."""
     files = sorted(path.rglob("raw.json")) if path.is_dir() else [path]
+    if not files:
+        raise ImportFormatError("a folder with no raw.json in it (an HN dump has one in each run's folder)")
     number = 0
     for f in files:
         data = json.loads(f.read_text(encoding="utf-8"))
@@ -191,7 +205,7 @@ def open_rows(path: Path, fmt: str) -> tuple[Iterator[Row], Callable[[], int]]:
 
         return rows_hn(), lambda: done["n"]
     counter = CountingReader(path.open("rb"))
-    text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig", errors="replace", newline="")
+    text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = read_csv(text) if fmt == "csv" else read_jsonl(text)
     return reader, lambda: counter.bytes_read
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digest.sources.clean import URL_MAX, truncate
 from digest.store.models import Feed, FeedKind
 
 
@@ -21,14 +22,20 @@ class FeedInputError(ValueError):
 def normalise_feed_url(url: str) -> str:
     """Lower-case scheme and host, no fragment; refuses anything but absolute http(s)."""
     raw = url.strip()
+    shown = truncate(raw, 100)
+    if len(raw) > URL_MAX:
+        raise FeedInputError(f"a URL of at most {URL_MAX:,} characters, not {len(raw):,}: {shown!r}")
     try:
         parts = urlsplit(raw)
         port = parts.port
-    except ValueError:
-        raise FeedInputError(f"not a URL: {url!r}") from None
+        if any(c.isspace() or not c.isprintable() for c in raw):
+            raise ValueError("spaces or control characters")
+        (parts.hostname or "").encode("idna")  # a label empty or over 63 characters is no host name
+    except (ValueError, UnicodeError):
+        raise FeedInputError(f"not a URL: {shown!r}") from None
     host = parts.hostname
     if parts.scheme.lower() not in ("http", "https") or not host:
-        raise FeedInputError(f"not an http(s) URL: {url!r}")
+        raise FeedInputError(f"not an http(s) URL: {shown!r}")
     host = f"[{host}]" if ":" in host else host  # hostname is lower-cased, without credentials
     netloc = f"{host}:{port}" if port else host
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))

@@ -173,6 +173,14 @@ def _apply_job_fields(entry: Entry, raw: Any, body: str) -> None:
     entry.remote = fields.remote
 
 
+def _html_page(data: bytes, headers: Mapping[str, str]) -> bool:
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    start = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return content_type.lower().startswith(("text/html", "application/xhtml")) or start.startswith(
+        (b"<!doctype html", b"<html")
+    )
+
+
 def parse_feed(
     data: bytes, headers: Mapping[str, str], url: str, kind: FeedKind, summary_max: int = 1000, fast: bool = True
 ) -> ParsedFeed:
@@ -189,6 +197,8 @@ def parse_feed(
     entries, repeats = to_entries(parsed, kind, summary_max)
     feed = parsed.get("feed") or {}
     if bozo_reason and not entries:
+        if _html_page(data, headers):  # the usual mistake: a site's page added where its feed's address belongs
+            raise FeedParseError("not a feed but an HTML page: add the address of the site's RSS or Atom feed")
         raise FeedParseError(f"not a feed: {bozo_reason}")
     ttl: int | None = None
     raw_ttl = str(feed.get("ttl") or "").strip()

@@ -74,9 +74,10 @@ _opened: set[str] = set()
 
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
-    _opened.add(url)
     settings = get_settings()
-    return make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    engine = make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    _opened.add(url)  # after: an URL no engine was made for is not made again at exit, to fail again
+    return engine
 
 
 def get_engine() -> Engine:

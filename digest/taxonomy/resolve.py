@@ -18,7 +18,8 @@ class UnknownSkill(LookupError):
         self.suggestions = suggestions
         names = ", ".join(f"{s.name} ({s.slug})" for s in suggestions)
         hint = f"; did you mean: {names}?" if names else ""
-        super().__init__(f"unknown skill {query!r}{hint}")
+        shown = query if len(query) <= 60 else query[:59] + "…"  # a message never echoes a huge input whole
+        super().__init__(f"unknown skill {shown!r}{hint}")
 
 
 def resolve_skill(session: Session, query: str) -> Skill:
