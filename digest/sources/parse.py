@@ -1,6 +1,6 @@
-"""Feed bytes to Entries: feedparser (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed) with its HTML sanitiser and
-relative-URI pass off (we reduce all HTML to text ourselves, so they only cost time), then identity, clean text
-and, for job feeds, the job adapters."""
+"""Feed bytes to Entries: feedparser (RSS 0.9x/1.0/2.0, Atom 0.3/1.0; not JSON Feed, which feedparser 6.0 cannot
+read) with its HTML sanitiser and relative-URI pass off (we reduce all HTML to text ourselves, so they only cost
+time), then identity, clean text and, for job feeds, the job adapters."""
 
 from __future__ import annotations
 
