@@ -428,22 +428,46 @@ def skills_resolve(
     text: str = typer.Argument(..., help="text to find skills in (a posting, a headline, or one skill name)"),
     as_json: bool = JsonOption,
 ) -> None:
-    """Canonical skills found in TEXT, each with the words that matched."""
-    from digest.taxonomy.matcher import get_matcher
+    """Canonical skills found in TEXT, each with the words that matched (with your own skills, once imported)."""
+    from digest.taxonomy.local import matcher_for
 
-    matches = get_matcher().match(text)
+    matcher = matcher_for(_operator_skills())
+    matches = matcher.match(text)
     if as_json:
         print_json(
             [{"skill": m.slug, "name": m.name, "alias": m.alias, "start": m.start, "end": m.end} for m in matches]
         )
         return
     if not matches:
-        close = get_matcher().closest(text)
+        close = matcher.closest(text)
         hint = "; did you mean: " + ", ".join(f"{s.name} ({s.slug})" for s in close) + "?" if close else ""
         shown = text if len(text) <= 60 else text[:59] + "…"
         fail(f"no known skill in {shown!r}{hint}")
     for m in matches:
         typer.echo(f"{m.slug}\t{m.name}\t{m.alias!r} at {m.start}-{m.end}")
+
+
+def _operator_skills() -> Any:
+    """The operator's own skills and aliases (`digest skills import`) where a database holds them, as the poll
+    and the import match with; none before `digest init` or without settings (the bundled taxonomy alone)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from digest.config import ConfigError, get_settings
+
+    try:
+        settings = get_settings()
+    except ConfigError:
+        return ()
+    if not settings.database_url and not settings.sqlite_file.exists():
+        return ()  # not made yet: resolving needs no database (and opening one would create the file)
+    from digest.store.engine import session_scope
+    from digest.taxonomy.local import local_rows
+
+    try:
+        with session_scope() as session:
+            return local_rows(session)
+    except SQLAlchemyError:  # no tables yet, or no server: the bundled taxonomy still answers
+        return ()
 
 
 @skills_app.command("list")

@@ -159,7 +159,12 @@ class Settings(BaseModel):
     # derived -----------------------------------------------------------------
     @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'digest.sqlite3'}"
+        return self.database_url or f"sqlite:///{self.sqlite_file}"
+
+    @property
+    def sqlite_file(self) -> Path:
+        """The embedded database's file (used where DIGEST_DATABASE_URL is empty)."""
+        return self.data_dir / "digest.sqlite3"
 
     @property
     def embedded_broker(self) -> bool:

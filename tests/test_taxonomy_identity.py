@@ -165,5 +165,17 @@ def test_import_command(settings: Any, engine: Engine, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "at most" in result.output
 
 
+def test_resolve_knows_the_imported_skills(settings: Any, engine: Engine, tmp_path: Path) -> None:
+    """`skills resolve` is how an operator tries an import: it matches as the poll does, their skills too."""
+    runner = CliRunner()
+    text = "AcmeRPC on a kube cluster"
+    assert runner.invoke(app, ["skills", "resolve", text]).exit_code == 1  # before init: the bundled taxonomy
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["skills", "import", str(write(tmp_path, MINE))]).exit_code == 0
+    result = runner.invoke(app, ["skills", "resolve", "--json", text])
+    assert result.exit_code == 0, result.output
+    assert [m["skill"] for m in json.loads(result.output)] == ["acme-rpc", "kubernetes"]
+
+
 def _item(text: str) -> dict[str, Any]:
     return {"kind": "news", "title": text, "summary": "", "title_raw": None, "location_raw": None, "remote": False}
