@@ -989,11 +989,8 @@ def main() -> None:
 def database_failure(exc: Exception) -> None:
     """A database that is not there yet or cannot be reached is one line and exit 1, not a traceback: what
     an operator meets first on a new install (no `digest init`) or with a database server down."""
-    from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    if isinstance(exc, ArgumentError) and "SQLAlchemy URL" in str(exc):  # made from the setting, not checked there
-        typer.echo(f"digest: DIGEST_DATABASE_URL: not a database URL ({exc})", err=True)
-        raise SystemExit(1)
     if not isinstance(exc, OperationalError | ProgrammingError):
         return
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""

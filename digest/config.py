@@ -149,6 +149,19 @@ class Settings(BaseModel):
                 raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
         return ",".join(entries)
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        if v:  # SQLAlchemy's parse (imported here only when the URL is set: every command then opens it anyway)
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                make_url(v)
+            except (ArgumentError, ValueError):  # not echoed: it may hold a password
+                raise ValueError("must look like postgresql+psycopg://user:pass@host:5432/digest") from None
+        return v
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, v: str) -> str:
@@ -251,7 +264,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = "DIGEST_" + str(err["loc"][0]).upper() if err["loc"] else "DIGEST_*"
-        raise ConfigError(f"{name}: {err['msg']}") from None
+        raise ConfigError(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None  # pydantic's prefix
     s.validate_combination()
     if "base_url" not in s.model_fields_set:  # not in the environment: where this instance's server listens
         recorded = recorded_base_url(s.data_dir)

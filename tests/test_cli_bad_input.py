@@ -293,9 +293,12 @@ def test_a_database_not_made_yet_or_not_reachable_is_one_line(tmp_path: Path) ->
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith("digest: cannot use the database at postgresql+psycopg://digest:***@127.0.0.1:1/")
     assert "secret" not in done.stderr
-    done = _digest({**fresh, "DIGEST_DATABASE_URL": "not a url"}, "feeds", "list")
-    assert done.returncode == 1 and done.stderr.startswith("digest: DIGEST_DATABASE_URL: not a database URL")
-    assert len(done.stderr.splitlines()) == 1, done.stderr  # and no second traceback from the exit's clean-up
+    for url in ("not a url", "postgresql://digest:secret@host:port/digest"):  # bad configuration: said at start
+        done = _digest({**fresh, "DIGEST_DATABASE_URL": url}, "feeds", "list")
+        assert (done.returncode, done.stderr) == (2, f"digest: bad configuration: {BAD_DATABASE_URL}\n")
+
+
+BAD_DATABASE_URL = "DIGEST_DATABASE_URL: must look like postgresql+psycopg://user:pass@host:5432/digest"
 
 
 def test_skills_list_of_a_category_no_skill_has_says_so_and_finds_it_in_any_case(settings: Any, engine: Any) -> None:

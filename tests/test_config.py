@@ -29,6 +29,7 @@ def test_bad_email_backend_fails_with_one_line_naming_the_variable(tmp_path: Pat
         ({"DIGEST_BASE_URL": "example.com"}, "DIGEST_BASE_URL"),
         ({"DIGEST_FEED_MAX_BYTES": "-3"}, "DIGEST_FEED_MAX_BYTES"),
         ({"DIGEST_BROKER_URL": "ftp://x"}, "DIGEST_BROKER_URL"),
+        ({"DIGEST_DATABASE_URL": "localhost:5432/digest"}, "DIGEST_DATABASE_URL"),
     ],
 )
 def test_bad_settings_name_their_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str) -> None:
