@@ -107,7 +107,12 @@ def parse_now(value: str | None) -> datetime:
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    typer.echo(json.dumps(data, indent=2, default=_json_value, ensure_ascii=False))
+
+
+def _json_value(value: Any) -> str:
+    """Dates and times in ISO 8601 ('2026-12-08T00:30:00+00:00', as --now takes them); anything else as text."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 # --- foundation -----------------------------------------------------------------------------------

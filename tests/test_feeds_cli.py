@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -50,6 +51,8 @@ def test_add_list_poll_remove(settings: Any, session: Session, feed_server: Feed
     health = {r["url"]: (r["health"], r["last_error"]) for r in listed}
     assert health[good] == ("ok", None)
     assert health[bad][0] == "failing" and "500" in health[bad][1]
+    times = {r["url"]: r["last_ok_at"] for r in listed}  # ISO 8601, as --now takes it
+    assert datetime.fromisoformat(times[good]) == datetime(2026, 3, 16, 12, 0, tzinfo=UTC) and "T" in times[good]
     text = runner.invoke(app, ["feeds", "list", "--now", "2026-03-16T12:02:00Z"]).output
     assert "failing" in text and "last error: HTTP 500" in text
 
