@@ -57,9 +57,10 @@ def counts(session: Session) -> tuple[int, ...]:
 
 
 def test_load_is_idempotent_and_repairs_renames(session: Session) -> None:
-    load_taxonomy(session)
+    summary = load_taxonomy(session)
     session.commit()
     first = counts(session)
+    assert f"(+{first[0]} new, 0 updated)" in summary  # a new skill's parent is no update
     assert first[0] > 9000 and first[1] > 12000 and first[2] > 1000 and first[3] > 50
     python = session.scalars(select(Skill).where(Skill.slug == "python")).one()
     go = session.scalars(select(Skill).where(Skill.slug == "go")).one()

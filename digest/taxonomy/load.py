@@ -37,6 +37,7 @@ def load_taxonomy(session: Session) -> str:
     """Make the database hold the bundled taxonomy; returns a one-line summary of what changed."""
     bundle = load_bundled()
     skills: list[dict[str, Any]] = bundle["skills"]
+    known = set(session.scalars(select(Skill.id)))  # a new skill's parent is part of it, not an update
     s_new, s_changed = _upsert(
         session,
         Skill,
@@ -57,6 +58,7 @@ def load_taxonomy(session: Session) -> str:
     moved = [p for p in parents if current_parent.get(p["id"] or 0) != p["parent_id"]]
     for chunk in _chunks(moved):
         session.execute(update(Skill), chunk)
+    reparented = [p for p in moved if p["id"] in known]
     a_new, a_gone = _sync_aliases(session, skills, ids)
     r_new, r_gone = _sync_related(session, skills, ids)
     moved_subs = _sync_redirects(session, bundle.get("redirects", {}), ids)
@@ -68,7 +70,7 @@ def load_taxonomy(session: Session) -> str:
     session.flush()
     forget_caches()
     return (
-        f"taxonomy: {len(skills)} skills (+{s_new} new, {s_changed + len(moved)} updated), "
+        f"taxonomy: {len(skills)} skills (+{s_new} new, {s_changed + len(reparented)} updated), "
         f"aliases +{a_new} -{a_gone}, related +{r_new} -{r_gone}, {len(bundle.get('redirects', {}))} redirects "
         f"({moved_subs} subscriptions moved), {len(titles.titles())} job titles (+{t_new}, ~{t_changed}), "
         f"{len(metros.metros())} metros (+{m_new}, ~{m_changed}); version {bundle.get('version', '?')}"
