@@ -155,6 +155,8 @@ def test_import_command(settings: Any, engine: Engine, tmp_path: Path) -> None:
     result = runner.invoke(app, ["skills", "import", str(write(tmp_path, MINE))])
     assert result.exit_code == 0, result.output
     assert "1 new skills" in result.output
+    again = runner.invoke(app, ["skills", "import", str(write(tmp_path, MINE))])
+    assert "imported: 0 new skills, 0 updated, 0 new aliases" in again.output  # the same file: nothing changed
     bad = {"skills": [{"slug": "acme2", "name": "Acme 2", "kind": "tool", "aliases": ["Golang"]}]}
     result = runner.invoke(app, ["skills", "import", str(write(tmp_path, bad))])
     assert result.exit_code == 1

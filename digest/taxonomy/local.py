@@ -184,7 +184,7 @@ def import_skills(session: Session, data: LocalImport) -> str:
             session.add(row)
             skills_by_slug[s.slug] = row
             added += 1
-        else:
+        elif (row.name, row.kind) != (s.name, s.kind):
             row.name, row.kind = s.name, s.kind
             updated += 1
     session.flush()
