@@ -115,3 +115,13 @@ def test_a_too_large_body_is_a_page_for_browsers_and_json_for_the_api(client: Te
     r = client.post("/api/subscriptions", json=big)
     assert r.status_code == 413 and r.headers["content-type"].startswith("application/json")
     assert r.json()["detail"] and len(r.content) < 200
+
+
+def test_opening_a_form_address_says_so_in_words(client: TestClient) -> None:
+    # after subscribing, the address bar shows /subscribe: opening it again must not answer in HTTP jargon
+    r = client.get("/subscribe", headers=BROWSER)
+    assert r.status_code == 405
+    assert_page(r.text, "That is not something this page does", "/subscribe takes what a form sends")
+    assert "Method Not Allowed" not in r.text
+    r = client.post("/api/searches/preview", json={"skill": "python"})
+    assert r.status_code == 405 and r.json() == {"detail": "Method Not Allowed"}  # machines: as before
