@@ -112,6 +112,8 @@ def test_a_too_large_body_is_a_page_for_browsers_and_json_for_the_api(client: Te
     r = client.post("/subscribe", data=big, headers=BROWSER)
     assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
     assert_page(r.text, "That was too much to send", "Send less at once and try again.")
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]  # the other pages' headers
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
     r = client.post("/api/subscriptions", json=big)
     assert r.status_code == 413 and r.headers["content-type"].startswith("application/json")
     assert r.json()["detail"] and len(r.content) < 200

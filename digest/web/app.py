@@ -12,7 +12,7 @@ from digest import __version__
 from digest.config import STATIC_DIR, Settings, get_settings
 from digest.store.engine import immediate_transactions
 from digest.web.cache import TTLCache
-from digest.web.headers import SecurityHeaders
+from digest.web.headers import ALWAYS, CSP, SecurityHeaders
 from digest.web.hostcheck import HostCheck
 from digest.web.inputs import RefuseNulBytes
 from digest.web.problems import ERRORS
@@ -87,7 +87,9 @@ class TooLargeInWords:
                 from digest.web.errors import http_error
 
                 replaced = True
-                error = HTTPException(413, "What you sent is larger than we accept.")
+                # answered outside SecurityHeaders too: the page brings the headers every page has
+                headers = {"Content-Security-Policy": CSP, **ALWAYS}
+                error = HTTPException(413, "What you sent is larger than we accept.", headers=headers)
                 response = await http_error(Request(scope), error)
                 await response(scope, receive, send)
                 return
