@@ -457,6 +457,23 @@ def test_unsubscribe_page_buttons_pause_one_or_everything(
     assert client.get("/unsubscribe?token=garbage").status_code == 400
 
 
+def test_the_cancel_link_of_a_confirmation_email_cancels_a_request(
+    settings: Any, client: TestClient, session: Session, now: Clock
+) -> None:
+    """The confirmation email's footer says "Cancel this request": its page speaks of the request nobody
+    confirmed (perhaps a stranger typed the address), not of digests that never came or of settings."""
+    assert client.post("/api/subscriptions", json={"email": "kim@example.com", "skill": "python"}).status_code == 202
+    cancel = path_of(link_in(outbox(settings.outbox_dir)[0], "/unsubscribe"))
+    page = client.get(cancel)
+    assert page.status_code == 200 and "Cancel this request" in page.text
+    assert "Cancel the Python request" in page.text and "not confirmed" in page.text
+    assert "Unsubscribe from Python" not in page.text and "your settings" not in page.text
+    done = client.post(cancel, data={"action": "one"})
+    assert done.status_code == 200 and "Request cancelled" in done.text
+    assert "You will get no more Python digests" not in done.text and "your settings" not in done.text
+    assert _sub(session, "kim@example.com", "python").status == SubscriptionStatus.unsubscribed
+
+
 def test_cadence_values_round_trip(client: TestClient) -> None:
     for c in Cadence:
         r = client.post("/api/subscriptions", json={"email": f"{c.value}@example.com", "skill": "go", "cadence": c})

@@ -160,3 +160,18 @@ def test_settings_preview_shows_the_next_send(
     assert shown.text.count("data-item=") == 3 and "recent, before you subscribed" in shown.text
     assert "$100k–120k" in shown.text and "senior" in shown.text and "matched “Python” in the title" in shown.text
     assert TestClient(create_app(settings)).get("/settings/preview").text.count("data-item=") == 0  # signed out
+
+
+def test_the_web_view_dates_the_digest_in_the_readers_time_zone(settings: Settings, session: Session) -> None:
+    """Settings and the preview say "08:00 CET" to a reader in Berlin: the web view of that digest too."""
+    w = World(session)
+    w.subscribe(w.user("eva@example.com", tz="Europe/Berlin"), "python")
+    w.item("Python story", T0 + timedelta(hours=1), "python")
+    w.commit()
+    assert run(session, settings, NOW).get("sent") == 1
+    (msg,) = outbox(settings).values()
+    view = re.search(r"View it in your browser \(every item\): (\S+)", text_of(msg))
+    assert view is not None
+    page = TestClient(create_app(settings)).get(view[1].removeprefix(settings.base_url))
+    assert page.status_code == 200
+    assert "up to Mon 02 Mar 2026, 08:00 CET" in page.text and "UTC" not in page.text

@@ -104,3 +104,26 @@ def test_the_api_keeps_json(client: TestClient) -> None:
 def test_an_old_slug_still_redirects(client: TestClient, session: Session) -> None:
     r = client.get("/skills/Python%203", follow_redirects=False)
     assert r.status_code == 301 and r.headers["location"] == "/skills/python"
+
+
+def test_a_too_large_body_is_a_page_for_browsers_and_json_for_the_api(client: TestClient) -> None:
+    # the body cap answers before any handler runs: it too speaks as the site does, not "Content Too Large"
+    big = {"email": "a" * (100 * 1024), "skill": "python"}
+    r = client.post("/subscribe", data=big, headers=BROWSER)
+    assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+    assert_page(r.text, "That was too much to send", "Send less at once and try again.")
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]  # the other pages' headers
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+    r = client.post("/api/subscriptions", json=big)
+    assert r.status_code == 413 and r.headers["content-type"].startswith("application/json")
+    assert r.json()["detail"] and len(r.content) < 200
+
+
+def test_opening_a_form_address_says_so_in_words(client: TestClient) -> None:
+    # after subscribing, the address bar shows /subscribe: opening it again must not answer in HTTP jargon
+    r = client.get("/subscribe", headers=BROWSER)
+    assert r.status_code == 405
+    assert_page(r.text, "That is not something this page does", "/subscribe takes what a form sends")
+    assert "Method Not Allowed" not in r.text
+    r = client.post("/api/searches/preview", json={"skill": "python"})
+    assert r.status_code == 405 and r.json() == {"detail": "Method Not Allowed"}  # machines: as before

@@ -94,3 +94,18 @@ def test_a_sign_in_email_too_late_for_its_link_is_not_sent(settings: Any, sessio
     row = session.get(Delivery, owed)
     assert row is not None and row.status == DeliveryStatus.failed and "expired" in (row.last_error or "")
     assert outbox(settings.outbox_dir) == []
+
+
+def test_the_already_subscribed_notice_does_not_say_a_paused_digest_comes() -> None:
+    """Asking again for a digest you paused: the notice says it is paused and how to resume, not "You already
+    get the Python digest" (subject and both parts)."""
+    from digest.mail.render import render_email
+
+    base = {"skill": "Python", "settings_url": "http://h/settings", "base_url": "http://h", "unsubscribe_url": "u"}
+    paused = render_email("already_subscribed", {**base, "status": "paused"})
+    assert paused.subject.endswith("Your Python digest is paused")
+    assert paused.html is not None
+    for part in (paused.text, paused.html):
+        assert "You already get" not in part and "Your Python digest is paused" in part
+    active = render_email("already_subscribed", {**base, "status": "active"})
+    assert active.subject.endswith("You already get the Python digest")

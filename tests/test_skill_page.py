@@ -90,6 +90,22 @@ def test_page_api_and_chart(settings: Any, session: Session) -> None:
     assert cached.read_bytes() == png.content
 
 
+def test_the_skill_page_and_a_search_preview_name_each_id_once(settings: Any, session: Session) -> None:
+    """The subscribe card and the form in it were both id="subscribe": an id names one element."""
+    _data(session)
+    client = TestClient(create_app(settings))
+    skill_page = client.get(f"/skills/kubernetes?as_of={AS_OF}").text
+    client.get("/")  # the CSRF cookie, as a browser has it before it sends the form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert token is not None
+    preview = client.post("/subscribe", data={"skill": "kubernetes", "preview": "1", "remote": "only",
+                                              "csrf_token": token[1]}).text  # fmt: skip
+    assert "What this search would have matched" in preview
+    for html in (skill_page, preview):
+        ids = re.findall(r' id="([^"]+)"', html)
+        assert ids.count("subscribe") == 1 and len(ids) == len(set(ids)), sorted(ids)
+
+
 def test_page_and_api_answer_from_the_cache_for_the_ttl(settings: Any, session: Session) -> None:
     """A hot page reads no SQL while fresh; an import shows once the TTL has passed; a CSRF token per visitor."""
     skill = _data(session)["skill"]

@@ -23,7 +23,7 @@ from digest.accounts.sessions import end_all_sessions, end_session, session_toke
 from digest.accounts.signin import check_login_token, complete_login
 from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.store.engine import immediate_transactions, session_scope
-from digest.store.models import Subscription, User
+from digest.store.models import Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill
 from digest.web import errors
 from digest.web.account_requests import (
@@ -293,6 +293,7 @@ async def unsubscribe_post(request: Request, token: str = "") -> Response:
         with session_scope() as session:
             target = read_unsubscribe_token(session, settings_of(request), token, now)
             skill = target.subscription.skill.name if target.subscription else None
+            pending = target.subscription is not None and target.subscription.status == SubscriptionStatus.pending
             if one_click:
                 subs.one_click_unsubscribe(session, target, now)
             elif action == "paired" and target.paired_alerts:
@@ -312,4 +313,4 @@ async def unsubscribe_post(request: Request, token: str = "") -> Response:
         return token_error(request, exc, "Unsubscribe")
     if one_click:
         return PlainTextResponse("You are unsubscribed.", status_code=200)
-    return page(request, "unsubscribe_done.html", {"action": action, "skill": skill})
+    return page(request, "unsubscribe_done.html", {"action": action, "skill": skill, "cancelled": pending})

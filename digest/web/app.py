@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digest import __version__
 from digest.config import STATIC_DIR, Settings, get_settings
 from digest.store.engine import immediate_transactions
 from digest.web.cache import TTLCache
-from digest.web.headers import SecurityHeaders
+from digest.web.headers import ALWAYS, CSP, SecurityHeaders
 from digest.web.hostcheck import HostCheck
 from digest.web.inputs import RefuseNulBytes
 from digest.web.problems import ERRORS
@@ -19,7 +21,7 @@ from digest.web.security import UNSAFE
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = DigestApp(
         title="digest",
         version=__version__,
         docs_url="/api/docs",
@@ -57,6 +59,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
+
+
+class DigestApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return TooLargeInWords(super().build_middleware_stack())
+
+
+class TooLargeInWords:
+    """The body cap (max_body_size) answers 413 outside every middleware and handler, in plain text
+    ("Content Too Large"): this answers as every other error does, a page for browsers and JSON under /api/."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        replaced = False
+
+        async def send_in_words(message: Message) -> None:
+            nonlocal replaced
+            if replaced:  # the plain text's body: already answered
+                return
+            plain_413 = message["type"] == "http.response.start" and message["status"] == 413
+            if plain_413 and Headers(raw=message["headers"]).get("content-type", "").startswith("text/plain"):
+                from digest.web.errors import http_error
+
+                replaced = True
+                # answered outside SecurityHeaders too: the page brings the headers every page has
+                headers = {"Content-Security-Policy": CSP, **ALWAYS}
+                error = HTTPException(413, "What you sent is larger than we accept.", headers=headers)
+                response = await http_error(Request(scope), error)
+                await response(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_in_words)
 
 
 class WritesLockFirst:

@@ -18,7 +18,7 @@ from digest.accounts.tokens import InvalidToken
 from digest.delivery.preview import preview
 from digest.delivery.webview import web_view
 from digest.store.engine import session_scope
-from digest.store.models import Cadence, User
+from digest.store.models import Cadence, Delivery, User
 from digest.web.account_pages import error_page, page, token_error
 from digest.web.security import current_user
 
@@ -36,11 +36,17 @@ def digest_page(request: Request, delivery_id: int, token: str = "") -> HTMLResp
     try:
         with session_scope() as session:
             digest = web_view(session, settings, delivery_id, token, clock.utcnow())
+            delivery = session.get(Delivery, delivery_id)
+            reader = session.get(User, delivery.user_id) if delivery else None
+            # as the settings and the preview say it: in the reader's time zone
+            ends = (
+                local_time_label(reader, digest.window_end) if reader else f"{digest.window_end:%a %d %b %Y, %H:%M} UTC"
+            )
     except InvalidToken as exc:
         return token_error(request, exc, "Digest")
     except LookupError:
         return error_page(request, "This digest is gone", "It no longer exists (the account was deleted).", 404)
-    return page(request, "digest.html", {"digest": digest, "title": digest.subject})
+    return page(request, "digest.html", {"digest": digest, "title": digest.subject, "ends": ends})
 
 
 @router.get("/settings/preview", response_class=HTMLResponse, include_in_schema=False)

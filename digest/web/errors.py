@@ -111,6 +111,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
     if exc.status_code == 404 and detail == "Not Found":  # no route: say it in words
         detail = f"There is no page at {clip(request.url.path)}."
+    if exc.status_code == 405 and detail == "Method Not Allowed":  # a form's address opened as a page
+        detail = f"{clip(request.url.path)} takes what a form sends; it is not a page to open on its own."
     if isinstance(exc, PageError):
         return error_page(request, exc.status_code, exc.message, exc.suggestions, headers=headers)
     return error_page(request, exc.status_code, detail, headers=headers)

@@ -16,7 +16,7 @@ from digest.cli import app
 from digest.mail.inline import html_for_browser, with_data_uris
 from digest.mail.message import InlineImage, OutgoingEmail, to_mime
 from digest.store.models import DemandSkillDay
-from tests.browser.conftest import shot
+from tests.browser.conftest import WIDTHS, layout_problems, shot, viewport
 from tests.test_digest_ledger import T0, World, outbox, run
 
 
@@ -45,6 +45,20 @@ def test_the_outbox_shows_the_digest_chart(settings: Any, session: Session, serv
     assert _chart_loaded(page)
     assert page.locator('img[src^="cid:"]').count() == 0
     shot(page, "20-outbox-digest-with-chart")
+
+
+def test_the_outbox_list_fits_a_phone(settings: Any, session: Session, server: str, browser: Any) -> None:
+    """The operator reads the outbox on a phone too: its table of emails is no wider than the screen."""
+    _digest_with_chart(settings, session)
+    run(session, settings, T0 + timedelta(hours=8))
+    problems: dict[str, list[str]] = {}
+    for width in WIDTHS:
+        with viewport(browser, width, "light") as page:
+            page.goto(f"{server}/outbox?key={settings.outbox_key}")
+            assert page.locator("td", has_text="jo@example.com").count() == 1
+            shot(page, f"22-outbox-list-{width}")
+            problems |= layout_problems(page, width, "outbox")
+    assert problems == {}
 
 
 def test_preview_html_shows_the_digest_chart(settings: Any, session: Session, page: Any, tmp_path: Path) -> None:

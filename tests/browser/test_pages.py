@@ -83,6 +83,21 @@ def test_home_search_works_without_javascript(data: date, server: str, browser: 
         context.close()
 
 
+def test_a_refused_subscription_shows_its_reason_on_a_phone(data: date, server: str, browser: Any) -> None:
+    """From a skill page at 390 px, an address the server refuses comes back on the home page, whose skill
+    lists are long: the reason (and the form with what was typed) must be on screen, not below the fold."""
+    with viewport(browser, 390, "light") as page:
+        page.goto(server + "/skills/python")
+        page.locator("#sub-email").fill("ann@example")  # the browser lets it through; the server does not
+        page.get_by_role("button", name="Subscribe").click()
+        notice = page.locator(".notice-error")
+        notice.wait_for()
+        shot(page, "41-subscribe-refused-390")
+        box = notice.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= page.viewport_size["height"], box
+        assert page.locator("#sub-email").input_value() == "ann@example"
+
+
 PAGES = {
     "home": "/",
     "search": "/?q=p",
