@@ -34,6 +34,13 @@ def _hn_records(shared_data: Path, n: int) -> list[dict[str, Any]]:
     return [hn_record(j) for j in jobs[:n]]
 
 
+def _write_csv(path: Path, records: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        writer.writeheader()
+        writer.writerows(records)
+
+
 def _clean_failure(result: Any, code: int) -> str:
     """The message of a failed command, checked to be one line with the exit code wanted and no traceback."""
     assert result.exit_code == code, result.output
@@ -90,10 +97,7 @@ def test_a_csv_row_after_a_huge_field_is_reported_at_its_own_line(
     records[3] = {**records[3], "description": "x" * 200_000}  # over the csv module's field limit
     records[4] = {**records[4], "title": ""}
     path = tmp_path / "jobs.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, FIELDS)
-        writer.writeheader()
-        writer.writerows(records)
+    _write_csv(path, records)
     starts = []  # the line each record starts on, as an editor numbers them
     line = 2
     for r in records:
@@ -177,10 +181,7 @@ def test_each_skipped_row_is_one_line_on_stderr(
     records = _hn_records(shared_data, 4)
     records[1] = {**records[1], "posted_at": "0001-01-01T00:00:00+05:00"}
     path = tmp_path / "postings-exported-from-the-applicant-tracking-system.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, FIELDS)
-        writer.writeheader()
-        writer.writerows(records)
+    _write_csv(path, records)
     result = runner.invoke(app, ["import-jobs", str(path), "--now", NOW, "--no-detect"])
     assert result.exit_code == 0, result.output
     skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped")]
@@ -233,10 +234,7 @@ def test_a_file_whose_every_row_is_bad_exits_1(
     good = tmp_path / "postings.jsonl"
     good.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     csv_file = tmp_path / "postings.csv"  # a CSV read as JSON Lines: every line is a bad row
-    with csv_file.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, FIELDS)
-        writer.writeheader()
-        writer.writerows(records)
+    _write_csv(csv_file, records)
     result = runner.invoke(app, ["import-jobs", str(csv_file), "--format", "jsonl", "--now", NOW, "--json"])
     assert result.exit_code == 1, result.output
     summary = json.loads(result.stdout)  # the summary still says what was read
