@@ -49,5 +49,6 @@ def test_the_confirmation_reaches_both_and_undeliverable_ones_get_422(settings: 
     for bad in ("a@[127.0.0.1]", '"a b"@example.com'):
         r = client.post("/api/subscriptions", json={"email": bad, "skill": "python"})
         assert r.status_code == 422 and "does not look right" in r.json()["detail"]
+        assert r.json()["detail"].split(": ", 1)[1][:1].islower()  # the reason goes on the sentence in lower case
         form = client.post("/subscribe", data={"email": bad, "skill": "python"})
         assert form.status_code in (403, 422)

@@ -23,7 +23,8 @@ def normalize_email(address: str) -> str:
     try:
         checked = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise BadInput(f"That email address does not look right: {exc}") from None
+        why = str(exc)
+        raise BadInput(f"That email address does not look right: {why[:1].lower()}{why[1:]}") from None
     return canonical_address(f"{checked.local_part}@{checked.ascii_domain}")
 
 
