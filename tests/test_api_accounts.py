@@ -358,6 +358,7 @@ def test_home_form_subscribes_with_csrf(settings: Any, client: TestClient) -> No
     assert client.post("/subscribe", data=form).status_code == 403
     r = client.post("/subscribe", data={**form, "csrf_token": csrf_from(home.text)})
     assert r.status_code == 202 and "Check your inbox" in r.text
+    assert f"subscribe again after {settings.confirm_resend_after // 60} minutes" in r.text  # when a new link can go
     wrong = client.post("/subscribe", data={**form, "skill": "Pyton", "csrf_token": csrf_from(home.text)})
     assert wrong.status_code == 422 and "Did you mean" in wrong.text and "/?skill=python" in wrong.text
     forged = client.post("/subscribe", data={**form, "csrf_token": csrf_from(home.text) + "x"})

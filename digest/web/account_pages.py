@@ -114,6 +114,7 @@ def form_subscribe(
         "cadence": cad.value,
         "message": ACCEPTED,
         "valid_days": settings_of(request).confirm_link_max_age // 86400,
+        "resend_minutes": max(1, -(-settings_of(request).confirm_resend_after // 60)),  # a new link, at the soonest
     }
     return page(request, "confirm_sent.html", ctx, 202)
 
