@@ -359,6 +359,10 @@ def test_home_form_subscribes_with_csrf(settings: Any, client: TestClient) -> No
     r = client.post("/subscribe", data={**form, "csrf_token": csrf_from(home.text)})
     assert r.status_code == 202 and "Check your inbox" in r.text
     assert f"subscribe again after {settings.confirm_resend_after // 60} minutes" in r.text  # when a new link can go
+    from_skill_page = {**form, "email": "not an address", "skill": "python", "csrf_token": csrf_from(home.text)}
+    refused = client.post("/subscribe", data=from_skill_page)  # the skill page's form sends the slug
+    assert refused.status_code == 422 and 'id="sub-skill"' in refused.text
+    assert re.search(r'id="sub-skill"[^>]*value="Python"', refused.text)  # shown by its name, as a person types it
     wrong = client.post("/subscribe", data={**form, "skill": "Pyton", "csrf_token": csrf_from(home.text)})
     assert wrong.status_code == 422 and "Did you mean" in wrong.text and "/?skill=python" in wrong.text
     forged = client.post("/subscribe", data={**form, "csrf_token": csrf_from(home.text) + "x"})

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import clock
@@ -23,7 +24,7 @@ from digest.accounts.sessions import end_all_sessions, end_session, session_toke
 from digest.accounts.signin import check_login_token, complete_login
 from digest.accounts.tokens import ExpiredToken, InvalidToken
 from digest.store.engine import immediate_transactions, session_scope
-from digest.store.models import Subscription, SubscriptionStatus, User
+from digest.store.models import Skill, Subscription, SubscriptionStatus, User
 from digest.taxonomy.resolve import UnknownSkill, resolve_skill
 from digest.web import errors
 from digest.web.account_requests import (
@@ -143,7 +144,10 @@ def _preview_page(request: Request, form: dict[str, Any], fields: dict[str, Any]
 def _home_error(
     request: Request, form: dict[str, Any], error: str, suggestions: list[dict[str, str]], status: int
 ) -> HTMLResponse:
-    ctx = home_context("", form=form, error=error, suggestions=suggestions)
+    # a skill page's form sends the slug ("python"); the home page's Skill box shows what a person types, its name
+    with session_scope() as session:
+        name = session.scalar(select(Skill.name).where(Skill.slug == form.get("skill", "")))
+    ctx = home_context("", form={**form, "skill": name or form.get("skill", "")}, error=error, suggestions=suggestions)
     return page(request, "home.html", ctx, status)
 
 
