@@ -26,7 +26,7 @@ def test_a_command_pauses_the_collector_and_resumes_it(monkeypatch: pytest.Monke
         during.append(gc.isenabled())
         return _NoSkills()
 
-    monkeypatch.setattr("digest.taxonomy.matcher.get_matcher", matcher)
+    monkeypatch.setattr("digest.taxonomy.local.get_matcher", matcher)  # what `skills resolve` asks
     assert gc.isenabled()
     result = CliRunner().invoke(app, ["skills", "resolve", "nothing known"])
     assert result.exit_code == 1  # a failing command resumes it too
@@ -36,7 +36,7 @@ def test_a_command_pauses_the_collector_and_resumes_it(monkeypatch: pytest.Monke
 
 
 def test_objects_a_caller_froze_stay_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("digest.taxonomy.matcher.get_matcher", _NoSkills)
+    monkeypatch.setattr("digest.taxonomy.local.get_matcher", _NoSkills)
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
