@@ -4,6 +4,7 @@ behind, and a database migrated from before folds counts what it already held. S
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from digest.demand import rollups, window
 from digest.demand.figures import demand_figures
@@ -33,6 +34,19 @@ NOW = datetime(2026, 5, 17, 12, tzinfo=UTC)
 def _empty_at_start(engine: Any) -> None:
     _empty_database(engine)
     forget_ids()
+
+
+@pytest.fixture
+def make(pg_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions of their own on the emptied PostgreSQL test database, emptied again after (as `settings` leaves it)."""
+    engine = make_engine(pg_url)
+    _empty_database(engine)
+    forget_ids()
+    try:
+        yield session_factory(engine)
+    finally:
+        _empty_database(engine)
+        engine.dispose()
 
 
 def _entries(n: int, first: int = 0) -> list[Entry]:
@@ -109,27 +123,19 @@ def test_delete_items_leaves_no_rows_behind(session: Session) -> None:
     assert rollups.fold(session).postings == 2
 
 
-def test_a_poll_that_finds_a_fold_running_leaves_its_postings_for_the_next(pg_url: str) -> None:
-    engine = make_engine(pg_url)
-    _empty_database(engine)
-    forget_ids()
-    make = session_factory(engine)
-    try:
-        with make() as holder, make() as poller:
-            _skills(poller)
-            assert window.lock(holder)  # a long fold (an import's) holds the lock
-            store_and_fold(poller, "feed:1", None, _entries(5), NOW)  # does not wait for it
-            poller.commit()
-            assert rollups.pending_count(poller) == 5
-            assert not window.lock(poller, wait=False)
-            poller.rollback()
-            holder.rollback()
-            assert rollups.fold(poller).postings == 5  # the next fold (the beat's count_demand) counts them
-            poller.commit()
-            assert _postings(poller, "kubernetes") == 5 and rollups.check(poller) == []
-    finally:
-        _empty_database(engine)  # the shared test database, as the `settings` fixture leaves it
-        engine.dispose()
+def test_a_poll_that_finds_a_fold_running_leaves_its_postings_for_the_next(make: sessionmaker[Session]) -> None:
+    with make() as holder, make() as poller:
+        _skills(poller)
+        assert window.lock(holder)  # a long fold (an import's) holds the lock
+        store_and_fold(poller, "feed:1", None, _entries(5), NOW)  # does not wait for it
+        poller.commit()
+        assert rollups.pending_count(poller) == 5
+        assert not window.lock(poller, wait=False)
+        poller.rollback()
+        holder.rollback()
+        assert rollups.fold(poller).postings == 5  # the next fold (the beat's count_demand) counts them
+        poller.commit()
+        assert _postings(poller, "kubernetes") == 5 and rollups.check(poller) == []
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -192,45 +198,37 @@ def _index_oid(session: Session, name: str) -> int:
     return int(session.execute(text("SELECT CAST(CAST(:n AS regclass) AS oid)"), {"n": name}).scalar_one())
 
 
-def test_a_fold_into_empty_rollups_builds_their_indexes_after_the_rows(pg_url: str) -> None:
+def test_a_fold_into_empty_rollups_builds_their_indexes_after_the_rows(make: sessionmaker[Session]) -> None:
     """PostgreSQL: into an empty rollup table the fold inserts without its indexes and builds them again in its
     transaction (digest.store.bulk); the same indexes are there afterwards, and the counts are the raw
     postings'. When a reader holds a table's lock, that table keeps its indexes (NOWAIT) and the fold goes on."""
-    engine = make_engine(pg_url)
-    _empty_database(engine)
-    forget_ids()
-    make = session_factory(engine)
-    try:
-        with make() as session, make() as reader:
-            before = _index_definitions(session)
-            built, kept = _index_oid(session, "pk_demand_skill_day"), _index_oid(session, "pk_demand_skill_title_day")
-            _skills(session)
-            window.advance(session, D)
-            store_entries(session, "import:a.csv", None, _entries(30), NOW)
-            session.commit()
-            reader.execute(text("SELECT count(*) FROM demand_skill_title_day")).scalar()  # holds its lock
-            assert rollups.fold(session).postings == 30
-            assert session.execute(text("SHOW enable_hashagg")).scalar() == "on"  # off for the fold's statements only
-            session.commit()
-            reader.rollback()
-            assert _index_definitions(session) == before
-            assert _index_oid(session, "pk_demand_skill_day") != built  # dropped and built again
-            assert _index_oid(session, "pk_demand_skill_title_day") == kept  # its lock was taken: rows one by one
-            assert rollups.check(session) == []
-            _figures_equal_raw(session, ["kubernetes", "python", "rust"])
-            store_entries(session, "import:a.csv", None, _entries(10, first=30), NOW)  # into filled tables: MERGE
-            assert rollups.fold(session).postings == 10
-            session.commit()
-            assert _index_definitions(session) == before and rollups.check(session) == []
-            # a rebuild empties tables that held rows (their pages remain): their readers keep reading the old
-            # rows until it commits, so the indexes stay and no lock blocks them
-            filled = _index_oid(session, "pk_demand_skill_day")
-            rollups.rebuild(session, NOW)
-            reader.execute(text("SET lock_timeout = '5s'"))  # a blocked read fails the test, not hangs it
-            assert reader.execute(text("SELECT count(*) FROM demand_skill_day")).scalar()  # not blocked
-            session.commit()
-            reader.rollback()
-            assert _index_oid(session, "pk_demand_skill_day") == filled and rollups.check(session) == []
-    finally:
-        _empty_database(engine)  # the shared test database, as the `settings` fixture leaves it
-        engine.dispose()
+    with make() as session, make() as reader:
+        before = _index_definitions(session)
+        built, kept = _index_oid(session, "pk_demand_skill_day"), _index_oid(session, "pk_demand_skill_title_day")
+        _skills(session)
+        window.advance(session, D)
+        store_entries(session, "import:a.csv", None, _entries(30), NOW)
+        session.commit()
+        reader.execute(text("SELECT count(*) FROM demand_skill_title_day")).scalar()  # holds its lock
+        assert rollups.fold(session).postings == 30
+        assert session.execute(text("SHOW enable_hashagg")).scalar() == "on"  # off for the fold's statements only
+        session.commit()
+        reader.rollback()
+        assert _index_definitions(session) == before
+        assert _index_oid(session, "pk_demand_skill_day") != built  # dropped and built again
+        assert _index_oid(session, "pk_demand_skill_title_day") == kept  # its lock was taken: rows one by one
+        assert rollups.check(session) == []
+        _figures_equal_raw(session, ["kubernetes", "python", "rust"])
+        store_entries(session, "import:a.csv", None, _entries(10, first=30), NOW)  # into filled tables: MERGE
+        assert rollups.fold(session).postings == 10
+        session.commit()
+        assert _index_definitions(session) == before and rollups.check(session) == []
+        # a rebuild empties tables that held rows (their pages remain): their readers keep reading the old
+        # rows until it commits, so the indexes stay and no lock blocks them
+        filled = _index_oid(session, "pk_demand_skill_day")
+        rollups.rebuild(session, NOW)
+        reader.execute(text("SET lock_timeout = '5s'"))  # a blocked read fails the test, not hangs it
+        assert reader.execute(text("SELECT count(*) FROM demand_skill_day")).scalar()  # not blocked
+        session.commit()
+        reader.rollback()
+        assert _index_oid(session, "pk_demand_skill_day") == filled and rollups.check(session) == []
