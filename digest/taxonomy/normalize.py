@@ -7,18 +7,18 @@ import unicodedata
 
 from digest.taxonomy import curated
 
-_SEP = re.compile(r"[\s_\-\u2010\u2011]+")
+SEPARATORS = re.compile(r"[\s_\-\u2010\u2011]+")  # what a space in an alias key stands for
 _VERSION = re.compile(r"(?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)$", re.IGNORECASE)
 
 
 def alias_key(text: str) -> str:
     """The case-folded form an alias is looked up by: separators (space, '-', '_') become one space."""
-    return _SEP.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    return SEPARATORS.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
 
 
 def case_key(text: str) -> str:
     """Like alias_key but keeps case (for exact-case aliases)."""
-    return _SEP.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return SEPARATORS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
 def strip_version(text: str) -> str:

@@ -35,7 +35,7 @@ from typing import Any, Generic, TypeVar
 
 import ahocorasick_rs
 
-from digest.taxonomy.normalize import alias_key
+from digest.taxonomy.normalize import SEPARATORS, alias_key
 
 BND, SEP = 1, 2
 _B, _S = bytes([BND]), bytes([SEP])
@@ -62,7 +62,6 @@ _MAP_SPLIT = b"\0" + _MAP[1:]
 _SEP_TO_BND = bytes.maketrans(_S, _B)
 _MAP_BND = _MAP.translate(_SEP_TO_BND)
 _SEP_RUN = re.compile(b"\x02\x02+")
-_SEPARATORS = re.compile(r"[\s_\-\u2010\u2011]+")
 _TAIL = re.compile(r"((?:[ ]?v?\d+(?:\.\d+)*(?:\.x|\+)?)?)(?![\w#]|\+(?![A-Za-z])|\.\w)")
 # a character after a key that ends the match at once, with no version: ASCII, not a word character, and
 # none of what a version or the check after it looks at ('#', '+', '.', ' ')
@@ -293,7 +292,7 @@ def _key_end(lowered: str, s: int, key: str) -> int:
     pos = s
     for n, segment in enumerate(key.split(" ")):
         if n:
-            run = _SEPARATORS.match(lowered, pos)
+            run = SEPARATORS.match(lowered, pos)
             if run is None:
                 return -1
             pos = run.end()
